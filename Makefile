@@ -1,0 +1,67 @@
+# The two commands that matter: `make demo` and `make test`. Both set themselves up.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+# The venv's bin holds python3.13, which `sam build` looks for on PATH.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+PY := $(BIN)/python
+PYTEST_ARGS ?=
+CODE := layers/cbxero functions local tests benchmarks
+
+.PHONY: help setup lint validate build unit integration e2e test demo dev bench clean
+
+help:
+	@echo "make demo   set up and run the product locally, end to end"
+	@echo "make test   set up and run every check and test"
+	@echo "make dev    keep the local stack running (API on localhost)"
+	@echo "make bench  run the benchmarks"
+
+$(VENV)/.installed: requirements-dev.txt constraints.txt layers/cbxero/requirements.txt
+	@test -x $(PY) || $$(scripts/find-python313) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+.local/dynamodb/DynamoDBLocal.jar:
+	scripts/fetch-dynamodb-local.sh
+
+setup: $(VENV)/.installed .local/dynamodb/DynamoDBLocal.jar
+
+lint: setup
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/mypy $(CODE)
+
+validate: setup
+	$(BIN)/sam validate --lint
+
+build: setup
+	$(BIN)/sam build
+
+unit: setup
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+integration: setup
+	$(PY) -m pytest tests/integration tests/contract $(PYTEST_ARGS)
+
+e2e: setup
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+test: lint validate build
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: setup
+	$(PY) -m local.demo
+
+dev: setup
+	$(PY) -m local.dev
+
+bench: setup
+	$(PY) benchmarks/cold_start.py
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,79 @@
+"""OAuth function: connect a reseller's Xero organisation. A door over XeroConnector."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from cbxero import composition
+from cbxero.config import config
+from cbxero.domain.model import ConnectionStatus, XeroTenant
+from cbxero.http import install_error_handlers, reseller_of
+from cbxero.ports import Clock
+
+logger = Logger()
+app = APIGatewayHttpResolver(enable_validation=True)
+install_error_handlers(app, logger)
+CONFIG = config()
+CONNECTOR = composition.connector(CONFIG, Clock())
+
+
+class AuthorizationLink(BaseModel):
+    authorization_url: str
+
+
+class ConnectionView(BaseModel):
+    """What the store may see of a connection: never a token."""
+
+    status: ConnectionStatus
+    organisation_id: str | None = None
+    organisation_name: str | None = None
+    organisations_to_choose: list[XeroTenant] = []
+    scopes: list[str] = []
+    connected_since: datetime | None = None
+
+
+@app.get("/xero/connect")
+def connect(
+    return_url: Annotated[str, Query(min_length=1, max_length=2048)],
+    redirect: Annotated[bool, Query()] = False,
+) -> Any:
+    url = CONNECTOR.start(reseller_of(app, CONFIG.reseller_claim), return_url)
+    if redirect:
+        return Response(status_code=302, headers={"Location": url}, body="")
+    return AuthorizationLink(authorization_url=url)
+
+
+@app.get("/xero/callback")
+def callback(
+    state: Annotated[str | None, Query(max_length=512)] = None,
+    code: Annotated[str | None, Query(max_length=2048)] = None,
+    error: Annotated[str | None, Query(max_length=256)] = None,
+) -> Response[str]:
+    # No JWT here: the single-use state is the credential and names the reseller.
+    back_to = CONNECTOR.finish(state=state, code=code, error=error)
+    return Response(status_code=302, headers={"Location": back_to}, body="")
+
+
+@app.get("/xero/connection")
+def connection() -> ConnectionView:
+    current = CONNECTOR.status(reseller_of(app, CONFIG.reseller_claim))
+    return ConnectionView(
+        status=current.status,
+        organisation_id=current.tenant.tenant_id if current.tenant else None,
+        organisation_name=current.tenant.name if current.tenant else None,
+        organisations_to_choose=list(current.tenants_to_choose),
+        scopes=list(current.tokens.scopes) if current.tokens else [],
+        connected_since=current.connected_since,
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,1 @@
+"""cbxero: CloudBlue Reseller Marketplace orders into Xero invoices and credit notes."""

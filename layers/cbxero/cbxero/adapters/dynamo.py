@@ -1,0 +1,401 @@
+"""DynamoDB repositories. Each takes its client and table name; key names come from cbxero.keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from cbxero import keys
+from cbxero.domain.model import (
+    ActionLogEntry,
+    CustomerLink,
+    ProductMapping,
+    SyncTask,
+    TokenSet,
+    XeroConnection,
+)
+from cbxero.domain.settings import AutoSync, Settings
+from cbxero.ports import (
+    ActionLog,
+    ConnectionRepository,
+    CustomerLinkRepository,
+    OAuthStateStore,
+    ProductMappingRepository,
+    SettingsRepository,
+    TaskRepository,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+Item = dict[str, Any]
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+ACTION_LOG_RETENTION = timedelta(days=400)
+BATCH_GET_LIMIT = 100
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain values (str, int, bool, list, dict, Decimal) to DynamoDB's typed form, None omitted."""
+    return {
+        name: _serializer.serialize(value) for name, value in values.items() if value is not None
+    }
+
+
+def from_item(item: Mapping[str, Any]) -> Item:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return to_item({keys.PK: pk, keys.SK: sk})
+
+
+def _is_conditional_failure(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class _Table:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def _get(self, pk: str, sk: str) -> Item | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=_key(pk, sk), ConsistentRead=True
+        )
+        return from_item(response["Item"]) if "Item" in response else None
+
+    def _query(
+        self,
+        pk_value: str,
+        *,
+        index: keys.Index | None = None,
+        partition: str = keys.PK,
+        sk_prefix: str | None = None,
+        forward: bool = True,
+        limit: int | None = None,
+    ) -> Iterator[Item]:
+        condition = "#p = :p"
+        names = {"#p": partition}
+        values: dict[str, Any] = {":p": pk_value}
+        if sk_prefix is not None:
+            condition += " AND begins_with(#s, :s)"
+            names["#s"] = keys.SK
+            values[":s"] = sk_prefix
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_item(values),
+            "ScanIndexForward": forward,
+        }
+        if index is not None:
+            request["IndexName"] = index.value
+        yielded = 0
+        while True:
+            if limit is not None:
+                request["Limit"] = limit - yielded
+            page = self._client.query(**request)
+            for raw in page.get("Items", []):
+                yield from_item(raw)
+                yielded += 1
+            if "LastEvaluatedKey" not in page or (limit is not None and yielded >= limit):
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+class DynamoSettingsRepository(_Table, SettingsRepository):
+    SK = "SETTINGS"
+
+    def get(self, reseller_id: str) -> Settings:
+        item = self._get(reseller_id, self.SK)
+        return Settings.model_validate(item["settings"]) if item else Settings()
+
+    def save(self, reseller_id: str, settings: Settings) -> None:
+        due = settings.auto_sync.value if settings.auto_sync is not AutoSync.OFF else None
+        self._client.put_item(
+            TableName=self._table,
+            Item=to_item(
+                {
+                    keys.PK: reseller_id,
+                    keys.SK: self.SK,
+                    keys.AUTO_SYNC: due,  # sparse: only resellers with auto-sync on are indexed
+                    "settings": settings.model_dump(mode="json"),
+                }
+            ),
+        )
+
+    def resellers_due(self, frequency: AutoSync) -> Iterator[str]:
+        for item in self._query(
+            frequency.value, index=keys.Index.RESELLERS_BY_AUTO_SYNC, partition=keys.AUTO_SYNC
+        ):
+            yield str(item[keys.PK])
+
+
+class DynamoConnectionRepository(_Table, ConnectionRepository):
+    SK = "CONNECTION"
+
+    @staticmethod
+    def _pk(reseller_id: str) -> str:
+        return f"RESELLER#{reseller_id}"
+
+    def get(self, reseller_id: str) -> XeroConnection | None:
+        item = self._get(self._pk(reseller_id), self.SK)
+        if item is None:
+            return None
+        return XeroConnection.model_validate(item["connection"])
+
+    def save(self, connection: XeroConnection, *, expected_version: int | None) -> bool:
+        document = connection.model_dump(mode="json", exclude={"tokens"})
+        if connection.tokens is not None:
+            document["tokens"] = _token_document(connection.tokens)
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": to_item(
+                {
+                    keys.PK: self._pk(connection.reseller_id),
+                    keys.SK: self.SK,
+                    "version": connection.version,
+                    # Nested, so that the table's TTL attribute never sees the token's expiry.
+                    "connection": document,
+                }
+            ),
+        }
+        if expected_version is None:
+            request["ConditionExpression"] = "attribute_not_exists(#pk)"
+            request["ExpressionAttributeNames"] = {"#pk": keys.PK}
+        else:
+            request["ConditionExpression"] = "#v = :v"
+            request["ExpressionAttributeNames"] = {"#v": "version"}
+            request["ExpressionAttributeValues"] = to_item({":v": expected_version})
+        try:
+            self._client.put_item(**request)
+        except ClientError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def delete(self, reseller_id: str) -> None:
+        self._client.delete_item(TableName=self._table, Key=_key(self._pk(reseller_id), self.SK))
+
+
+def _token_document(tokens: TokenSet) -> dict[str, Any]:
+    return {
+        "access_token": tokens.access_token.get_secret_value(),
+        "refresh_token": tokens.refresh_token.get_secret_value(),
+        "expires_at": tokens.expires_at.isoformat(),
+        "scopes": list(tokens.scopes),
+    }
+
+
+class DynamoOAuthStateStore(_Table, OAuthStateStore):
+    SK = "STATE"
+
+    def put(self, state: str, reseller_id: str, return_url: str, expires_at: datetime) -> None:
+        self._client.put_item(
+            TableName=self._table,
+            Item=to_item(
+                {
+                    keys.PK: f"STATE#{state}",
+                    keys.SK: self.SK,
+                    "reseller_id": reseller_id,
+                    "return_url": return_url,
+                    keys.TTL_ATTRIBUTE: int(expires_at.timestamp()),
+                }
+            ),
+            ConditionExpression="attribute_not_exists(#pk)",
+            ExpressionAttributeNames={"#pk": keys.PK},
+        )
+
+    def consume(self, state: str, now: datetime) -> tuple[str, str] | None:
+        try:
+            response = self._client.delete_item(
+                TableName=self._table,
+                Key=_key(f"STATE#{state}", self.SK),
+                # TTL deletion lags by hours, so expiry is checked here too.
+                ConditionExpression="attribute_exists(#pk) AND #exp > :now",
+                ExpressionAttributeNames={"#pk": keys.PK, "#exp": keys.TTL_ATTRIBUTE},
+                ExpressionAttributeValues=to_item({":now": int(now.timestamp())}),
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as error:
+            if _is_conditional_failure(error):
+                return None
+            raise
+        old = from_item(response["Attributes"])
+        return str(old["reseller_id"]), str(old["return_url"])
+
+
+class DynamoCustomerLinkRepository(_Table, CustomerLinkRepository):
+    PREFIX = "CUSTOMER#"
+
+    def get(self, reseller_id: str, customer_id: str) -> CustomerLink | None:
+        item = self._get(reseller_id, self.PREFIX + customer_id)
+        return CustomerLink.model_validate(item["link"]) if item else None
+
+    def save(self, link: CustomerLink) -> None:
+        self._client.put_item(
+            TableName=self._table,
+            Item=to_item(
+                {
+                    keys.PK: link.reseller_id,
+                    keys.SK: self.PREFIX + link.customer_id,
+                    keys.AUTO_SYNC_RESELLER: link.reseller_id if link.auto_sync else None,
+                    "link": link.model_dump(mode="json"),
+                }
+            ),
+        )
+
+    def for_reseller(self, reseller_id: str) -> list[CustomerLink]:
+        return [
+            CustomerLink.model_validate(item["link"])
+            for item in self._query(reseller_id, sk_prefix=self.PREFIX)
+        ]
+
+    def auto_sync_customers(self, reseller_id: str) -> Iterator[str]:
+        for item in self._query(
+            reseller_id, index=keys.Index.AUTO_SYNC_CUSTOMERS, partition=keys.AUTO_SYNC_RESELLER
+        ):
+            yield str(item[keys.SK]).removeprefix(self.PREFIX)
+
+
+class DynamoProductMappingRepository(_Table, ProductMappingRepository):
+    PREFIX = "PRODUCT#"
+
+    def get_many(self, reseller_id: str, mpns: Sequence[str]) -> dict[str, ProductMapping]:
+        wanted = sorted(set(mpns))
+        found: dict[str, ProductMapping] = {}
+        for start in range(0, len(wanted), BATCH_GET_LIMIT):
+            request: dict[str, Any] = {
+                self._table: {
+                    "Keys": [
+                        _key(reseller_id, self.PREFIX + m) for m in wanted[start : start + 100]
+                    ],
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                for raw in response["Responses"].get(self._table, []):
+                    mapping = ProductMapping.model_validate(from_item(raw)["mapping"])
+                    found[mapping.mpn] = mapping
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def save(self, mapping: ProductMapping) -> None:
+        self._client.put_item(
+            TableName=self._table,
+            Item=to_item(
+                {
+                    keys.PK: mapping.reseller_id,
+                    keys.SK: self.PREFIX + mapping.mpn,
+                    keys.XERO_ITEM_KEY: f"{mapping.reseller_id}#{mapping.xero_item_code}",
+                    "mapping": mapping.model_dump(mode="json"),
+                }
+            ),
+        )
+
+    def for_reseller(self, reseller_id: str) -> list[ProductMapping]:
+        return [
+            ProductMapping.model_validate(item["mapping"])
+            for item in self._query(reseller_id, sk_prefix=self.PREFIX)
+        ]
+
+    def products_for_item(self, reseller_id: str, item_code: str) -> list[str]:
+        return [
+            str(item[keys.SK]).removeprefix(self.PREFIX)
+            for item in self._query(
+                f"{reseller_id}#{item_code}",
+                index=keys.Index.MAPPINGS_BY_XERO_ITEM,
+                partition=keys.XERO_ITEM_KEY,
+            )
+        ]
+
+
+class DynamoTaskRepository(_Table, TaskRepository):
+    PREFIX = "TASK#"
+
+    def _item(self, task: SyncTask) -> dict[str, Any]:
+        document = task.model_dump(mode="json")
+        return to_item(
+            {
+                keys.PK: task.reseller_id,
+                keys.SK: self.PREFIX + task.task_id,
+                keys.STATUS_KEY: f"{task.reseller_id}#{task.status.value}",
+                keys.CREATED_AT: document["created_at"],
+                "customer_id": task.customer_id,
+                "task": document,
+            }
+        )
+
+    def add_if_absent(self, task: SyncTask) -> bool:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=self._item(task),
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": keys.PK},
+            )
+        except ClientError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def get(self, reseller_id: str, task_id: str) -> SyncTask | None:
+        item = self._get(reseller_id, self.PREFIX + task_id)
+        return SyncTask.model_validate(item["task"]) if item else None
+
+    def replace(self, task: SyncTask, *, previous: SyncTask) -> bool:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=self._item(task),
+                ConditionExpression="#t.#s = :s AND #t.#u = :u",
+                ExpressionAttributeNames={"#t": "task", "#s": "status", "#u": "updated_at"},
+                ExpressionAttributeValues=to_item(
+                    {
+                        ":s": previous.status.value,
+                        ":u": previous.model_dump(mode="json")["updated_at"],
+                    }
+                ),
+            )
+        except ClientError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def for_reseller(self, reseller_id: str, *, customer_id: str | None = None) -> list[SyncTask]:
+        tasks = [
+            SyncTask.model_validate(item["task"])
+            for item in self._query(reseller_id, sk_prefix=self.PREFIX)
+        ]
+        return [t for t in tasks if customer_id is None or t.customer_id == customer_id]
+
+
+class DynamoActionLog(_Table, ActionLog):
+    def add(self, entry: ActionLogEntry) -> None:
+        document = entry.model_dump(mode="json")
+        self._client.put_item(
+            TableName=self._table,
+            Item=to_item(
+                {
+                    keys.PK: entry.reseller_id,
+                    keys.SK: f"{document['at']}#{entry.entry_id}",
+                    keys.TTL_ATTRIBUTE: int((entry.at + ACTION_LOG_RETENTION).timestamp()),
+                    "entry": document,
+                }
+            ),
+        )
+
+    def for_reseller(self, reseller_id: str, limit: int = 50) -> list[ActionLogEntry]:
+        return [
+            ActionLogEntry.model_validate(item["entry"])
+            for item in self._query(reseller_id, forward=False, limit=limit)
+        ]

@@ -1,0 +1,178 @@
+"""CloudBlue Commerce SimpleAPI 1.15 client: bearer token, paged lists, orders with fee lines."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import requests
+
+from cbxero.domain.errors import NotFound, UpstreamUnavailable
+from cbxero.domain.marketplace import (
+    ContactPerson,
+    MarketplaceCustomer,
+    MarketplaceOrder,
+    MarketplaceProduct,
+    Money,
+    OrderLine,
+)
+from cbxero.ports import Clock, Marketplace
+
+TIMEOUT = (5, 30)
+PAGE_SIZE = 100
+TOKEN_MARGIN = timedelta(seconds=60)
+
+
+class SimpleApiClient(Marketplace):
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        username: str,
+        password: str,
+        subscription_key: str,
+        http: requests.Session,
+        clock: Clock,
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self._basic = (username, password)
+        self._subscription_key = subscription_key
+        self._http = http
+        self._clock = clock
+        self._bearer: str | None = None
+        self._bearer_expires = clock.now()
+
+    def _token(self) -> str:
+        if self._bearer is None or self._clock.now() >= self._bearer_expires - TOKEN_MARGIN:
+            response = self._http.post(
+                f"{self._base}/token",
+                json={},
+                auth=self._basic,
+                headers={"X-Subscription-Key": self._subscription_key},
+                timeout=TIMEOUT,
+            )
+            if response.status_code >= 400:
+                raise UpstreamUnavailable(
+                    f"marketplace token request answered {response.status_code}"
+                )
+            body = response.json()
+            self._bearer = str(body["token"])
+            self._bearer_expires = self._clock.now() + timedelta(
+                seconds=int(body["expiresInSeconds"])
+            )
+        return self._bearer
+
+    def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        try:
+            response = self._http.get(
+                self._base + path,
+                params=params,
+                headers={
+                    "Authorization": f"Bearer {self._token()}",
+                    "X-Subscription-Key": self._subscription_key,
+                },
+                timeout=TIMEOUT,
+            )
+        except requests.RequestException as error:
+            raise UpstreamUnavailable(f"marketplace GET {path}: {type(error).__name__}") from None
+        if response.status_code == 404:
+            raise NotFound(f"marketplace has no {path}")
+        if response.status_code >= 400:
+            raise UpstreamUnavailable(f"marketplace GET {path} answered {response.status_code}")
+        return response.json()
+
+    def _pages(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            page = self._get(path, {**params, "offset": offset, "limit": PAGE_SIZE})
+            found.extend(page.get("data") or [])
+            offset += PAGE_SIZE
+            if offset >= int(page.get("pagination", {}).get("total", 0)):
+                return found
+
+    def orders(self, customer_id: str, created_from: datetime) -> list[MarketplaceOrder]:
+        raw = self._pages(
+            "/orders",
+            {
+                "customerId": customer_id,
+                "creationTimeFrom": created_from.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+        )
+        return sorted((order_from_api(o) for o in raw), key=lambda o: (o.created_at, o.id))
+
+    def customer(self, customer_id: str) -> MarketplaceCustomer:
+        return customer_from_api(self._get(f"/customers/{customer_id}"))
+
+    def customers(self) -> list[MarketplaceCustomer]:
+        return [customer_from_api(c) for c in self._pages("/customers", {})]
+
+    def products(self) -> list[MarketplaceProduct]:
+        return [
+            MarketplaceProduct(mpn=p["mpn"], name=p.get("name") or p["mpn"])
+            for p in self._pages("/products", {})
+            if p.get("mpn")
+        ]
+
+
+def _money(value: dict[str, Any] | None, currency: str) -> Money:
+    value = value or {}
+    return Money(
+        amount=Decimal(str(value.get("amount", "0"))), currency=value.get("currency") or currency
+    )
+
+
+def order_from_api(raw: dict[str, Any]) -> MarketplaceOrder:
+    """SimpleAPI's Order / OrderDetailed to the domain's order."""
+    total = raw.get("total") or {}
+    currency = total.get("currency") or "USD"
+    lines = tuple(
+        OrderLine(
+            type=d.get("type", "unknown"),
+            mpn=d.get("mpn", ""),
+            description=d.get("description", ""),
+            quantity=Decimal(str(d.get("quantity", 1))),
+            unit_price=_money(d.get("unitPrice"), currency),
+            extended_price=_money(d.get("extendedPrice"), currency),
+            discount_amount=Decimal(str((d.get("discount") or {}).get("amount", "0"))),
+            tax_amount=Decimal(str((d.get("taxAmount") or {}).get("amount", "0"))),
+        )
+        for d in raw.get("details") or []
+    )
+    return MarketplaceOrder(
+        id=str(raw["id"]),
+        order_number=raw.get("orderNumber") or str(raw["id"]),
+        type=raw.get("type", "unknown"),
+        status=raw.get("status", "submitted"),
+        customer_id=str(raw["customerId"]),
+        created_at=raw["creationDate"],
+        total=_money(total, currency),
+        lines=lines,
+    )
+
+
+def customer_from_api(raw: dict[str, Any]) -> MarketplaceCustomer:
+    persons = raw.get("contactPersons") or []
+    person = next(
+        (p for p in persons if p.get("type") == "billing"), persons[0] if persons else None
+    )
+    address = raw.get("address") or {}
+    return MarketplaceCustomer(
+        id=str(raw["id"]),
+        name=raw.get("name", ""),
+        tax_reg_id=raw.get("taxRegId"),
+        email=person.get("email") if person else None,
+        contact=ContactPerson(
+            first_name=person.get("firstName", ""),
+            last_name=person.get("lastName", ""),
+            email=person.get("email", ""),
+            phone=person.get("phoneNumber", ""),
+        )
+        if person
+        else None,
+        street=address.get("streetAddress"),
+        city=address.get("city"),
+        postal_code=address.get("postalCode"),
+        country_code=address.get("countryCode"),
+    )

@@ -1,0 +1,223 @@
+"""Xero over HTTP: the identity service (OAuth 2.0, requests-oauthlib) and the accounting API."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from requests.auth import HTTPBasicAuth
+from requests_oauthlib import OAuth2Session
+
+from cbxero.domain.errors import DomainError, ReconnectNeeded, UpstreamUnavailable
+from cbxero.domain.model import TokenSet, XeroTenant
+from cbxero.domain.xero import Contact, Invoice, Item
+from cbxero.ports import Clock, XeroAccounting, XeroAuthorizer
+
+TIMEOUT = (5, 30)
+
+
+class XeroRejected(DomainError):
+    """Xero refused a document (validation errors); retrying the same request will not help."""
+
+    code = "xero_rejected"
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class XeroIdentity(XeroAuthorizer):
+    """Authorization URL, code exchange, refresh and tenant list against Xero's identity service."""
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        redirect_uri: str,
+        scopes: Sequence[str],
+        login_url: str,
+        identity_url: str,
+        api_url: str,
+        http: requests.Session,
+        clock: Clock,
+    ) -> None:
+        self._client_id = client_id
+        self._auth = HTTPBasicAuth(client_id, client_secret)
+        self._redirect_uri = redirect_uri
+        self._scopes = list(scopes)
+        self._authorize_url = f"{login_url}/identity/connect/authorize"
+        self._token_url = f"{identity_url}/connect/token"
+        self._connections_url = f"{api_url}/Connections"
+        self._http = http
+        self._clock = clock
+
+    def _session(self, **kwargs: Any) -> OAuth2Session:
+        session = OAuth2Session(self._client_id, **kwargs)
+        session.mount("https://", self._http.get_adapter("https://"))
+        session.mount("http://", self._http.get_adapter("http://"))
+        return session
+
+    def authorization_url(self, state: str) -> str:
+        session = self._session(redirect_uri=self._redirect_uri, scope=self._scopes, state=state)
+        url, _ = session.authorization_url(self._authorize_url)
+        return str(url)
+
+    def exchange_code(self, code: str) -> TokenSet:
+        session = self._session(redirect_uri=self._redirect_uri, scope=self._scopes)
+        token = session.fetch_token(
+            self._token_url, code=code, auth=self._auth, include_client_id=False, timeout=TIMEOUT
+        )
+        return self._token_set(token)
+
+    def refresh(self, tokens: TokenSet) -> TokenSet:
+        session = self._session(token={"refresh_token": tokens.refresh_token.get_secret_value()})
+        try:
+            token = session.refresh_token(
+                self._token_url,
+                refresh_token=tokens.refresh_token.get_secret_value(),
+                auth=self._auth,
+                timeout=TIMEOUT,
+            )
+        except Exception as error:
+            # oauthlib raises InvalidGrantError for a revoked, expired or replayed refresh token.
+            if type(error).__name__ == "InvalidGrantError":
+                raise ReconnectNeeded("Xero refused the refresh token; reconnect Xero") from None
+            raise
+        return self._token_set(token)
+
+    def tenants(self, tokens: TokenSet) -> list[XeroTenant]:
+        response = self._http.get(
+            self._connections_url,
+            headers={"Authorization": f"Bearer {tokens.access_token.get_secret_value()}"},
+            timeout=TIMEOUT,
+        )
+        response.raise_for_status()
+        return [
+            XeroTenant(tenant_id=entry["tenantId"], name=entry.get("tenantName") or "")
+            for entry in response.json()
+            if entry.get("tenantType", "ORGANISATION") == "ORGANISATION"
+        ]
+
+    def _token_set(self, token: dict[str, Any]) -> TokenSet:
+        expires_in = int(token.get("expires_in", 1800))
+        scope = token.get("scope") or []
+        return TokenSet(
+            access_token=token["access_token"],
+            refresh_token=token["refresh_token"],
+            expires_at=self._clock.now() + timedelta(seconds=expires_in),
+            scopes=tuple(scope.split() if isinstance(scope, str) else scope),
+        )
+
+
+class XeroClient(XeroAccounting):
+    """Accounting API calls for one organisation; `xero-tenant-id` on every call."""
+
+    def __init__(
+        self, *, api_url: str, tenant_id: str, access_token: str, http: requests.Session
+    ) -> None:
+        self._base = f"{api_url}/api.xro/2.0"
+        self._http = http
+        self._headers = {
+            "Authorization": f"Bearer {access_token}",
+            "xero-tenant-id": tenant_id,
+            "Accept": "application/json",
+        }
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        modified_since: datetime | None = None,
+    ) -> dict[str, Any]:
+        headers = dict(self._headers)
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        if modified_since:
+            headers["If-Modified-Since"] = modified_since.strftime("%Y-%m-%dT%H:%M:%S")
+        try:
+            response = self._http.request(
+                method,
+                self._base + path,
+                params=params,
+                json=body,
+                headers=headers,
+                timeout=TIMEOUT,
+            )
+        except requests.RequestException as error:
+            raise UpstreamUnavailable(f"Xero {method} {path}: {type(error).__name__}") from None
+        if response.status_code == 401:
+            raise ReconnectNeeded("Xero refused the access token")
+        if response.status_code == 429 or response.status_code >= 500:
+            raise UpstreamUnavailable(f"Xero {method} {path} answered {response.status_code}")
+        if response.status_code == 400:
+            raise XeroRejected(_validation_message(response))
+        response.raise_for_status()
+        result: dict[str, Any] = response.json()
+        return result
+
+    def find_contact_by_number(self, contact_number: str) -> Contact | None:
+        found = self._call(
+            "GET", "/Contacts", params={"where": f"ContactNumber=={_quoted(contact_number)}"}
+        )
+        contacts = found.get("Contacts") or []
+        return Contact.model_validate(contacts[0]) if contacts else None
+
+    def create_contact(self, contact: Contact, idempotency_key: str) -> Contact:
+        created = self._call(
+            "PUT",
+            "/Contacts",
+            params={"summarizeErrors": "false"},
+            body={"Contacts": [contact.to_xero()]},
+            idempotency_key=idempotency_key,
+        )
+        result = Contact.model_validate(created["Contacts"][0])
+        return result
+
+    def items(self, codes: Sequence[str]) -> dict[str, Item]:
+        # One call for the whole catalogue beats one per code: organisations hold few items.
+        wanted = set(codes)
+        listed = self._call("GET", "/Items")
+        items = (Item.model_validate(raw) for raw in listed.get("Items") or [])
+        return {item.code: item for item in items if item.code in wanted}
+
+    def find_invoice_by_reference(self, reference: str) -> Invoice | None:
+        found = self._call(
+            "GET",
+            "/Invoices",
+            params={"where": f'Reference=={_quoted(reference)} AND Type=="ACCREC"'},
+        )
+        invoices = [inv for inv in found.get("Invoices") or [] if inv.get("Status") != "DELETED"]
+        return Invoice.model_validate(invoices[0]) if invoices else None
+
+    def create_invoice(self, invoice: Invoice, idempotency_key: str) -> Invoice:
+        created = self._call(
+            "PUT",
+            "/Invoices",
+            params={"unitdp": "4", "summarizeErrors": "false"},
+            body={"Invoices": [invoice.to_xero()]},
+            idempotency_key=idempotency_key,
+        )
+        result = Invoice.model_validate(created["Invoices"][0])
+        if result.has_errors:
+            raise XeroRejected("; ".join(error.message for error in result.validation_errors))
+        return result
+
+
+def _validation_message(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return f"Xero answered 400: {response.text[:200]}"
+    messages = [
+        error.get("Message", "")
+        for element in body.get("Elements", [])
+        for error in element.get("ValidationErrors", [])
+    ]
+    return "; ".join(m for m in messages if m) or str(body.get("Message", "Xero answered 400"))

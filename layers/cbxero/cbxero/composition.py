@@ -1,0 +1,165 @@
+"""The composition root: real adapters wired into the use cases, once per cold start."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import requests
+
+from cbxero.adapters.dynamo import (
+    DynamoActionLog,
+    DynamoConnectionRepository,
+    DynamoCustomerLinkRepository,
+    DynamoOAuthStateStore,
+    DynamoProductMappingRepository,
+    DynamoSettingsRepository,
+    DynamoTaskRepository,
+)
+from cbxero.config import Config
+from cbxero.ports import Clock
+
+if TYPE_CHECKING:
+    from cbxero.adapters.sqs import SqsJobQueue
+    from cbxero.adapters.xero import XeroIdentity
+    from cbxero.services.admin import ResellerAdmin
+    from cbxero.services.connection import TokenVault, XeroConnector
+    from cbxero.services.dispatch import Dispatcher
+    from cbxero.services.sync import CustomerSync
+
+SECRET_MAX_AGE = 300
+
+
+@cache
+def _dynamodb() -> Any:
+    return boto3.client("dynamodb")
+
+
+@cache
+def _http() -> requests.Session:
+    return requests.Session()
+
+
+def _secret(name: str) -> dict[str, Any]:
+    # Powertools Parameters caches the secret for SECRET_MAX_AGE seconds across invocations.
+    from aws_lambda_powertools.utilities import parameters
+
+    value = parameters.get_secret(name, transform="json", max_age=SECRET_MAX_AGE)
+    if not isinstance(value, dict):
+        raise RuntimeError(f"secret {name} is not a JSON object")
+    return value
+
+
+def _queue(config: Config) -> SqsJobQueue:
+    from cbxero.adapters.sqs import SqsJobQueue
+
+    return SqsJobQueue(boto3.client("sqs"), config.require("sync_queue_url"))
+
+
+def _identity(config: Config, clock: Clock) -> XeroIdentity:
+    from cbxero.adapters.xero import XeroIdentity
+
+    credentials = _secret(config.require("xero_secret_name"))
+    return XeroIdentity(
+        client_id=credentials["client_id"],
+        client_secret=credentials["client_secret"],
+        redirect_uri=config.xero_redirect_uri or "",
+        scopes=config.xero_scopes,
+        login_url=config.xero_login_url,
+        identity_url=config.xero_identity_url,
+        api_url=config.xero_api_url,
+        http=_http(),
+        clock=clock,
+    )
+
+
+def admin(config: Config, clock: Clock) -> ResellerAdmin:
+    from cbxero.services.admin import ResellerAdmin
+
+    db = _dynamodb()
+    return ResellerAdmin(
+        settings=DynamoSettingsRepository(db, config.resellers_table),
+        links=DynamoCustomerLinkRepository(db, config.mappings_table),
+        mappings=DynamoProductMappingRepository(db, config.mappings_table),
+        tasks=DynamoTaskRepository(db, config.tasks_table),
+        action_log=DynamoActionLog(db, config.action_log_table),
+        queue=_queue(config),
+        clock=clock,
+    )
+
+
+def dispatcher(config: Config) -> Dispatcher:
+    from cbxero.services.dispatch import Dispatcher
+
+    db = _dynamodb()
+    return Dispatcher(
+        settings=DynamoSettingsRepository(db, config.resellers_table),
+        links=DynamoCustomerLinkRepository(db, config.mappings_table),
+        queue=_queue(config),
+    )
+
+
+def connector(config: Config, clock: Clock) -> XeroConnector:
+    from cbxero.services.connection import XeroConnector
+
+    db = _dynamodb()
+    tokens_table = config.require("tokens_table")
+    return XeroConnector(
+        states=DynamoOAuthStateStore(db, tokens_table),
+        connections=DynamoConnectionRepository(db, tokens_table),
+        identity=_identity(config, clock),
+        action_log=DynamoActionLog(db, config.action_log_table),
+        clock=clock,
+        allowed_return_hosts=config.allowed_return_hosts,
+    )
+
+
+def token_vault(config: Config, clock: Clock) -> TokenVault:
+    from cbxero.services.connection import TokenVault
+
+    return TokenVault(
+        connections=DynamoConnectionRepository(_dynamodb(), config.require("tokens_table")),
+        identity=_identity(config, clock),
+        clock=clock,
+    )
+
+
+def customer_sync(config: Config, clock: Clock) -> CustomerSync:
+    from cbxero.adapters.marketplace import SimpleApiClient
+    from cbxero.adapters.xero import XeroClient
+    from cbxero.domain.model import XeroConnection
+    from cbxero.services.sync import CustomerSync
+
+    db = _dynamodb()
+    vault = token_vault(config, clock)
+    market = _secret(config.require("marketplace_secret_name"))
+
+    def xero_for(reseller_id: str) -> tuple[XeroConnection, XeroClient]:
+        connection = vault.connection(reseller_id)
+        if connection.tenant is None or connection.tokens is None:
+            raise RuntimeError("the token vault handed out an unusable connection")
+        return connection, XeroClient(
+            api_url=config.xero_api_url,
+            tenant_id=connection.tenant.tenant_id,
+            access_token=connection.tokens.access_token.get_secret_value(),
+            http=_http(),
+        )
+
+    return CustomerSync(
+        settings=DynamoSettingsRepository(db, config.resellers_table),
+        links=DynamoCustomerLinkRepository(db, config.mappings_table),
+        mappings=DynamoProductMappingRepository(db, config.mappings_table),
+        tasks=DynamoTaskRepository(db, config.tasks_table),
+        action_log=DynamoActionLog(db, config.action_log_table),
+        marketplace=SimpleApiClient(
+            base_url=config.require("marketplace_api_url"),
+            username=market["username"],
+            password=market["password"],
+            subscription_key=market["subscription_key"],
+            http=_http(),
+            clock=clock,
+        ),
+        xero=xero_for,
+        clock=clock,
+    )

@@ -1,0 +1,1 @@
+"""The domain: plain Python with behaviour, no AWS and no HTTP."""

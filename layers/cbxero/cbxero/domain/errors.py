@@ -1,0 +1,44 @@
+"""Domain exceptions; the doors map each to one HTTP status in one place."""
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    code = "domain_error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+
+
+class IllegalTransition(Conflict):
+    code = "illegal_transition"
+
+
+class NotConnected(DomainError):
+    """The reseller has no usable Xero connection (never connected, or reconnect needed)."""
+
+    code = "not_connected"
+
+
+class ReconnectNeeded(NotConnected):
+    code = "reconnect_needed"
+
+
+class UpstreamUnavailable(DomainError):
+    """Xero or the marketplace failed in a way worth retrying later."""
+
+    code = "upstream_unavailable"

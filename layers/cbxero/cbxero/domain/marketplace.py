@@ -1,0 +1,100 @@
+"""What the integration reads from the marketplace (SimpleAPI 1.15), as domain objects."""
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class OrderType(StrEnum):
+    SALES = "sales"
+    CHANGE = "change"
+    RENEWAL = "renewal"
+    CANCELLATION = "cancellation"
+    MIGRATION = "migration"
+    BILLING = "billing"
+    UNKNOWN = "unknown"
+
+
+class OrderStatus(StrEnum):
+    SUBMITTED = "submitted"
+    PROCESSING = "processing"
+    ERROR = "error"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Money(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    amount: Decimal
+    currency: str = Field(min_length=3, max_length=3)
+
+
+class OrderLine(BaseModel):
+    """One fee line of an order (SimpleAPI's OrderDetail)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: str
+    mpn: str
+    description: str = ""
+    quantity: Decimal
+    unit_price: Money
+    extended_price: Money
+    discount_amount: Decimal = Decimal(0)
+    tax_amount: Decimal = Decimal(0)
+
+
+class MarketplaceOrder(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    order_number: str
+    type: OrderType
+    status: OrderStatus
+    customer_id: str
+    created_at: AwareDatetime
+    total: Money
+    lines: tuple[OrderLine, ...] = ()
+
+
+class ContactPerson(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+class MarketplaceCustomer(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    tax_reg_id: str | None = None
+    email: str | None = None
+    contact: ContactPerson | None = None
+    street: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+    country_code: str | None = None
+
+    def missing_for_contact(self) -> list[str]:
+        """What a Xero contact made from this profile would lack; empty when complete."""
+        wanted = {"name": self.name, "email": self.email, "country_code": self.country_code}
+        return [field for field, value in wanted.items() if not value]
+
+
+class MarketplaceProduct(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    mpn: str
+    name: str
+
+
+def newest_creation(orders: list[MarketplaceOrder]) -> datetime | None:
+    """The creation time of the newest order, the cursor a sync advances to."""
+    return max((order.created_at for order in orders), default=None)

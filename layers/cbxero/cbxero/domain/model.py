@@ -1,0 +1,250 @@
+"""The integration's own records: connection, links, mappings, sync tasks, the Action Log."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import ClassVar
+from uuid import uuid4
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
+
+from cbxero.domain.errors import IllegalTransition
+from cbxero.domain.marketplace import MarketplaceOrder, OrderStatus, OrderType
+
+
+class ConnectionStatus(StrEnum):
+    NOT_CONNECTED = "not_connected"
+    CHOOSE_TENANT = "choose_tenant"
+    CONNECTED = "connected"
+    RECONNECT_NEEDED = "reconnect_needed"
+
+
+class XeroTenant(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    name: str
+
+
+class TokenSet(BaseModel):
+    """Xero's tokens for one connection. Never logged, never returned by an API."""
+
+    model_config = ConfigDict(frozen=True)
+
+    access_token: SecretStr
+    refresh_token: SecretStr
+    expires_at: AwareDatetime
+    scopes: tuple[str, ...] = ()
+
+    REFRESH_MARGIN: ClassVar[timedelta] = timedelta(minutes=2)
+
+    def needs_refresh(self, now: datetime) -> bool:
+        """True when less than two minutes of the access token's life remain."""
+        return self.expires_at - now < self.REFRESH_MARGIN
+
+
+class XeroConnection(BaseModel):
+    """A reseller's link to one Xero organisation, with the version used for safe token rotation."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reseller_id: str
+    status: ConnectionStatus
+    tenant: XeroTenant | None = None
+    tenants_to_choose: tuple[XeroTenant, ...] = ()
+    tokens: TokenSet | None = None
+    connected_since: AwareDatetime | None = None
+    version: int = 0
+
+    @property
+    def usable(self) -> bool:
+        return (
+            self.status is ConnectionStatus.CONNECTED
+            and self.tenant is not None
+            and self.tokens is not None
+        )
+
+
+class CustomerLink(BaseModel):
+    """A marketplace customer, its Xero contact and its sync switch and cursor."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reseller_id: str
+    customer_id: str
+    xero_contact_id: str | None = None
+    auto_sync: bool = False
+    orders_synced_until: AwareDatetime | None = None
+
+
+class ProductMapping(BaseModel):
+    """A marketplace product (by MPN) mapped to a Xero item (by code)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reseller_id: str
+    mpn: str
+    product_name: str
+    xero_item_code: str = Field(min_length=1, max_length=30)
+    xero_item_id: str | None = None
+
+
+class TaskStatus(StrEnum):
+    NEW = "new"
+    PROCESSING = "processing"
+    SYNCED = "synced"
+    FAILED = "failed"
+    ACTION_REQUIRED = "action_required"
+    IGNORED = "ignored"
+
+
+_LEGAL: dict[TaskStatus, frozenset[TaskStatus]] = {
+    TaskStatus.NEW: frozenset({TaskStatus.PROCESSING, TaskStatus.IGNORED}),
+    TaskStatus.PROCESSING: frozenset(
+        {TaskStatus.SYNCED, TaskStatus.FAILED, TaskStatus.ACTION_REQUIRED}
+    ),
+    TaskStatus.FAILED: frozenset({TaskStatus.PROCESSING, TaskStatus.IGNORED}),
+    TaskStatus.ACTION_REQUIRED: frozenset(
+        {TaskStatus.PROCESSING, TaskStatus.NEW, TaskStatus.IGNORED}
+    ),
+    TaskStatus.IGNORED: frozenset({TaskStatus.NEW}),
+    TaskStatus.SYNCED: frozenset(),
+}
+
+SYNCABLE_ORDER_TYPES = frozenset(
+    {
+        OrderType.SALES,
+        OrderType.CHANGE,
+        OrderType.RENEWAL,
+        OrderType.BILLING,
+        OrderType.CANCELLATION,
+    }
+)
+
+# A task left in processing this long is taken to belong to a worker that died.
+PROCESSING_LEASE = timedelta(minutes=10)
+
+
+class XeroDocumentRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    id: str
+    number: str | None = None
+    total: Decimal | None = None
+
+
+class SyncTask(BaseModel):
+    """One marketplace order on its way to Xero; knows which status changes are legal."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reseller_id: str
+    order_id: str
+    order_number: str
+    order_type: OrderType
+    customer_id: str
+    order_total: Decimal
+    currency: str
+    status: TaskStatus = TaskStatus.NEW
+    reason: str | None = None
+    attempts: int = 0
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    document: XeroDocumentRef | None = None
+
+    @property
+    def task_id(self) -> str:
+        # One task per order: its id is the order's, so creating it twice is a no-op.
+        return self.order_id
+
+    @classmethod
+    def from_order(cls, reseller_id: str, order: MarketplaceOrder, now: datetime) -> SyncTask:
+        """A new task for an order; orders we never sync become ignored tasks saying why."""
+        status, reason = TaskStatus.NEW, None
+        if order.type not in SYNCABLE_ORDER_TYPES:
+            status, reason = TaskStatus.IGNORED, f"orders of type {order.type} are not synced"
+        elif order.status is not OrderStatus.COMPLETED:
+            status, reason = TaskStatus.IGNORED, f"order is {order.status}, not completed"
+        return cls(
+            reseller_id=reseller_id,
+            order_id=order.id,
+            order_number=order.order_number,
+            order_type=order.type,
+            customer_id=order.customer_id,
+            order_total=order.total.amount,
+            currency=order.total.currency,
+            status=status,
+            reason=reason,
+            created_at=now,
+            updated_at=now,
+        )
+
+    def can_become(self, status: TaskStatus) -> bool:
+        return status in _LEGAL[self.status]
+
+    def moved_to(
+        self,
+        status: TaskStatus,
+        now: datetime,
+        *,
+        reason: str | None = None,
+        document: XeroDocumentRef | None = None,
+    ) -> SyncTask:
+        """This task in a new status; raises IllegalTransition for a move the lifecycle forbids."""
+        if not self.can_become(status):
+            raise IllegalTransition(f"a {self.status} task cannot become {status}")
+        attempts = self.attempts + 1 if status is TaskStatus.PROCESSING else self.attempts
+        return self.model_copy(
+            update={
+                "status": status,
+                "reason": reason,
+                "attempts": attempts,
+                "updated_at": now,
+                "document": document or self.document,
+            }
+        )
+
+    def is_processable(self, now: datetime) -> bool:
+        """New, failed or waiting tasks, and processing ones whose worker's lease ran out."""
+        if self.status is TaskStatus.PROCESSING:
+            return now - self.updated_at > PROCESSING_LEASE
+        return self.status in {TaskStatus.NEW, TaskStatus.FAILED, TaskStatus.ACTION_REQUIRED}
+
+    def resumed(self, now: datetime) -> SyncTask:
+        """Take over a task whose worker died mid-way (its Xero call may or may not have landed)."""
+        return self.model_copy(update={"attempts": self.attempts + 1, "updated_at": now})
+
+
+class LogStatus(StrEnum):
+    INFO = "info"
+    SUCCESS = "success"
+    ERROR = "error"
+    ACTION_REQUIRED = "action_required"
+
+    @property
+    def is_problem(self) -> bool:
+        return self in {LogStatus.ERROR, LogStatus.ACTION_REQUIRED}
+
+
+SCHEDULER = "scheduler"
+
+
+class ActionLogEntry(BaseModel):
+    """One line of the reseller's Action Log, also shown as a notification while unread."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reseller_id: str
+    entry_id: str = Field(default_factory=lambda: uuid4().hex)
+    at: AwareDatetime
+    action: str
+    status: LogStatus
+    actor: str = SCHEDULER
+    message: str
+    customer_id: str | None = None
+    order_id: str | None = None
+    xero_document_id: str | None = None
+    read: bool = False

@@ -1,0 +1,134 @@
+"""A reseller's settings: the nine of the store's Settings window plus the accounting defaults."""
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PriceSource(StrEnum):
+    MARKETPLACE = "marketplace"
+    XERO = "xero"
+
+
+class DescriptionSource(StrEnum):
+    MARKETPLACE = "marketplace"
+    XERO = "xero"
+
+
+class InvoiceNumberSource(StrEnum):
+    XERO = "xero"
+    MARKETPLACE = "marketplace"
+
+
+class AutoSync(StrEnum):
+    OFF = "off"
+    DAILY = "daily"
+    EVERY_5_MINUTES = "every_5_minutes"
+
+
+class DowngradeMode(StrEnum):
+    REFUND = "refund"
+    QUANTITY_ONLY = "quantity_only"
+
+
+class NotificationLevel(StrEnum):
+    ERRORS_AND_ACTIONS = "errors_and_actions"
+    ALL_TASKS = "all_tasks"
+
+
+class InvoiceTarget(StrEnum):
+    NEW = "new"
+    EXISTING = "existing"
+
+
+class LineAmountTypes(StrEnum):
+    """Xero's LineAmountTypes: whether line amounts include tax."""
+
+    EXCLUSIVE = "Exclusive"
+    INCLUSIVE = "Inclusive"
+    NO_TAX = "NoTax"
+
+
+class NewInvoiceStatus(StrEnum):
+    DRAFT = "DRAFT"
+    AUTHORISED = "AUTHORISED"
+
+
+class DueDateRule(StrEnum):
+    """Xero's payment-term types that make sense for sales invoices."""
+
+    DAYS_AFTER_INVOICE_DATE = "DAYSAFTERBILLDATE"
+    DAYS_AFTER_END_OF_INVOICE_MONTH = "DAYSAFTERBILLMONTH"
+    DAY_OF_FOLLOWING_MONTH = "OFFOLLOWINGMONTH"
+
+
+class DueDateTerms(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rule: DueDateRule = DueDateRule.DAYS_AFTER_INVOICE_DATE
+    days: Annotated[int, Field(ge=0, le=365)] = 14
+
+
+AccountCode = Annotated[str, Field(min_length=1, max_length=10, pattern=r"^[A-Za-z0-9.\-_]+$")]
+TaxType = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_]+$")]
+
+
+class Settings(BaseModel):
+    """Everything a reseller chooses about how orders become Xero documents.
+
+    The defaults are what a reseller gets before saving anything: marketplace prices and
+    descriptions, Xero numbering, no automatic sync, drafts due in 14 days.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    price_source: PriceSource = Field(
+        PriceSource.MARKETPLACE,
+        description="A line's unit price: the order's customer price, or the item's sales price.",
+    )
+    description_source: DescriptionSource = Field(
+        DescriptionSource.MARKETPLACE,
+        description="A line's description: the order detail's, or the Xero item's.",
+    )
+    trim_descriptions: bool = Field(
+        False, description="Only the product name goes in the line description."
+    )
+    allow_many_products_per_item: bool = Field(
+        False, description="Whether several marketplace products may map to one Xero item."
+    )
+    invoice_number_source: InvoiceNumberSource = Field(
+        InvoiceNumberSource.XERO,
+        description="Xero numbers the invoice, or the order number becomes the InvoiceNumber.",
+    )
+    auto_sync: AutoSync = Field(
+        AutoSync.OFF,
+        description="Create and process sync tasks on a schedule; customers need auto-sync on too.",
+    )
+    downgrades: DowngradeMode = Field(
+        DowngradeMode.REFUND,
+        description="Downgrade refund lines become a credit note, or only quantities are recorded.",
+    )
+    notifications: NotificationLevel = Field(
+        NotificationLevel.ERRORS_AND_ACTIONS,
+        description="What appears as notifications and in the Action Log.",
+    )
+    invoice_target: InvoiceTarget = Field(
+        InvoiceTarget.NEW,
+        description="Each order its own invoice, or onto the customer's latest editable invoice.",
+    )
+    sales_account_code: AccountCode = Field(
+        "200", description="Xero account code for lines whose item has none."
+    )
+    tax_type: TaxType | None = Field(
+        None, description="Xero tax type for lines whose item has none; none lets Xero decide."
+    )
+    line_amount_types: LineAmountTypes = Field(
+        LineAmountTypes.EXCLUSIVE, description="Whether unit prices include tax."
+    )
+    new_invoice_status: NewInvoiceStatus = Field(
+        NewInvoiceStatus.DRAFT, description="The status new Xero invoices are created in."
+    )
+    due_date_terms: DueDateTerms = Field(
+        default_factory=DueDateTerms, description="When new invoices fall due."
+    )

@@ -1,0 +1,100 @@
+"""Xero accounting documents as the integration builds and reads them.
+
+Field aliases are Xero's JSON names, so the adapter sends and parses these models as they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_pascal
+
+
+class XeroModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_pascal, populate_by_name=True, extra="ignore", frozen=True
+    )
+
+    def to_xero(self) -> dict[str, object]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class Contact(XeroModel):
+    contact_id: str | None = Field(None, alias="ContactID")
+    contact_number: str | None = None
+    name: str
+    email_address: str | None = None
+    tax_number: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+
+
+class ItemSalesDetails(XeroModel):
+    unit_price: Decimal | None = None
+    account_code: str | None = None
+    tax_type: str | None = None
+
+
+class Item(XeroModel):
+    item_id: str | None = Field(None, alias="ItemID")
+    code: str
+    name: str | None = None
+    description: str | None = None
+    sales_details: ItemSalesDetails | None = None
+
+
+class LineItem(XeroModel):
+    description: str
+    quantity: Decimal
+    unit_amount: Decimal
+    item_code: str | None = None
+    account_code: str | None = None
+    tax_type: str | None = None
+    discount_amount: Decimal | None = None
+    line_amount: Decimal | None = None
+
+
+class InvoiceType(StrEnum):
+    SALES = "ACCREC"
+
+
+class ContactRef(XeroModel):
+    contact_id: str = Field(alias="ContactID")
+
+
+class Invoice(XeroModel):
+    """A sales invoice: what we send (no id yet) and what Xero returns (id, number, totals)."""
+
+    invoice_id: str | None = Field(None, alias="InvoiceID")
+    type: InvoiceType = InvoiceType.SALES
+    contact: ContactRef
+    line_items: tuple[LineItem, ...]
+    date: dt.date | None = None
+    due_date: dt.date | None = None
+    line_amount_types: str = "Exclusive"
+    invoice_number: str | None = None
+    reference: str | None = None
+    status: str = "DRAFT"
+    currency_code: str | None = None
+    sub_total: Decimal | None = None
+    total_tax: Decimal | None = None
+    total: Decimal | None = None
+    amount_due: Decimal | None = None
+    has_errors: bool = False
+    validation_errors: tuple[ValidationError, ...] = ()
+
+
+class ValidationError(XeroModel):
+    message: str
+
+
+class Organisation(XeroModel):
+    organisation_id: str | None = Field(None, alias="OrganisationID")
+    name: str
+    base_currency: str | None = None
+
+
+Invoice.model_rebuild()

@@ -1,0 +1,109 @@
+"""What the HTTP doors share: one error shape, domain errors to statuses, the caller's identity."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+
+from cbxero.domain.errors import (
+    Conflict,
+    DomainError,
+    IllegalTransition,
+    InvalidInput,
+    NotConnected,
+    NotFound,
+    UpstreamUnavailable,
+)
+
+STATUS_OF: dict[type[DomainError], HTTPStatus] = {
+    InvalidInput: HTTPStatus.BAD_REQUEST,
+    NotFound: HTTPStatus.NOT_FOUND,
+    Conflict: HTTPStatus.CONFLICT,
+    IllegalTransition: HTTPStatus.CONFLICT,
+    NotConnected: HTTPStatus.CONFLICT,
+    UpstreamUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+}
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+class FieldProblem(BaseModel):
+    field: str
+    problem: str
+
+
+class ErrorBody(BaseModel):
+    """Every failure of the API has this shape."""
+
+    code: str
+    message: str
+    fields: list[FieldProblem] = []
+
+
+def error_response(status: HTTPStatus, body: ErrorBody) -> Response[Any]:
+    return Response(
+        status_code=status.value,
+        content_type=content_types.APPLICATION_JSON,
+        body=body.model_dump_json(),
+    )
+
+
+def status_of(error: DomainError) -> HTTPStatus:
+    if isinstance(error, Forbidden):
+        return HTTPStatus.FORBIDDEN
+    for kind in type(error).__mro__:
+        if kind in STATUS_OF:
+            return STATUS_OF[kind]
+    return HTTPStatus.BAD_REQUEST
+
+
+def _field_path(location: tuple[Any, ...]) -> str:
+    # Powertools prefixes the location with where the value came from ("body", "query", ...).
+    return ".".join(str(part) for part in location if part not in ("body",)) or "body"
+
+
+def install_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None:
+    """Map domain errors and request validation failures to the one error shape."""
+
+    @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
+    def _invalid_request(error: RequestValidationError) -> Response[Any]:
+        fields = [
+            FieldProblem(
+                field=_field_path(tuple(e.get("loc", ()))), problem=e.get("msg", "invalid")
+            )
+            for e in error.errors()
+        ]
+        return error_response(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            ErrorBody(code="invalid_request", message="the request is not valid", fields=fields),
+        )
+
+    @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
+    def _domain_error(error: DomainError) -> Response[Any]:
+        status = status_of(error)
+        logger.info("request refused", extra={"code": error.code, "status": status.value})
+        fields = [FieldProblem(field=error.field, problem=error.message)] if error.field else []
+        return error_response(
+            status, ErrorBody(code=error.code, message=error.message, fields=fields)
+        )
+
+
+def reseller_of(app: APIGatewayHttpResolver, claim: str) -> str:
+    """The reseller named by the caller's JWT (checked by the API's authorizer), never the path."""
+    claims = app.current_event.request_context.authorizer.jwt_claim or {}
+    reseller = claims.get(claim)
+    if not isinstance(reseller, str) or not reseller:
+        raise Forbidden(f"the token carries no {claim} claim")
+    return reseller
+
+
+def actor_of(app: APIGatewayHttpResolver) -> str:
+    claims = app.current_event.request_context.authorizer.jwt_claim or {}
+    return str(claims.get("email") or claims.get("sub") or "user")

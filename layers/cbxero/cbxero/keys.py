@@ -1,0 +1,45 @@
+"""Table key and index names, defined once for the code, the local stack and the tests.
+
+template.yaml declares the same names; tests/unit/test_template.py keeps the two in step.
+"""
+
+from enum import StrEnum
+
+PK = "pk"
+SK = "sk"
+TTL_ATTRIBUTE = "expires_at"
+
+
+class Table(StrEnum):
+    """Logical ids of the tables in template.yaml, and the variable naming each at run time."""
+
+    TOKENS = "TokensTable"
+    RESELLERS = "ResellersTable"
+    MAPPINGS = "MappingsTable"
+    TASKS = "TasksTable"
+    ACTION_LOG = "ActionLogTable"
+
+
+class Index(StrEnum):
+    RESELLERS_BY_AUTO_SYNC = "by-auto-sync"
+    AUTO_SYNC_CUSTOMERS = "auto-sync-customers"
+    MAPPINGS_BY_XERO_ITEM = "by-xero-item"
+    TASKS_BY_STATUS = "by-status"
+
+
+# Attribute names that index keys are made of.
+AUTO_SYNC = "auto_sync"
+AUTO_SYNC_RESELLER = "auto_sync_reseller"
+XERO_ITEM_KEY = "xero_item_key"
+STATUS_KEY = "status_key"
+CREATED_AT = "created_at"
+
+# (table, index) -> (partition attribute, sort attribute)
+INDEX_KEYS: dict[tuple[Table, Index], tuple[str, str]] = {
+    (Table.RESELLERS, Index.RESELLERS_BY_AUTO_SYNC): (AUTO_SYNC, PK),
+    (Table.MAPPINGS, Index.AUTO_SYNC_CUSTOMERS): (AUTO_SYNC_RESELLER, SK),
+    (Table.MAPPINGS, Index.MAPPINGS_BY_XERO_ITEM): (XERO_ITEM_KEY, SK),
+    (Table.TASKS, Index.TASKS_BY_STATUS): (STATUS_KEY, CREATED_AT),
+}
+
+TABLES_WITH_TTL = frozenset({Table.TOKENS, Table.ACTION_LOG})

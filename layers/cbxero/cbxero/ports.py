@@ -1,0 +1,189 @@
+"""The ports: what the services need from storage, queues and the two external systems.
+
+Adapters in cbxero.adapters implement them against AWS and HTTP; the unit tests use fakes.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceOrder, MarketplaceProduct
+from cbxero.domain.model import (
+    ActionLogEntry,
+    CustomerLink,
+    ProductMapping,
+    SyncTask,
+    TokenSet,
+    XeroConnection,
+    XeroTenant,
+)
+from cbxero.domain.settings import AutoSync, Settings
+from cbxero.domain.xero import Contact, Invoice, Item
+
+
+class Clock:
+    """Timezone-aware UTC now; the local stack and tests swap in a controllable one."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class SyncJob(BaseModel):
+    """One queued unit of work: sync one customer of one reseller."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reseller_id: str
+    customer_id: str
+    slot: str
+    process: bool = True
+    actor: str = "scheduler"
+
+
+class SettingsRepository(ABC):
+    @abstractmethod
+    def get(self, reseller_id: str) -> Settings: ...
+
+    @abstractmethod
+    def save(self, reseller_id: str, settings: Settings) -> None: ...
+
+    @abstractmethod
+    def resellers_due(self, frequency: AutoSync) -> Iterator[str]: ...
+
+
+class ConnectionRepository(ABC):
+    """Xero connections and their tokens (the token table)."""
+
+    @abstractmethod
+    def get(self, reseller_id: str) -> XeroConnection | None: ...
+
+    @abstractmethod
+    def save(self, connection: XeroConnection, *, expected_version: int | None) -> bool:
+        """Write the connection if its stored version is still expected_version (None: absent)."""
+
+    @abstractmethod
+    def delete(self, reseller_id: str) -> None: ...
+
+
+class OAuthStateStore(ABC):
+    @abstractmethod
+    def put(self, state: str, reseller_id: str, return_url: str, expires_at: datetime) -> None: ...
+
+    @abstractmethod
+    def consume(self, state: str, now: datetime) -> tuple[str, str] | None:
+        """Atomically remove a live state; (reseller_id, return_url), or None if unknown or old."""
+
+
+class CustomerLinkRepository(ABC):
+    @abstractmethod
+    def get(self, reseller_id: str, customer_id: str) -> CustomerLink | None: ...
+
+    @abstractmethod
+    def save(self, link: CustomerLink) -> None: ...
+
+    @abstractmethod
+    def for_reseller(self, reseller_id: str) -> list[CustomerLink]: ...
+
+    @abstractmethod
+    def auto_sync_customers(self, reseller_id: str) -> Iterator[str]: ...
+
+
+class ProductMappingRepository(ABC):
+    @abstractmethod
+    def get_many(self, reseller_id: str, mpns: Sequence[str]) -> dict[str, ProductMapping]: ...
+
+    @abstractmethod
+    def save(self, mapping: ProductMapping) -> None: ...
+
+    @abstractmethod
+    def for_reseller(self, reseller_id: str) -> list[ProductMapping]: ...
+
+    @abstractmethod
+    def products_for_item(self, reseller_id: str, item_code: str) -> list[str]: ...
+
+
+class TaskRepository(ABC):
+    @abstractmethod
+    def add_if_absent(self, task: SyncTask) -> bool:
+        """Store a new task unless one exists for its order; True if this call created it."""
+
+    @abstractmethod
+    def get(self, reseller_id: str, task_id: str) -> SyncTask | None: ...
+
+    @abstractmethod
+    def replace(self, task: SyncTask, *, previous: SyncTask) -> bool:
+        """Write task only if the stored one is still previous (same status and update time)."""
+
+    @abstractmethod
+    def for_reseller(
+        self, reseller_id: str, *, customer_id: str | None = None
+    ) -> list[SyncTask]: ...
+
+
+class ActionLog(ABC):
+    @abstractmethod
+    def add(self, entry: ActionLogEntry) -> None: ...
+
+    @abstractmethod
+    def for_reseller(self, reseller_id: str, limit: int = 50) -> list[ActionLogEntry]: ...
+
+
+class JobQueue(ABC):
+    @abstractmethod
+    def send(self, jobs: Sequence[SyncJob]) -> int:
+        """Enqueue jobs (batched); returns how many were accepted."""
+
+
+class XeroAuthorizer(ABC):
+    """Xero's identity service: authorization URL, code exchange, refresh, tenant list."""
+
+    @abstractmethod
+    def authorization_url(self, state: str) -> str: ...
+
+    @abstractmethod
+    def exchange_code(self, code: str) -> TokenSet: ...
+
+    @abstractmethod
+    def refresh(self, tokens: TokenSet) -> TokenSet: ...
+
+    @abstractmethod
+    def tenants(self, tokens: TokenSet) -> list[XeroTenant]: ...
+
+
+class XeroAccounting(ABC):
+    """The accounting endpoints, for one organisation with a valid access token."""
+
+    @abstractmethod
+    def find_contact_by_number(self, contact_number: str) -> Contact | None: ...
+
+    @abstractmethod
+    def create_contact(self, contact: Contact, idempotency_key: str) -> Contact: ...
+
+    @abstractmethod
+    def items(self, codes: Sequence[str]) -> dict[str, Item]: ...
+
+    @abstractmethod
+    def find_invoice_by_reference(self, reference: str) -> Invoice | None: ...
+
+    @abstractmethod
+    def create_invoice(self, invoice: Invoice, idempotency_key: str) -> Invoice: ...
+
+
+class Marketplace(ABC):
+    """CloudBlue Commerce SimpleAPI, as the integration reads it."""
+
+    @abstractmethod
+    def orders(self, customer_id: str, created_from: datetime) -> list[MarketplaceOrder]: ...
+
+    @abstractmethod
+    def customer(self, customer_id: str) -> MarketplaceCustomer: ...
+
+    @abstractmethod
+    def customers(self) -> list[MarketplaceCustomer]: ...
+
+    @abstractmethod
+    def products(self) -> list[MarketplaceProduct]: ...

@@ -1,0 +1,158 @@
+"""The store UI's use cases: settings, customer links, product mappings, tasks, the Action Log."""
+
+from __future__ import annotations
+
+from cbxero.domain.errors import Conflict, NotFound
+from cbxero.domain.model import (
+    ActionLogEntry,
+    CustomerLink,
+    LogStatus,
+    ProductMapping,
+    SyncTask,
+)
+from cbxero.domain.settings import Settings
+from cbxero.ports import (
+    ActionLog,
+    Clock,
+    CustomerLinkRepository,
+    JobQueue,
+    ProductMappingRepository,
+    SettingsRepository,
+    SyncJob,
+    TaskRepository,
+)
+
+
+class ResellerAdmin:
+    """Everything a reseller changes from the store; the reseller id always comes from its token."""
+
+    def __init__(
+        self,
+        *,
+        settings: SettingsRepository,
+        links: CustomerLinkRepository,
+        mappings: ProductMappingRepository,
+        tasks: TaskRepository,
+        action_log: ActionLog,
+        queue: JobQueue,
+        clock: Clock,
+    ) -> None:
+        self._settings = settings
+        self._links = links
+        self._mappings = mappings
+        self._tasks = tasks
+        self._log = action_log
+        self._queue = queue
+        self._clock = clock
+
+    def settings(self, reseller_id: str) -> Settings:
+        return self._settings.get(reseller_id)
+
+    def replace_settings(self, reseller_id: str, new: Settings, actor: str) -> Settings:
+        old = self._settings.get(reseller_id)
+        self._settings.save(reseller_id, new)
+        changed = sorted(
+            name for name in Settings.model_fields if getattr(old, name) != getattr(new, name)
+        )
+        self._record(
+            reseller_id,
+            "settings_changed",
+            actor,
+            "Settings changed: " + (", ".join(changed) if changed else "nothing"),
+        )
+        return new
+
+    def link_customer(
+        self,
+        reseller_id: str,
+        customer_id: str,
+        xero_contact_id: str | None,
+        auto_sync: bool,
+        actor: str,
+    ) -> CustomerLink:
+        current = self._links.get(reseller_id, customer_id) or CustomerLink(
+            reseller_id=reseller_id, customer_id=customer_id
+        )
+        link = current.model_copy(
+            update={"xero_contact_id": xero_contact_id, "auto_sync": auto_sync}
+        )
+        self._links.save(link)
+        self._record(
+            reseller_id,
+            "customer_linked",
+            actor,
+            f"Customer {customer_id}: contact {xero_contact_id or 'auto'}, auto-sync "
+            + ("on" if auto_sync else "off"),
+            customer_id=customer_id,
+        )
+        return link
+
+    def customers(self, reseller_id: str) -> list[CustomerLink]:
+        return self._links.for_reseller(reseller_id)
+
+    def map_product(
+        self, reseller_id: str, mpn: str, product_name: str, item_code: str, actor: str
+    ) -> ProductMapping:
+        """Map a product to a Xero item; refused when the item is taken and many-to-one is off."""
+        if not self._settings.get(reseller_id).allow_many_products_per_item:
+            others = [
+                m for m in self._mappings.products_for_item(reseller_id, item_code) if m != mpn
+            ]
+            if others:
+                raise Conflict(
+                    f"Xero item {item_code} is already mapped to product {others[0]}; "
+                    "mapping several products to one item is not allowed in the settings",
+                    field="xero_item_code",
+                )
+        mapping = ProductMapping(
+            reseller_id=reseller_id, mpn=mpn, product_name=product_name, xero_item_code=item_code
+        )
+        self._mappings.save(mapping)
+        self._record(reseller_id, "product_mapped", actor, f"Product {mpn} mapped to {item_code}")
+        return mapping
+
+    def products(self, reseller_id: str) -> list[ProductMapping]:
+        return self._mappings.for_reseller(reseller_id)
+
+    def tasks(self, reseller_id: str, customer_id: str | None = None) -> list[SyncTask]:
+        return self._tasks.for_reseller(reseller_id, customer_id=customer_id)
+
+    def task(self, reseller_id: str, task_id: str) -> SyncTask:
+        task = self._tasks.get(reseller_id, task_id)
+        if task is None:
+            raise NotFound(f"no task {task_id}", field="taskId")
+        return task
+
+    def sync_now(self, reseller_id: str, customer_id: str, actor: str) -> SyncJob:
+        """Queue a by-hand sync of one customer (check changes, then process its tasks)."""
+        job = SyncJob(
+            reseller_id=reseller_id,
+            customer_id=customer_id,
+            slot=f"manual:{self._clock.now().isoformat()}",
+            actor=actor,
+        )
+        self._queue.send([job])
+        return job
+
+    def action_log(self, reseller_id: str, limit: int) -> list[ActionLogEntry]:
+        return self._log.for_reseller(reseller_id, limit=limit)
+
+    def _record(
+        self,
+        reseller_id: str,
+        action: str,
+        actor: str,
+        message: str,
+        customer_id: str | None = None,
+    ) -> None:
+        self._log.add(
+            ActionLogEntry(
+                reseller_id=reseller_id,
+                at=self._clock.now(),
+                action=action,
+                status=LogStatus.INFO,
+                actor=actor,
+                message=message,
+                customer_id=customer_id,
+            )
+        )

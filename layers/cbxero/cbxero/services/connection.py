@@ -1,0 +1,186 @@
+"""Connecting a reseller to Xero, and handing out valid access tokens afterwards."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Collection
+from datetime import timedelta
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from cbxero.domain.errors import InvalidInput, NotConnected, ReconnectNeeded, UpstreamUnavailable
+from cbxero.domain.model import (
+    ActionLogEntry,
+    ConnectionStatus,
+    LogStatus,
+    XeroConnection,
+)
+from cbxero.ports import (
+    ActionLog,
+    Clock,
+    ConnectionRepository,
+    OAuthStateStore,
+    XeroAuthorizer,
+)
+
+STATE_LIFETIME = timedelta(minutes=10)
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1"})
+REFRESH_ATTEMPTS = 5
+
+
+def checked_return_url(url: str, allowed_hosts: Collection[str]) -> str:
+    """The store page to return to, if an https URL on an allowed host (http for localhost)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        raise InvalidInput("return_url is not a valid URL", field="return_url") from None
+    secure = parts.scheme == "https" or (parts.scheme == "http" and host in LOCAL_HOSTS)
+    if not secure or not host or parts.username or parts.password:
+        raise InvalidInput("return_url must be an https URL of the store", field="return_url")
+    if host not in allowed_hosts:
+        raise InvalidInput(
+            f"return_url host {host} is not an allowed store host", field="return_url"
+        )
+    return url
+
+
+def with_outcome(url: str, **outcome: str) -> str:
+    parts = urlsplit(url)
+    query = "&".join(q for q in (parts.query, urlencode(outcome)) if q)
+    return urlunsplit(parts._replace(query=query))
+
+
+class XeroConnector:
+    """The OAuth 2.0 authorization-code flow, with a single-use state bound to the reseller."""
+
+    def __init__(
+        self,
+        *,
+        states: OAuthStateStore,
+        connections: ConnectionRepository,
+        identity: XeroAuthorizer,
+        action_log: ActionLog,
+        clock: Clock,
+        allowed_return_hosts: Collection[str],
+    ) -> None:
+        self._states = states
+        self._connections = connections
+        self._identity = identity
+        self._log = action_log
+        self._clock = clock
+        self._allowed_hosts = frozenset(allowed_return_hosts)
+
+    def start(self, reseller_id: str, return_url: str) -> str:
+        """Xero's authorization URL for this reseller; the user comes back to return_url."""
+        return_url = checked_return_url(return_url, self._allowed_hosts)
+        state = secrets.token_urlsafe(32)
+        self._states.put(state, reseller_id, return_url, self._clock.now() + STATE_LIFETIME)
+        return self._identity.authorization_url(state)
+
+    def finish(
+        self, *, state: str | None, code: str | None, error: str | None, actor: str = "user"
+    ) -> str:
+        """Complete the flow Xero redirected back to; returns the store URL with the outcome."""
+        if not state:
+            raise InvalidInput("state is missing", field="state")
+        consumed = self._states.consume(state, self._clock.now())
+        if consumed is None:
+            raise InvalidInput("state is unknown, already used or expired", field="state")
+        reseller_id, return_url = consumed
+        if error:
+            self._record(reseller_id, LogStatus.ERROR, f"Xero authorization ended: {error}", actor)
+            return with_outcome(return_url, xero="error", reason=error[:100])
+        if not code:
+            raise InvalidInput("code is missing", field="code")
+        tokens = self._identity.exchange_code(code)
+        tenants = self._identity.tenants(tokens)
+        if not tenants:
+            self._record(reseller_id, LogStatus.ERROR, "Xero granted no organisation", actor)
+            return with_outcome(return_url, xero="error", reason="no_organisation")
+        previous = self._connections.get(reseller_id)
+        single = tenants[0] if len(tenants) == 1 else None
+        connection = XeroConnection(
+            reseller_id=reseller_id,
+            status=ConnectionStatus.CONNECTED if single else ConnectionStatus.CHOOSE_TENANT,
+            tenant=single,
+            tenants_to_choose=() if single else tuple(tenants),
+            tokens=tokens,
+            connected_since=self._clock.now(),
+            version=previous.version + 1 if previous else 0,
+        )
+        if not self._connections.save(
+            connection, expected_version=previous.version if previous else None
+        ):
+            raise UpstreamUnavailable("the connection changed meanwhile; connect again")
+        if single:
+            self._record(reseller_id, LogStatus.SUCCESS, f"Connected to Xero: {single.name}", actor)
+            return with_outcome(return_url, xero="connected")
+        self._record(
+            reseller_id, LogStatus.ACTION_REQUIRED, "Choose the Xero organisation to sync", actor
+        )
+        return with_outcome(return_url, xero="choose_tenant")
+
+    def status(self, reseller_id: str) -> XeroConnection:
+        connection = self._connections.get(reseller_id)
+        return connection or XeroConnection(
+            reseller_id=reseller_id, status=ConnectionStatus.NOT_CONNECTED
+        )
+
+    def _record(self, reseller_id: str, status: LogStatus, message: str, actor: str) -> None:
+        self._log.add(
+            ActionLogEntry(
+                reseller_id=reseller_id,
+                at=self._clock.now(),
+                action="xero_connection",
+                status=status,
+                actor=actor,
+                message=message,
+            )
+        )
+
+
+class TokenVault:
+    """Hands out a connection with a valid access token, refreshing it rotation-safely."""
+
+    def __init__(
+        self, *, connections: ConnectionRepository, identity: XeroAuthorizer, clock: Clock
+    ) -> None:
+        self._connections = connections
+        self._identity = identity
+        self._clock = clock
+
+    def connection(self, reseller_id: str) -> XeroConnection:
+        for _ in range(REFRESH_ATTEMPTS):
+            current = self._connections.get(reseller_id)
+            if current is None or current.status is ConnectionStatus.NOT_CONNECTED:
+                raise NotConnected("Xero is not connected")
+            if current.status is ConnectionStatus.RECONNECT_NEEDED:
+                raise ReconnectNeeded("Xero needs reconnecting")
+            if not current.usable or current.tokens is None:
+                raise NotConnected("choose the Xero organisation first")
+            if not current.tokens.needs_refresh(self._clock.now()):
+                return current
+            try:
+                fresh = self._identity.refresh(current.tokens)
+            except ReconnectNeeded:
+                if self._someone_else_refreshed(current):
+                    continue
+                self._connections.save(
+                    current.model_copy(
+                        update={
+                            "status": ConnectionStatus.RECONNECT_NEEDED,
+                            "version": current.version + 1,
+                        }
+                    ),
+                    expected_version=current.version,
+                )
+                raise
+            updated = current.model_copy(update={"tokens": fresh, "version": current.version + 1})
+            # One refresh wins the conditional write; the losers re-read and use its token.
+            if self._connections.save(updated, expected_version=current.version):
+                return updated
+        raise UpstreamUnavailable("could not settle the Xero token refresh")
+
+    def _someone_else_refreshed(self, seen: XeroConnection) -> bool:
+        latest = self._connections.get(seen.reseller_id)
+        return latest is not None and latest.version != seen.version
