@@ -9,8 +9,21 @@ import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_pascal
+
+
+def _xero_date(value: object) -> object:
+    """Xero answers dates as "/Date(1764028800000+0000)/"; it accepts ISO dates in requests."""
+    if isinstance(value, str) and value.startswith("/Date("):
+        millis = int(value[6:].split("+")[0].split("-")[0].rstrip(")/"))
+        return dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC).date()
+    return value
+
+
+XeroDate = Annotated[dt.date, BeforeValidator(_xero_date)]
 
 
 class XeroModel(BaseModel):
@@ -72,8 +85,8 @@ class Invoice(XeroModel):
     type: InvoiceType = InvoiceType.SALES
     contact: ContactRef
     line_items: tuple[LineItem, ...]
-    date: dt.date | None = None
-    due_date: dt.date | None = None
+    date: XeroDate | None = None
+    due_date: XeroDate | None = None
     line_amount_types: str = "Exclusive"
     invoice_number: str | None = None
     reference: str | None = None

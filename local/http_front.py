@@ -1,0 +1,102 @@
+"""A local API Gateway (HTTP API): template.yaml's routes, JWT checks, payload format 2.0 events."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from typing import Any
+
+import jwt
+from flask import Flask, Response, request
+
+from local import template as cfn
+from local import tokens
+from local.invoke import Invoker
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def _gateway_error(status: int, message: str) -> Response:
+    return Response(json.dumps({"message": message}), status=status, mimetype="application/json")
+
+
+class HttpFront:
+    def __init__(self, invoker: Invoker, template: cfn.Template | None = None) -> None:
+        self._invoker = invoker
+        self._routes = (template or cfn.load()).routes()
+        self.app = Flask("http_front")
+        self.app.add_url_rule("/", "root", self.handle, methods=METHODS, defaults={"path": ""})
+        self.app.add_url_rule("/<path:path>", "any", self.handle, methods=METHODS)
+
+    def handle(self, path: str) -> Response:
+        raw_path = "/" + path
+        for route in self._routes:
+            match = route.pattern.match(raw_path)
+            if match and route.method == request.method:
+                break
+        else:
+            return _gateway_error(404, "Not Found")
+        claims: dict[str, Any] | None = None
+        if route.authorized:
+            header = request.headers.get("Authorization", "")
+            try:
+                claims = tokens.verify(header.removeprefix("Bearer ").strip())
+            except jwt.PyJWTError:
+                return _gateway_error(401, "Unauthorized")
+        event = self._event(route, raw_path, match.groupdict(), claims)
+        result = self._invoker.invoke(route.function, event)
+        body = result.get("body") or ""
+        if result.get("isBase64Encoded"):
+            body = base64.b64decode(body)
+        response = Response(body, status=result.get("statusCode", 200))
+        for name, value in (result.get("headers") or {}).items():
+            response.headers[name] = value
+        for cookie in result.get("cookies") or []:
+            response.headers.add("Set-Cookie", cookie)
+        return response
+
+    def _event(
+        self,
+        route: cfn.Route,
+        raw_path: str,
+        path_parameters: dict[str, str],
+        claims: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        body = request.get_data()
+        now = time.time()
+        context: dict[str, Any] = {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": request.host,
+            "domainPrefix": "local",
+            "http": {
+                "method": request.method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": request.remote_addr or "127.0.0.1",
+                "userAgent": request.headers.get("User-Agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": f"{route.method} {route.path}",
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        }
+        if claims is not None:
+            context["authorizer"] = {
+                "jwt": {"claims": {k: str(v) for k, v in claims.items()}, "scopes": None}
+            }
+        return {
+            "version": "2.0",
+            "routeKey": context["routeKey"],
+            "rawPath": raw_path,
+            "rawQueryString": request.query_string.decode(),
+            "headers": {k.lower(): v for k, v in request.headers.items()},
+            "queryStringParameters": request.args.to_dict() or None,
+            "pathParameters": path_parameters or None,
+            "requestContext": context,
+            "body": body.decode() if body else None,
+            "isBase64Encoded": False,
+        }

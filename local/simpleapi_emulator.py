@@ -1,0 +1,267 @@
+"""A CloudBlue Commerce SimpleAPI 1.15 emulator: /token, /customers, /orders, /products.
+
+Run it alone: python -m local.simpleapi_emulator --port 4020. It starts with seeded data
+(seed()); tests and the demo add customers and orders with add_customer() / add_order().
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import threading
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+
+TOKEN_LIFETIME = timedelta(minutes=25)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _stamp(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _price(amount: Decimal, currency: str) -> dict[str, str]:
+    return {"amount": str(amount), "currency": currency}
+
+
+class SimpleApiEmulator:
+    """The emulator's data and its Flask app. Thread-safe; inspect it directly in tests."""
+
+    def __init__(
+        self,
+        *,
+        username: str = "local-reseller",
+        password: str = "local-password",  # noqa: S107 - the emulator's own test credential
+        subscription_key: str = "local-subscription",
+    ) -> None:
+        self.credentials = (username, password)
+        self.subscription_key = subscription_key
+        self.lock = threading.RLock()
+        self.tokens: dict[str, datetime] = {}
+        self.customers: dict[str, dict[str, Any]] = {}
+        self.products: dict[str, dict[str, Any]] = {}
+        self.orders: dict[str, dict[str, Any]] = {}
+        self._next_id = 1000001
+        self.app = self._build_app()
+
+    # ------------------------------------------------------------------ data
+    def _id(self) -> str:
+        with self.lock:
+            value = str(self._next_id)
+            self._next_id += 1
+            return value
+
+    def add_product(self, mpn: str, name: str, price: str, currency: str = "USD") -> dict[str, Any]:
+        product = {
+            "id": f"PRD{len(self.products) + 1:06d}",
+            "mpn": mpn,
+            "name": name,
+            "vendor": "Emulated Vendor",
+            "prices": [_price(Decimal(price), currency)],
+        }
+        with self.lock:
+            self.products[mpn] = product
+        return product
+
+    def add_customer(
+        self, name: str, *, email: str | None = "billing@example.com", country: str | None = "US"
+    ) -> dict[str, Any]:
+        customer: dict[str, Any] = {
+            "id": self._id(),
+            "name": name,
+            "status": "active",
+            "language": "en",
+            "resellerId": "1000000",
+            "address": {
+                "streetAddress": "1 Main Street",
+                "city": "Irvine",
+                "postalCode": "92612",
+                "countryCode": country or "",
+            },
+            "contactPersons": (
+                [
+                    {
+                        "type": "billing",
+                        "firstName": "Jane",
+                        "lastName": "Doe",
+                        "email": email,
+                        "phoneNumber": "+1#555#0100#",
+                    }
+                ]
+                if email
+                else []
+            ),
+        }
+        with self.lock:
+            self.customers[customer["id"]] = customer
+        return customer
+
+    def add_order(
+        self,
+        customer_id: str,
+        lines: list[tuple[str, int | str, str]],
+        *,
+        order_type: str = "sales",
+        status: str = "completed",
+        currency: str = "USD",
+        detail_type: str = "recurring",
+        created: datetime | None = None,
+    ) -> dict[str, Any]:
+        """An order with one fee line per (mpn, quantity, unit price)."""
+        details, total = [], Decimal(0)
+        for mpn, quantity, unit_price in lines:
+            product = self.products[mpn]
+            extended = Decimal(str(quantity)) * Decimal(unit_price)
+            total += extended
+            details.append(
+                {
+                    "type": detail_type,
+                    "mpn": mpn,
+                    "productId": product["id"],
+                    "description": f"{product['name']} - {detail_type} fee",
+                    "quantity": float(quantity),
+                    "unitPrice": _price(Decimal(unit_price), currency),
+                    "extendedPrice": _price(extended, currency),
+                    "taxAmount": _price(Decimal(0), currency),
+                }
+            )
+        order_id = self._id()
+        order = {
+            "id": order_id,
+            "orderNumber": f"SO{order_id[-6:]}",
+            "type": order_type,
+            "customerId": customer_id,
+            "creationDate": _stamp(created or _now()),
+            "status": status,
+            "statusCode": "CP" if status == "completed" else "SU",
+            "total": _price(total, currency),
+            "details": details,
+        }
+        with self.lock:
+            self.orders[order_id] = order
+        return order
+
+    def seed(self) -> None:
+        """A small catalogue and two customers, one with a complete profile."""
+        self.add_product("MS-O365-E3-M", "Microsoft 365 E3 (monthly)", "36.00")
+        self.add_product("MS-TEAMS-ESS", "Microsoft Teams Essentials", "4.00")
+        self.add_product("AZ-PLAN", "Azure plan", "0.00")
+        self.add_customer("Krauses Factory")
+        self.add_customer("Incomplete Profile Inc", email=None, country=None)
+
+    # ------------------------------------------------------------------ the app
+    def _build_app(self) -> Flask:
+        app = Flask("simpleapi_emulator")
+        app.add_url_rule("/token", view_func=self.token, methods=["POST"])
+        app.add_url_rule("/customers", view_func=self.list_customers)
+        app.add_url_rule("/customers/<customer_id>", view_func=self.get_customer)
+        app.add_url_rule("/orders", view_func=self.list_orders)
+        app.add_url_rule("/orders/<order_id>", view_func=self.get_order)
+        app.add_url_rule("/products", view_func=self.list_products)
+        return app
+
+    def token(self) -> Response:
+        auth = request.authorization
+        if request.headers.get("X-Subscription-Key") != self.subscription_key:
+            return _error(401, "invalid subscription key")
+        if auth is None or (auth.username, auth.password) != self.credentials:
+            return _error(401, "invalid credentials")
+        token = secrets.token_urlsafe(32)
+        with self.lock:
+            self.tokens[token] = _now() + TOKEN_LIFETIME
+        return jsonify(
+            {"token": token, "expiresInSeconds": int(TOKEN_LIFETIME.total_seconds())}
+        )
+
+    def _denied(self) -> Response | None:
+        if request.headers.get("X-Subscription-Key") != self.subscription_key:
+            return _error(401, "invalid subscription key")
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        with self.lock:
+            expires = self.tokens.get(token)
+        if expires is None or expires <= _now():
+            return _error(401, "invalid or expired token")
+        return None
+
+    def _page(self, rows: list[dict[str, Any]]) -> Response:
+        offset = int(request.args.get("offset", 0))
+        limit = int(request.args.get("limit", 10))
+        return jsonify(
+            {
+                "data": rows[offset : offset + limit],
+                "pagination": {"offset": offset, "limit": limit, "total": len(rows)},
+            }
+        )
+
+    def list_customers(self) -> Response:
+        if denied := self._denied():
+            return denied
+        with self.lock:
+            rows = list(self.customers.values())
+        return self._page(rows)
+
+    def get_customer(self, customer_id: str) -> Response:
+        if denied := self._denied():
+            return denied
+        customer = self.customers.get(customer_id)
+        return jsonify(customer) if customer else _error(404, "customer not found")
+
+    def list_orders(self) -> Response:
+        if denied := self._denied():
+            return denied
+        args = request.args
+        with self.lock:
+            rows = list(self.orders.values())
+        for name in ("customerId", "status", "orderNumber", "type"):
+            if args.get(name):
+                rows = [o for o in rows if o.get(name) == args[name]]
+        if args.get("creationTimeFrom"):
+            rows = [o for o in rows if o["creationDate"] >= _stamp(_parse(args["creationTimeFrom"]))]
+        if args.get("creationTimeTo"):
+            rows = [o for o in rows if o["creationDate"] <= _stamp(_parse(args["creationTimeTo"]))]
+        rows.sort(key=lambda o: (o["creationDate"], o["id"]))
+        return self._page(rows)
+
+    def get_order(self, order_id: str) -> Response:
+        if denied := self._denied():
+            return denied
+        order = self.orders.get(order_id)
+        return jsonify(order) if order else _error(404, "order not found")
+
+    def list_products(self) -> Response:
+        if denied := self._denied():
+            return denied
+        with self.lock:
+            rows = list(self.products.values())
+        return self._page(rows)
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _error(status: int, message: str) -> Response:
+    return Response(json.dumps({"message": message}), status=status, mimetype="application/json")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="CloudBlue SimpleAPI 1.15 emulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=4020)
+    args = parser.parse_args(argv)
+    emulator = SimpleApiEmulator()
+    emulator.seed()
+    print(f"SimpleAPI emulator on http://{args.host}:{args.port}")
+    emulator.app.run(host=args.host, port=args.port, threaded=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

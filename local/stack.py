@@ -1,0 +1,378 @@
+"""The whole product on one machine, with no AWS, Xero or CloudBlue account.
+
+DynamoDB Local (the real engine) holds the tables, created from template.yaml's definitions;
+moto's server plays SQS and Secrets Manager; the Xero and SimpleAPI emulators play the outside
+world; the invoker runs the real handlers; the HTTP front serves the API routes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import boto3
+import requests
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from local import template as cfn
+from local import tokens
+from local.http_front import HttpFront
+from local.invoke import Invoker
+from local.simpleapi_emulator import SimpleApiEmulator
+from local.xero_emulator import XeroEmulator
+
+DYNAMODB_DIR = cfn.ROOT / ".local" / "dynamodb"
+REGION = "us-east-1"
+LOCAL_STORE_PAGE = "http://localhost/store/xero"
+DEMO_RESELLER = "reseller-1001"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing answered at {url} within {seconds} s")
+
+
+class DynamoDBLocal:
+    """Amazon's DynamoDB Local, in memory, as a Java subprocess."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> DynamoDBLocal:
+        jar = DYNAMODB_DIR / "DynamoDBLocal.jar"
+        if not jar.exists():
+            raise FileNotFoundError(f"{jar} is missing: run `make setup` first")
+        java = shutil.which("java")
+        if java is None:
+            raise FileNotFoundError("DynamoDB Local needs java on PATH")
+        command = [
+            java,
+            f"-Djava.library.path={DYNAMODB_DIR / 'DynamoDBLocal_lib'}",
+            "-jar",
+            str(jar),
+            "-inMemory",
+            "-port",
+            str(self.port),
+            "-disableTelemetry",
+        ]
+        self._process = subprocess.Popen(  # noqa: S603 - fixed command line
+            command, cwd=DYNAMODB_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        _wait_for(self.endpoint)
+        return self
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=20)
+            self._process = None
+
+
+class _Server:
+    """A WSGI app on a loopback port, served from a thread."""
+
+    def __init__(self, app: Any, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server: BaseWSGIServer = make_server("127.0.0.1", self.port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> _Server:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=10)
+
+
+def create_tables(client: Any, prefix: str, template: cfn.Template) -> dict[str, str]:
+    """Every AWS::DynamoDB::Table of the template, with its keys and indexes; logical id -> name."""
+    names = {}
+    for logical_id, resource in template.of_type("AWS::DynamoDB::Table").items():
+        props = resource["Properties"]
+        name = f"{prefix}-{logical_id}"
+        request: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            request["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        client.create_table(**request)
+        names[logical_id] = name
+    return names
+
+
+class LocalStack:
+    """Start with `with LocalStack() as stack:`; everything it started stops on exit."""
+
+    def __init__(
+        self,
+        *,
+        dynamodb_endpoint: str | None = None,
+        front_port: int | None = None,
+        xero_port: int | None = None,
+        marketplace_port: int | None = None,
+        quiet: bool = False,
+    ) -> None:
+        self.template = cfn.load()
+        self.prefix = f"cbx{uuid.uuid4().hex[:8]}"
+        self._dynamodb_endpoint = dynamodb_endpoint or os.environ.get("CBXERO_DYNAMODB_ENDPOINT")
+        self._own_dynamodb: DynamoDBLocal | None = None
+        self.xero = XeroEmulator(auto_consent=True)
+        self.marketplace = SimpleApiEmulator()
+        self.marketplace.seed()
+        self._ports = {"front": front_port, "xero": xero_port, "market": marketplace_port}
+        self._quiet = quiet
+        self._servers: list[Any] = []
+        self._saved_environ: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> LocalStack:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self._saved_environ = dict(os.environ)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+        if self._dynamodb_endpoint is None:
+            self._own_dynamodb = DynamoDBLocal().start()
+            self._dynamodb_endpoint = self._own_dynamodb.endpoint
+        moto_port = free_port()
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+        moto.start()
+        self._servers.append(moto)
+        moto_url = f"http://127.0.0.1:{moto_port}"
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",  # moto and DynamoDB Local accept anything
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                "AWS_ENDPOINT_URL_DYNAMODB": self._dynamodb_endpoint,
+                "AWS_ENDPOINT_URL_SQS": moto_url,
+                "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto_url,
+                "OAUTHLIB_INSECURE_TRANSPORT": "1",  # the emulators speak plain http on loopback
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_NAMESPACE": "cbxero-local",
+            }
+        )
+        self.xero_server = _Server(self.xero.app, self._ports["xero"]).start()
+        self.market_server = _Server(self.marketplace.app, self._ports["market"]).start()
+        self._servers += [self.xero_server, self.market_server]
+
+        self.dynamodb = boto3.client("dynamodb")
+        self.sqs = boto3.client("sqs")
+        tables = create_tables(self.dynamodb, self.prefix, self.template)
+        dlq = self.sqs.create_queue(
+            QueueName=f"{self.prefix}-dlq.fifo", Attributes={"FifoQueue": "true"}
+        )["QueueUrl"]
+        dlq_arn = self.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        self.queue_url = self.sqs.create_queue(
+            QueueName=f"{self.prefix}-sync.fifo",
+            Attributes={
+                "FifoQueue": "true",
+                "VisibilityTimeout": "180",
+                "RedrivePolicy": f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"5"}}',
+            },
+        )["QueueUrl"]
+        self.dead_letter_url = dlq
+        secrets = boto3.client("secretsmanager")
+        xero_client_id, xero_secret = next(iter(self.xero.clients.items()))
+        user, password = self.marketplace.credentials
+        for name, value in {
+            f"{self.prefix}-xero": {"client_id": xero_client_id, "client_secret": xero_secret},
+            f"{self.prefix}-marketplace": {
+                "username": user,
+                "password": password,
+                "subscription_key": self.marketplace.subscription_key,
+            },
+        }.items():
+            secrets.create_secret(Name=name, SecretString=_json(value))
+
+        self.front_port = self._ports["front"] or free_port()
+        self.front_url = f"http://127.0.0.1:{self.front_port}"
+        refs: dict[str, Any] = {
+            **tables,
+            "SyncQueue": self.queue_url,
+            "XeroClientSecret": f"{self.prefix}-xero",
+            "MarketplaceSecret": f"{self.prefix}-marketplace",
+            "XeroApiUrl": self.xero_server.url,
+            "XeroIdentityUrl": self.xero_server.url,
+            "XeroLoginUrl": self.xero_server.url,
+            "MarketplaceApiUrl": self.market_server.url,
+            "XeroRedirectUri": f"{self.front_url}/xero/callback",
+            "AllowedReturnHosts": ["localhost"],
+        }
+        self.tables = tables
+        quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "LOG_LEVEL": "WARNING"}
+        self.invoker = Invoker(refs, self.template, quiet if self._quiet else None)
+        self.front = _Server(HttpFront(self.invoker, self.template).app, self.front_port).start()
+        self._servers.append(self.front)
+
+    def stop(self) -> None:
+        for server in reversed(self._servers):
+            server.stop()
+        self._servers.clear()
+        if self._own_dynamodb is not None:
+            self._own_dynamodb.stop()
+        if self._saved_environ:
+            os.environ.clear()
+            os.environ.update(self._saved_environ)
+
+    # ------------------------------------------------------------------ driving it
+    def token(self, reseller_id: str = DEMO_RESELLER) -> str:
+        return tokens.mint(reseller_id)
+
+    def api(self, method: str, path: str, reseller_id: str = DEMO_RESELLER, **kwargs: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.token(reseller_id)}", **kwargs.pop("headers", {})}
+        return requests.request(
+            method, self.front_url + path, headers=headers, timeout=30, allow_redirects=False, **kwargs
+        )
+
+    def connect_xero(self, reseller_id: str = DEMO_RESELLER) -> str:
+        """The OAuth dance against the emulator's automatic consent; returns where it ends."""
+        started = self.api(
+            "GET", "/xero/connect", reseller_id, params={"return_url": LOCAL_STORE_PAGE}
+        )
+        started.raise_for_status()
+        consent = requests.get(
+            started.json()["authorization_url"], allow_redirects=False, timeout=30
+        )
+        callback = requests.get(consent.headers["Location"], allow_redirects=False, timeout=30)
+        if callback.status_code != 302:
+            raise RuntimeError(f"callback answered {callback.status_code}: {callback.text}")
+        return str(callback.headers["Location"])
+
+    def fire_schedule(self, frequency: str) -> Any:
+        return self.invoker.invoke("DispatcherFunction", {"frequency": frequency})
+
+    def drain_queue(self, rounds: int = 20) -> int:
+        """Deliver queued jobs to the worker, as Lambda's SQS event source does; returns jobs done."""
+        done = 0
+        for _ in range(rounds):
+            received = self.sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=10,
+                MessageSystemAttributeNames=["All"],
+                WaitTimeSeconds=0,
+            ).get("Messages", [])
+            if not received:
+                return done
+            result = self.invoker.invoke("WorkerFunction", sqs_event(received, self.queue_url))
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            for message in received:
+                if message["MessageId"] in failed:
+                    self.sqs.change_message_visibility(
+                        QueueUrl=self.queue_url,
+                        ReceiptHandle=message["ReceiptHandle"],
+                        VisibilityTimeout=0,
+                    )
+                else:
+                    self.sqs.delete_message(
+                        QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
+                    )
+                    done += 1
+        return done
+
+    def seed_demo_reseller(
+        self, reseller_id: str = DEMO_RESELLER, settings: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A connected reseller with settings, a Xero item per product and mapped products;
+        returns the marketplace customer it switched auto-sync on for."""
+        self.connect_xero(reseller_id)
+        settings = settings or {"auto_sync": "every_5_minutes"}
+        self.api("PUT", "/settings", reseller_id, json=settings).raise_for_status()
+        org = self.xero.organisation()
+        for product in list(self.marketplace.products.values()):
+            code = product["mpn"][:30]
+            org.items[code] = {
+                "ItemID": str(uuid.uuid4()),
+                "Code": code,
+                "Name": product["name"][:50],
+                "Description": product["name"],
+                "SalesDetails": {"UnitPrice": float(product["prices"][0]["amount"]),
+                                 "AccountCode": "200"},
+            }
+            self.api(
+                "PUT",
+                f"/products/{product['mpn']}",
+                reseller_id,
+                json={"product_name": product["name"], "xero_item_code": code},
+            ).raise_for_status()
+        customer = next(iter(self.marketplace.customers.values()))
+        self.api(
+            "PUT", f"/customers/{customer['id']}", reseller_id, json={"auto_sync": True}
+        ).raise_for_status()
+        return customer
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_url: str) -> dict[str, Any]:
+    arn = f"arn:aws:sqs:{REGION}:000000000000:{queue_url.rsplit('/', 1)[-1]}"
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": str(int(time.time() * 1000)),
+                    "SenderId": "local",
+                    "ApproximateFirstReceiveTimestamp": str(int(time.time() * 1000)),
+                    **m.get("Attributes", {}),
+                },
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn,
+                "awsRegion": REGION,
+            }
+            for m in messages
+        ]
+    }
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+def repo_path(*parts: str) -> Path:
+    return cfn.ROOT.joinpath(*parts)

@@ -1,0 +1,478 @@
+"""A Xero emulator on one host: OAuth 2.0 (authorize, token, connections) and the accounting
+endpoints the integration uses (Contacts, Items, Invoices, Organisation), at Xero's own paths.
+
+Run it alone: python -m local.xero_emulator --port 4010 [--client-id ID --client-secret S]
+[--auto-consent]. Point a Xero client's login, identity and API base URLs at it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import secrets
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from html import escape
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, Response, jsonify, request
+
+ACCESS_LIFETIME = timedelta(minutes=30)
+CENT = Decimal("0.01")
+TAX_RATES = {"OUTPUT": Decimal("0.15"), "OUTPUT2": Decimal("0.15"), "NONE": Decimal(0)}
+WHERE_EQUALS = re.compile(r'(\w+)\s*==\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _money(value: Decimal) -> float:
+    return float(value.quantize(CENT, ROUND_HALF_UP))
+
+
+def _ms_date(day: date) -> str:
+    stamp = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
+    return f"/Date({stamp}+0000)/"
+
+
+@dataclass
+class Organisation:
+    tenant_id: str
+    name: str
+    currency: str = "USD"
+    contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    idempotency: dict[str, tuple[str, int, Any]] = field(default_factory=dict)
+    next_number: int = 1
+
+
+@dataclass
+class Grant:
+    client_id: str
+    tenant_ids: list[str]
+    scopes: str
+    expires_at: datetime
+
+
+class XeroEmulator:
+    """The emulator's state and its Flask app. Thread-safe; inspect it directly in tests."""
+
+    def __init__(
+        self,
+        *,
+        client_id: str = "local-client",
+        client_secret: str = "local-secret",  # noqa: S107 - the emulator's own test credential
+        auto_consent: bool = True,
+        organisations: list[str] | None = None,
+    ) -> None:
+        self.clients = {client_id: client_secret}
+        self.auto_consent = auto_consent
+        self.lock = threading.RLock()
+        self.organisations = {
+            org.tenant_id: org
+            for org in (
+                Organisation(tenant_id=str(uuid.uuid4()), name=name)
+                for name in (organisations or ["Demo Reseller Ltd"])
+            )
+        }
+        self.codes: dict[str, dict[str, Any]] = {}
+        self.access_tokens: dict[str, Grant] = {}
+        self.refresh_tokens: dict[str, Grant] = {}
+        self.calls: list[tuple[str, str]] = []
+        self.app = self._build_app()
+
+    # ------------------------------------------------------------------ helpers for tests
+    def organisation(self, name: str | None = None) -> Organisation:
+        with self.lock:
+            return next(o for o in self.organisations.values() if name in (None, o.name))
+
+    # ------------------------------------------------------------------ the app
+    def _build_app(self) -> Flask:
+        app = Flask("xero_emulator")
+        app.add_url_rule("/identity/connect/authorize", view_func=self.authorize, methods=["GET"])
+        app.add_url_rule("/identity/connect/consent", view_func=self.consent, methods=["POST"])
+        app.add_url_rule("/connect/token", view_func=self.token, methods=["POST"])
+        for path in ("/connections", "/Connections"):
+            app.add_url_rule(path, path, view_func=self.connections, methods=["GET"])
+        api = "/api.xro/2.0"
+        app.add_url_rule(f"{api}/Organisation", view_func=self.get_organisation)
+        app.add_url_rule(f"{api}/Contacts", view_func=self.contacts, methods=["GET", "PUT", "POST"])
+        app.add_url_rule(f"{api}/Items", view_func=self.items, methods=["GET", "PUT", "POST"])
+        app.add_url_rule(f"{api}/Invoices", view_func=self.invoices, methods=["GET", "PUT", "POST"])
+        app.add_url_rule(f"{api}/Invoices/<invoice_id>", view_func=self.invoice, methods=["GET"])
+        return app
+
+    # ------------------------------------------------------------------ OAuth 2.0
+    def authorize(self) -> Response:
+        args = request.args
+        if args.get("client_id") not in self.clients or args.get("response_type") != "code":
+            return Response("unknown client or response type", status=400)
+        if self.auto_consent:
+            return self._grant_code(args.to_dict(), [next(iter(self.organisations))])
+        options = "".join(
+            f'<label><input type="checkbox" name="tenant" value="{o.tenant_id}" checked> '
+            f"{escape(o.name)}</label><br>"
+            for o in self.organisations.values()
+        )
+        hidden = "".join(
+            f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in args.items()
+        )
+        page = (
+            "<!doctype html><title>Xero emulator - allow access</title>"
+            "<h1>Allow access to your Xero organisations</h1>"
+            f"<p>Scopes: {escape(args.get('scope', ''))}</p>"
+            f'<form method="post" action="/identity/connect/consent">{hidden}{options}'
+            '<button name="decision" value="allow">Allow access</button> '
+            '<button name="decision" value="deny">Cancel</button></form>'
+        )
+        return Response(page, mimetype="text/html")
+
+    def consent(self) -> Response:
+        form = request.form
+        params = {k: form[k] for k in ("client_id", "redirect_uri", "scope", "state") if k in form}
+        if form.get("decision") != "allow":
+            query = urlencode({"error": "access_denied", "state": params.get("state", "")})
+            return Response(status=302, headers={"Location": f"{params['redirect_uri']}?{query}"})
+        return self._grant_code(params, form.getlist("tenant"))
+
+    def _grant_code(self, params: dict[str, str], tenant_ids: list[str]) -> Response:
+        code = secrets.token_urlsafe(24)
+        with self.lock:
+            self.codes[code] = {**params, "tenant_ids": tenant_ids}
+        query = urlencode({"code": code, "state": params.get("state", ""), "scope": params.get("scope", "")})
+        return Response(status=302, headers={"Location": f"{params['redirect_uri']}?{query}"})
+
+    def _client(self) -> str | None:
+        auth = request.authorization
+        if auth and self.clients.get(auth.username or "") == auth.password:
+            return auth.username
+        form_id = request.form.get("client_id", "")
+        if form_id and self.clients.get(form_id) == request.form.get("client_secret"):
+            return form_id
+        return None
+
+    def token(self) -> Response:
+        client_id = self._client()
+        if client_id is None:
+            return _oauth_error("invalid_client", 401)
+        grant_type = request.form.get("grant_type")
+        with self.lock:
+            if grant_type == "authorization_code":
+                code = self.codes.pop(request.form.get("code", ""), None)
+                if code is None or code["client_id"] != client_id:
+                    return _oauth_error("invalid_grant")
+                if code.get("redirect_uri") != request.form.get("redirect_uri"):
+                    return _oauth_error("invalid_grant")
+                grant = Grant(client_id, code["tenant_ids"], code.get("scope", ""), _now())
+            elif grant_type == "refresh_token":
+                old = self.refresh_tokens.pop(request.form.get("refresh_token", ""), None)
+                if old is None or old.client_id != client_id:
+                    return _oauth_error("invalid_grant")
+                grant = old
+            else:
+                return _oauth_error("unsupported_grant_type")
+            access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+            lifetime = Grant(grant.client_id, grant.tenant_ids, grant.scopes, _now() + ACCESS_LIFETIME)
+            self.access_tokens[access] = lifetime
+            self.refresh_tokens[refresh] = lifetime
+        return jsonify(
+            {
+                "access_token": access,
+                "refresh_token": refresh,
+                "expires_in": int(ACCESS_LIFETIME.total_seconds()),
+                "token_type": "Bearer",
+                "scope": grant.scopes,
+            }
+        )
+
+    def _grant(self) -> Grant | None:
+        header = request.headers.get("Authorization", "")
+        token = header.removeprefix("Bearer ").strip()
+        with self.lock:
+            grant = self.access_tokens.get(token)
+        return grant if grant and grant.expires_at > _now() else None
+
+    def connections(self) -> Response:
+        grant = self._grant()
+        if grant is None:
+            return _problem(401, "Unauthorized", "AuthenticationUnsuccessful")
+        return jsonify(
+            [
+                {
+                    "id": str(uuid.uuid5(uuid.NAMESPACE_URL, tenant_id)),
+                    "authEventId": str(uuid.uuid5(uuid.NAMESPACE_DNS, tenant_id)),
+                    "tenantId": tenant_id,
+                    "tenantType": "ORGANISATION",
+                    "tenantName": self.organisations[tenant_id].name,
+                    "createdDateUtc": "2026-01-01T00:00:00.0000000",
+                    "updatedDateUtc": "2026-01-01T00:00:00.0000000",
+                }
+                for tenant_id in grant.tenant_ids
+            ]
+        )
+
+    # ------------------------------------------------------------------ accounting
+    def _org(self) -> Organisation | Response:
+        grant = self._grant()
+        if grant is None:
+            return _problem(401, "Unauthorized", "AuthenticationUnsuccessful")
+        tenant_id = request.headers.get("xero-tenant-id", "")
+        if tenant_id not in grant.tenant_ids:
+            return _problem(403, "AuthorizationUnsuccessful", "the tenant is not connected")
+        self.calls.append((request.method, request.path))
+        return self.organisations[tenant_id]
+
+    def _write(self, org: Organisation, create: Any) -> Response:
+        """Runs a write once per Idempotency-Key: a replay returns the first answer."""
+        key = request.headers.get("Idempotency-Key")
+        fingerprint = hashlib.sha256(request.get_data()).hexdigest()
+        with self.lock:
+            if key and key in org.idempotency:
+                seen, status, body = org.idempotency[key]
+                if seen != fingerprint:
+                    return _problem(400, "ValidationException", "Idempotency-Key reused")
+                return Response(json.dumps(body), status=status, mimetype="application/json")
+            status, body = create()
+            if key:
+                org.idempotency[key] = (fingerprint, status, body)
+        return Response(json.dumps(body), status=status, mimetype="application/json")
+
+    def get_organisation(self) -> Response:
+        org = self._org()
+        if isinstance(org, Response):
+            return org
+        return _envelope(
+            "Organisations",
+            [{"OrganisationID": org.tenant_id, "Name": org.name, "BaseCurrency": org.currency}],
+        )
+
+    def contacts(self) -> Response:
+        org = self._org()
+        if isinstance(org, Response):
+            return org
+        if request.method == "GET":
+            return _envelope("Contacts", _where(list(org.contacts.values())))
+
+        def create() -> tuple[int, Any]:
+            results = []
+            for raw in request.get_json()["Contacts"]:
+                contact = dict(raw)
+                errors = []
+                names = {c["Name"].lower() for c in org.contacts.values()}
+                if not contact.get("Name"):
+                    errors.append("Contact name is required")
+                elif contact["Name"].lower() in names:
+                    errors.append("The contact name is already assigned to another contact.")
+                if not errors:
+                    contact.update(ContactID=str(uuid.uuid4()), ContactStatus="ACTIVE")
+                    org.contacts[contact["ContactID"]] = contact
+                results.append(_with_errors(contact, errors))
+            return _batch_result("Contacts", results)
+
+        return self._write(org, create)
+
+    def items(self) -> Response:
+        org = self._org()
+        if isinstance(org, Response):
+            return org
+        if request.method == "GET":
+            return _envelope("Items", _where(list(org.items.values())))
+
+        def create() -> tuple[int, Any]:
+            results = []
+            for raw in request.get_json()["Items"]:
+                item = dict(raw)
+                errors = []
+                if not item.get("Code") or len(item["Code"]) > 30:
+                    errors.append("Item code must be 1 to 30 characters")
+                elif any(i["Code"] == item["Code"] for i in org.items.values()):
+                    errors.append(f"Item code '{item['Code']}' already exists")
+                if not errors:
+                    item.update(ItemID=str(uuid.uuid4()), IsSold=True)
+                    org.items[item["ItemID"]] = item
+                results.append(_with_errors(item, errors))
+            return _batch_result("Items", results)
+
+        return self._write(org, create)
+
+    def invoices(self) -> Response:
+        org = self._org()
+        if isinstance(org, Response):
+            return org
+        if request.method == "GET":
+            return _envelope("Invoices", _where(list(org.invoices.values())))
+        places = 4 if request.args.get("unitdp") == "4" else 2
+
+        def create() -> tuple[int, Any]:
+            results = [self._new_invoice(org, raw, places) for raw in request.get_json()["Invoices"]]
+            return _batch_result("Invoices", results)
+
+        return self._write(org, create)
+
+    def invoice(self, invoice_id: str) -> Response:
+        org = self._org()
+        if isinstance(org, Response):
+            return org
+        found = org.invoices.get(invoice_id)
+        if found is None:
+            return _problem(404, "NotFound", "The resource you're looking for cannot be found")
+        return _envelope("Invoices", [found])
+
+    def _new_invoice(self, org: Organisation, raw: dict[str, Any], places: int) -> dict[str, Any]:
+        errors = []
+        contact_id = (raw.get("Contact") or {}).get("ContactID")
+        if contact_id not in org.contacts:
+            errors.append("A valid contact is required")
+        if not raw.get("LineItems"):
+            errors.append("At least one line item is required")
+        number = raw.get("InvoiceNumber")
+        if number and any(
+            i.get("InvoiceNumber") == number and i["Type"] == "ACCREC" for i in org.invoices.values()
+        ):
+            errors.append("Invoice # must be unique.")
+        if errors:
+            return _with_errors(dict(raw), errors)
+        unit = Decimal(1).scaleb(-places)
+        amount_types = raw.get("LineAmountTypes", "Exclusive")
+        lines, sub_total, total_tax = [], Decimal(0), Decimal(0)
+        for line in raw["LineItems"]:
+            quantity = Decimal(str(line.get("Quantity", 1)))
+            unit_amount = Decimal(str(line.get("UnitAmount", 0))).quantize(unit, ROUND_HALF_UP)
+            discount = Decimal(str(line.get("DiscountAmount", 0)))
+            line_amount = (quantity * unit_amount).quantize(CENT, ROUND_HALF_UP) - discount
+            rate = TAX_RATES.get(line.get("TaxType", "NONE"), Decimal(0))
+            if amount_types == "Inclusive":
+                tax = (line_amount - line_amount / (1 + rate)).quantize(CENT, ROUND_HALF_UP)
+                sub_total += line_amount - tax
+            else:
+                tax = (line_amount * rate).quantize(CENT, ROUND_HALF_UP) if amount_types == "Exclusive" else Decimal(0)
+                sub_total += line_amount
+            total_tax += tax
+            lines.append(
+                {
+                    **line,
+                    "LineItemID": str(uuid.uuid4()),
+                    "Quantity": float(quantity),
+                    "UnitAmount": float(unit_amount),
+                    "LineAmount": _money(line_amount),
+                    "TaxAmount": _money(tax),
+                }
+            )
+        if not number:
+            number = f"INV-{org.next_number:04d}"
+            org.next_number += 1
+        day = date.fromisoformat(raw["Date"]) if raw.get("Date") else _now().date()
+        due = date.fromisoformat(raw["DueDate"]) if raw.get("DueDate") else day
+        total = sub_total + total_tax
+        invoice = {
+            "Type": raw.get("Type", "ACCREC"),
+            "InvoiceID": str(uuid.uuid4()),
+            "InvoiceNumber": number,
+            "Reference": raw.get("Reference", ""),
+            "Contact": org.contacts[contact_id],
+            "Date": _ms_date(day),
+            "DateString": f"{day.isoformat()}T00:00:00",
+            "DueDate": _ms_date(due),
+            "DueDateString": f"{due.isoformat()}T00:00:00",
+            "Status": raw.get("Status", "DRAFT"),
+            "LineAmountTypes": amount_types,
+            "LineItems": lines,
+            "SubTotal": _money(sub_total),
+            "TotalTax": _money(total_tax),
+            "Total": _money(total),
+            "AmountDue": _money(total),
+            "AmountPaid": 0.0,
+            "AmountCredited": 0.0,
+            "CurrencyCode": raw.get("CurrencyCode", org.currency),
+            "UpdatedDateUTC": _ms_date(_now().date()),
+            "HasErrors": False,
+        }
+        org.invoices[invoice["InvoiceID"]] = invoice
+        return invoice
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _oauth_error(error: str, status: int = 400) -> Response:
+    return Response(json.dumps({"error": error}), status=status, mimetype="application/json")
+
+
+def _problem(status: int, kind: str, message: str) -> Response:
+    body = {"ErrorNumber": 10 if status == 400 else status, "Type": kind, "Message": message}
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+def _envelope(name: str, rows: list[dict[str, Any]]) -> Response:
+    return jsonify(
+        {
+            "Id": str(uuid.uuid4()),
+            "Status": "OK",
+            "ProviderName": "cbxero",
+            "DateTimeUTC": _ms_date(_now().date()),
+            name: rows,
+        }
+    )
+
+
+def _with_errors(document: dict[str, Any], errors: list[str]) -> dict[str, Any]:
+    if errors:
+        document.update(
+            HasErrors=True,
+            StatusAttributeString="ERROR",
+            ValidationErrors=[{"Message": message} for message in errors],
+        )
+    return document
+
+
+def _batch_result(name: str, results: list[dict[str, Any]]) -> tuple[int, Any]:
+    """With summarizeErrors=false every document comes back with its own errors (200);
+    otherwise any error fails the whole request with Xero's ValidationException (400)."""
+    summarize = request.args.get("summarizeErrors", "true").lower() != "false"
+    failed = [r for r in results if r.get("HasErrors")]
+    if summarize and failed:
+        return 400, {
+            "ErrorNumber": 10,
+            "Type": "ValidationException",
+            "Message": "A validation exception occurred",
+            "Elements": failed,
+        }
+    return 200, {"Id": str(uuid.uuid4()), "Status": "OK", name: results}
+
+
+def _where(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Xero's `where` filter, for the form the integration sends: Field=="value" [AND ...]."""
+    clause = request.args.get("where")
+    if not clause:
+        return rows
+    wanted = {name: value.replace('\\"', '"') for name, value in WHERE_EQUALS.findall(clause)}
+    return [row for row in rows if all(str(row.get(k, "")) == v for k, v in wanted.items())]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Xero emulator (OAuth 2.0 + accounting API)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=4010)
+    parser.add_argument("--client-id", default="local-client")
+    parser.add_argument("--client-secret", default="local-secret")
+    parser.add_argument("--auto-consent", action="store_true")
+    parser.add_argument("--organisation", action="append", dest="organisations")
+    args = parser.parse_args(argv)
+    emulator = XeroEmulator(
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        auto_consent=args.auto_consent,
+        organisations=args.organisations,
+    )
+    print(f"Xero emulator on http://{args.host}:{args.port} (client id {args.client_id})")
+    emulator.app.run(host=args.host, port=args.port, threaded=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
