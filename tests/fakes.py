@@ -1,0 +1,294 @@
+"""In-memory adapters for the ports, so the use cases run in milliseconds in unit tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+
+from cbxero.domain.errors import NotFound, ReconnectNeeded
+from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceOrder, MarketplaceProduct
+from cbxero.domain.model import (
+    ActionLogEntry,
+    CustomerLink,
+    ProductMapping,
+    SyncTask,
+    TokenSet,
+    XeroConnection,
+    XeroTenant,
+)
+from cbxero.domain.settings import AutoSync, Settings
+from cbxero.domain.xero import Contact, Invoice, Item
+from cbxero.ports import (
+    ActionLog,
+    Clock,
+    ConnectionRepository,
+    CustomerLinkRepository,
+    JobQueue,
+    Marketplace,
+    OAuthStateStore,
+    ProductMappingRepository,
+    SettingsRepository,
+    SyncJob,
+    TaskRepository,
+    XeroAccounting,
+    XeroAuthorizer,
+)
+
+
+class FixedClock(Clock):
+    def __init__(self, now: datetime | None = None) -> None:
+        self.current = now or datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+class FakeSettings(SettingsRepository):
+    def __init__(self) -> None:
+        self.saved: dict[str, Settings] = {}
+
+    def get(self, reseller_id: str) -> Settings:
+        return self.saved.get(reseller_id, Settings())
+
+    def save(self, reseller_id: str, settings: Settings) -> None:
+        self.saved[reseller_id] = settings
+
+    def resellers_due(self, frequency: AutoSync) -> Iterator[str]:
+        return iter(sorted(r for r, s in self.saved.items() if s.auto_sync is frequency))
+
+
+class FakeConnections(ConnectionRepository):
+    def __init__(self) -> None:
+        self.stored: dict[str, XeroConnection] = {}
+        self.writes = 0
+
+    def get(self, reseller_id: str) -> XeroConnection | None:
+        return self.stored.get(reseller_id)
+
+    def save(self, connection: XeroConnection, *, expected_version: int | None) -> bool:
+        current = self.stored.get(connection.reseller_id)
+        if (current.version if current else None) != expected_version:
+            return False
+        self.stored[connection.reseller_id] = connection
+        self.writes += 1
+        return True
+
+    def delete(self, reseller_id: str) -> None:
+        self.stored.pop(reseller_id, None)
+
+
+class FakeStates(OAuthStateStore):
+    def __init__(self) -> None:
+        self.states: dict[str, tuple[str, str, datetime]] = {}
+
+    def put(self, state: str, reseller_id: str, return_url: str, expires_at: datetime) -> None:
+        self.states[state] = (reseller_id, return_url, expires_at)
+
+    def consume(self, state: str, now: datetime) -> tuple[str, str] | None:
+        found = self.states.pop(state, None)
+        if found is None or found[2] <= now:
+            return None
+        return found[0], found[1]
+
+
+class FakeLinks(CustomerLinkRepository):
+    def __init__(self) -> None:
+        self.links: dict[tuple[str, str], CustomerLink] = {}
+
+    def get(self, reseller_id: str, customer_id: str) -> CustomerLink | None:
+        return self.links.get((reseller_id, customer_id))
+
+    def save(self, link: CustomerLink) -> None:
+        self.links[(link.reseller_id, link.customer_id)] = link
+
+    def for_reseller(self, reseller_id: str) -> list[CustomerLink]:
+        return [link for (r, _), link in sorted(self.links.items()) if r == reseller_id]
+
+    def auto_sync_customers(self, reseller_id: str) -> Iterator[str]:
+        return iter([link.customer_id for link in self.for_reseller(reseller_id) if link.auto_sync])
+
+
+class FakeMappings(ProductMappingRepository):
+    def __init__(self) -> None:
+        self.mappings: dict[tuple[str, str], ProductMapping] = {}
+
+    def get_many(self, reseller_id: str, mpns: Sequence[str]) -> dict[str, ProductMapping]:
+        return {m: self.mappings[(reseller_id, m)] for m in mpns if (reseller_id, m) in self.mappings}
+
+    def save(self, mapping: ProductMapping) -> None:
+        self.mappings[(mapping.reseller_id, mapping.mpn)] = mapping
+
+    def for_reseller(self, reseller_id: str) -> list[ProductMapping]:
+        return [m for (r, _), m in sorted(self.mappings.items()) if r == reseller_id]
+
+    def products_for_item(self, reseller_id: str, item_code: str) -> list[str]:
+        return [m.mpn for m in self.for_reseller(reseller_id) if m.xero_item_code == item_code]
+
+
+class FakeTasks(TaskRepository):
+    def __init__(self) -> None:
+        self.tasks: dict[tuple[str, str], SyncTask] = {}
+
+    def add_if_absent(self, task: SyncTask) -> bool:
+        key = (task.reseller_id, task.task_id)
+        if key in self.tasks:
+            return False
+        self.tasks[key] = task
+        return True
+
+    def get(self, reseller_id: str, task_id: str) -> SyncTask | None:
+        return self.tasks.get((reseller_id, task_id))
+
+    def replace(self, task: SyncTask, *, previous: SyncTask) -> bool:
+        key = (task.reseller_id, task.task_id)
+        stored = self.tasks.get(key)
+        if stored is None or (stored.status, stored.updated_at) != (
+            previous.status,
+            previous.updated_at,
+        ):
+            return False
+        self.tasks[key] = task
+        return True
+
+    def for_reseller(self, reseller_id: str, *, customer_id: str | None = None) -> list[SyncTask]:
+        return [
+            t
+            for (r, _), t in sorted(self.tasks.items())
+            if r == reseller_id and customer_id in (None, t.customer_id)
+        ]
+
+
+class FakeActionLog(ActionLog):
+    def __init__(self) -> None:
+        self.entries: list[ActionLogEntry] = []
+
+    def add(self, entry: ActionLogEntry) -> None:
+        self.entries.append(entry)
+
+    def for_reseller(self, reseller_id: str, limit: int = 50) -> list[ActionLogEntry]:
+        return [e for e in reversed(self.entries) if e.reseller_id == reseller_id][:limit]
+
+
+class FakeQueue(JobQueue):
+    def __init__(self) -> None:
+        self.jobs: list[SyncJob] = []
+        self.calls = 0
+
+    def send(self, jobs: Sequence[SyncJob]) -> int:
+        self.calls += 1
+        self.jobs.extend(jobs)
+        return len(jobs)
+
+
+class FakeXero(XeroAccounting):
+    """Keeps what the integration created, and counts every call."""
+
+    def __init__(self) -> None:
+        self.contacts: list[Contact] = []
+        self.items_by_code: dict[str, Item] = {}
+        self.invoices: list[Invoice] = []
+        self.calls: list[str] = []
+        self.keys: list[str] = []
+
+    def find_contact_by_number(self, contact_number: str) -> Contact | None:
+        self.calls.append("find_contact")
+        return next((c for c in self.contacts if c.contact_number == contact_number), None)
+
+    def create_contact(self, contact: Contact, idempotency_key: str) -> Contact:
+        self.calls.append("create_contact")
+        self.keys.append(idempotency_key)
+        created = contact.model_copy(update={"contact_id": f"contact-{len(self.contacts) + 1}"})
+        self.contacts.append(created)
+        return created
+
+    def items(self, codes: Sequence[str]) -> dict[str, Item]:
+        self.calls.append("items")
+        return {c: self.items_by_code[c] for c in codes if c in self.items_by_code}
+
+    def find_invoice_by_reference(self, reference: str) -> Invoice | None:
+        self.calls.append("find_invoice")
+        return next((i for i in self.invoices if i.reference == reference), None)
+
+    def create_invoice(self, invoice: Invoice, idempotency_key: str) -> Invoice:
+        self.calls.append("create_invoice")
+        self.keys.append(idempotency_key)
+        sub_total = sum(
+            (line.quantity * line.unit_amount - (line.discount_amount or 0))
+            for line in invoice.line_items
+        )
+        created = invoice.model_copy(
+            update={
+                "invoice_id": f"invoice-{len(self.invoices) + 1}",
+                "invoice_number": invoice.invoice_number or f"INV-{len(self.invoices) + 1:04d}",
+                "sub_total": sub_total,
+            }
+        )
+        self.invoices.append(created)
+        return created
+
+
+class FakeMarketplace(Marketplace):
+    def __init__(self) -> None:
+        self.orders_by_customer: dict[str, list[MarketplaceOrder]] = {}
+        self.customers_by_id: dict[str, MarketplaceCustomer] = {}
+        self.catalogue: list[MarketplaceProduct] = []
+
+    def orders(self, customer_id: str, created_from: datetime) -> list[MarketplaceOrder]:
+        return [
+            o for o in self.orders_by_customer.get(customer_id, []) if o.created_at >= created_from
+        ]
+
+    def customer(self, customer_id: str) -> MarketplaceCustomer:
+        if customer_id not in self.customers_by_id:
+            raise NotFound(customer_id)
+        return self.customers_by_id[customer_id]
+
+    def customers(self) -> list[MarketplaceCustomer]:
+        return list(self.customers_by_id.values())
+
+    def products(self) -> list[MarketplaceProduct]:
+        return list(self.catalogue)
+
+
+class FakeIdentity(XeroAuthorizer):
+    """Xero's identity service with rotating refresh tokens."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.live_refresh: set[str] = set()
+        self.refreshes = 0
+        self.tenant_list = [XeroTenant(tenant_id="tenant-1", name="Demo Ltd")]
+        self.issued = 0
+
+    def _issue(self) -> TokenSet:
+        self.issued += 1
+        refresh = f"refresh-{self.issued}"
+        self.live_refresh.add(refresh)
+        return TokenSet(
+            access_token=f"access-{self.issued}",
+            refresh_token=refresh,
+            expires_at=self.clock.now() + timedelta(minutes=30),
+            scopes=("accounting.invoices",),
+        )
+
+    def authorization_url(self, state: str) -> str:
+        return f"https://login.example/authorize?state={state}"
+
+    def exchange_code(self, code: str) -> TokenSet:
+        if code != "good-code":
+            raise ValueError("bad code")
+        return self._issue()
+
+    def refresh(self, tokens: TokenSet) -> TokenSet:
+        self.refreshes += 1
+        token = tokens.refresh_token.get_secret_value()
+        if token not in self.live_refresh:
+            raise ReconnectNeeded("invalid_grant")
+        self.live_refresh.discard(token)
+        return self._issue()
+
+    def tenants(self, tokens: TokenSet) -> list[XeroTenant]:
+        return list(self.tenant_list)

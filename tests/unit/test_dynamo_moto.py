@@ -1,0 +1,92 @@
+"""The DynamoDB repositories on moto, with tables made from template.yaml (fast checks)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from cbxero.adapters.dynamo import (
+    DynamoActionLog,
+    DynamoCustomerLinkRepository,
+    DynamoProductMappingRepository,
+    DynamoSettingsRepository,
+)
+from cbxero.domain.model import ActionLogEntry, CustomerLink, LogStatus, ProductMapping
+from cbxero.domain.settings import AutoSync, Settings
+from local import template as cfn
+from local.stack import create_tables
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, dict[str, str]]]:
+    for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        yield client, create_tables(client, "unit", cfn.load())
+
+
+def test_settings_round_trip_and_default(tables: tuple[Any, dict[str, str]]) -> None:
+    client, names = tables
+    repo = DynamoSettingsRepository(client, names["ResellersTable"])
+    assert repo.get("r1") == Settings()
+    chosen = Settings(price_source="xero", due_date_terms={"rule": "OFFOLLOWINGMONTH", "days": 20})
+    repo.save("r1", chosen)
+    assert repo.get("r1") == chosen
+
+
+def test_due_resellers_come_from_the_sparse_index(tables: tuple[Any, dict[str, str]]) -> None:
+    client, names = tables
+    repo = DynamoSettingsRepository(client, names["ResellersTable"])
+    repo.save("r1", Settings(auto_sync=AutoSync.EVERY_5_MINUTES))
+    repo.save("r2", Settings(auto_sync=AutoSync.DAILY))
+    repo.save("r3", Settings())
+    assert list(repo.resellers_due(AutoSync.EVERY_5_MINUTES)) == ["r1"]
+    repo.save("r1", Settings())  # switching off takes it out of the index
+    assert list(repo.resellers_due(AutoSync.EVERY_5_MINUTES)) == []
+
+
+def test_auto_sync_customers_index(tables: tuple[Any, dict[str, str]]) -> None:
+    client, names = tables
+    repo = DynamoCustomerLinkRepository(client, names["MappingsTable"])
+    repo.save(CustomerLink(reseller_id="r1", customer_id="c1", auto_sync=True))
+    repo.save(CustomerLink(reseller_id="r1", customer_id="c2"))
+    repo.save(CustomerLink(reseller_id="r2", customer_id="c3", auto_sync=True))
+    assert list(repo.auto_sync_customers("r1")) == ["c1"]
+    assert [link.customer_id for link in repo.for_reseller("r1")] == ["c1", "c2"]
+
+
+def test_product_mappings_by_item_and_in_bulk(tables: tuple[Any, dict[str, str]]) -> None:
+    client, names = tables
+    repo = DynamoProductMappingRepository(client, names["MappingsTable"])
+    for n in range(120):
+        repo.save(
+            ProductMapping(reseller_id="r1", mpn=f"P{n:03d}", product_name=f"P{n}", xero_item_code="I")
+        )
+    found = repo.get_many("r1", [f"P{n:03d}" for n in range(130)])
+    assert len(found) == 120
+    assert len(repo.products_for_item("r1", "I")) == 120
+    assert repo.products_for_item("r2", "I") == []
+
+
+def test_action_log_newest_first(tables: tuple[Any, dict[str, str]]) -> None:
+    client, names = tables
+    log = DynamoActionLog(client, names["ActionLogTable"])
+    for minutes in range(3):
+        log.add(
+            ActionLogEntry(
+                reseller_id="r1",
+                at=NOW + timedelta(minutes=minutes),
+                action="a",
+                status=LogStatus.INFO,
+                message=f"m{minutes}",
+            )
+        )
+    assert [e.message for e in log.for_reseller("r1", limit=2)] == ["m2", "m1"]

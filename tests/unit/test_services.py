@@ -1,0 +1,401 @@
+"""The use cases against in-memory fakes: sync, dispatch, connection, store administration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from cbxero.domain.errors import Conflict, InvalidInput, NotConnected, ReconnectNeeded
+from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceOrder, Money, OrderLine
+from cbxero.domain.model import (
+    ConnectionStatus,
+    CustomerLink,
+    LogStatus,
+    ProductMapping,
+    TaskStatus,
+    TokenSet,
+    XeroConnection,
+    XeroTenant,
+)
+from cbxero.domain.settings import AutoSync, Settings
+from cbxero.ports import SyncJob
+from cbxero.services.admin import ResellerAdmin
+from cbxero.services.connection import TokenVault, XeroConnector, checked_return_url
+from cbxero.services.dispatch import Dispatcher, schedule_slot
+from cbxero.services.sync import CustomerSync, idempotency_key
+from tests.fakes import (
+    FakeActionLog,
+    FakeConnections,
+    FakeIdentity,
+    FakeLinks,
+    FakeMappings,
+    FakeMarketplace,
+    FakeQueue,
+    FakeSettings,
+    FakeStates,
+    FakeTasks,
+    FakeXero,
+    FixedClock,
+)
+
+RESELLER = "r1"
+CUSTOMER = "1000001"
+
+
+class World:
+    """A reseller with one customer and two mapped products, over fakes."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.clock = FixedClock()
+        self.settings = FakeSettings()
+        self.settings.save(RESELLER, settings or Settings(notifications="all_tasks"))
+        self.links, self.mappings, self.tasks = FakeLinks(), FakeMappings(), FakeTasks()
+        self.log, self.market, self.xero = FakeActionLog(), FakeMarketplace(), FakeXero()
+        self.market.customers_by_id[CUSTOMER] = MarketplaceCustomer(
+            id=CUSTOMER, name="Krauses Factory", email="ap@krauses.example", country_code="DE"
+        )
+        for mpn in ("E3", "TEAMS"):
+            self.mappings.save(
+                ProductMapping(
+                    reseller_id=RESELLER, mpn=mpn, product_name=mpn, xero_item_code=f"X-{mpn}"
+                )
+            )
+        self.connection = XeroConnection(reseller_id=RESELLER, status=ConnectionStatus.CONNECTED)
+        self.sync = CustomerSync(
+            settings=self.settings,
+            links=self.links,
+            mappings=self.mappings,
+            tasks=self.tasks,
+            action_log=self.log,
+            marketplace=self.market,
+            xero=lambda _reseller: (self.connection, self.xero),
+            clock=self.clock,
+        )
+
+    def place_order(self, number: int, lines: list[tuple[str, int, str]]) -> MarketplaceOrder:
+        total = sum((Decimal(q) * Decimal(p) for _, q, p in lines), Decimal(0))
+        placed = MarketplaceOrder(
+            id=str(number),
+            order_number=f"SO{number}",
+            type="sales",
+            status="completed",
+            customer_id=CUSTOMER,
+            created_at=self.clock.now() - timedelta(hours=1),
+            total=Money(amount=total, currency="USD"),
+            lines=tuple(
+                OrderLine(
+                    type="recurring",
+                    mpn=mpn,
+                    description=f"{mpn} fee",
+                    quantity=Decimal(q),
+                    unit_price=Money(amount=Decimal(p), currency="USD"),
+                    extended_price=Money(amount=Decimal(q) * Decimal(p), currency="USD"),
+                )
+                for mpn, q, p in lines
+            ),
+        )
+        self.market.orders_by_customer.setdefault(CUSTOMER, []).append(placed)
+        return placed
+
+    def run(self, process: bool = True) -> None:
+        self.sync.run(SyncJob(reseller_id=RESELLER, customer_id=CUSTOMER, slot="s", process=process))
+
+
+class TestCustomerSync:
+    def test_an_order_becomes_one_invoice_for_a_created_contact(self) -> None:
+        world = World()
+        world.place_order(1, [("E3", 2, "36.00"), ("TEAMS", 1, "4.00")])
+        world.run()
+        (invoice,) = world.xero.invoices
+        assert invoice.reference == "SO1"
+        assert invoice.contact.contact_id == "contact-1"
+        assert world.xero.contacts[0].contact_number == CUSTOMER
+        task = world.tasks.get(RESELLER, "1")
+        assert task is not None
+        assert (task.status, task.document and task.document.id) == (TaskStatus.SYNCED, "invoice-1")
+        link = world.links.get(RESELLER, CUSTOMER)
+        assert link is not None
+        assert link.xero_contact_id == "contact-1"
+
+    def test_running_again_makes_no_second_task_or_invoice(self) -> None:
+        world = World()
+        world.place_order(1, [("E3", 1, "36.00")])
+        world.run()
+        world.clock.advance(minutes=5)
+        world.run()
+        assert len(world.xero.invoices) == 1
+        assert len(world.tasks.tasks) == 1
+
+    def test_an_invoice_already_in_xero_is_recognised_not_recreated(self) -> None:
+        world = World()
+        world.place_order(1, [("E3", 1, "36.00")])
+        world.run(process=False)
+        world.xero.create_invoice(
+            __import__("cbxero.domain.xero", fromlist=["Invoice"]).Invoice.model_validate(
+                {"Contact": {"ContactID": "c"}, "LineItems": [], "Reference": "SO1"}
+            ),
+            "earlier-run",
+        )
+        world.run()
+        assert world.xero.calls.count("create_invoice") == 1  # only the one made above
+
+    def test_unmapped_product_needs_action_naming_it(self) -> None:
+        world = World()
+        world.place_order(1, [("UNKNOWN-SKU", 1, "9.00")])
+        world.run()
+        task = world.tasks.get(RESELLER, "1")
+        assert task is not None
+        assert task.status is TaskStatus.ACTION_REQUIRED
+        assert "UNKNOWN-SKU" in (task.reason or "")
+        assert world.xero.invoices == []
+        assert world.log.entries[-1].status is LogStatus.ACTION_REQUIRED
+
+    def test_incomplete_profile_without_a_contact_needs_action(self) -> None:
+        world = World()
+        world.market.customers_by_id[CUSTOMER] = MarketplaceCustomer(id=CUSTOMER, name="No Mail")
+        world.place_order(1, [("E3", 1, "36.00")])
+        world.run()
+        task = world.tasks.get(RESELLER, "1")
+        assert task is not None
+        assert task.status is TaskStatus.ACTION_REQUIRED
+        assert "not mapped to a Xero contact" in (task.reason or "")
+
+    def test_the_idempotency_key_is_the_same_for_the_same_order(self) -> None:
+        world = World()
+        world.place_order(7, [("E3", 1, "36.00")])
+        world.run()
+        assert idempotency_key(RESELLER, "7", "invoice") in world.xero.keys
+        assert idempotency_key(RESELLER, "7", "invoice") == idempotency_key(RESELLER, "7", "invoice")
+        assert len(idempotency_key("r" * 100, "o" * 100, "invoice")) <= 128
+
+    def test_the_cursor_moves_to_the_newest_order(self) -> None:
+        world = World()
+        placed = world.place_order(1, [("E3", 1, "36.00")])
+        world.run(process=False)
+        link = world.links.get(RESELLER, CUSTOMER)
+        assert link is not None
+        assert link.orders_synced_until == placed.created_at
+
+    def test_errors_only_notifications_leave_successes_out_of_the_log(self) -> None:
+        world = World(Settings(notifications="errors_and_actions"))
+        world.place_order(1, [("E3", 1, "36.00")])
+        world.place_order(2, [("NOPE", 1, "1.00")])
+        world.run()
+        assert [e.status for e in world.log.entries] == [LogStatus.ACTION_REQUIRED]
+
+    def test_totals_that_disagree_need_action_with_both_figures(self) -> None:
+        world = World()
+        placed = world.place_order(1, [("E3", 1, "36.00")])
+        world.market.orders_by_customer[CUSTOMER] = [
+            placed.model_copy(update={"total": Money(amount=Decimal("99.00"), currency="USD")})
+        ]
+        world.run()
+        task = world.tasks.get(RESELLER, "1")
+        assert task is not None
+        assert task.status is TaskStatus.ACTION_REQUIRED
+        assert "36" in (task.reason or "") and "99.00" in (task.reason or "")
+
+
+class TestDispatcher:
+    def test_jobs_for_auto_sync_customers_of_due_resellers_only(self) -> None:
+        settings, links, queue = FakeSettings(), FakeLinks(), FakeQueue()
+        settings.save("due", Settings(auto_sync=AutoSync.EVERY_5_MINUTES))
+        settings.save("daily", Settings(auto_sync=AutoSync.DAILY))
+        settings.save("off", Settings())
+        for reseller in ("due", "daily", "off"):
+            links.save(CustomerLink(reseller_id=reseller, customer_id="c1", auto_sync=True))
+            links.save(CustomerLink(reseller_id=reseller, customer_id="c2", auto_sync=False))
+        world = FixedClock()
+        report = Dispatcher(settings=settings, links=links, queue=queue).dispatch(
+            AutoSync.EVERY_5_MINUTES, world.now()
+        )
+        assert (report.resellers, report.jobs) == (1, 1)
+        assert [(j.reseller_id, j.customer_id) for j in queue.jobs] == [("due", "c1")]
+
+    def test_jobs_are_sent_in_batches(self) -> None:
+        settings, links, queue = FakeSettings(), FakeLinks(), FakeQueue()
+        settings.save("r", Settings(auto_sync=AutoSync.DAILY))
+        for n in range(250):
+            links.save(CustomerLink(reseller_id="r", customer_id=f"c{n:03d}", auto_sync=True))
+        report = Dispatcher(settings=settings, links=links, queue=queue).dispatch(
+            AutoSync.DAILY, FixedClock().now()
+        )
+        assert (report.jobs, queue.calls) == (250, 3)
+
+    def test_runs_in_one_slot_share_the_slot(self) -> None:
+        clock = FixedClock()
+        first = schedule_slot(AutoSync.EVERY_5_MINUTES, clock.now() + timedelta(minutes=1))
+        second = schedule_slot(AutoSync.EVERY_5_MINUTES, clock.now() + timedelta(minutes=4))
+        later = schedule_slot(AutoSync.EVERY_5_MINUTES, clock.now() + timedelta(minutes=5))
+        assert first == second != later
+
+
+def tokens(clock: FixedClock, identity: FakeIdentity, minutes_left: int) -> TokenSet:
+    issued = identity._issue()
+    return issued.model_copy(update={"expires_at": clock.now() + timedelta(minutes=minutes_left)})
+
+
+class TestTokenVault:
+    def setup_method(self) -> None:
+        self.clock = FixedClock()
+        self.identity = FakeIdentity(self.clock)
+        self.connections = FakeConnections()
+        self.vault = TokenVault(
+            connections=self.connections, identity=self.identity, clock=self.clock
+        )
+
+    def connect(self, minutes_left: int) -> XeroConnection:
+        connection = XeroConnection(
+            reseller_id=RESELLER,
+            status=ConnectionStatus.CONNECTED,
+            tenant=XeroTenant(tenant_id="t", name="Org"),
+            tokens=tokens(self.clock, self.identity, minutes_left),
+        )
+        self.connections.save(connection, expected_version=None)
+        return connection
+
+    def test_a_fresh_token_is_handed_out_without_refreshing(self) -> None:
+        self.connect(minutes_left=20)
+        self.vault.connection(RESELLER)
+        assert self.identity.refreshes == 0
+
+    def test_a_token_with_under_two_minutes_left_is_refreshed_and_stored(self) -> None:
+        before = self.connect(minutes_left=1)
+        after = self.vault.connection(RESELLER)
+        assert after.version == before.version + 1
+        assert after.tokens is not None and before.tokens is not None
+        assert after.tokens.refresh_token != before.tokens.refresh_token
+        assert self.connections.get(RESELLER) == after
+
+    def test_losing_the_refresh_race_uses_the_winners_token(self) -> None:
+        self.connect(minutes_left=1)
+        stale = self.connections.get(RESELLER)
+        assert stale is not None
+        winner = self.vault.connection(RESELLER)
+        # A second worker read the connection before the winner stored it.
+        reads = iter([stale, winner, winner])
+        self.connections.get = lambda _r: next(reads)  # type: ignore[method-assign]
+        assert self.vault.connection(RESELLER) == winner
+        # Its own refresh with the rotated token was refused, yet nothing was marked broken.
+        assert self.connections.stored[RESELLER] == winner
+        assert winner.status is ConnectionStatus.CONNECTED
+
+    def test_a_revoked_refresh_token_means_reconnect(self) -> None:
+        self.connect(minutes_left=1)
+        self.identity.live_refresh.clear()
+        with pytest.raises(ReconnectNeeded):
+            self.vault.connection(RESELLER)
+        stored = self.connections.get(RESELLER)
+        assert stored is not None and stored.status is ConnectionStatus.RECONNECT_NEEDED
+
+    def test_not_connected(self) -> None:
+        with pytest.raises(NotConnected):
+            self.vault.connection(RESELLER)
+
+
+class TestConnector:
+    def setup_method(self) -> None:
+        self.clock = FixedClock()
+        self.identity = FakeIdentity(self.clock)
+        self.states, self.connections, self.log = FakeStates(), FakeConnections(), FakeActionLog()
+        self.connector = XeroConnector(
+            states=self.states,
+            connections=self.connections,
+            identity=self.identity,
+            action_log=self.log,
+            clock=self.clock,
+            allowed_return_hosts=["store.example.com"],
+        )
+
+    def start(self) -> str:
+        url = self.connector.start(RESELLER, "https://store.example.com/xero?tab=1")
+        return url.split("state=")[1]
+
+    def test_connects_a_single_organisation_and_returns_to_the_store(self) -> None:
+        back = self.connector.finish(state=self.start(), code="good-code", error=None)
+        assert back == "https://store.example.com/xero?tab=1&xero=connected"
+        stored = self.connections.get(RESELLER)
+        assert stored is not None and stored.status is ConnectionStatus.CONNECTED
+        assert self.log.entries[-1].status is LogStatus.SUCCESS
+
+    def test_several_organisations_wait_for_a_choice(self) -> None:
+        self.identity.tenant_list.append(XeroTenant(tenant_id="tenant-2", name="Other"))
+        back = self.connector.finish(state=self.start(), code="good-code", error=None)
+        assert back.endswith("xero=choose_tenant")
+        stored = self.connections.get(RESELLER)
+        assert stored is not None and len(stored.tenants_to_choose) == 2
+
+    def test_a_state_works_once(self) -> None:
+        state = self.start()
+        self.connector.finish(state=state, code="good-code", error=None)
+        with pytest.raises(InvalidInput) as refused:
+            self.connector.finish(state=state, code="good-code", error=None)
+        assert refused.value.field == "state"
+
+    def test_an_expired_state_is_refused_and_nothing_stored(self) -> None:
+        state = self.start()
+        self.clock.advance(minutes=11)
+        with pytest.raises(InvalidInput):
+            self.connector.finish(state=state, code="good-code", error=None)
+        assert self.connections.writes == 0
+
+    def test_access_denied_goes_back_with_the_reason(self) -> None:
+        back = self.connector.finish(state=self.start(), code=None, error="access_denied")
+        assert back.endswith("xero=error&reason=access_denied")
+        assert self.connections.writes == 0
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "https://evil.example.com/",
+            "http://store.example.com/",
+            "javascript:alert(1)",
+            "https://user:pw@store.example.com/",
+            "not a url",
+        ],
+    )
+    def test_foreign_or_malformed_return_urls_are_refused(self, url: str) -> None:
+        with pytest.raises(InvalidInput) as refused:
+            checked_return_url(url, ["store.example.com"])
+        assert refused.value.field == "return_url"
+
+
+class TestResellerAdmin:
+    def make(self, settings: Settings) -> tuple[ResellerAdmin, FakeActionLog]:
+        repo = FakeSettings()
+        repo.save(RESELLER, settings)
+        log = FakeActionLog()
+        admin = ResellerAdmin(
+            settings=repo,
+            links=FakeLinks(),
+            mappings=FakeMappings(),
+            tasks=FakeTasks(),
+            action_log=log,
+            queue=FakeQueue(),
+            clock=FixedClock(),
+        )
+        return admin, log
+
+    def test_second_product_on_one_item_is_refused_unless_allowed(self) -> None:
+        admin, _ = self.make(Settings())
+        admin.map_product(RESELLER, "A", "Product A", "ITEM", "u")
+        with pytest.raises(Conflict) as refused:
+            admin.map_product(RESELLER, "B", "Product B", "ITEM", "u")
+        assert "already mapped to product A" in refused.value.message
+        admin.map_product(RESELLER, "A", "Product A renamed", "ITEM", "u")  # remapping itself is fine
+
+    def test_many_to_one_when_allowed(self) -> None:
+        admin, _ = self.make(Settings(allow_many_products_per_item=True))
+        admin.map_product(RESELLER, "A", "Product A", "ITEM", "u")
+        admin.map_product(RESELLER, "B", "Product B", "ITEM", "u")
+        assert len(admin.products(RESELLER)) == 2
+
+    def test_settings_changes_are_logged_with_actor_and_fields(self) -> None:
+        admin, log = self.make(Settings())
+        admin.replace_settings(RESELLER, Settings(trim_descriptions=True), "ann@reseller")
+        assert (log.entries[-1].actor, log.entries[-1].message) == (
+            "ann@reseller",
+            "Settings changed: trim_descriptions",
+        )
