@@ -63,6 +63,19 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
+def _fresh_container() -> None:
+    """Forget what an earlier 'container' in this process cached: in Lambda each function has a
+    process of its own, reading its own environment (and endpoints) at cold start."""
+    import cbxero.composition
+    import cbxero.config
+    from aws_lambda_powertools.utilities.parameters import base
+
+    cbxero.config.config.cache_clear()
+    cbxero.composition.aws_client.cache_clear()
+    cbxero.composition.http_session.cache_clear()
+    base.DEFAULT_PROVIDERS.clear()
+
+
 class Invoker:
     """One warm 'container' per function; invocations are serialised, as in one Lambda instance."""
 
@@ -96,10 +109,7 @@ class Invoker:
         if spec is None or spec.loader is None:
             raise FileNotFoundError(source)
         module: ModuleType = importlib.util.module_from_spec(spec)
-        # Each function reads its own environment at cold start, as in its own container.
-        import cbxero.config
-
-        cbxero.config.config.cache_clear()
+        _fresh_container()
         sys.modules[spec.name] = module  # as an import would: pydantic resolves names through it
         spec.loader.exec_module(module)
         handler: Handler = getattr(module, attribute)

@@ -32,13 +32,22 @@ SECRET_MAX_AGE = 300
 
 
 @cache
-def _dynamodb() -> Any:
-    return boto3.client("dynamodb")
+def aws_client(service: str) -> Any:
+    """One boto3 client per service for the life of the container."""
+    return boto3.client(service)  # type: ignore[call-overload]
 
 
 @cache
-def _http() -> requests.Session:
+def http_session() -> requests.Session:
     return requests.Session()
+
+
+def _dynamodb() -> Any:
+    return aws_client("dynamodb")
+
+
+def _http() -> requests.Session:
+    return http_session()
 
 
 def _secret(name: str) -> dict[str, Any]:
@@ -54,7 +63,7 @@ def _secret(name: str) -> dict[str, Any]:
 def _queue(config: Config) -> SqsJobQueue:
     from cbxero.adapters.sqs import SqsJobQueue
 
-    return SqsJobQueue(boto3.client("sqs"), config.require("sync_queue_url"))
+    return SqsJobQueue(aws_client("sqs"), config.require("sync_queue_url"))
 
 
 def _identity(config: Config, clock: Clock) -> XeroIdentity:

@@ -1,0 +1,111 @@
+"""The HTTP API through the local front: validation, the one error shape, identity, isolation."""
+
+from __future__ import annotations
+
+from local.stack import LocalStack
+
+
+def test_missing_or_forged_token_is_refused_by_the_authorizer(stack: LocalStack) -> None:
+    import requests
+
+    assert requests.get(f"{stack.front_url}/settings", timeout=10).status_code == 401
+    forged = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJyZXNlbGxlcl9pZCI6IngifQ.bad"}
+    assert requests.get(f"{stack.front_url}/settings", headers=forged, timeout=10).status_code == 401
+
+
+def test_a_token_without_the_reseller_claim_is_forbidden(stack: LocalStack) -> None:
+    import requests
+
+    from local import tokens
+
+    token = tokens.mint("")
+    answer = requests.get(
+        f"{stack.front_url}/settings", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    assert answer.status_code == 403
+    assert answer.json()["code"] == "forbidden"
+
+
+def test_bad_settings_get_a_422_naming_the_field_and_nothing_is_written(stack: LocalStack) -> None:
+    answer = stack.api("PUT", "/settings", json={"price_source": "cheapest", "trim_descriptions": True})
+    assert answer.status_code == 422
+    body = answer.json()
+    assert body["code"] == "invalid_request"
+    assert [f["field"] for f in body["fields"]] == ["price_source"]
+    assert stack.api("GET", "/settings").json()["trim_descriptions"] is False
+
+
+def test_malformed_json_is_a_4xx_not_a_5xx(stack: LocalStack) -> None:
+    answer = stack.api(
+        "PUT", "/settings", data="{not json", headers={"Content-Type": "application/json"}
+    )
+    assert 400 <= answer.status_code < 500
+    assert "code" in answer.json()
+
+
+def test_settings_round_trip(stack: LocalStack) -> None:
+    chosen = {"invoice_target": "existing", "due_date_terms": {"rule": "OFFOLLOWINGMONTH", "days": 20}}
+    assert stack.api("PUT", "/settings", json=chosen).status_code == 200
+    stored = stack.api("GET", "/settings").json()
+    assert stored["invoice_target"] == "existing"
+    assert stored["due_date_terms"] == {"rule": "OFFOLLOWINGMONTH", "days": 20}
+
+
+def test_second_product_on_one_item_is_a_409_naming_the_product(stack: LocalStack) -> None:
+    first = stack.api("PUT", "/products/A", json={"product_name": "A", "xero_item_code": "ITEM"})
+    assert first.status_code == 200
+    second = stack.api("PUT", "/products/B", json={"product_name": "B", "xero_item_code": "ITEM"})
+    assert second.status_code == 409
+    assert "product A" in second.json()["message"]
+    assert [m["mpn"] for m in stack.api("GET", "/products").json()] == ["A"]
+
+
+def test_unknown_task_is_a_404(stack: LocalStack) -> None:
+    answer = stack.api("GET", "/tasks/nope")
+    assert (answer.status_code, answer.json()["code"]) == (404, "not_found")
+
+
+def test_a_reseller_sees_only_its_own_data(stack: LocalStack) -> None:
+    customer = stack.seed_demo_reseller("reseller-a")
+    stack.marketplace.add_order(customer["id"], [("MS-TEAMS-ESS", 1, "4.00")])
+    stack.fire_schedule("every_5_minutes")
+    stack.drain_queue()
+    assert len(stack.api("GET", "/tasks", "reseller-a").json()) == 1
+    for path in ("/tasks", "/products", "/customers", "/action-log"):
+        assert stack.api("GET", path, "reseller-b").json() == [], path
+    assert stack.api("GET", "/xero/connection", "reseller-b").json()["status"] == "not_connected"
+    task_id = stack.api("GET", "/tasks", "reseller-a").json()[0]["order_id"]
+    assert stack.api("GET", f"/tasks/{task_id}", "reseller-b").status_code == 404
+
+
+def test_the_openapi_document_lists_the_routes(stack: LocalStack) -> None:
+    import requests
+
+    document = requests.get(f"{stack.front_url}/openapi.json", timeout=10).json()
+    assert {"/settings", "/products/{mpn}", "/tasks/{taskId}"} <= set(document["paths"])
+
+
+def test_connect_refuses_a_foreign_return_url(stack: LocalStack) -> None:
+    answer = stack.api("GET", "/xero/connect", params={"return_url": "https://evil.example/"})
+    assert answer.status_code == 400
+    assert answer.json()["fields"][0]["field"] == "return_url"
+
+
+def test_callback_with_a_forged_state_is_refused_and_nothing_stored(stack: LocalStack) -> None:
+    import requests
+
+    answer = requests.get(
+        f"{stack.front_url}/xero/callback", params={"state": "forged", "code": "x"}, timeout=10
+    )
+    assert answer.status_code == 400
+    assert answer.json()["fields"][0]["field"] == "state"
+    assert stack.api("GET", "/xero/connection").json()["status"] == "not_connected"
+
+
+def test_connection_status_never_shows_a_token(stack: LocalStack) -> None:
+    stack.connect_xero()
+    body = stack.api("GET", "/xero/connection").text
+    for grant in stack.xero.access_tokens:
+        assert grant not in body
+    for grant in stack.xero.refresh_tokens:
+        assert grant not in body

@@ -1,0 +1,35 @@
+"""Every events/ file runs through its function of template.yaml, in process, on the local stack."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from local.invoke import function_for_event
+from local.stack import LocalStack
+
+EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*.json"))
+
+
+def test_there_are_events_for_every_function() -> None:
+    from local import template as cfn
+
+    assert {function_for_event(path) for path in EVENTS} == set(cfn.load().functions())
+
+
+@pytest.mark.parametrize("path", EVENTS, ids=[p.stem for p in EVENTS])
+def test_event_invokes_its_function(stack: LocalStack, path: Path) -> None:
+    customer = stack.seed_demo_reseller()
+    stack.marketplace.add_order(customer["id"], [("MS-TEAMS-ESS", 2, "4.00")])
+    function = function_for_event(path)
+    result = stack.invoker.invoke(function, json.loads(path.read_text()))
+    if "statusCode" in result:
+        assert result["statusCode"] < 400, result.get("body")
+    elif function == "WorkerFunction":
+        assert result == {"batchItemFailures": []}
+        invoices = stack.xero.organisation().invoices.values()
+        assert [i["Reference"] for i in invoices] == ["SO000003"]
+    else:
+        assert result["resellers"] >= 0
