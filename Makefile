@@ -61,7 +61,7 @@ dev: setup
 	$(PY) -m local.dev
 
 bench: setup
-	$(PY) benchmarks/cold_start.py
+	$(PY) -m benchmarks.cold_start
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

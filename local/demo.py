@@ -40,7 +40,9 @@ def invoice_matches(invoice: dict[str, Any], order: dict[str, Any]) -> list[str]
     if sorted(wanted) != sorted(got):
         problems.append(f"lines differ: order {wanted}, invoice {got}")
     if Decimal(str(invoice["SubTotal"])) != Decimal(order["total"]["amount"]):
-        problems.append(f"total differs: order {order['total']['amount']}, invoice {invoice['SubTotal']}")
+        problems.append(
+            f"total differs: order {order['total']['amount']}, invoice {invoice['SubTotal']}"
+        )
     if invoice["Reference"] != order["orderNumber"]:
         problems.append("the invoice's Reference is not the order number")
     return problems
@@ -49,8 +51,10 @@ def invoice_matches(invoice: dict[str, Any], order: dict[str, Any]) -> list[str]
 def main() -> int:
     step("Starting the local stack (DynamoDB Local, SQS, Xero and SimpleAPI emulators, API)")
     with LocalStack(quiet=True) as stack:
-        print(f"API on {stack.front_url}, Xero emulator on {stack.xero_server.url}, "
-              f"SimpleAPI emulator on {stack.market_server.url}")
+        print(
+            f"API on {stack.front_url}, Xero emulator on {stack.xero_server.url}, "
+            f"SimpleAPI emulator on {stack.market_server.url}"
+        )
         step(f"Connecting reseller {DEMO_RESELLER} to Xero, saving settings, mapping products")
         customer = stack.seed_demo_reseller(DEMO_RESELLER, SETTINGS)
         connection = stack.api("GET", "/xero/connection").json()
@@ -60,8 +64,14 @@ def main() -> int:
         step(f"A sales order for {customer['name']} in the marketplace")
         order = stack.marketplace.add_order(customer["id"], ORDER_LINES)
         for detail in order["details"]:
-            print(f"  {detail['mpn']:<14} {detail['quantity']:>5} x {detail['unitPrice']['amount']:>7}")
-        print(f"  order {order['orderNumber']}, total {order['total']['amount']} {order['total']['currency']}")
+            print(
+                f"  {detail['mpn']:<14} {detail['quantity']:>5}"
+                f" x {detail['unitPrice']['amount']:>7}"
+            )
+        print(
+            f"  order {order['orderNumber']}, "
+            f"total {order['total']['amount']} {order['total']['currency']}"
+        )
 
         step("The five-minute schedule fires; the worker syncs")
         print(f"dispatcher: {stack.fire_schedule('every_5_minutes')}")
@@ -73,16 +83,23 @@ def main() -> int:
             print(f"FAILED: expected one invoice in Xero, found {len(invoices)}")
             return 1
         invoice = invoices[0]
-        print(f"  {invoice['InvoiceNumber']} ({invoice['Status']}) for {invoice['Contact']['Name']}, "
-              f"reference {invoice['Reference']}, due {invoice['DueDateString'][:10]}")
+        print(
+            f"  {invoice['InvoiceNumber']} ({invoice['Status']}) for {invoice['Contact']['Name']}, "
+            f"reference {invoice['Reference']}, due {invoice['DueDateString'][:10]}"
+        )
         for line in invoice["LineItems"]:
-            print(f"  {line['ItemCode']:<14} {line['Quantity']:>5} x {line['UnitAmount']:>7}"
-                  f" = {line['LineAmount']:>8}  {line['Description']}")
+            print(
+                f"  {line['ItemCode']:<14} {line['Quantity']:>5} x {line['UnitAmount']:>7}"
+                f" = {line['LineAmount']:>8}  {line['Description']}"
+            )
         print(f"  total {invoice['Total']} {invoice['CurrencyCode']}")
 
         step("The Action Log")
         for entry in reversed(stack.api("GET", "/action-log").json()):
-            print(f"  {entry['at'][:19]}  {entry['status']:<15} {entry['actor']:<24} {entry['message']}")
+            print(
+                f"  {entry['at'][:19]}  {entry['status']:<15} {entry['actor']:<24}"
+                f" {entry['message']}"
+            )
 
         problems = invoice_matches(invoice, order)
         step("Check")

@@ -13,16 +13,19 @@ POLL_SECONDS = 2
 def main() -> int:
     with LocalStack(front_port=3000, xero_port=4010, marketplace_port=4020) as stack:
         customer = stack.seed_demo_reseller(DEMO_RESELLER, {"auto_sync": "every_5_minutes"})
-        print(f"""
+        print(
+            f"""
 cbxero local stack is up.
   API (HTTP API routes)   {stack.front_url}   OpenAPI: {stack.front_url}/openapi.json
   Xero emulator           {stack.xero_server.url}
   SimpleAPI emulator      {stack.market_server.url}
-Reseller {DEMO_RESELLER} is connected; customer {customer['id']} has auto-sync on.
+Reseller {DEMO_RESELLER} is connected; customer {customer["id"]} has auto-sync on.
 Try:
   curl -s -H "Authorization: Bearer {stack.token()}" {stack.front_url}/settings
 The five-minute schedule fires every five minutes; queued jobs run every {POLL_SECONDS} s.
-Ctrl-C stops everything.""", flush=True)
+Ctrl-C stops everything.""",
+            flush=True,
+        )
         last_tick = 0.0
         try:
             while True:

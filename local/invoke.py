@@ -66,14 +66,15 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 def _fresh_container() -> None:
     """Forget what an earlier 'container' in this process cached: in Lambda each function has a
     process of its own, reading its own environment (and endpoints) at cold start."""
+    from aws_lambda_powertools.utilities.parameters import base as parameters
+
     import cbxero.composition
     import cbxero.config
-    from aws_lambda_powertools.utilities.parameters import base
 
     cbxero.config.config.cache_clear()
     cbxero.composition.aws_client.cache_clear()
     cbxero.composition.http_session.cache_clear()
-    base.DEFAULT_PROVIDERS.clear()
+    parameters.DEFAULT_PROVIDERS.clear()  # type: ignore[attr-defined]
 
 
 class Invoker:

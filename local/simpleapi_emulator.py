@@ -12,6 +12,7 @@ import secrets
 import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -106,7 +107,7 @@ class SimpleApiEmulator:
     def add_order(
         self,
         customer_id: str,
-        lines: list[tuple[str, int | str, str]],
+        lines: Sequence[tuple[str, int | str, str]],
         *,
         order_type: str = "sales",
         status: str = "completed",
@@ -176,9 +177,7 @@ class SimpleApiEmulator:
         token = secrets.token_urlsafe(32)
         with self.lock:
             self.tokens[token] = _now() + TOKEN_LIFETIME
-        return jsonify(
-            {"token": token, "expiresInSeconds": int(TOKEN_LIFETIME.total_seconds())}
-        )
+        return jsonify({"token": token, "expiresInSeconds": int(TOKEN_LIFETIME.total_seconds())})
 
     def _denied(self) -> Response | None:
         if request.headers.get("X-Subscription-Key") != self.subscription_key:
@@ -223,7 +222,9 @@ class SimpleApiEmulator:
             if args.get(name):
                 rows = [o for o in rows if o.get(name) == args[name]]
         if args.get("creationTimeFrom"):
-            rows = [o for o in rows if o["creationDate"] >= _stamp(_parse(args["creationTimeFrom"]))]
+            rows = [
+                o for o in rows if o["creationDate"] >= _stamp(_parse(args["creationTimeFrom"]))
+            ]
         if args.get("creationTimeTo"):
             rows = [o for o in rows if o["creationDate"] <= _stamp(_parse(args["creationTimeTo"]))]
         rows.sort(key=lambda o: (o["creationDate"], o["id"]))

@@ -15,6 +15,7 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -260,9 +261,17 @@ class LocalStack:
         return tokens.mint(reseller_id)
 
     def api(self, method: str, path: str, reseller_id: str = DEMO_RESELLER, **kwargs: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.token(reseller_id)}", **kwargs.pop("headers", {})}
+        headers = {
+            "Authorization": f"Bearer {self.token(reseller_id)}",
+            **kwargs.pop("headers", {}),
+        }
         return requests.request(
-            method, self.front_url + path, headers=headers, timeout=30, allow_redirects=False, **kwargs
+            method,
+            self.front_url + path,
+            headers=headers,
+            timeout=30,
+            allow_redirects=False,
+            **kwargs,
         )
 
     def connect_xero(self, reseller_id: str = DEMO_RESELLER) -> str:
@@ -283,7 +292,7 @@ class LocalStack:
         return self.invoker.invoke("DispatcherFunction", {"frequency": frequency})
 
     def drain_queue(self, rounds: int = 20) -> int:
-        """Deliver queued jobs to the worker, as Lambda's SQS event source does; returns jobs done."""
+        """Hand queued jobs to the worker as Lambda's SQS event source does; returns jobs done."""
         done = 0
         for _ in range(rounds):
             received = self.sqs.receive_message(
@@ -326,8 +335,10 @@ class LocalStack:
                 "Code": code,
                 "Name": product["name"][:50],
                 "Description": product["name"],
-                "SalesDetails": {"UnitPrice": float(product["prices"][0]["amount"]),
-                                 "AccountCode": "200"},
+                "SalesDetails": {
+                    "UnitPrice": float(product["prices"][0]["amount"]),
+                    "AccountCode": "200",
+                },
             }
             self.api(
                 "PUT",
@@ -342,7 +353,7 @@ class LocalStack:
         return customer
 
 
-def sqs_event(messages: list[dict[str, Any]], queue_url: str) -> dict[str, Any]:
+def sqs_event(messages: Sequence[Mapping[str, Any]], queue_url: str) -> dict[str, Any]:
     arn = f"arn:aws:sqs:{REGION}:000000000000:{queue_url.rsplit('/', 1)[-1]}"
     return {
         "Records": [

@@ -1,4 +1,4 @@
-"""Development JWTs for the local HTTP front, which checks them as API Gateway's authorizer would."""
+"""Development JWTs for the local HTTP front, which checks them as the API's authorizer would."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import jwt
 
 ISSUER = "http://localhost/local-store"
 AUDIENCE = "cbxero"
-SIGNING_KEY = "local-development-signing-key-not-a-secret"  # noqa: S105 - local only
+SIGNING_KEY = "local-development-signing-key-not-a-secret"
 ALGORITHM = "HS256"
 
 

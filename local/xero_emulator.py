@@ -143,7 +143,9 @@ class XeroEmulator:
         code = secrets.token_urlsafe(24)
         with self.lock:
             self.codes[code] = {**params, "tenant_ids": tenant_ids}
-        query = urlencode({"code": code, "state": params.get("state", ""), "scope": params.get("scope", "")})
+        query = urlencode(
+            {"code": code, "state": params.get("state", ""), "scope": params.get("scope", "")}
+        )
         return Response(status=302, headers={"Location": f"{params['redirect_uri']}?{query}"})
 
     def _client(self) -> str | None:
@@ -176,7 +178,9 @@ class XeroEmulator:
             else:
                 return _oauth_error("unsupported_grant_type")
             access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-            lifetime = Grant(grant.client_id, grant.tenant_ids, grant.scopes, _now() + ACCESS_LIFETIME)
+            lifetime = Grant(
+                grant.client_id, grant.tenant_ids, grant.scopes, _now() + ACCESS_LIFETIME
+            )
             self.access_tokens[access] = lifetime
             self.refresh_tokens[refresh] = lifetime
         return jsonify(
@@ -208,8 +212,8 @@ class XeroEmulator:
                     "tenantId": tenant_id,
                     "tenantType": "ORGANISATION",
                     "tenantName": self.organisations[tenant_id].name,
-                    "createdDateUtc": "2026-01-01T00:00:00.0000000",
-                    "updatedDateUtc": "2026-01-01T00:00:00.0000000",
+                    "createdDateUtc": "2026-01-01T00:00:00.0000000Z",
+                    "updatedDateUtc": "2026-01-01T00:00:00.0000000Z",
                 }
                 for tenant_id in grant.tenant_ids
             ]
@@ -308,7 +312,9 @@ class XeroEmulator:
         places = 4 if request.args.get("unitdp") == "4" else 2
 
         def create() -> tuple[int, Any]:
-            results = [self._new_invoice(org, raw, places) for raw in request.get_json()["Invoices"]]
+            results = [
+                self._new_invoice(org, raw, places) for raw in request.get_json()["Invoices"]
+            ]
             return _batch_result("Invoices", results)
 
         return self._write(org, create)
@@ -324,14 +330,15 @@ class XeroEmulator:
 
     def _new_invoice(self, org: Organisation, raw: dict[str, Any], places: int) -> dict[str, Any]:
         errors = []
-        contact_id = (raw.get("Contact") or {}).get("ContactID")
+        contact_id = str((raw.get("Contact") or {}).get("ContactID", ""))
         if contact_id not in org.contacts:
             errors.append("A valid contact is required")
         if not raw.get("LineItems"):
             errors.append("At least one line item is required")
         number = raw.get("InvoiceNumber")
         if number and any(
-            i.get("InvoiceNumber") == number and i["Type"] == "ACCREC" for i in org.invoices.values()
+            i.get("InvoiceNumber") == number and i["Type"] == "ACCREC"
+            for i in org.invoices.values()
         ):
             errors.append("Invoice # must be unique.")
         if errors:
@@ -349,7 +356,11 @@ class XeroEmulator:
                 tax = (line_amount - line_amount / (1 + rate)).quantize(CENT, ROUND_HALF_UP)
                 sub_total += line_amount - tax
             else:
-                tax = (line_amount * rate).quantize(CENT, ROUND_HALF_UP) if amount_types == "Exclusive" else Decimal(0)
+                tax = (
+                    (line_amount * rate).quantize(CENT, ROUND_HALF_UP)
+                    if amount_types == "Exclusive"
+                    else Decimal(0)
+                )
                 sub_total += line_amount
             total_tax += tax
             lines.append(

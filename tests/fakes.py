@@ -116,7 +116,9 @@ class FakeMappings(ProductMappingRepository):
         self.mappings: dict[tuple[str, str], ProductMapping] = {}
 
     def get_many(self, reseller_id: str, mpns: Sequence[str]) -> dict[str, ProductMapping]:
-        return {m: self.mappings[(reseller_id, m)] for m in mpns if (reseller_id, m) in self.mappings}
+        return {
+            m: self.mappings[(reseller_id, m)] for m in mpns if (reseller_id, m) in self.mappings
+        }
 
     def save(self, mapping: ProductMapping) -> None:
         self.mappings[(mapping.reseller_id, mapping.mpn)] = mapping

@@ -10,7 +10,9 @@ def test_missing_or_forged_token_is_refused_by_the_authorizer(stack: LocalStack)
 
     assert requests.get(f"{stack.front_url}/settings", timeout=10).status_code == 401
     forged = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJyZXNlbGxlcl9pZCI6IngifQ.bad"}
-    assert requests.get(f"{stack.front_url}/settings", headers=forged, timeout=10).status_code == 401
+    assert (
+        requests.get(f"{stack.front_url}/settings", headers=forged, timeout=10).status_code == 401
+    )
 
 
 def test_a_token_without_the_reseller_claim_is_forbidden(stack: LocalStack) -> None:
@@ -27,7 +29,9 @@ def test_a_token_without_the_reseller_claim_is_forbidden(stack: LocalStack) -> N
 
 
 def test_bad_settings_get_a_422_naming_the_field_and_nothing_is_written(stack: LocalStack) -> None:
-    answer = stack.api("PUT", "/settings", json={"price_source": "cheapest", "trim_descriptions": True})
+    answer = stack.api(
+        "PUT", "/settings", json={"price_source": "cheapest", "trim_descriptions": True}
+    )
     assert answer.status_code == 422
     body = answer.json()
     assert body["code"] == "invalid_request"
@@ -44,7 +48,10 @@ def test_malformed_json_is_a_4xx_not_a_5xx(stack: LocalStack) -> None:
 
 
 def test_settings_round_trip(stack: LocalStack) -> None:
-    chosen = {"invoice_target": "existing", "due_date_terms": {"rule": "OFFOLLOWINGMONTH", "days": 20}}
+    chosen = {
+        "invoice_target": "existing",
+        "due_date_terms": {"rule": "OFFOLLOWINGMONTH", "days": 20},
+    }
     assert stack.api("PUT", "/settings", json=chosen).status_code == 200
     stored = stack.api("GET", "/settings").json()
     assert stored["invoice_target"] == "existing"

@@ -65,7 +65,9 @@ def test_only_one_worker_claims_a_task(real: tuple[Any, dict[str, str]]) -> None
     task = a_task()
     repo.add_if_absent(task)
     claims = [
-        repo.replace(task.moved_to(TaskStatus.PROCESSING, NOW + timedelta(seconds=n)), previous=task)
+        repo.replace(
+            task.moved_to(TaskStatus.PROCESSING, NOW + timedelta(seconds=n)), previous=task
+        )
         for n in range(3)
     ]
     assert claims == [True, False, False]
@@ -96,7 +98,9 @@ def test_connection_versions_let_one_refresh_win(real: tuple[Any, dict[str, str]
 
     def refresh(n: int) -> bool:
         fresh = TokenSet(access_token=f"a{n}", refresh_token=f"r{n}", expires_at=NOW)
-        return repo.save(first.model_copy(update={"tokens": fresh, "version": 1}), expected_version=0)
+        return repo.save(
+            first.model_copy(update={"tokens": fresh, "version": 1}), expected_version=0
+        )
 
     with ThreadPoolExecutor(8) as pool:
         wins = list(pool.map(refresh, range(1, 17)))

@@ -66,7 +66,9 @@ ITEMS = {
             unit_price=Decimal("40.1234"), account_code="210", tax_type="OUTPUT"
         ),
     ),
-    "TEAMS": Item(code="TEAMS", name="Teams", sales_details=ItemSalesDetails(unit_price=Decimal(5))),
+    "TEAMS": Item(
+        code="TEAMS", name="Teams", sales_details=ItemSalesDetails(unit_price=Decimal(5))
+    ),
 }
 
 
@@ -209,7 +211,10 @@ class TestInvoicePlan:
                 new_invoice_status="AUTHORISED",
             )
         )
-        assert (invoice.line_items[1].account_code, invoice.line_items[1].tax_type) == ("400", "NONE")
+        assert (invoice.line_items[1].account_code, invoice.line_items[1].tax_type) == (
+            "400",
+            "NONE",
+        )
         assert (invoice.line_amount_types, invoice.status) == ("Inclusive", "AUTHORISED")
 
     def test_unmapped_products_are_named(self) -> None:
@@ -224,7 +229,7 @@ class TestInvoicePlan:
     def test_xero_json_names(self) -> None:
         body = plan(Settings()).to_xero()
         assert body["Contact"] == {"ContactID": "contact-9"}
-        assert body["LineItems"][0]["UnitAmount"] == "36.0000"
+        assert body["LineItems"][0]["UnitAmount"] == 36.0  # a JSON number, as Xero wants
         assert body["Type"] == "ACCREC"
         assert body["Date"] == "2026-11-25"
 
@@ -239,7 +244,13 @@ class TestInvoicePlan:
     ],
 )
 def test_due_dates(rule: DueDateRule, days: int, expected: date) -> None:
-    assert due_date(date(2026, 12, 1) if days == 30 else date(2026, 11, 25), DueDateTerms(rule=rule, days=days)) == expected
+    assert (
+        due_date(
+            date(2026, 12, 1) if days == 30 else date(2026, 11, 25),
+            DueDateTerms(rule=rule, days=days),
+        )
+        == expected
+    )
 
 
 def test_xero_dates_are_read_from_xero_json() -> None:

@@ -68,7 +68,9 @@ def test_product_mappings_by_item_and_in_bulk(tables: tuple[Any, dict[str, str]]
     repo = DynamoProductMappingRepository(client, names["MappingsTable"])
     for n in range(120):
         repo.save(
-            ProductMapping(reseller_id="r1", mpn=f"P{n:03d}", product_name=f"P{n}", xero_item_code="I")
+            ProductMapping(
+                reseller_id="r1", mpn=f"P{n:03d}", product_name=f"P{n}", xero_item_code="I"
+            )
         )
     found = repo.get_many("r1", [f"P{n:03d}" for n in range(130)])
     assert len(found) == 120

@@ -100,7 +100,9 @@ class World:
         return placed
 
     def run(self, process: bool = True) -> None:
-        self.sync.run(SyncJob(reseller_id=RESELLER, customer_id=CUSTOMER, slot="s", process=process))
+        self.sync.run(
+            SyncJob(reseller_id=RESELLER, customer_id=CUSTOMER, slot="s", process=process)
+        )
 
 
 class TestCustomerSync:
@@ -167,7 +169,9 @@ class TestCustomerSync:
         world.place_order(7, [("E3", 1, "36.00")])
         world.run()
         assert idempotency_key(RESELLER, "7", "invoice") in world.xero.keys
-        assert idempotency_key(RESELLER, "7", "invoice") == idempotency_key(RESELLER, "7", "invoice")
+        assert idempotency_key(RESELLER, "7", "invoice") == idempotency_key(
+            RESELLER, "7", "invoice"
+        )
         assert len(idempotency_key("r" * 100, "o" * 100, "invoice")) <= 128
 
     def test_the_cursor_moves_to_the_newest_order(self) -> None:
@@ -276,7 +280,7 @@ class TestTokenVault:
         winner = self.vault.connection(RESELLER)
         # A second worker read the connection before the winner stored it.
         reads = iter([stale, winner, winner])
-        self.connections.get = lambda _r: next(reads)  # type: ignore[method-assign]
+        self.connections.get = lambda _r: next(reads)  # type: ignore[method-assign,assignment]
         assert self.vault.connection(RESELLER) == winner
         # Its own refresh with the rotated token was refused, yet nothing was marked broken.
         assert self.connections.stored[RESELLER] == winner
@@ -384,7 +388,9 @@ class TestResellerAdmin:
         with pytest.raises(Conflict) as refused:
             admin.map_product(RESELLER, "B", "Product B", "ITEM", "u")
         assert "already mapped to product A" in refused.value.message
-        admin.map_product(RESELLER, "A", "Product A renamed", "ITEM", "u")  # remapping itself is fine
+        admin.map_product(
+            RESELLER, "A", "Product A renamed", "ITEM", "u"
+        )  # remapping itself is fine
 
     def test_many_to_one_when_allowed(self) -> None:
         admin, _ = self.make(Settings(allow_many_products_per_item=True))

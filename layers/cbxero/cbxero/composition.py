@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -18,9 +20,12 @@ from cbxero.adapters.dynamo import (
     DynamoTaskRepository,
 )
 from cbxero.config import Config
-from cbxero.ports import Clock
+from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceOrder, MarketplaceProduct
+from cbxero.domain.model import TokenSet, XeroTenant
+from cbxero.ports import Clock, JobQueue, Marketplace, SyncJob, XeroAuthorizer
 
 if TYPE_CHECKING:
+    from cbxero.adapters.marketplace import SimpleApiClient
     from cbxero.adapters.sqs import SqsJobQueue
     from cbxero.adapters.xero import XeroIdentity
     from cbxero.services.admin import ResellerAdmin
@@ -60,13 +65,93 @@ def _secret(name: str) -> dict[str, Any]:
     return value
 
 
-def _queue(config: Config) -> SqsJobQueue:
-    from cbxero.adapters.sqs import SqsJobQueue
+# Adapters whose construction costs a network call (a secret) or a client that only some
+# requests use are built on first use, so a cold start pays only for what it needs.
+class DeferredJobQueue(JobQueue):
+    def __init__(self, build: Callable[[], JobQueue]) -> None:
+        self._build = build
 
-    return SqsJobQueue(aws_client("sqs"), config.require("sync_queue_url"))
+    @cached_property
+    def _target(self) -> JobQueue:
+        return self._build()
+
+    def send(self, jobs: Sequence[SyncJob]) -> int:
+        return self._target.send(jobs)
 
 
-def _identity(config: Config, clock: Clock) -> XeroIdentity:
+class DeferredAuthorizer(XeroAuthorizer):
+    def __init__(self, build: Callable[[], XeroAuthorizer]) -> None:
+        self._build = build
+
+    @cached_property
+    def _target(self) -> XeroAuthorizer:
+        return self._build()
+
+    def authorization_url(self, state: str) -> str:
+        return self._target.authorization_url(state)
+
+    def exchange_code(self, code: str) -> TokenSet:
+        return self._target.exchange_code(code)
+
+    def refresh(self, tokens: TokenSet) -> TokenSet:
+        return self._target.refresh(tokens)
+
+    def tenants(self, tokens: TokenSet) -> list[XeroTenant]:
+        return self._target.tenants(tokens)
+
+
+class DeferredMarketplace(Marketplace):
+    def __init__(self, build: Callable[[], Marketplace]) -> None:
+        self._build = build
+
+    @cached_property
+    def _target(self) -> Marketplace:
+        return self._build()
+
+    def orders(self, customer_id: str, created_from: datetime) -> list[MarketplaceOrder]:
+        return self._target.orders(customer_id, created_from)
+
+    def customer(self, customer_id: str) -> MarketplaceCustomer:
+        return self._target.customer(customer_id)
+
+    def customers(self) -> list[MarketplaceCustomer]:
+        return self._target.customers()
+
+    def products(self) -> list[MarketplaceProduct]:
+        return self._target.products()
+
+
+def _queue(config: Config) -> DeferredJobQueue:
+    def build() -> SqsJobQueue:
+        from cbxero.adapters.sqs import SqsJobQueue
+
+        return SqsJobQueue(aws_client("sqs"), config.require("sync_queue_url"))
+
+    return DeferredJobQueue(build)
+
+
+def _identity(config: Config, clock: Clock) -> DeferredAuthorizer:
+    return DeferredAuthorizer(lambda: _xero_identity(config, clock))
+
+
+def _marketplace(config: Config, clock: Clock) -> DeferredMarketplace:
+    def build() -> SimpleApiClient:
+        from cbxero.adapters.marketplace import SimpleApiClient
+
+        market = _secret(config.require("marketplace_secret_name"))
+        return SimpleApiClient(
+            base_url=config.require("marketplace_api_url"),
+            username=market["username"],
+            password=market["password"],
+            subscription_key=market["subscription_key"],
+            http=_http(),
+            clock=clock,
+        )
+
+    return DeferredMarketplace(build)
+
+
+def _xero_identity(config: Config, clock: Clock) -> XeroIdentity:
     from cbxero.adapters.xero import XeroIdentity
 
     credentials = _secret(config.require("xero_secret_name"))
@@ -135,14 +220,12 @@ def token_vault(config: Config, clock: Clock) -> TokenVault:
 
 
 def customer_sync(config: Config, clock: Clock) -> CustomerSync:
-    from cbxero.adapters.marketplace import SimpleApiClient
     from cbxero.adapters.xero import XeroClient
     from cbxero.domain.model import XeroConnection
     from cbxero.services.sync import CustomerSync
 
     db = _dynamodb()
     vault = token_vault(config, clock)
-    market = _secret(config.require("marketplace_secret_name"))
 
     def xero_for(reseller_id: str) -> tuple[XeroConnection, XeroClient]:
         connection = vault.connection(reseller_id)
@@ -161,14 +244,7 @@ def customer_sync(config: Config, clock: Clock) -> CustomerSync:
         mappings=DynamoProductMappingRepository(db, config.mappings_table),
         tasks=DynamoTaskRepository(db, config.tasks_table),
         action_log=DynamoActionLog(db, config.action_log_table),
-        marketplace=SimpleApiClient(
-            base_url=config.require("marketplace_api_url"),
-            username=market["username"],
-            password=market["password"],
-            subscription_key=market["subscription_key"],
-            http=_http(),
-            clock=clock,
-        ),
+        marketplace=_marketplace(config, clock),
         xero=xero_for,
         clock=clock,
     )

@@ -8,10 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated, Any
 
-from typing import Annotated
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_pascal
 
 
@@ -24,6 +23,9 @@ def _xero_date(value: object) -> object:
 
 
 XeroDate = Annotated[dt.date, BeforeValidator(_xero_date)]
+# Xero's JSON wants numbers. Amounts have at most 4 decimal places, which a float's shortest
+# repr (what json.dumps writes) reproduces exactly; inside the product they stay Decimal.
+XeroNumber = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 
 
 class XeroModel(BaseModel):
@@ -31,7 +33,7 @@ class XeroModel(BaseModel):
         alias_generator=to_pascal, populate_by_name=True, extra="ignore", frozen=True
     )
 
-    def to_xero(self) -> dict[str, object]:
+    def to_xero(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
@@ -46,7 +48,7 @@ class Contact(XeroModel):
 
 
 class ItemSalesDetails(XeroModel):
-    unit_price: Decimal | None = None
+    unit_price: XeroNumber | None = None
     account_code: str | None = None
     tax_type: str | None = None
 
@@ -61,13 +63,13 @@ class Item(XeroModel):
 
 class LineItem(XeroModel):
     description: str
-    quantity: Decimal
-    unit_amount: Decimal
+    quantity: XeroNumber
+    unit_amount: XeroNumber
     item_code: str | None = None
     account_code: str | None = None
     tax_type: str | None = None
-    discount_amount: Decimal | None = None
-    line_amount: Decimal | None = None
+    discount_amount: XeroNumber | None = None
+    line_amount: XeroNumber | None = None
 
 
 class InvoiceType(StrEnum):
@@ -92,12 +94,12 @@ class Invoice(XeroModel):
     reference: str | None = None
     status: str = "DRAFT"
     currency_code: str | None = None
-    sub_total: Decimal | None = None
-    total_tax: Decimal | None = None
-    total: Decimal | None = None
-    amount_due: Decimal | None = None
-    has_errors: bool = False
-    validation_errors: tuple[ValidationError, ...] = ()
+    sub_total: XeroNumber | None = None
+    total_tax: XeroNumber | None = None
+    total: XeroNumber | None = None
+    amount_due: XeroNumber | None = None
+    has_errors: bool = Field(False, exclude=True)
+    validation_errors: tuple[ValidationError, ...] = Field((), exclude=True)
 
 
 class ValidationError(XeroModel):

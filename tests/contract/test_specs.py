@@ -1,0 +1,163 @@
+"""Our clients' requests and the emulators' responses, validated against the official specs.
+
+Reads ../shared/specs (never copied here); skips with the reason when that folder is absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import yaml
+from openapi_core import OpenAPI
+from openapi_core.configurations import Config
+from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+
+from cbxero.adapters.marketplace import SimpleApiClient
+from cbxero.adapters.xero import XeroClient, XeroIdentity
+from cbxero.domain.xero import Contact, ContactRef, Invoice, LineItem
+from cbxero.ports import Clock
+from local.simpleapi_emulator import SimpleApiEmulator
+from local.stack import _Server
+from local.xero_emulator import XeroEmulator
+
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class RecordingSession(requests.Session):
+    """A requests session that keeps every exchange for validation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.exchanges: list[tuple[requests.PreparedRequest, requests.Response]] = []
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        response = super().send(request, **kwargs)
+        self.exchanges.append((request, response))
+        return response
+
+
+def _spec(path: Path, server: str, *, strict: bool) -> OpenAPI:
+    document = yaml.load(path.read_text(), Loader=Loader)  # noqa: S506 - safe loader
+    document["servers"] = [{"url": server}]
+    config = Config() if strict else Config(spec_validator_cls=None)
+    return OpenAPI.from_dict(document, config=config)
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[tuple[XeroEmulator, SimpleApiEmulator, str, str]]:
+    xero, market = XeroEmulator(), SimpleApiEmulator()
+    market.seed()
+    xero_server, market_server = _Server(xero.app).start(), _Server(market.app).start()
+    try:
+        yield xero, market, xero_server.url, market_server.url
+    finally:
+        xero_server.stop()
+        market_server.stop()
+
+
+@pytest.fixture(scope="module")
+def xero_session(servers: Any) -> Iterator[tuple[RecordingSession, XeroIdentity, Any]]:
+    _, _, url, _ = servers
+    patch = pytest.MonkeyPatch()
+    patch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the emulator speaks http on loopback
+    session = RecordingSession()
+    identity = XeroIdentity(
+        client_id="local-client",
+        client_secret="local-secret",
+        redirect_uri="http://localhost/callback",
+        scopes=["accounting.invoices", "offline_access"],
+        login_url=url,
+        identity_url=url,
+        api_url=url,
+        http=session,
+        clock=Clock(),
+    )
+    consent = requests.get(identity.authorization_url("s"), allow_redirects=False, timeout=10)
+    code = consent.headers["Location"].split("code=")[1].split("&")[0]
+    try:
+        yield session, identity, identity.exchange_code(code)
+    finally:
+        patch.undo()
+
+
+def _check(
+    spec: OpenAPI, exchanges: list[tuple[requests.PreparedRequest, requests.Response]]
+) -> int:
+    checked = 0
+    for request, response in exchanges:
+        openapi_request = RequestsOpenAPIRequest(request)
+        spec.validate_request(openapi_request)
+        spec.validate_response(openapi_request, RequestsOpenAPIResponse(response))
+        checked += 1
+    return checked
+
+
+def test_xero_accounting_calls_match_the_spec(
+    specs_dir: Path, servers: Any, xero_session: Any
+) -> None:
+    _, _, url, _ = servers
+    session, identity, tokens = xero_session
+    (tenant,) = identity.tenants(tokens)
+    session.exchanges.clear()
+    client = XeroClient(
+        api_url=url,
+        tenant_id=tenant.tenant_id,
+        access_token=tokens.access_token.get_secret_value(),
+        http=session,
+    )
+    contact = client.create_contact(Contact(name="Contract Co", contact_number="C-1"), "k-contact")
+    assert client.find_contact_by_number("C-1") == contact
+    client.items(["ANY"])
+    invoice = Invoice(
+        contact=ContactRef(contact_id=contact.contact_id or ""),
+        line_items=(
+            LineItem(description="Seat", quantity=2, unit_amount="12.3456", account_code="200"),
+        ),
+        date=datetime.now(UTC).date(),
+        due_date=(datetime.now(UTC) + timedelta(days=14)).date(),
+        reference="SO-CONTRACT",
+        currency_code="USD",
+    )
+    created = client.create_invoice(invoice, "k-invoice")
+    assert client.find_invoice_by_reference("SO-CONTRACT") == created
+    spec = _spec(specs_dir / "xero" / "xero_accounting.yaml", f"{url}/api.xro/2.0", strict=False)
+    assert _check(spec, session.exchanges) == 5
+
+
+def test_xero_connections_match_the_identity_spec(
+    specs_dir: Path, servers: Any, xero_session: Any
+) -> None:
+    _, _, url, _ = servers
+    session, identity, tokens = xero_session
+    session.exchanges.clear()
+    identity.tenants(tokens)
+    spec = _spec(specs_dir / "xero" / "xero-identity.yaml", url, strict=True)
+    assert _check(spec, session.exchanges) == 1
+
+
+def test_simpleapi_calls_match_the_spec(specs_dir: Path, servers: Any) -> None:
+    _, market, _, url = servers
+    customer = next(iter(market.customers.values()))
+    for n in range(120):  # enough for a second page
+        market.add_order(customer["id"], [("MS-TEAMS-ESS", n + 1, "4.00")])
+    session = RecordingSession()
+    client = SimpleApiClient(
+        base_url=url,
+        username="local-reseller",
+        password="local-password",
+        subscription_key="local-subscription",
+        http=session,
+        clock=Clock(),
+    )
+    orders = client.orders(customer["id"], datetime.now(UTC) - timedelta(days=1))
+    assert len(orders) == 120
+    assert client.customer(customer["id"]).name == customer["name"]
+    assert len(client.customers()) == 2
+    assert len(client.products()) == 3
+    spec = _spec(specs_dir / "cloudblue-simpleapi" / "simpleapi-1.15.yaml", url, strict=True)
+    assert _check(spec, session.exchanges) == len(session.exchanges) >= 6
