@@ -10,9 +10,9 @@ import argparse
 import json
 import secrets
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from collections.abc import Sequence
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
