@@ -7,6 +7,7 @@ world; the invoker runs the real handlers; the HTTP front serves the API routes.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -16,7 +17,6 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -224,7 +224,7 @@ class LocalStack:
                 "subscription_key": self.marketplace.subscription_key,
             },
         }.items():
-            secrets.create_secret(Name=name, SecretString=_json(value))
+            secrets.create_secret(Name=name, SecretString=json.dumps(value))
 
         self.front_port = self._ports["front"] or free_port()
         self.front_url = f"http://127.0.0.1:{self.front_port}"
@@ -377,13 +377,3 @@ def sqs_event(messages: Sequence[Mapping[str, Any]], queue_url: str) -> dict[str
             for m in messages
         ]
     }
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value)
-
-
-def repo_path(*parts: str) -> Path:
-    return cfn.ROOT.joinpath(*parts)

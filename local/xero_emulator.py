@@ -14,6 +14,7 @@ import re
 import secrets
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -254,70 +255,63 @@ class XeroEmulator:
             [{"OrganisationID": org.tenant_id, "Name": org.name, "BaseCurrency": org.currency}],
         )
 
-    def contacts(self) -> Response:
+    def _collection(
+        self,
+        name: str,
+        rows: Callable[[Organisation], dict[str, dict[str, Any]]],
+        make: Callable[[Organisation, dict[str, Any]], dict[str, Any]],
+    ) -> Response:
+        """GET lists (with `where`); PUT/POST creates each document of the body, once per key."""
         org = self._org()
         if isinstance(org, Response):
             return org
         if request.method == "GET":
-            return _envelope("Contacts", _where(list(org.contacts.values())))
+            return _envelope(name, _where(list(rows(org).values())))
 
         def create() -> tuple[int, Any]:
-            results = []
-            for raw in request.get_json()["Contacts"]:
-                contact = dict(raw)
-                errors = []
-                names = {c["Name"].lower() for c in org.contacts.values()}
-                if not contact.get("Name"):
-                    errors.append("Contact name is required")
-                elif contact["Name"].lower() in names:
-                    errors.append("The contact name is already assigned to another contact.")
-                if not errors:
-                    contact.update(ContactID=str(uuid.uuid4()), ContactStatus="ACTIVE")
-                    org.contacts[contact["ContactID"]] = contact
-                results.append(_with_errors(contact, errors))
-            return _batch_result("Contacts", results)
+            made = [make(org, dict(raw)) for raw in request.get_json()[name]]
+            return _batch_result(name, made)
 
         return self._write(org, create)
+
+    def contacts(self) -> Response:
+        return self._collection("Contacts", lambda org: org.contacts, self._new_contact)
 
     def items(self) -> Response:
-        org = self._org()
-        if isinstance(org, Response):
-            return org
-        if request.method == "GET":
-            return _envelope("Items", _where(list(org.items.values())))
-
-        def create() -> tuple[int, Any]:
-            results = []
-            for raw in request.get_json()["Items"]:
-                item = dict(raw)
-                errors = []
-                if not item.get("Code") or len(item["Code"]) > 30:
-                    errors.append("Item code must be 1 to 30 characters")
-                elif any(i["Code"] == item["Code"] for i in org.items.values()):
-                    errors.append(f"Item code '{item['Code']}' already exists")
-                if not errors:
-                    item.update(ItemID=str(uuid.uuid4()), IsSold=True)
-                    org.items[item["ItemID"]] = item
-                results.append(_with_errors(item, errors))
-            return _batch_result("Items", results)
-
-        return self._write(org, create)
+        return self._collection("Items", lambda org: org.items, self._new_item)
 
     def invoices(self) -> Response:
-        org = self._org()
-        if isinstance(org, Response):
-            return org
-        if request.method == "GET":
-            return _envelope("Invoices", _where(list(org.invoices.values())))
         places = 4 if request.args.get("unitdp") == "4" else 2
+        return self._collection(
+            "Invoices",
+            lambda org: org.invoices,
+            lambda org, raw: self._new_invoice(org, raw, places),
+        )
 
-        def create() -> tuple[int, Any]:
-            results = [
-                self._new_invoice(org, raw, places) for raw in request.get_json()["Invoices"]
-            ]
-            return _batch_result("Invoices", results)
+    @staticmethod
+    def _new_contact(org: Organisation, contact: dict[str, Any]) -> dict[str, Any]:
+        errors = []
+        names = {c["Name"].lower() for c in org.contacts.values()}
+        if not contact.get("Name"):
+            errors.append("Contact name is required")
+        elif contact["Name"].lower() in names:
+            errors.append("The contact name is already assigned to another contact.")
+        if not errors:
+            contact.update(ContactID=str(uuid.uuid4()), ContactStatus="ACTIVE")
+            org.contacts[contact["ContactID"]] = contact
+        return _with_errors(contact, errors)
 
-        return self._write(org, create)
+    @staticmethod
+    def _new_item(org: Organisation, item: dict[str, Any]) -> dict[str, Any]:
+        errors = []
+        if not item.get("Code") or len(item["Code"]) > 30:
+            errors.append("Item code must be 1 to 30 characters")
+        elif any(i["Code"] == item["Code"] for i in org.items.values()):
+            errors.append(f"Item code '{item['Code']}' already exists")
+        if not errors:
+            item.update(ItemID=str(uuid.uuid4()), IsSold=True)
+            org.items[item["ItemID"]] = item
+        return _with_errors(item, errors)
 
     def invoice(self, invoice_id: str) -> Response:
         org = self._org()

@@ -120,6 +120,8 @@ class TestCustomerSync:
         link = world.links.get(RESELLER, CUSTOMER)
         assert link is not None
         assert link.xero_contact_id == "contact-1"
+        # Linking the new contact keeps the cursor that checking changes moved.
+        assert link.orders_synced_until == world.market.orders_by_customer[CUSTOMER][0].created_at
 
     def test_running_again_makes_no_second_task_or_invoice(self) -> None:
         world = World()

@@ -177,8 +177,7 @@ class XeroClient(XeroAccounting):
             body={"Contacts": [contact.to_xero()]},
             idempotency_key=idempotency_key,
         )
-        result = Contact.model_validate(created["Contacts"][0])
-        return result
+        return Contact.model_validate(created["Contacts"][0])
 
     def items(self, codes: Sequence[str]) -> dict[str, Item]:
         # One call for the whole catalogue beats one per code: organisations hold few items.

@@ -79,7 +79,7 @@ class CustomerSync:
             reseller_id=job.reseller_id, customer_id=job.customer_id
         )
         outcome = SyncOutcome()
-        orders = self.check_changes(link, settings, outcome)
+        link, orders = self.check_changes(link, settings, outcome)
         if not job.process:
             return outcome
         open_tasks = [
@@ -91,17 +91,17 @@ class CustomerSync:
             return outcome
         by_id = {order.id: order for order in orders}
         connection, xero = self._xero(job.reseller_id)
+        link = self._with_contact(link, xero)
         for task in open_tasks:
             order = by_id.get(task.order_id) or self._order(task, link)
             final = self._process(task, order, link, settings, xero, connection, job.actor)
             outcome.statuses[task.order_id] = final.status
-            link = self._links.get(job.reseller_id, job.customer_id) or link
         return outcome
 
     def check_changes(
         self, link: CustomerLink, settings: Settings, outcome: SyncOutcome
-    ) -> list[MarketplaceOrder]:
-        """Record a task for every order created since the customer's cursor."""
+    ) -> tuple[CustomerLink, list[MarketplaceOrder]]:
+        """Record a task for every order created since the customer's cursor; the link as saved."""
         now = self._clock.now()
         since = link.orders_synced_until or now - FIRST_LOOK_BACK
         orders = self._marketplace.orders(link.customer_id, since)
@@ -116,8 +116,9 @@ class CustomerSync:
         newest = newest_creation(orders)
         if newest is not None:
             # The cursor moves only once the tasks are stored: a crash before here re-reads them.
-            self._links.save(link.model_copy(update={"orders_synced_until": newest}))
-        return orders
+            link = link.model_copy(update={"orders_synced_until": newest})
+            self._links.save(link)
+        return link, orders
 
     def _order(self, task: SyncTask, link: CustomerLink) -> MarketplaceOrder | None:
         since = task.created_at - FIRST_LOOK_BACK
@@ -153,7 +154,7 @@ class CustomerSync:
                     actor,
                     reason="the order is no longer returned by the marketplace",
                 )
-            contact_id = self._contact(link, xero)
+            contact_id = link.xero_contact_id
             if contact_id is None:
                 return self._finish(
                     claimed,
@@ -200,14 +201,16 @@ class CustomerSync:
             )
         return self._finish(claimed, TaskStatus.SYNCED, settings, actor, document=document)
 
-    def _contact(self, link: CustomerLink, xero: XeroAccounting) -> str | None:
+    def _with_contact(self, link: CustomerLink, xero: XeroAccounting) -> CustomerLink:
+        """The link with its Xero contact: linked, matched by ContactNumber, or made from a
+        complete profile (and saved); unchanged when none can be had."""
         if link.xero_contact_id:
-            return link.xero_contact_id
+            return link
         found = xero.find_contact_by_number(link.customer_id)
         if found is None:
             customer = self._marketplace.customer(link.customer_id)
             if customer.missing_for_contact():
-                return None
+                return link
             found = xero.create_contact(
                 Contact(
                     contact_number=customer.id,
@@ -221,7 +224,7 @@ class CustomerSync:
             )
         linked = link.model_copy(update={"xero_contact_id": found.contact_id})
         self._links.save(linked)
-        return found.contact_id
+        return linked
 
     def _finish(
         self,
