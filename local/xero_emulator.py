@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 from flask import Flask, Response, jsonify, request
 
 ACCESS_LIFETIME = timedelta(minutes=30)
+REFRESH_GRACE = timedelta(minutes=30)  # a rotated refresh token stays usable this long
 CENT = Decimal("0.01")
 TAX_RATES = {"OUTPUT": Decimal("0.15"), "OUTPUT2": Decimal("0.15"), "NONE": Decimal(0)}
 WHERE_EQUALS = re.compile(r'(\w+)\s*==\s*"((?:[^"\\]|\\.)*)"')
@@ -53,10 +54,19 @@ class Organisation:
 
 @dataclass
 class Grant:
+    """One consent (auth_id) and the tenants it covers; shared by all tokens issued from it."""
+
     client_id: str
     tenant_ids: list[str]
     scopes: str
     expires_at: datetime
+    auth_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+@dataclass
+class RefreshToken:
+    grant: Grant
+    rotated_at: datetime | None = None
 
 
 class XeroEmulator:
@@ -82,7 +92,8 @@ class XeroEmulator:
         }
         self.codes: dict[str, dict[str, Any]] = {}
         self.access_tokens: dict[str, Grant] = {}
-        self.refresh_tokens: dict[str, Grant] = {}
+        self.refresh_tokens: dict[str, RefreshToken] = {}
+        self.clock: Callable[[], datetime] = _now  # tests move time with their own clock
         self.calls: list[tuple[str, str]] = []
         self.app = self._build_app()
 
@@ -97,8 +108,15 @@ class XeroEmulator:
         app.add_url_rule("/identity/connect/authorize", view_func=self.authorize, methods=["GET"])
         app.add_url_rule("/identity/connect/consent", view_func=self.consent, methods=["POST"])
         app.add_url_rule("/connect/token", view_func=self.token, methods=["POST"])
+        app.add_url_rule("/connect/revocation", view_func=self.revocation, methods=["POST"])
         for path in ("/connections", "/Connections"):
             app.add_url_rule(path, path, view_func=self.connections, methods=["GET"])
+            app.add_url_rule(
+                f"{path}/<connection_id>",
+                f"{path}-delete",
+                view_func=self.delete_connection,
+                methods=["DELETE"],
+            )
         api = "/api.xro/2.0"
         app.add_url_rule(f"{api}/Organisation", view_func=self.get_organisation)
         app.add_url_rule(f"{api}/Contacts", view_func=self.contacts, methods=["GET", "PUT", "POST"])
@@ -170,20 +188,28 @@ class XeroEmulator:
                     return _oauth_error("invalid_grant")
                 if code.get("redirect_uri") != request.form.get("redirect_uri"):
                     return _oauth_error("invalid_grant")
-                grant = Grant(client_id, code["tenant_ids"], code.get("scope", ""), _now())
+                grant = Grant(client_id, code["tenant_ids"], code.get("scope", ""), self.clock())
             elif grant_type == "refresh_token":
-                old = self.refresh_tokens.pop(request.form.get("refresh_token", ""), None)
-                if old is None or old.client_id != client_id:
+                old = self.refresh_tokens.get(request.form.get("refresh_token", ""))
+                if old is None or old.grant.client_id != client_id:
                     return _oauth_error("invalid_grant")
-                grant = old
+                if old.rotated_at is None:
+                    old.rotated_at = self.clock()
+                elif self.clock() - old.rotated_at > REFRESH_GRACE:
+                    return _oauth_error("invalid_grant")
+                grant = old.grant
             else:
                 return _oauth_error("unsupported_grant_type")
             access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
             lifetime = Grant(
-                grant.client_id, grant.tenant_ids, grant.scopes, _now() + ACCESS_LIFETIME
+                grant.client_id,
+                grant.tenant_ids,
+                grant.scopes,
+                self.clock() + ACCESS_LIFETIME,
+                grant.auth_id,
             )
             self.access_tokens[access] = lifetime
-            self.refresh_tokens[refresh] = lifetime
+            self.refresh_tokens[refresh] = RefreshToken(lifetime)
         return jsonify(
             {
                 "access_token": access,
@@ -194,12 +220,36 @@ class XeroEmulator:
             }
         )
 
+    def revocation(self) -> Response:
+        """Revoking a refresh token ends its consent: every token issued from it stops working."""
+        if self._client() is None:
+            return _oauth_error("invalid_client", 401)
+        with self.lock:
+            found = self.refresh_tokens.get(request.form.get("token", ""))
+            if found is not None:
+                auth_id = found.grant.auth_id
+                for table in (self.refresh_tokens, self.access_tokens):
+                    for token in [t for t, v in table.items() if _auth_of(v) == auth_id]:
+                        del table[token]
+        return Response(status=200)
+
+    def delete_connection(self, connection_id: str) -> Response:
+        grant = self._grant()
+        if grant is None:
+            return _problem(401, "Unauthorized", "AuthenticationUnsuccessful")
+        with self.lock:
+            for tenant_id in list(grant.tenant_ids):
+                if _connection_id(tenant_id) == connection_id:
+                    grant.tenant_ids.remove(tenant_id)
+                    return Response(status=204)
+        return Response(status=404)
+
     def _grant(self) -> Grant | None:
         header = request.headers.get("Authorization", "")
         token = header.removeprefix("Bearer ").strip()
         with self.lock:
             grant = self.access_tokens.get(token)
-        return grant if grant and grant.expires_at > _now() else None
+        return grant if grant and grant.expires_at > self.clock() else None
 
     def connections(self) -> Response:
         grant = self._grant()
@@ -208,7 +258,7 @@ class XeroEmulator:
         return jsonify(
             [
                 {
-                    "id": str(uuid.uuid5(uuid.NAMESPACE_URL, tenant_id)),
+                    "id": _connection_id(tenant_id),
                     "authEventId": str(uuid.uuid5(uuid.NAMESPACE_DNS, tenant_id)),
                     "tenantId": tenant_id,
                     "tenantType": "ORGANISATION",
@@ -402,6 +452,14 @@ class XeroEmulator:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _connection_id(tenant_id: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, tenant_id))
+
+
+def _auth_of(token: Grant | RefreshToken) -> str:
+    return token.grant.auth_id if isinstance(token, RefreshToken) else token.auth_id
 
 
 def _oauth_error(error: str, status: int = 400) -> Response:

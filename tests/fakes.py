@@ -262,8 +262,10 @@ class FakeIdentity(XeroAuthorizer):
         self.clock = clock
         self.live_refresh: set[str] = set()
         self.refreshes = 0
-        self.tenant_list = [XeroTenant(tenant_id="tenant-1", name="Demo Ltd")]
+        self.tenant_list = [XeroTenant(tenant_id="tenant-1", name="Demo Ltd", connection_id="c-1")]
         self.issued = 0
+        self.revoked: list[str] = []
+        self.disconnected: list[str] = []
 
     def _issue(self) -> TokenSet:
         self.issued += 1
@@ -294,3 +296,11 @@ class FakeIdentity(XeroAuthorizer):
 
     def tenants(self, tokens: TokenSet) -> list[XeroTenant]:
         return list(self.tenant_list)
+
+    def revoke(self, tokens: TokenSet) -> None:
+        token = tokens.refresh_token.get_secret_value()
+        self.revoked.append(token)
+        self.live_refresh.discard(token)
+
+    def disconnect(self, tokens: TokenSet, connection_id: str) -> None:
+        self.disconnected.append(connection_id)

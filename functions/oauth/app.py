@@ -9,12 +9,12 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from cbxero import composition
 from cbxero.config import config
-from cbxero.domain.model import ConnectionStatus, XeroTenant
-from cbxero.http import install_error_handlers, reseller_of
+from cbxero.domain.model import ConnectionStatus, XeroConnection, XeroTenant
+from cbxero.http import actor_of, install_error_handlers, reseller_of
 from cbxero.ports import Clock
 
 logger = Logger()
@@ -61,9 +61,11 @@ def callback(
     return Response(status_code=302, headers={"Location": back_to}, body="")
 
 
-@app.get("/xero/connection")
-def connection() -> ConnectionView:
-    current = CONNECTOR.status(reseller_of(app, CONFIG.reseller_claim))
+class TenantChoice(BaseModel):
+    tenant_id: str = Field(min_length=1, max_length=64)
+
+
+def _view(current: XeroConnection) -> ConnectionView:
     return ConnectionView(
         status=current.status,
         organisation_id=current.tenant.tenant_id if current.tenant else None,
@@ -72,6 +74,23 @@ def connection() -> ConnectionView:
         scopes=list(current.tokens.scopes) if current.tokens else [],
         connected_since=current.connected_since,
     )
+
+
+@app.get("/xero/connection")
+def connection() -> ConnectionView:
+    return _view(CONNECTOR.status(reseller_of(app, CONFIG.reseller_claim)))
+
+
+@app.put("/xero/connection/tenant")
+def choose_tenant(body: TenantChoice) -> ConnectionView:
+    reseller = reseller_of(app, CONFIG.reseller_claim)
+    return _view(CONNECTOR.choose_tenant(reseller, body.tenant_id, actor_of(app)))
+
+
+@app.delete("/xero/connection")
+def disconnect() -> Response[str]:
+    CONNECTOR.disconnect(reseller_of(app, CONFIG.reseller_claim), actor_of(app))
+    return Response(status_code=204, body="")
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -116,3 +116,21 @@ def test_connection_status_never_shows_a_token(stack: LocalStack) -> None:
         assert grant not in body
     for grant in stack.xero.refresh_tokens:
         assert grant not in body
+
+
+def test_disconnect_revokes_at_xero_and_forgets_the_tokens(stack: LocalStack) -> None:
+    stack.connect_xero()
+    assert stack.xero.refresh_tokens
+    answer = stack.api("DELETE", "/xero/connection")
+    assert answer.status_code == 204
+    assert stack.xero.refresh_tokens == {}
+    assert stack.xero.access_tokens == {}
+    assert stack.api("GET", "/xero/connection").json()["status"] == "not_connected"
+    assert stack.api("DELETE", "/xero/connection").status_code == 204  # idempotent
+
+
+def test_choosing_a_tenant_that_was_not_granted_is_a_400(stack: LocalStack) -> None:
+    stack.connect_xero()
+    answer = stack.api("PUT", "/xero/connection/tenant", json={"tenant_id": "not-granted"})
+    assert answer.status_code == 400
+    assert answer.json()["fields"][0]["field"] == "tenant_id"

@@ -22,7 +22,12 @@ from cbxero.domain.model import (
 from cbxero.domain.settings import AutoSync, Settings
 from cbxero.ports import SyncJob
 from cbxero.services.admin import ResellerAdmin
-from cbxero.services.connection import TokenVault, XeroConnector, checked_return_url
+from cbxero.services.connection import (
+    StateSigner,
+    TokenVault,
+    XeroConnector,
+    checked_return_url,
+)
 from cbxero.services.dispatch import Dispatcher, schedule_slot
 from cbxero.services.sync import CustomerSync, idempotency_key
 from tests.fakes import (
@@ -308,7 +313,11 @@ class TestConnector:
         self.states, self.connections, self.log = FakeStates(), FakeConnections(), FakeActionLog()
         self.connector = XeroConnector(
             states=self.states,
+            signer=StateSigner(lambda: b"test-key"),
             connections=self.connections,
+            vault=TokenVault(
+                connections=self.connections, identity=self.identity, clock=self.clock
+            ),
             identity=self.identity,
             action_log=self.log,
             clock=self.clock,
@@ -346,6 +355,35 @@ class TestConnector:
         with pytest.raises(InvalidInput):
             self.connector.finish(state=state, code="good-code", error=None)
         assert self.connections.writes == 0
+
+    def test_a_forged_state_is_refused_before_anything_is_read(self) -> None:
+        state = self.start()
+        nonce, _, _ = state.partition(".")
+        for forged in (f"{nonce}.AAAA", nonce, "x.y", state + "x"):
+            with pytest.raises(InvalidInput) as refused:
+                self.connector.finish(state=forged, code="good-code", error=None)
+            assert refused.value.message == "state was not issued by this service"
+        assert state in self.states.states  # the real one is still unused
+
+    def test_choosing_one_of_several_organisations(self) -> None:
+        self.identity.tenant_list.append(XeroTenant(tenant_id="tenant-2", name="Other"))
+        self.connector.finish(state=self.start(), code="good-code", error=None)
+        with pytest.raises(InvalidInput) as refused:
+            self.connector.choose_tenant(RESELLER, "tenant-9", "ann")
+        assert refused.value.field == "tenant_id"
+        chosen = self.connector.choose_tenant(RESELLER, "tenant-2", "ann")
+        assert chosen.status is ConnectionStatus.CONNECTED
+        assert chosen.tenant is not None and chosen.tenant.name == "Other"
+
+    def test_disconnect_revokes_removes_the_connection_and_forgets(self) -> None:
+        self.connector.finish(state=self.start(), code="good-code", error=None)
+        stored = self.connections.get(RESELLER)
+        assert stored is not None and stored.tokens is not None
+        self.connector.disconnect(RESELLER, "ann")
+        assert self.identity.disconnected == ["c-1"]
+        assert self.identity.revoked == [stored.tokens.refresh_token.get_secret_value()]
+        assert self.connections.get(RESELLER) is None
+        assert self.log.entries[-1].message == "Disconnected from Xero"
 
     def test_access_denied_goes_back_with_the_reason(self) -> None:
         back = self.connector.finish(state=self.start(), code=None, error="access_denied")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache, cached_property
@@ -99,6 +100,12 @@ class DeferredAuthorizer(XeroAuthorizer):
     def tenants(self, tokens: TokenSet) -> list[XeroTenant]:
         return self._target.tenants(tokens)
 
+    def revoke(self, tokens: TokenSet) -> None:
+        self._target.revoke(tokens)
+
+    def disconnect(self, tokens: TokenSet, connection_id: str) -> None:
+        self._target.disconnect(tokens, connection_id)
+
 
 class DeferredMarketplace(Marketplace):
     def __init__(self, build: Callable[[], Marketplace]) -> None:
@@ -194,14 +201,22 @@ def dispatcher(config: Config) -> Dispatcher:
     )
 
 
+def _state_key(config: Config) -> bytes:
+    # Derived from the app's client secret: rotating the secret invalidates pending states.
+    secret = _secret(config.require("xero_secret_name"))["client_secret"]
+    return hashlib.sha256(b"cbxero-oauth-state:" + secret.encode()).digest()
+
+
 def connector(config: Config, clock: Clock) -> XeroConnector:
-    from cbxero.services.connection import XeroConnector
+    from cbxero.services.connection import StateSigner, XeroConnector
 
     db = _dynamodb()
     tokens_table = config.require("tokens_table")
     return XeroConnector(
         states=DynamoOAuthStateStore(db, tokens_table),
+        signer=StateSigner(lambda: _state_key(config)),
         connections=DynamoConnectionRepository(db, tokens_table),
+        vault=token_vault(config, clock),
         identity=_identity(config, clock),
         action_log=DynamoActionLog(db, config.action_log_table),
         clock=clock,

@@ -153,6 +153,14 @@ class XeroAuthorizer(ABC):
     @abstractmethod
     def tenants(self, tokens: TokenSet) -> list[XeroTenant]: ...
 
+    @abstractmethod
+    def revoke(self, tokens: TokenSet) -> None:
+        """Revoke the refresh token (and the access tokens issued from it)."""
+
+    @abstractmethod
+    def disconnect(self, tokens: TokenSet, connection_id: str) -> None:
+        """Remove the app's connection to one organisation."""
+
 
 class XeroAccounting(ABC):
     """The accounting endpoints, for one organisation with a valid access token."""

@@ -50,6 +50,7 @@ class XeroIdentity(XeroAuthorizer):
         self._scopes = list(scopes)
         self._authorize_url = f"{login_url}/identity/connect/authorize"
         self._token_url = f"{identity_url}/connect/token"
+        self._revocation_url = f"{identity_url}/connect/revocation"
         self._connections_url = f"{api_url}/Connections"
         self._http = http
         self._clock = clock
@@ -96,10 +97,32 @@ class XeroIdentity(XeroAuthorizer):
         )
         response.raise_for_status()
         return [
-            XeroTenant(tenant_id=entry["tenantId"], name=entry.get("tenantName") or "")
+            XeroTenant(
+                tenant_id=entry["tenantId"],
+                name=entry.get("tenantName") or "",
+                connection_id=entry.get("id"),
+            )
             for entry in response.json()
             if entry.get("tenantType", "ORGANISATION") == "ORGANISATION"
         ]
+
+    def revoke(self, tokens: TokenSet) -> None:
+        response = self._http.post(
+            self._revocation_url,
+            data={"token": tokens.refresh_token.get_secret_value()},
+            auth=self._auth,
+            timeout=TIMEOUT,
+        )
+        response.raise_for_status()
+
+    def disconnect(self, tokens: TokenSet, connection_id: str) -> None:
+        response = self._http.delete(
+            f"{self._connections_url}/{connection_id}",
+            headers={"Authorization": f"Bearer {tokens.access_token.get_secret_value()}"},
+            timeout=TIMEOUT,
+        )
+        if response.status_code not in (204, 404):  # 404: already gone at Xero
+            response.raise_for_status()
 
     def _token_set(self, token: dict[str, Any]) -> TokenSet:
         expires_in = int(token.get("expires_in", 1800))

@@ -26,6 +26,7 @@ class XeroTenant(BaseModel):
 
     tenant_id: str
     name: str
+    connection_id: str | None = None  # Xero's id of the grant, used to disconnect
 
 
 class TokenSet(BaseModel):

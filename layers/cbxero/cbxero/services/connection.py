@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import timedelta
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from cbxero.domain.errors import InvalidInput, NotConnected, ReconnectNeeded, UpstreamUnavailable
+from cbxero.domain.errors import (
+    InvalidInput,
+    NotConnected,
+    ReconnectNeeded,
+    UpstreamUnavailable,
+)
 from cbxero.domain.model import (
     ActionLogEntry,
     ConnectionStatus,
@@ -50,6 +58,25 @@ def with_outcome(url: str, **outcome: str) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
+class StateSigner:
+    """An opaque, signed OAuth state: a router can pass it along; a forgery fails before storage."""
+
+    def __init__(self, key: Callable[[], bytes]) -> None:
+        self._key = key
+
+    def _mac(self, nonce: str) -> str:
+        digest = hmac.new(self._key(), nonce.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def new_state(self) -> str:
+        nonce = secrets.token_urlsafe(32)
+        return f"{nonce}.{self._mac(nonce)}"
+
+    def is_ours(self, state: str) -> bool:
+        nonce, _, mac = state.partition(".")
+        return bool(nonce and mac) and hmac.compare_digest(mac, self._mac(nonce))
+
+
 class XeroConnector:
     """The OAuth 2.0 authorization-code flow, with a single-use state bound to the reseller."""
 
@@ -57,13 +84,17 @@ class XeroConnector:
         self,
         *,
         states: OAuthStateStore,
+        signer: StateSigner,
         connections: ConnectionRepository,
+        vault: TokenVault,
         identity: XeroAuthorizer,
         action_log: ActionLog,
         clock: Clock,
         allowed_return_hosts: Collection[str],
     ) -> None:
         self._states = states
+        self._signer = signer
+        self._vault = vault
         self._connections = connections
         self._identity = identity
         self._log = action_log
@@ -73,7 +104,7 @@ class XeroConnector:
     def start(self, reseller_id: str, return_url: str) -> str:
         """Xero's authorization URL for this reseller; the user comes back to return_url."""
         return_url = checked_return_url(return_url, self._allowed_hosts)
-        state = secrets.token_urlsafe(32)
+        state = self._signer.new_state()
         self._states.put(state, reseller_id, return_url, self._clock.now() + STATE_LIFETIME)
         return self._identity.authorization_url(state)
 
@@ -83,6 +114,8 @@ class XeroConnector:
         """Complete the flow Xero redirected back to; returns the store URL with the outcome."""
         if not state:
             raise InvalidInput("state is missing", field="state")
+        if not self._signer.is_ours(state):
+            raise InvalidInput("state was not issued by this service", field="state")
         consumed = self._states.consume(state, self._clock.now())
         if consumed is None:
             raise InvalidInput("state is unknown, already used or expired", field="state")
@@ -119,6 +152,45 @@ class XeroConnector:
             reseller_id, LogStatus.ACTION_REQUIRED, "Choose the Xero organisation to sync", actor
         )
         return with_outcome(return_url, xero="choose_tenant")
+
+    def choose_tenant(self, reseller_id: str, tenant_id: str, actor: str) -> XeroConnection:
+        """Pick the organisation to sync when the consent granted several."""
+        current = self._connections.get(reseller_id)
+        if current is None or current.tokens is None:
+            raise NotConnected("Xero is not connected")
+        chosen = next((t for t in current.tenants_to_choose if t.tenant_id == tenant_id), None)
+        if chosen is None:
+            raise InvalidInput(
+                "tenant_id is not one of the organisations this connection granted",
+                field="tenant_id",
+            )
+        updated = current.model_copy(
+            update={
+                "status": ConnectionStatus.CONNECTED,
+                "tenant": chosen,
+                "version": current.version + 1,
+            }
+        )
+        if not self._connections.save(updated, expected_version=current.version):
+            raise UpstreamUnavailable("the connection changed meanwhile; try again")
+        self._record(reseller_id, LogStatus.SUCCESS, f"Syncing to Xero: {chosen.name}", actor)
+        return updated
+
+    def disconnect(self, reseller_id: str, actor: str) -> None:
+        """Remove the connection at Xero, revoke the refresh token, forget the tokens."""
+        current = self._connections.get(reseller_id)
+        if current is None:
+            return
+        try:
+            usable = self._vault.connection(reseller_id)
+        except NotConnected:
+            usable = None  # refused or never finished: nothing left to revoke at Xero
+        if usable is not None and usable.tokens is not None:
+            if usable.tenant is not None and usable.tenant.connection_id:
+                self._identity.disconnect(usable.tokens, usable.tenant.connection_id)
+            self._identity.revoke(usable.tokens)
+        self._connections.delete(reseller_id)
+        self._record(reseller_id, LogStatus.INFO, "Disconnected from Xero", actor)
 
     def status(self, reseller_id: str) -> XeroConnection:
         connection = self._connections.get(reseller_id)

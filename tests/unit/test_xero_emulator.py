@@ -1,0 +1,121 @@
+"""The Xero emulator's OAuth rules, through Flask's test client."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from local.xero_emulator import XeroEmulator
+
+BASIC = {"Authorization": "Basic bG9jYWwtY2xpZW50OmxvY2FsLXNlY3JldA=="}  # local-client:local-secret
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def connected() -> tuple[XeroEmulator, Any, dict[str, Any], Clock]:
+    emulator = XeroEmulator()
+    clock = Clock()
+    emulator.clock = clock
+    client = emulator.app.test_client()
+    consent = client.get(
+        "/identity/connect/authorize",
+        query_string={
+            "response_type": "code",
+            "client_id": "local-client",
+            "redirect_uri": "http://localhost/cb",
+            "scope": "offline_access",
+            "state": "s",
+        },
+    )
+    code = consent.headers["Location"].split("code=")[1].split("&")[0]
+    tokens = client.post(
+        "/connect/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": "http://localhost/cb",
+        },
+        headers=BASIC,
+    ).get_json()
+    return emulator, client, tokens, clock
+
+
+def refresh(client: Any, token: str) -> Any:
+    return client.post(
+        "/connect/token",
+        data={"grant_type": "refresh_token", "refresh_token": token},
+        headers=BASIC,
+    )
+
+
+def test_a_code_works_once() -> None:
+    emulator = XeroEmulator()
+    client = emulator.app.test_client()
+    consent = client.get(
+        "/identity/connect/authorize",
+        query_string={
+            "response_type": "code",
+            "client_id": "local-client",
+            "redirect_uri": "http://localhost/cb",
+            "state": "s",
+        },
+    )
+    code = consent.headers["Location"].split("code=")[1].split("&")[0]
+    exchange = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": "http://localhost/cb",
+    }
+    assert client.post("/connect/token", data=exchange, headers=BASIC).status_code == 200
+    replay = client.post("/connect/token", data=exchange, headers=BASIC)
+    assert replay.get_json() == {"error": "invalid_grant"}
+
+
+def test_a_rotated_refresh_token_stays_usable_for_thirty_minutes() -> None:
+    _, client, tokens, clock = connected()
+    first = refresh(client, tokens["refresh_token"])
+    assert first.status_code == 200
+    clock.now += timedelta(minutes=29)
+    assert refresh(client, tokens["refresh_token"]).status_code == 200
+    clock.now += timedelta(minutes=2)
+    assert refresh(client, tokens["refresh_token"]).get_json() == {"error": "invalid_grant"}
+    assert refresh(client, first.get_json()["refresh_token"]).status_code == 200
+
+
+def test_revocation_ends_every_token_of_the_consent() -> None:
+    _, client, tokens, _ = connected()
+    newer = refresh(client, tokens["refresh_token"]).get_json()
+    assert (
+        client.post(
+            "/connect/revocation", data={"token": newer["refresh_token"]}, headers=BASIC
+        ).status_code
+        == 200
+    )
+    assert refresh(client, newer["refresh_token"]).get_json() == {"error": "invalid_grant"}
+    bearer = {"Authorization": f"Bearer {newer['access_token']}"}
+    assert client.get("/connections", headers=bearer).status_code == 401
+
+
+def test_wrong_client_secret_is_refused() -> None:
+    _, client, tokens, _ = connected()
+    wrong = {"Authorization": "Basic bG9jYWwtY2xpZW50Ondyb25n"}  # local-client:wrong
+    answer = client.post(
+        "/connect/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        headers=wrong,
+    )
+    assert answer.status_code == 401
+
+
+def test_deleting_a_connection_removes_the_tenant() -> None:
+    _, client, tokens, _ = connected()
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    (connection,) = client.get("/connections", headers=bearer).get_json()
+    assert client.delete(f"/connections/{connection['id']}", headers=bearer).status_code == 204
+    assert client.get("/connections", headers=bearer).get_json() == []
