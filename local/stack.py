@@ -95,6 +95,7 @@ class _Server:
     """A WSGI app on a loopback port, served from a thread."""
 
     def __init__(self, app: Any, port: int | None = None) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._server: BaseWSGIServer = make_server("127.0.0.1", self.port, app, threaded=True)
@@ -306,13 +307,9 @@ class LocalStack:
             result = self.invoker.invoke("WorkerFunction", sqs_event(received, self.queue_url))
             failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
             for message in received:
-                if message["MessageId"] in failed:
-                    self.sqs.change_message_visibility(
-                        QueueUrl=self.queue_url,
-                        ReceiptHandle=message["ReceiptHandle"],
-                        VisibilityTimeout=0,
-                    )
-                else:
+                # As Lambda does, a failed job is left alone: it returns after its visibility
+                # timeout, or after the delay the worker set (a long Retry-After).
+                if message["MessageId"] not in failed:
                     self.sqs.delete_message(
                         QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
                     )

@@ -14,6 +14,7 @@ import re
 import secrets
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -22,7 +23,7 @@ from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 
 ACCESS_LIFETIME = timedelta(minutes=30)
 REFRESH_GRACE = timedelta(minutes=30)  # a rotated refresh token stays usable this long
@@ -50,6 +51,22 @@ class Organisation:
     invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
     idempotency: dict[str, tuple[str, int, Any]] = field(default_factory=dict)
     next_number: int = 1
+    # What the rate limiter saw, for tests and benchmarks to check.
+    calls_by_minute: dict[str, int] = field(default_factory=dict)
+    calls_by_day: dict[str, int] = field(default_factory=dict)
+    in_flight: int = 0
+    most_in_flight: int = 0
+    refused: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Xero's limits per connected organisation, and across the app."""
+
+    per_minute: int = 60
+    per_day: int = 5000
+    in_flight: int = 5
+    app_per_minute: int = 10000
 
 
 @dataclass
@@ -94,6 +111,16 @@ class XeroEmulator:
         self.access_tokens: dict[str, Grant] = {}
         self.refresh_tokens: dict[str, RefreshToken] = {}
         self.clock: Callable[[], datetime] = _now  # tests move time with their own clock
+        self.limits = Limits()
+        self.app_calls_by_minute: dict[str, int] = {}
+        # Faults a test queues for the next accounting calls: "500" answers 500 and does
+        # nothing; "429" refuses with Retry-After: fault_retry_after; "commit_then_drop" does
+        # the work, then answers 504 as if the reply was lost; "pass" lets one call through.
+        self.faults: deque[str] = deque()
+        self.fault_retry_after = 3
+        self.arrivals: list[datetime] = []  # when each accounting call arrived
+        # Each 429: when, its Retry-After, and the index in arrivals of the call it refused.
+        self.refusals: list[tuple[datetime, int, int]] = []
         self.calls: list[tuple[str, str]] = []
         self.app = self._build_app()
 
@@ -123,6 +150,7 @@ class XeroEmulator:
         app.add_url_rule(f"{api}/Items", view_func=self.items, methods=["GET", "PUT", "POST"])
         app.add_url_rule(f"{api}/Invoices", view_func=self.invoices, methods=["GET", "PUT", "POST"])
         app.add_url_rule(f"{api}/Invoices/<invoice_id>", view_func=self.invoice, methods=["GET"])
+        app.after_request(self._after_accounting_call)
         return app
 
     # ------------------------------------------------------------------ OAuth 2.0
@@ -278,8 +306,73 @@ class XeroEmulator:
         tenant_id = request.headers.get("xero-tenant-id", "")
         if tenant_id not in grant.tenant_ids:
             return _problem(403, "AuthorizationUnsuccessful", "the tenant is not connected")
-        self.calls.append((request.method, request.path))
-        return self.organisations[tenant_id]
+        org = self.organisations[tenant_id]
+        with self.lock:
+            self.arrivals.append(self.clock())
+            if self.faults and self.faults[0] == "429":
+                self.faults.popleft()
+                return self._refuse(org, "minute", self.fault_retry_after)
+            refused = self._over_limit(org)
+            if refused is not None:
+                return refused
+            self.calls.append((request.method, request.path))
+            org.in_flight += 1
+            org.most_in_flight = max(org.most_in_flight, org.in_flight)
+            g.org = org
+            fault = self.faults.popleft() if self.faults else None
+        if fault == "500":
+            return _problem(500, "InternalError", "injected fault")
+        g.drop = fault == "commit_then_drop"
+        return org
+
+    def _over_limit(self, org: Organisation) -> Response | None:
+        """Count the call against Xero's limits, or answer 429 as Xero does."""
+        now = self.clock()
+        minute, day = now.strftime("%Y%m%d%H%M"), now.strftime("%Y%m%d")
+        next_minute = 60 - now.second
+        problem, retry_after = None, 0
+        if org.in_flight >= self.limits.in_flight:
+            problem, retry_after = "concurrent", 1
+        elif org.calls_by_minute.get(minute, 0) >= self.limits.per_minute:
+            problem, retry_after = "minute", next_minute
+        elif org.calls_by_day.get(day, 0) >= self.limits.per_day:
+            problem, retry_after = "day", 86400 - (now.hour * 3600 + now.minute * 60 + now.second)
+        elif self.app_calls_by_minute.get(minute, 0) >= self.limits.app_per_minute:
+            problem, retry_after = "appminute", next_minute
+        if problem is not None:
+            return self._refuse(org, problem, retry_after)
+        org.calls_by_minute[minute] = org.calls_by_minute.get(minute, 0) + 1
+        org.calls_by_day[day] = org.calls_by_day.get(day, 0) + 1
+        self.app_calls_by_minute[minute] = self.app_calls_by_minute.get(minute, 0) + 1
+        return None
+
+    def _refuse(self, org: Organisation, problem: str, retry_after: int) -> Response:
+        org.refused[problem] = org.refused.get(problem, 0) + 1
+        self.refusals.append((self.clock(), retry_after, len(self.arrivals) - 1))
+        response = _problem(429, "RateLimitExceeded", f"{problem} rate limit exceeded")
+        response.headers["Retry-After"] = str(retry_after)
+        response.headers["X-Rate-Limit-Problem"] = problem
+        return response
+
+    def _after_accounting_call(self, response: Response) -> Response:
+        org: Organisation | None = g.pop("org", None)
+        if org is None:
+            return response
+        now = self.clock()
+        minute, day = now.strftime("%Y%m%d%H%M"), now.strftime("%Y%m%d")
+        with self.lock:
+            org.in_flight -= 1
+            used_minute = org.calls_by_minute.get(minute, 0)
+            used_day = org.calls_by_day.get(day, 0)
+            used_app = self.app_calls_by_minute.get(minute, 0)
+        response.headers["X-MinLimit-Remaining"] = str(max(0, self.limits.per_minute - used_minute))
+        response.headers["X-DayLimit-Remaining"] = str(max(0, self.limits.per_day - used_day))
+        response.headers["X-AppMinLimit-Remaining"] = str(
+            max(0, self.limits.app_per_minute - used_app)
+        )
+        if g.pop("drop", False):
+            return _problem(504, "GatewayTimeout", "the answer was lost (injected fault)")
+        return response
 
     def _write(self, org: Organisation, create: Any) -> Response:
         """Runs a write once per Idempotency-Key: a replay returns the first answer."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -12,13 +13,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cbxero import composition
 from cbxero.config import config
-from cbxero.domain.errors import NotConnected
+from cbxero.domain.errors import NotConnected, RateLimited
 from cbxero.ports import Clock, SyncJob
 
 logger = Logger()
 # A failed job stops only its own reseller's group; other resellers in the batch go on.
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 SYNC = composition.customer_sync(config(), Clock())
+QUEUE = composition.job_queue(config())
 
 
 def sync_one(record: SQSRecord) -> None:
@@ -30,6 +32,11 @@ def sync_one(record: SQSRecord) -> None:
         # Tasks stay open and are picked up once the reseller reconnects; nothing is lost.
         logger.warning("sync paused", extra={"reason": paused.code})
         return
+    except RateLimited as limited:
+        # Hidden until Xero's limit has passed, then redelivered; reported as a failed item.
+        QUEUE.delay(record.receipt_handle, math.ceil(limited.retry_after))
+        logger.warning("rate limited", extra={"retry_after": limited.retry_after})
+        raise
     logger.info(
         "customer synced",
         extra={

@@ -79,6 +79,9 @@ class DeferredJobQueue(JobQueue):
     def send(self, jobs: Sequence[SyncJob]) -> int:
         return self._target.send(jobs)
 
+    def delay(self, receipt_handle: str, seconds: int) -> None:
+        self._target.delay(receipt_handle, seconds)
+
 
 class DeferredAuthorizer(XeroAuthorizer):
     def __init__(self, build: Callable[[], XeroAuthorizer]) -> None:
@@ -234,13 +237,27 @@ def token_vault(config: Config, clock: Clock) -> TokenVault:
     )
 
 
+def job_queue(config: Config) -> JobQueue:
+    return _queue(config)
+
+
 def customer_sync(config: Config, clock: Clock) -> CustomerSync:
+    import time
+
+    from cbxero.adapters.governor import DynamoRateGovernor, XeroLimits
     from cbxero.adapters.xero import XeroClient
     from cbxero.domain.model import XeroConnection
     from cbxero.services.sync import CustomerSync
 
     db = _dynamodb()
     vault = token_vault(config, clock)
+    governor = DynamoRateGovernor(
+        db,
+        config.require("rate_limits_table"),
+        clock=clock,
+        sleep=time.sleep,
+        limits=XeroLimits(per_day=config.xero_daily_budget),
+    )
 
     def xero_for(reseller_id: str) -> tuple[XeroConnection, XeroClient]:
         connection = vault.connection(reseller_id)
@@ -251,6 +268,7 @@ def customer_sync(config: Config, clock: Clock) -> CustomerSync:
             tenant_id=connection.tenant.tenant_id,
             access_token=connection.tokens.access_token.get_secret_value(),
             http=_http(),
+            governor=governor,
         )
 
     return CustomerSync(

@@ -18,6 +18,7 @@ class Table(StrEnum):
     MAPPINGS = "MappingsTable"
     TASKS = "TasksTable"
     ACTION_LOG = "ActionLogTable"
+    RATE_LIMITS = "RateLimitsTable"
 
 
 class Index(StrEnum):
@@ -42,4 +43,4 @@ INDEX_KEYS: dict[tuple[Table, Index], tuple[str, str]] = {
     (Table.TASKS, Index.TASKS_BY_STATUS): (STATUS_KEY, CREATED_AT),
 }
 
-TABLES_WITH_TTL = frozenset({Table.TOKENS, Table.ACTION_LOG})
+TABLES_WITH_TTL = frozenset({Table.TOKENS, Table.ACTION_LOG, Table.RATE_LIMITS})

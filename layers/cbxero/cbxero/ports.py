@@ -6,7 +6,7 @@ Adapters in cbxero.adapters implement them against AWS and HTTP; the unit tests 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict
@@ -136,6 +136,38 @@ class JobQueue(ABC):
     @abstractmethod
     def send(self, jobs: Sequence[SyncJob]) -> int:
         """Enqueue jobs (batched); returns how many were accepted."""
+
+    @abstractmethod
+    def delay(self, receipt_handle: str, seconds: int) -> None:
+        """Hide a received job for a while: it comes back then, nothing lost."""
+
+
+class Permit(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    slot: int
+    holder: str
+
+
+class RateGovernor(ABC):
+    """Xero's per-organisation limits, kept across every Lambda: calls in flight, per minute,
+    per day, and pauses after a 429."""
+
+    @abstractmethod
+    def acquire(self, tenant_id: str) -> Permit:
+        """A permit for one call; waits briefly, or raises RateLimited with how long to wait."""
+
+    @abstractmethod
+    def release(self, permit: Permit) -> None: ...
+
+    @abstractmethod
+    def observe(self, tenant_id: str, headers: Mapping[str, str]) -> None:
+        """Stay in step with what Xero says is left (X-MinLimit-Remaining, ...)."""
+
+    @abstractmethod
+    def pause(self, tenant_id: str, seconds: float) -> None:
+        """No call to this organisation for a while (Xero answered 429 with Retry-After)."""
 
 
 class XeroAuthorizer(ABC):

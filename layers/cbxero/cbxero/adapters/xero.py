@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import random
+import time
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,10 +12,10 @@ import requests
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
-from cbxero.domain.errors import DomainError, ReconnectNeeded, UpstreamUnavailable
+from cbxero.domain.errors import DomainError, RateLimited, ReconnectNeeded, UpstreamUnavailable
 from cbxero.domain.model import TokenSet, XeroTenant
 from cbxero.domain.xero import Contact, Invoice, Item
-from cbxero.ports import Clock, XeroAccounting, XeroAuthorizer
+from cbxero.ports import Clock, RateGovernor, XeroAccounting, XeroAuthorizer
 
 TIMEOUT = (5, 30)
 
@@ -136,18 +138,46 @@ class XeroIdentity(XeroAuthorizer):
 
 
 class XeroClient(XeroAccounting):
-    """Accounting API calls for one organisation; `xero-tenant-id` on every call."""
+    """Accounting API calls for one organisation; `xero-tenant-id` on every call.
+
+    Every call goes through the rate governor (shared limits across Lambdas). A 429 pauses the
+    organisation for Retry-After: a short wait is slept, a long one raises RateLimited for the
+    worker to redeliver the job later. 5xx answers and timeouts are retried a bounded number of
+    times with jittered back-off; that is safe for writes because each carries an Idempotency-Key.
+    """
 
     def __init__(
-        self, *, api_url: str, tenant_id: str, access_token: str, http: requests.Session
+        self,
+        *,
+        api_url: str,
+        tenant_id: str,
+        access_token: str,
+        http: requests.Session,
+        governor: RateGovernor | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        attempts: int = 4,
+        longest_sleep: float = 5.0,
     ) -> None:
         self._base = f"{api_url}/api.xro/2.0"
         self._http = http
+        self._tenant_id = tenant_id
+        self._governor = governor
+        self._sleep = sleep
+        self._attempts = attempts
+        self._longest_sleep = longest_sleep
         self._headers = {
             "Authorization": f"Bearer {access_token}",
             "xero-tenant-id": tenant_id,
             "Accept": "application/json",
         }
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        permit = self._governor.acquire(self._tenant_id) if self._governor else None
+        try:
+            return self._http.request(method, url, timeout=TIMEOUT, **kwargs)
+        finally:
+            if permit is not None and self._governor is not None:
+                self._governor.release(permit)
 
     def _call(
         self,
@@ -164,26 +194,38 @@ class XeroClient(XeroAccounting):
             headers["Idempotency-Key"] = idempotency_key
         if modified_since:
             headers["If-Modified-Since"] = modified_since.strftime("%Y-%m-%dT%H:%M:%S")
-        try:
-            response = self._http.request(
-                method,
-                self._base + path,
-                params=params,
-                json=body,
-                headers=headers,
-                timeout=TIMEOUT,
+        what = f"Xero {method} {path}"
+        for attempt in range(self._attempts):
+            try:
+                response = self._send(
+                    method, self._base + path, params=params, json=body, headers=headers
+                )
+            except requests.RequestException as error:
+                problem = f"{what}: {type(error).__name__}"
+            else:
+                if response.status_code == 429:  # pause the organisation first, for everyone
+                    self._wait_out(response, what)
+                    problem = f"{what} answered 429 {attempt + 1} times"
+                    continue
+                if self._governor is not None:
+                    self._governor.observe(self._tenant_id, response.headers)
+                if response.status_code < 500:
+                    return _result(response)
+                problem = f"{what} answered {response.status_code}"
+            if attempt + 1 < self._attempts:
+                self._sleep(_backoff(attempt))
+        raise UpstreamUnavailable(problem)
+
+    def _wait_out(self, response: requests.Response, what: str) -> None:
+        retry_after = float(response.headers.get("Retry-After") or 60)
+        if self._governor is not None:
+            self._governor.pause(self._tenant_id, retry_after)
+        if retry_after > self._longest_sleep:
+            problem = response.headers.get("X-Rate-Limit-Problem", "rate")
+            raise RateLimited(
+                f"{what}: Xero's {problem} limit was reached", retry_after=retry_after
             )
-        except requests.RequestException as error:
-            raise UpstreamUnavailable(f"Xero {method} {path}: {type(error).__name__}") from None
-        if response.status_code == 401:
-            raise ReconnectNeeded("Xero refused the access token")
-        if response.status_code == 429 or response.status_code >= 500:
-            raise UpstreamUnavailable(f"Xero {method} {path} answered {response.status_code}")
-        if response.status_code == 400:
-            raise XeroRejected(_validation_message(response))
-        response.raise_for_status()
-        result: dict[str, Any] = response.json()
-        return result
+        self._sleep(retry_after)
 
     def find_contact_by_number(self, contact_number: str) -> Contact | None:
         found = self._call(
@@ -230,6 +272,21 @@ class XeroClient(XeroAccounting):
         if result.has_errors:
             raise XeroRejected("; ".join(error.message for error in result.validation_errors))
         return result
+
+
+def _backoff(attempt: int) -> float:
+    """Full jitter: a random wait up to 0.5 s, 1 s, 2 s ... (capped at 8 s)."""
+    return random.uniform(0, min(8.0, 0.5 * 2**attempt))  # noqa: S311 - jitter, not security
+
+
+def _result(response: requests.Response) -> dict[str, Any]:
+    if response.status_code == 401:
+        raise ReconnectNeeded("Xero refused the access token")
+    if response.status_code == 400:
+        raise XeroRejected(_validation_message(response))
+    response.raise_for_status()
+    result: dict[str, Any] = response.json()
+    return result
 
 
 def _validation_message(response: requests.Response) -> str:

@@ -42,3 +42,13 @@ class UpstreamUnavailable(DomainError):
     """Xero or the marketplace failed in a way worth retrying later."""
 
     code = "upstream_unavailable"
+
+
+class RateLimited(DomainError):
+    """Xero's limits allow no call for a while: the job waits retry_after seconds, whole."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

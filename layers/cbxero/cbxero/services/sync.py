@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
-from cbxero.domain.errors import NotConnected, UpstreamUnavailable
+from cbxero.domain.errors import NotConnected, RateLimited, UpstreamUnavailable
 from cbxero.domain.invoice_plan import CENT, InvoicePlan, ItemPriceMissing, UnmappedProducts
 from cbxero.domain.marketplace import MarketplaceOrder, newest_creation
 from cbxero.domain.model import (
@@ -180,6 +180,10 @@ class CustomerSync:
             )
         except UpstreamUnavailable as problem:
             return self._finish(claimed, TaskStatus.FAILED, settings, actor, reason=problem.message)
+        except RateLimited as problem:
+            # The task waits (failed, retried later); the whole job is redelivered after the pause.
+            self._finish(claimed, TaskStatus.FAILED, settings, actor, reason=problem.message)
+            raise
         document = XeroDocumentRef(
             kind="invoice",
             id=invoice.invoice_id or "",

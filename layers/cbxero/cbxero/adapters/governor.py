@@ -1,0 +1,215 @@
+"""Xero's rate limits per organisation, shared by every Lambda through DynamoDB.
+
+One item per organisation and minute, and per day, counts calls with conditional increments;
+five slot items hold the calls in flight as short leases (a crashed Lambda's lease simply runs
+out); a pause item records a 429's Retry-After. Waits use the injected sleep, so tests run on
+a virtual clock.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from cbxero import keys
+from cbxero.adapters.dynamo import from_item, to_item
+from cbxero.domain.errors import RateLimited
+from cbxero.ports import Clock, Permit, RateGovernor
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+@dataclass(frozen=True)
+class XeroLimits:
+    """Xero's published limits per connected organisation (the daily one varies by plan)."""
+
+    in_flight: int = 5
+    per_minute: int = 60
+    per_day: int = 5000
+    lease: timedelta = timedelta(seconds=60)
+    # Waits up to this long are slept in the Lambda; longer ones become RateLimited.
+    longest_sleep: float = 5.0
+
+
+def _conditional_failure(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class DynamoRateGovernor(RateGovernor):
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table: str,
+        *,
+        clock: Clock,
+        sleep: Callable[[float], None],
+        limits: XeroLimits | None = None,
+    ) -> None:
+        self._client = client
+        self._table = table
+        self._clock = clock
+        self._sleep = sleep
+        self._limits = limits or XeroLimits()
+
+    # ------------------------------------------------------------------ keys
+    @staticmethod
+    def _key(tenant_id: str, sk: str) -> dict[str, Any]:
+        return to_item({keys.PK: f"ORG#{tenant_id}", keys.SK: sk})
+
+    @staticmethod
+    def _minute(at: datetime) -> str:
+        return "MINUTE#" + at.strftime("%Y%m%d%H%M")
+
+    @staticmethod
+    def _day(at: datetime) -> str:
+        return "DAY#" + at.strftime("%Y%m%d")
+
+    # ------------------------------------------------------------------ the port
+    def acquire(self, tenant_id: str) -> Permit:
+        waited = 0.0
+        while True:
+            wait = self._paused_for(tenant_id) or self._count_call(tenant_id)
+            if wait == 0:
+                permit = self._take_slot(tenant_id)
+                if permit is not None:
+                    return permit
+                # All five slots busy: try again shortly, with jitter so waiters spread out.
+                wait = 0.05 + random.random() * 0.15  # noqa: S311 - jitter, not security
+            if waited + wait > self._limits.longest_sleep:
+                raise RateLimited(
+                    f"Xero limits for {tenant_id}: wait {wait:.0f} s", retry_after=wait
+                )
+            self._sleep(wait)
+            waited += wait
+
+    def release(self, permit: Permit) -> None:
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=self._key(permit.tenant_id, f"SLOT#{permit.slot}"),
+                ConditionExpression="holder = :me",
+                ExpressionAttributeValues=to_item({":me": permit.holder}),
+            )
+        except ClientError as error:
+            if not _conditional_failure(error):  # the lease ran out and was taken: fine
+                raise
+
+    def observe(self, tenant_id: str, headers: Mapping[str, str]) -> None:
+        now = self._clock.now()
+        for header, sk, limit, ttl in (
+            ("X-MinLimit-Remaining", self._minute(now), self._limits.per_minute, 120),
+            ("X-DayLimit-Remaining", self._day(now), self._limits.per_day, 2 * 86400),
+        ):
+            remaining = headers.get(header)
+            if remaining is not None and remaining.isdigit():
+                self._raise_count(tenant_id, sk, limit - int(remaining), now, ttl)
+        app_remaining = headers.get("X-AppMinLimit-Remaining")
+        if app_remaining is not None and app_remaining.isdigit() and int(app_remaining) == 0:
+            self.pause(tenant_id, 60 - now.second)
+
+    def pause(self, tenant_id: str, seconds: float) -> None:
+        until = self._clock.now() + timedelta(seconds=seconds)
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(tenant_id, "PAUSE"),
+                UpdateExpression="SET until_ms = :u, #ttl = :ttl",
+                ConditionExpression="attribute_not_exists(until_ms) OR until_ms < :u",
+                ExpressionAttributeNames={"#ttl": keys.TTL_ATTRIBUTE},
+                ExpressionAttributeValues=to_item(
+                    {":u": int(until.timestamp() * 1000), ":ttl": int(until.timestamp()) + 3600}
+                ),
+            )
+        except ClientError as error:
+            if not _conditional_failure(error):  # a longer pause is already set
+                raise
+
+    # ------------------------------------------------------------------ the parts
+    def _paused_for(self, tenant_id: str) -> float:
+        found = self._client.get_item(
+            TableName=self._table, Key=self._key(tenant_id, "PAUSE"), ConsistentRead=True
+        ).get("Item")
+        if not found:
+            return 0.0
+        until_ms = int(from_item(found)["until_ms"])
+        left = until_ms / 1000 - self._clock.now().timestamp()
+        return max(0.0, left)
+
+    def _count_call(self, tenant_id: str) -> float:
+        """Count this call against the minute and the day; seconds to wait if either is full."""
+        now = self._clock.now()
+        if not self._increment(tenant_id, self._minute(now), self._limits.per_minute, now, 120):
+            return 60 - now.second - now.microsecond / 1e6 + 0.01
+        if not self._increment(tenant_id, self._day(now), self._limits.per_day, now, 2 * 86400):
+            tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+            return (tomorrow - now).total_seconds()
+        return 0.0
+
+    def _increment(self, tenant_id: str, sk: str, limit: int, now: datetime, ttl: int) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(tenant_id, sk),
+                UpdateExpression="ADD calls :one SET #ttl = if_not_exists(#ttl, :ttl)",
+                ConditionExpression="attribute_not_exists(calls) OR calls < :limit",
+                ExpressionAttributeNames={"#ttl": keys.TTL_ATTRIBUTE},
+                ExpressionAttributeValues=to_item(
+                    {":one": 1, ":limit": limit, ":ttl": int(now.timestamp()) + ttl}
+                ),
+            )
+        except ClientError as error:
+            if _conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def _raise_count(self, tenant_id: str, sk: str, used: int, now: datetime, ttl: int) -> None:
+        """Xero counted more calls than we did (another app instance, a retry): catch up."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(tenant_id, sk),
+                UpdateExpression="SET calls = :used, #ttl = if_not_exists(#ttl, :ttl)",
+                ConditionExpression="attribute_not_exists(calls) OR calls < :used",
+                ExpressionAttributeNames={"#ttl": keys.TTL_ATTRIBUTE},
+                ExpressionAttributeValues=to_item(
+                    {":used": used, ":ttl": int(now.timestamp()) + ttl}
+                ),
+            )
+        except ClientError as error:
+            if not _conditional_failure(error):
+                raise
+
+    def _take_slot(self, tenant_id: str) -> Permit | None:
+        now = self._clock.now()
+        holder = uuid.uuid4().hex
+        for slot in random.sample(range(self._limits.in_flight), self._limits.in_flight):
+            try:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item={
+                        **self._key(tenant_id, f"SLOT#{slot}"),
+                        **to_item(
+                            {
+                                "holder": holder,
+                                "held_until_ms": int((now + self._limits.lease).timestamp() * 1000),
+                                keys.TTL_ATTRIBUTE: int(now.timestamp()) + 3600,
+                            }
+                        ),
+                    },
+                    ConditionExpression="attribute_not_exists(holder) OR held_until_ms < :now",
+                    ExpressionAttributeValues=to_item({":now": int(now.timestamp() * 1000)}),
+                )
+            except ClientError as error:
+                if _conditional_failure(error):
+                    continue
+                raise
+            return Permit(tenant_id=tenant_id, slot=slot, holder=holder)
+        return None
