@@ -110,6 +110,8 @@ class XeroEmulator:
         self.codes: dict[str, dict[str, Any]] = {}
         self.access_tokens: dict[str, Grant] = {}
         self.refresh_tokens: dict[str, RefreshToken] = {}
+        self.refresh_grace = REFRESH_GRACE
+        self.refreshes = 0  # refresh grants answered with new tokens
         self.clock: Callable[[], datetime] = _now  # tests move time with their own clock
         self.limits = Limits()
         self.app_calls_by_minute: dict[str, int] = {}
@@ -223,9 +225,10 @@ class XeroEmulator:
                     return _oauth_error("invalid_grant")
                 if old.rotated_at is None:
                     old.rotated_at = self.clock()
-                elif self.clock() - old.rotated_at > REFRESH_GRACE:
+                elif self.clock() - old.rotated_at > self.refresh_grace:
                     return _oauth_error("invalid_grant")
                 grant = old.grant
+                self.refreshes += 1
             else:
                 return _oauth_error("unsupported_grant_type")
             access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)

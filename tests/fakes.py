@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
-from cbxero.domain.errors import NotFound, ReconnectNeeded
+from cbxero.domain.errors import NotFound, ReconnectNeeded, UpstreamUnavailable
 from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceOrder, MarketplaceProduct
 from cbxero.domain.model import (
     ActionLogEntry,
@@ -64,6 +64,7 @@ class FakeConnections(ConnectionRepository):
     def __init__(self) -> None:
         self.stored: dict[str, XeroConnection] = {}
         self.writes = 0
+        self.leases: dict[str, tuple[str, datetime, int]] = {}
 
     def get(self, reseller_id: str) -> XeroConnection | None:
         return self.stored.get(reseller_id)
@@ -78,6 +79,18 @@ class FakeConnections(ConnectionRepository):
 
     def delete(self, reseller_id: str) -> None:
         self.stored.pop(reseller_id, None)
+
+    def lease_refresh(
+        self, reseller_id: str, version: int, holder: str, now: datetime, until: datetime
+    ) -> bool:
+        current = self.stored.get(reseller_id)
+        if current is None or current.version != version:
+            return False
+        held = self.leases.get(reseller_id)
+        if held and held[0] != holder and held[1] > now and held[2] == version:
+            return False
+        self.leases[reseller_id] = (holder, until, version)
+        return True
 
 
 class FakeStates(OAuthStateStore):
@@ -269,6 +282,7 @@ class FakeIdentity(XeroAuthorizer):
         self.tenant_list = [XeroTenant(tenant_id="tenant-1", name="Demo Ltd", connection_id="c-1")]
         self.issued = 0
         self.revoked: list[str] = []
+        self.lose_next_answer = False
         self.disconnected: list[str] = []
 
     def _issue(self) -> TokenSet:
@@ -292,6 +306,10 @@ class FakeIdentity(XeroAuthorizer):
 
     def refresh(self, tokens: TokenSet) -> TokenSet:
         self.refreshes += 1
+        if self.lose_next_answer:
+            self.lose_next_answer = False
+            self._issue()  # Xero rotated, but the answer never arrived
+            raise UpstreamUnavailable("connection reset")
         token = tokens.refresh_token.get_secret_value()
         if token not in self.live_refresh:
             raise ReconnectNeeded("invalid_grant")

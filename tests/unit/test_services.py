@@ -293,6 +293,14 @@ class TestTokenVault:
         assert self.connections.stored[RESELLER] == winner
         assert winner.status is ConnectionStatus.CONNECTED
 
+    def test_a_lost_refresh_answer_is_retried_with_the_stored_token(self) -> None:
+        before = self.connect(minutes_left=1)
+        self.identity.lose_next_answer = True
+        after = self.vault.connection(RESELLER)
+        assert after.status is ConnectionStatus.CONNECTED
+        assert after.version == before.version + 1
+        assert self.identity.refreshes == 2
+
     def test_a_revoked_refresh_token_means_reconnect(self) -> None:
         self.connect(minutes_left=1)
         self.identity.live_refresh.clear()

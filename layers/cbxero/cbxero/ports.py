@@ -68,6 +68,13 @@ class ConnectionRepository(ABC):
     @abstractmethod
     def delete(self, reseller_id: str) -> None: ...
 
+    @abstractmethod
+    def lease_refresh(
+        self, reseller_id: str, version: int, holder: str, now: datetime, until: datetime
+    ) -> bool:
+        """Claim the right to refresh this version of the tokens until `until` (or renew it);
+        False while another holder's lease runs or the version has moved on."""
+
 
 class OAuthStateStore(ABC):
     @abstractmethod

@@ -183,6 +183,33 @@ class DynamoConnectionRepository(_Table, ConnectionRepository):
     def delete(self, reseller_id: str) -> None:
         self._client.delete_item(TableName=self._table, Key=_key(self._pk(reseller_id), self.SK))
 
+    def lease_refresh(
+        self, reseller_id: str, version: int, holder: str, now: datetime, until: datetime
+    ) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_key(self._pk(reseller_id), self.SK),
+                UpdateExpression="SET lease_holder = :me, lease_until_ms = :until",
+                ConditionExpression=(
+                    "version = :v AND (attribute_not_exists(lease_until_ms)"
+                    " OR lease_until_ms < :now OR lease_holder = :me)"
+                ),
+                ExpressionAttributeValues=to_item(
+                    {
+                        ":me": holder,
+                        ":until": int(until.timestamp() * 1000),
+                        ":v": version,
+                        ":now": int(now.timestamp() * 1000),
+                    }
+                ),
+            )
+        except ClientError as error:
+            if _is_conditional_failure(error):
+                return False
+            raise
+        return True
+
 
 def _token_document(tokens: TokenSet) -> dict[str, Any]:
     return {

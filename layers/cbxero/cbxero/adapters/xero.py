@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
+from oauthlib.oauth2.rfc6749.errors import InvalidGrantError
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
@@ -84,11 +85,11 @@ class XeroIdentity(XeroAuthorizer):
                 auth=self._auth,
                 timeout=TIMEOUT,
             )
-        except Exception as error:
-            # oauthlib raises InvalidGrantError for a revoked, expired or replayed refresh token.
-            if type(error).__name__ == "InvalidGrantError":
-                raise ReconnectNeeded("Xero refused the refresh token; reconnect Xero") from None
-            raise
+        except InvalidGrantError:
+            # A revoked, expired or replayed refresh token.
+            raise ReconnectNeeded("Xero refused the refresh token; reconnect Xero") from None
+        except requests.RequestException as error:
+            raise UpstreamUnavailable(f"Xero token refresh: {type(error).__name__}") from None
         return self._token_set(token)
 
     def tenants(self, tokens: TokenSet) -> list[XeroTenant]:

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Callable, Collection
 from datetime import timedelta
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -32,7 +33,10 @@ from cbxero.ports import (
 
 STATE_LIFETIME = timedelta(minutes=10)
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1"})
-REFRESH_ATTEMPTS = 5
+# A refresh lease outlives one token call (timeouts included); waiters poll for its outcome.
+REFRESH_LEASE = timedelta(seconds=40)
+REFRESH_POLL_SECONDS = 0.25
+REFRESH_POLLS = 240
 
 
 def checked_return_url(url: str, allowed_hosts: Collection[str]) -> str:
@@ -212,17 +216,30 @@ class XeroConnector:
 
 
 class TokenVault:
-    """Hands out a connection with a valid access token, refreshing it rotation-safely."""
+    """Hands out a connection with a valid access token, refreshing it rotation-safely.
+
+    Single flight: one caller leases the refresh of the stored version (a conditional write),
+    refreshes and stores the new tokens (a conditional write on the version); everyone else
+    waits for that version and uses its token. So a refresh token is used once, and a refused
+    one (invalid_grant) really means the reseller must reconnect.
+    """
 
     def __init__(
-        self, *, connections: ConnectionRepository, identity: XeroAuthorizer, clock: Clock
+        self,
+        *,
+        connections: ConnectionRepository,
+        identity: XeroAuthorizer,
+        clock: Clock,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._connections = connections
         self._identity = identity
         self._clock = clock
+        self._sleep = sleep
 
     def connection(self, reseller_id: str) -> XeroConnection:
-        for _ in range(REFRESH_ATTEMPTS):
+        holder = secrets.token_hex(8)  # this call's own claim on a refresh lease
+        for _ in range(REFRESH_POLLS):
             current = self._connections.get(reseller_id)
             if current is None or current.status is ConnectionStatus.NOT_CONNECTED:
                 raise NotConnected("Xero is not connected")
@@ -232,11 +249,19 @@ class TokenVault:
                 raise NotConnected("choose the Xero organisation first")
             if not current.tokens.needs_refresh(self._clock.now()):
                 return current
+            now = self._clock.now()
+            if not self._connections.lease_refresh(
+                reseller_id, current.version, holder, now, now + REFRESH_LEASE
+            ):
+                self._sleep(REFRESH_POLL_SECONDS)  # another caller is refreshing: wait for it
+                continue
             try:
                 fresh = self._identity.refresh(current.tokens)
+            except UpstreamUnavailable:
+                # The answer was lost: Xero may have rotated the token anyway. The stored one is
+                # then the previous token, still valid for 30 minutes, so trying again is safe.
+                continue
             except ReconnectNeeded:
-                if self._someone_else_refreshed(current):
-                    continue
                 self._connections.save(
                     current.model_copy(
                         update={
@@ -248,11 +273,6 @@ class TokenVault:
                 )
                 raise
             updated = current.model_copy(update={"tokens": fresh, "version": current.version + 1})
-            # One refresh wins the conditional write; the losers re-read and use its token.
             if self._connections.save(updated, expected_version=current.version):
                 return updated
         raise UpstreamUnavailable("could not settle the Xero token refresh")
-
-    def _someone_else_refreshed(self, seen: XeroConnection) -> bool:
-        latest = self._connections.get(seen.reseller_id)
-        return latest is not None and latest.version != seen.version
