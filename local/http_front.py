@@ -26,6 +26,7 @@ class HttpFront:
     def __init__(self, invoker: Invoker, template: cfn.Template | None = None) -> None:
         self._invoker = invoker
         self._routes = (template or cfn.load()).routes()
+        self.transcript: list[str] = []  # every response served, for tests to scan
         self.app = Flask("http_front")
         self.app.add_url_rule("/", "root", self.handle, methods=METHODS, defaults={"path": ""})
         self.app.add_url_rule("/<path:path>", "any", self.handle, methods=METHODS)
@@ -55,6 +56,7 @@ class HttpFront:
             response.headers[name] = value
         for cookie in result.get("cookies") or []:
             response.headers.add("Set-Cookie", cookie)
+        self.transcript.append(f"{response.status_code} {dict(response.headers)} {body!r}")
         return response
 
     def _event(

@@ -244,7 +244,8 @@ class LocalStack:
         self.tables = tables
         quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "LOG_LEVEL": "WARNING"}
         self.invoker = Invoker(refs, self.template, quiet if self._quiet else None)
-        self.front = _Server(HttpFront(self.invoker, self.template).app, self.front_port).start()
+        self.http_front = HttpFront(self.invoker, self.template)
+        self.front = _Server(self.http_front.app, self.front_port).start()
         self._servers.append(self.front)
 
     def stop(self) -> None:
@@ -256,6 +257,13 @@ class LocalStack:
         if self._saved_environ:
             os.environ.clear()
             os.environ.update(self._saved_environ)
+
+    def secrets_in_play(self) -> set[str]:
+        """Every token and credential issued or configured in this stack's life."""
+        found = set(self.xero.issued) | set(self.xero.clients.values())
+        found |= set(self.marketplace.tokens) | {self.marketplace.credentials[1]}
+        found.add(self.marketplace.subscription_key)
+        return {secret for secret in found if len(secret) >= 8}
 
     # ------------------------------------------------------------------ driving it
     def token(self, reseller_id: str = DEMO_RESELLER) -> str:

@@ -112,6 +112,7 @@ class XeroEmulator:
         self.refresh_tokens: dict[str, RefreshToken] = {}
         self.refresh_grace = REFRESH_GRACE
         self.refreshes = 0  # refresh grants answered with new tokens
+        self.issued: list[str] = []  # every token ever handed out, revoked ones included
         self.clock: Callable[[], datetime] = _now  # tests move time with their own clock
         self.limits = Limits()
         self.app_calls_by_minute: dict[str, int] = {}
@@ -241,6 +242,7 @@ class XeroEmulator:
             )
             self.access_tokens[access] = lifetime
             self.refresh_tokens[refresh] = RefreshToken(lifetime)
+            self.issued += [access, refresh]
         return jsonify(
             {
                 "access_token": access,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,10 +28,20 @@ def dynamodb_local() -> Iterator[str]:
 
 
 @pytest.fixture
-def stack(dynamodb_local: str) -> Iterator[LocalStack]:
-    """The whole product, no AWS: fresh tables (own prefix), queue, emulators and API front."""
-    with LocalStack(dynamodb_endpoint=dynamodb_local, quiet=True) as running:
+def stack(dynamodb_local: str, capfd: pytest.CaptureFixture[str]) -> Iterator[LocalStack]:
+    """The whole product, no AWS: fresh tables (own prefix), queue, emulators and API front.
+
+    Afterwards, every log line the test printed and every response the API served is scanned
+    for the tokens and credentials issued meanwhile: none may appear.
+    """
+    with LocalStack(dynamodb_endpoint=dynamodb_local, quiet=False) as running:
         yield running
+        out, err = capfd.readouterr()
+        seen = "\n".join([out, err, *running.http_front.transcript])
+        leaked = sorted(secret[:6] + "..." for secret in running.secrets_in_play() if secret in seen)
+        assert not leaked, f"secrets leaked into logs or responses: {leaked}"
+        sys.stdout.write(out)
+        sys.stderr.write(err)
 
 
 @pytest.fixture(scope="session")
