@@ -152,7 +152,24 @@ class XeroEmulator:
         app.add_url_rule(f"{api}/Contacts", view_func=self.contacts, methods=["GET", "PUT", "POST"])
         app.add_url_rule(f"{api}/Items", view_func=self.items, methods=["GET", "PUT", "POST"])
         app.add_url_rule(f"{api}/Invoices", view_func=self.invoices, methods=["GET", "PUT", "POST"])
-        app.add_url_rule(f"{api}/Invoices/<invoice_id>", view_func=self.invoice, methods=["GET"])
+        app.add_url_rule(
+            f"{api}/Invoices/<document_id>",
+            "invoice",
+            methods=["GET"],
+            view_func=lambda document_id: self._one("Invoices", document_id),
+        )
+        app.add_url_rule(
+            f"{api}/Contacts/<document_id>",
+            "contact",
+            methods=["GET"],
+            view_func=lambda document_id: self._one("Contacts", document_id),
+        )
+        app.add_url_rule(
+            f"{api}/Items/<document_id>",
+            "item",
+            methods=["GET"],
+            view_func=lambda document_id: self._one("Items", document_id),
+        )
         app.after_request(self._after_accounting_call)
         return app
 
@@ -461,14 +478,22 @@ class XeroEmulator:
             org.items[item["ItemID"]] = item
         return _with_errors(item, errors)
 
-    def invoice(self, invoice_id: str) -> Response:
+    def _one(self, name: str, document_id: str) -> Response:
+        """GET /<Collection>/<id>: one document by its id (an item also by its code)."""
         org = self._org()
         if isinstance(org, Response):
             return org
-        found = org.invoices.get(invoice_id)
+        rows: dict[str, dict[str, Any]] = {
+            "Invoices": org.invoices,
+            "Contacts": org.contacts,
+            "Items": org.items,
+        }[name]
+        found = rows.get(document_id) or next(
+            (row for row in rows.values() if row.get("Code") == document_id), None
+        )
         if found is None:
             return _problem(404, "NotFound", "The resource you're looking for cannot be found")
-        return _envelope("Invoices", [found])
+        return _envelope(name, [found])
 
     def _new_invoice(self, org: Organisation, raw: dict[str, Any], places: int) -> dict[str, Any]:
         errors = []
@@ -518,8 +543,8 @@ class XeroEmulator:
         if not number:
             number = f"INV-{org.next_number:04d}"
             org.next_number += 1
-        day = date.fromisoformat(raw["Date"]) if raw.get("Date") else _now().date()
-        due = date.fromisoformat(raw["DueDate"]) if raw.get("DueDate") else day
+        day = _date(raw["Date"]) if raw.get("Date") else self.clock().date()
+        due = _date(raw["DueDate"]) if raw.get("DueDate") else day
         total = sub_total + total_tax
         invoice = {
             "Type": raw.get("Type", "ACCREC"),
@@ -550,6 +575,14 @@ class XeroEmulator:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _date(value: str) -> date:
+    """Xero takes "2026-11-25", "2026-11-25T00:00:00" and its own "/Date(1795564800000+0000)/"."""
+    found = re.fullmatch(r"/Date\((-?\d+)([+-]\d{4})?\)/", value)
+    if found:
+        return datetime.fromtimestamp(int(found.group(1)) / 1000, tz=UTC).date()
+    return date.fromisoformat(value[:10])
 
 
 def _connection_id(tenant_id: str) -> str:

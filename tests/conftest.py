@@ -38,7 +38,9 @@ def stack(dynamodb_local: str, capfd: pytest.CaptureFixture[str]) -> Iterator[Lo
         yield running
         out, err = capfd.readouterr()
         seen = "\n".join([out, err, *running.http_front.transcript])
-        leaked = sorted(secret[:6] + "..." for secret in running.secrets_in_play() if secret in seen)
+        leaked = sorted(
+            secret[:6] + "..." for secret in running.secrets_in_play() if secret in seen
+        )
         assert not leaked, f"secrets leaked into logs or responses: {leaked}"
         sys.stdout.write(out)
         sys.stderr.write(err)
