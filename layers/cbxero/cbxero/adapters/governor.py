@@ -104,6 +104,7 @@ class DynamoRateGovernor(RateGovernor):
     def observe(self, tenant_id: str, headers: Mapping[str, str]) -> None:
         now = self._clock.now()
         for header, sk, limit, ttl in (
+            # Xero's count (limit - remaining) becomes ours if higher; our own cap keeps headroom.
             ("X-MinLimit-Remaining", self._minute(now), self._limits.per_minute, 120),
             ("X-DayLimit-Remaining", self._day(now), self._limits.per_day, 2 * 86400),
         ):
@@ -143,9 +144,14 @@ class DynamoRateGovernor(RateGovernor):
         return max(0.0, left)
 
     def _count_call(self, tenant_id: str) -> float:
-        """Count this call against the minute and the day; seconds to wait if either is full."""
+        """Count this call against the minute and the day; seconds to wait if either is full.
+
+        A call counted just before a minute ends may reach Xero in the next one; at most
+        `in_flight` can, so that many are kept in hand and Xero never sees more than its limit.
+        """
         now = self._clock.now()
-        if not self._increment(tenant_id, self._minute(now), self._limits.per_minute, now, 120):
+        per_minute = self._limits.per_minute - self._limits.in_flight
+        if not self._increment(tenant_id, self._minute(now), per_minute, now, 120):
             return 60 - now.second - now.microsecond / 1e6 + 0.01
         if not self._increment(tenant_id, self._day(now), self._limits.per_day, now, 2 * 86400):
             tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
