@@ -11,13 +11,15 @@ POLL_SECONDS = 2
 
 
 def main() -> int:
-    with LocalStack(front_port=3000, xero_port=4010, marketplace_port=4020) as stack:
+    with LocalStack(
+        front_port=3000, xero_port=4010, marketplace_port=4020, auto_consent=False
+    ) as stack:
         customer = stack.seed_demo_reseller(DEMO_RESELLER, {"auto_sync": "every_5_minutes"})
         print(
             f"""
 cbxero local stack is up.
   API (HTTP API routes)   {stack.front_url}   OpenAPI: {stack.front_url}/openapi.json
-  Xero emulator           {stack.xero_server.url}
+  Xero emulator           {stack.xero_server.url}   (consent page at /identity/connect/authorize)
   SimpleAPI emulator      {stack.market_server.url}
 Reseller {DEMO_RESELLER} is connected; customer {customer["id"]} has auto-sync on.
 Try:

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import requests
@@ -140,12 +141,13 @@ class LocalStack:
         xero_port: int | None = None,
         marketplace_port: int | None = None,
         quiet: bool = False,
+        auto_consent: bool = True,
     ) -> None:
         self.template = cfn.load()
         self.prefix = f"cbx{uuid.uuid4().hex[:8]}"
         self._dynamodb_endpoint = dynamodb_endpoint or os.environ.get("CBXERO_DYNAMODB_ENDPOINT")
         self._own_dynamodb: DynamoDBLocal | None = None
-        self.xero = XeroEmulator(auto_consent=True)
+        self.xero = XeroEmulator(auto_consent=auto_consent)
         self.marketplace = SimpleApiEmulator()
         self.marketplace.seed()
         self._ports = {"front": front_port, "xero": xero_port, "market": marketplace_port}
@@ -289,9 +291,17 @@ class LocalStack:
             "GET", "/xero/connect", reseller_id, params={"return_url": LOCAL_STORE_PAGE}
         )
         started.raise_for_status()
-        consent = requests.get(
-            started.json()["authorization_url"], allow_redirects=False, timeout=30
-        )
+        authorization_url = started.json()["authorization_url"]
+        consent = requests.get(authorization_url, allow_redirects=False, timeout=30)
+        if consent.status_code == 200:  # the consent page: allow the first organisation
+            form = {k: v[0] for k, v in parse_qs(urlsplit(authorization_url).query).items()}
+            first = next(iter(self.xero.organisations))
+            consent = requests.post(
+                f"{self.xero_server.url}/identity/connect/consent",
+                data={**form, "tenant": first, "decision": "allow"},
+                allow_redirects=False,
+                timeout=30,
+            )
         callback = requests.get(consent.headers["Location"], allow_redirects=False, timeout=30)
         if callback.status_code != 302:
             raise RuntimeError(f"callback answered {callback.status_code}: {callback.text}")
