@@ -29,6 +29,37 @@ ACCESS_LIFETIME = timedelta(minutes=30)
 REFRESH_GRACE = timedelta(minutes=30)  # a rotated refresh token stays usable this long
 CENT = Decimal("0.01")
 TAX_RATES = {"OUTPUT": Decimal("0.15"), "OUTPUT2": Decimal("0.15"), "NONE": Decimal(0)}
+REFERENCE_DATA: dict[str, list[dict[str, Any]]] = {
+    "Accounts": [
+        {
+            "AccountID": str(uuid.uuid5(uuid.NAMESPACE_OID, code)),
+            "Code": code,
+            "Name": name,
+            "Type": kind,
+            "Status": "ACTIVE",
+            "TaxType": tax,
+        }
+        for code, name, kind, tax in (
+            ("200", "Sales", "REVENUE", "OUTPUT"),
+            ("260", "Other Revenue", "REVENUE", "OUTPUT"),
+            ("400", "Advertising", "EXPENSE", "INPUT"),
+            ("610", "Accounts Receivable", "CURRENT", "NONE"),
+        )
+    ],
+    "TaxRates": [
+        {
+            "Name": name,
+            "TaxType": tax,
+            "Status": "ACTIVE",
+            "EffectiveRate": float(rate * 100),
+            "CanApplyToRevenue": True,
+        }
+        for name, tax, rate in (
+            ("GST on Income", "OUTPUT", TAX_RATES["OUTPUT"]),
+            ("No GST", "NONE", TAX_RATES["NONE"]),
+        )
+    ],
+}
 WHERE_EQUALS = re.compile(r'(\w+)\s*==\s*"((?:[^"\\]|\\.)*)"')
 
 
@@ -49,6 +80,7 @@ class Organisation:
     contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
     invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    credit_notes: dict[str, dict[str, Any]] = field(default_factory=dict)
     idempotency: dict[str, tuple[str, int, Any]] = field(default_factory=dict)
     next_number: int = 1
     # What the rate limiter saw, for tests and benchmarks to check.
@@ -152,6 +184,25 @@ class XeroEmulator:
         app.add_url_rule(f"{api}/Contacts", view_func=self.contacts, methods=["GET", "PUT", "POST"])
         app.add_url_rule(f"{api}/Items", view_func=self.items, methods=["GET", "PUT", "POST"])
         app.add_url_rule(f"{api}/Invoices", view_func=self.invoices, methods=["GET", "PUT", "POST"])
+        app.add_url_rule(
+            f"{api}/CreditNotes", view_func=self.credit_notes, methods=["GET", "PUT", "POST"]
+        )
+        app.add_url_rule(
+            f"{api}/Invoices/<document_id>", view_func=self.update_invoice, methods=["POST"]
+        )
+        app.add_url_rule(
+            f"{api}/CreditNotes/<document_id>/Allocations",
+            view_func=self.allocate,
+            methods=["PUT"],
+        )
+        app.add_url_rule(
+            f"{api}/CreditNotes/<document_id>",
+            "credit_note",
+            methods=["GET"],
+            view_func=lambda document_id: self._one("CreditNotes", document_id),
+        )
+        for name in REFERENCE_DATA:
+            app.add_url_rule(f"{api}/{name}", name, lambda name=name: self.reference_data(name))
         app.add_url_rule(
             f"{api}/Invoices/<document_id>",
             "invoice",
@@ -431,7 +482,7 @@ class XeroEmulator:
         if isinstance(org, Response):
             return org
         if request.method == "GET":
-            return _envelope(name, _where(list(rows(org).values())))
+            return _envelope(name, _page(_modified_since(_where(list(rows(org).values())))))
 
         def create() -> tuple[int, Any]:
             made = [make(org, dict(raw)) for raw in request.get_json()[name]]
@@ -452,6 +503,20 @@ class XeroEmulator:
             lambda org: org.invoices,
             lambda org, raw: self._new_invoice(org, raw, places),
         )
+
+    def credit_notes(self) -> Response:
+        places = 4 if request.args.get("unitdp") == "4" else 2
+        return self._collection(
+            "CreditNotes",
+            lambda org: org.credit_notes,
+            lambda org, raw: self._new_credit_note(org, raw, places),
+        )
+
+    def reference_data(self, name: str) -> Response:
+        org = self._org()
+        if isinstance(org, Response):
+            return org
+        return _envelope(name, _where(REFERENCE_DATA[name]))
 
     @staticmethod
     def _new_contact(org: Organisation, contact: dict[str, Any]) -> dict[str, Any]:
@@ -485,6 +550,7 @@ class XeroEmulator:
             return org
         rows: dict[str, dict[str, Any]] = {
             "Invoices": org.invoices,
+            "CreditNotes": org.credit_notes,
             "Contacts": org.contacts,
             "Items": org.items,
         }[name]
@@ -496,20 +562,52 @@ class XeroEmulator:
         return _envelope(name, [found])
 
     def _new_invoice(self, org: Organisation, raw: dict[str, Any], places: int) -> dict[str, Any]:
-        errors = []
-        contact_id = str((raw.get("Contact") or {}).get("ContactID", ""))
-        if contact_id not in org.contacts:
-            errors.append("A valid contact is required")
-        if not raw.get("LineItems"):
-            errors.append("At least one line item is required")
         number = raw.get("InvoiceNumber")
-        if number and any(
+        taken = number and any(
             i.get("InvoiceNumber") == number and i["Type"] == "ACCREC"
             for i in org.invoices.values()
-        ):
-            errors.append("Invoice # must be unique.")
+        )
+        errors = _document_errors(org, raw) + (["Invoice # must be unique."] if taken else [])
         if errors:
             return _with_errors(dict(raw), errors)
+        invoice = self._priced(org, raw, places)
+        if not number:
+            number = f"INV-{org.next_number:04d}"
+            org.next_number += 1
+        due = _date(raw["DueDate"]) if raw.get("DueDate") else self.clock().date()
+        invoice.update(
+            Type=raw.get("Type", "ACCREC"),
+            InvoiceID=str(uuid.uuid4()),
+            InvoiceNumber=number,
+            DueDate=_ms_date(due),
+            DueDateString=f"{due.isoformat()}T00:00:00",
+            AmountDue=invoice["Total"],
+            AmountPaid=0.0,
+            AmountCredited=0.0,
+        )
+        org.invoices[invoice["InvoiceID"]] = invoice
+        return invoice
+
+    def _new_credit_note(
+        self, org: Organisation, raw: dict[str, Any], places: int
+    ) -> dict[str, Any]:
+        errors = _document_errors(org, raw)
+        if errors:
+            return _with_errors(dict(raw), errors)
+        note = self._priced(org, raw, places)
+        number = raw.get("CreditNoteNumber") or f"CN-{len(org.credit_notes) + 1:04d}"
+        note.update(
+            Type=raw.get("Type", "ACCRECCREDIT"),
+            CreditNoteID=str(uuid.uuid4()),
+            CreditNoteNumber=number,
+            RemainingCredit=note["Total"],
+            Allocations=[],
+        )
+        org.credit_notes[note["CreditNoteID"]] = note
+        return note
+
+    def _priced(self, org: Organisation, raw: dict[str, Any], places: int) -> dict[str, Any]:
+        """Lines and totals as Xero computes them: unit amounts to `places`, money to cents."""
         unit = Decimal(1).scaleb(-places)
         amount_types = raw.get("LineAmountTypes", "Exclusive")
         lines, sub_total, total_tax = [], Decimal(0), Decimal(0)
@@ -523,11 +621,8 @@ class XeroEmulator:
                 tax = (line_amount - line_amount / (1 + rate)).quantize(CENT, ROUND_HALF_UP)
                 sub_total += line_amount - tax
             else:
-                tax = (
-                    (line_amount * rate).quantize(CENT, ROUND_HALF_UP)
-                    if amount_types == "Exclusive"
-                    else Decimal(0)
-                )
+                taxed = amount_types == "Exclusive"
+                tax = (line_amount * rate).quantize(CENT, ROUND_HALF_UP) if taxed else Decimal(0)
                 sub_total += line_amount
             total_tax += tax
             lines.append(
@@ -540,37 +635,99 @@ class XeroEmulator:
                     "TaxAmount": _money(tax),
                 }
             )
-        if not number:
-            number = f"INV-{org.next_number:04d}"
-            org.next_number += 1
         day = _date(raw["Date"]) if raw.get("Date") else self.clock().date()
-        due = _date(raw["DueDate"]) if raw.get("DueDate") else day
-        total = sub_total + total_tax
-        invoice = {
-            "Type": raw.get("Type", "ACCREC"),
-            "InvoiceID": str(uuid.uuid4()),
-            "InvoiceNumber": number,
+        contact_id = str(raw["Contact"]["ContactID"])
+        return {
             "Reference": raw.get("Reference", ""),
             "Contact": org.contacts[contact_id],
             "Date": _ms_date(day),
             "DateString": f"{day.isoformat()}T00:00:00",
-            "DueDate": _ms_date(due),
-            "DueDateString": f"{due.isoformat()}T00:00:00",
             "Status": raw.get("Status", "DRAFT"),
             "LineAmountTypes": amount_types,
             "LineItems": lines,
             "SubTotal": _money(sub_total),
             "TotalTax": _money(total_tax),
-            "Total": _money(total),
-            "AmountDue": _money(total),
-            "AmountPaid": 0.0,
-            "AmountCredited": 0.0,
+            "Total": _money(sub_total + total_tax),
             "CurrencyCode": raw.get("CurrencyCode", org.currency),
-            "UpdatedDateUTC": _ms_date(_now().date()),
+            "UpdatedDateUTC": _ms_time(self.clock()),
             "HasErrors": False,
         }
-        org.invoices[invoice["InvoiceID"]] = invoice
-        return invoice
+
+    def update_invoice(self, document_id: str) -> Response:
+        """POST /Invoices/{id}: drafts, submitted and untouched authorised invoices may change."""
+        org = self._org()
+        if isinstance(org, Response):
+            return org
+        places = 4 if request.args.get("unitdp") == "4" else 2
+
+        def update() -> tuple[int, Any]:
+            current = org.invoices.get(document_id)
+            if current is None:
+                return 404, {"Type": "NotFound", "Message": "The resource cannot be found"}
+            (raw,) = request.get_json()["Invoices"]
+            errors = []
+            if current["Status"] not in ("DRAFT", "SUBMITTED", "AUTHORISED"):
+                errors.append(f"Invoice not of valid status for modification: {current['Status']}")
+            elif current["AmountPaid"] or current["AmountCredited"]:
+                errors.append(
+                    "This document cannot be edited as it has a payment or credit note "
+                    "allocated to it."
+                )
+            if errors:
+                return _batch_result("Invoices", [_with_errors(dict(raw), errors)])
+            merged = {**current, **raw, "Contact": raw.get("Contact", current["Contact"])}
+            updated = {**current, **self._priced(org, merged, places)}
+            updated.update(AmountDue=updated["Total"])
+            org.invoices[document_id] = updated
+            return _batch_result("Invoices", [updated])
+
+        return self._write(org, update)
+
+    def allocate(self, document_id: str) -> Response:
+        """PUT /CreditNotes/{id}/Allocations: credit applied to an authorised invoice's balance."""
+        org = self._org()
+        if isinstance(org, Response):
+            return org
+
+        def create() -> tuple[int, Any]:
+            note = org.credit_notes.get(document_id)
+            if note is None:
+                return 404, {"Type": "NotFound", "Message": "The resource cannot be found"}
+            made = []
+            for raw in request.get_json()["Allocations"]:
+                invoice = org.invoices.get((raw.get("Invoice") or {}).get("InvoiceID", ""))
+                amount = Decimal(str(raw.get("Amount", 0)))
+                errors = []
+                if invoice is None or invoice["Status"] != "AUTHORISED":
+                    errors.append("Allocations need an authorised invoice")
+                elif note["Status"] != "AUTHORISED":
+                    errors.append("Only an authorised credit note can be allocated")
+                elif amount <= 0 or amount > Decimal(str(note["RemainingCredit"])):
+                    errors.append("Amount must be more than zero and no more than the credit left")
+                elif amount > Decimal(str(invoice["AmountDue"])):
+                    errors.append("Amount can not be more than the amount due on the invoice")
+                if errors or invoice is None:
+                    made.append(_with_errors(dict(raw), errors))
+                    continue
+                invoice["AmountCredited"] = _money(Decimal(str(invoice["AmountCredited"])) + amount)
+                invoice["AmountDue"] = _money(Decimal(str(invoice["AmountDue"])) - amount)
+                if invoice["AmountDue"] == 0:
+                    invoice["Status"] = "PAID"
+                note["RemainingCredit"] = _money(Decimal(str(note["RemainingCredit"])) - amount)
+                if note["RemainingCredit"] == 0:
+                    note["Status"] = "PAID"
+                allocation = {
+                    "AllocationID": str(uuid.uuid4()),
+                    "Amount": _money(amount),
+                    "Date": _ms_date(self.clock().date()),
+                    "Invoice": {"InvoiceID": invoice["InvoiceID"]},
+                    "CreditNote": {"CreditNoteID": document_id},
+                }
+                note["Allocations"].append(allocation)
+                made.append(allocation)
+            return _batch_result("Allocations", made)
+
+        return self._write(org, create)
 
 
 def _now() -> datetime:
@@ -583,6 +740,43 @@ def _date(value: str) -> date:
     if found:
         return datetime.fromtimestamp(int(found.group(1)) / 1000, tz=UTC).date()
     return date.fromisoformat(value[:10])
+
+
+def _ms_time(at: datetime) -> str:
+    return f"/Date({int(at.timestamp() * 1000)}+0000)/"
+
+
+def _document_errors(org: Organisation, raw: dict[str, Any]) -> list[str]:
+    errors = []
+    if str((raw.get("Contact") or {}).get("ContactID", "")) not in org.contacts:
+        errors.append("A valid contact is required")
+    if not raw.get("LineItems"):
+        errors.append("At least one line item is required")
+    return errors
+
+
+PAGE_SIZE = 100
+
+
+def _page(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Xero's `page` parameter: 100 documents a page, from 1; without it, everything."""
+    page = request.args.get("page")
+    if page is None or not page.isdigit() or int(page) < 1:
+        return rows
+    start = (int(page) - 1) * PAGE_SIZE
+    return rows[start : start + PAGE_SIZE]
+
+
+def _modified_since(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    since = request.headers.get("If-Modified-Since")
+    if not since:
+        return rows
+    cutoff = datetime.fromisoformat(since).replace(tzinfo=UTC).timestamp() * 1000
+    return [
+        row
+        for row in rows
+        if int(re.sub(r"\D.*", "", str(row.get("UpdatedDateUTC", "/Date(0")[6:])) or 0) > cutoff
+    ]
 
 
 def _connection_id(tenant_id: str) -> str:

@@ -17,7 +17,16 @@ from cbxero.domain.model import (
     XeroTenant,
 )
 from cbxero.domain.settings import AutoSync, Settings
-from cbxero.domain.xero import Contact, Invoice, Item
+from cbxero.domain.xero import (
+    Account,
+    Allocation,
+    Contact,
+    CreditNote,
+    Invoice,
+    Item,
+    Organisation,
+    TaxRate,
+)
 from cbxero.ports import (
     ActionLog,
     Clock,
@@ -209,6 +218,8 @@ class FakeXero(XeroAccounting):
         self.contacts: list[Contact] = []
         self.items_by_code: dict[str, Item] = {}
         self.invoices: list[Invoice] = []
+        self.credit_notes: list[CreditNote] = []
+        self.allocations: list[tuple[str, Allocation]] = []
         self.calls: list[str] = []
         self.keys: list[str] = []
 
@@ -247,6 +258,39 @@ class FakeXero(XeroAccounting):
         )
         self.invoices.append(created)
         return created
+
+    def create_invoices(self, invoices: Sequence[Invoice], idempotency_key: str) -> list[Invoice]:
+        return [
+            self.create_invoice(invoice, f"{idempotency_key}:{n}")
+            for n, invoice in enumerate(invoices)
+        ]
+
+    def create_credit_notes(
+        self, notes: Sequence[CreditNote], idempotency_key: str
+    ) -> list[CreditNote]:
+        self.calls.append("create_credit_notes")
+        made = [n.model_copy(update={"credit_note_id": f"cn-{i}"}) for i, n in enumerate(notes)]
+        self.credit_notes.extend(made)
+        return made
+
+    def allocate(
+        self, credit_note_id: str, allocation: Allocation, idempotency_key: str
+    ) -> Allocation:
+        self.calls.append("allocate")
+        self.allocations.append((credit_note_id, allocation))
+        return allocation
+
+    def invoices_modified_since(self, since: datetime) -> Iterator[Invoice]:
+        return iter(list(self.invoices))
+
+    def accounts(self) -> list[Account]:
+        return [Account(code="200", name="Sales")]
+
+    def tax_rates(self) -> list[TaxRate]:
+        return [TaxRate(name="No tax", tax_type="NONE")]
+
+    def organisation(self) -> Organisation:
+        return Organisation(name="Fake Org")
 
 
 class FakeMarketplace(Marketplace):

@@ -19,7 +19,15 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAP
 
 from cbxero.adapters.marketplace import SimpleApiClient
 from cbxero.adapters.xero import XeroClient, XeroIdentity
-from cbxero.domain.xero import Contact, ContactRef, Invoice, LineItem
+from cbxero.domain.xero import (
+    Allocation,
+    Contact,
+    ContactRef,
+    CreditNote,
+    Invoice,
+    InvoiceRef,
+    LineItem,
+)
 from cbxero.ports import Clock
 from local.simpleapi_emulator import SimpleApiEmulator
 from local.stack import _Server
@@ -161,3 +169,101 @@ def test_simpleapi_calls_match_the_spec(specs_dir: Path, servers: Any) -> None:
     assert len(client.products()) == 3
     spec = _spec(specs_dir / "cloudblue-simpleapi" / "simpleapi-1.15.yaml", url, strict=True)
     assert _check(spec, session.exchanges) == len(session.exchanges) >= 6
+
+
+def test_batches_credit_notes_allocations_and_reference_data_match_the_spec(
+    specs_dir: Path, servers: Any, xero_session: Any
+) -> None:
+    emulator, _, url, _ = servers
+    session, identity, tokens = xero_session
+    (tenant,) = identity.tenants(tokens)
+    client = XeroClient(
+        api_url=url,
+        tenant_id=tenant.tenant_id,
+        access_token=tokens.access_token.get_secret_value(),
+        http=session,
+    )
+    contact = client.create_contact(Contact(name="Batch Co"), "k-batch-contact")
+    today = datetime.now(UTC).date()
+
+    def invoice(n: int, contact_id: str) -> Invoice:
+        return Invoice(
+            contact=ContactRef(contact_id=contact_id),
+            line_items=(
+                LineItem(description="Seat", quantity=1, unit_amount=10, account_code="200"),
+            ),
+            date=today,
+            reference=f"BATCH-{n}",
+            status="AUTHORISED",
+        )
+
+    session.exchanges.clear()
+    batch = [invoice(n, contact.contact_id or "") for n in range(119)] + [
+        invoice(119, "00000000-0000-4000-8000-000000000000")
+    ]
+    results = client.create_invoices(batch, "k-batch")
+    assert len(results) == 120
+    assert [r.has_errors for r in results].count(True) == 1  # the error stays with its document
+    assert results[-1].validation_errors[0].message == "A valid contact is required"
+    assert len(session.exchanges) == 3  # 50 + 50 + 20
+    assert client.create_invoices(batch, "k-batch")[0].invoice_id == results[0].invoice_id  # replay
+
+    (note,) = client.create_credit_notes(
+        [
+            CreditNote(
+                contact=ContactRef(contact_id=contact.contact_id or ""),
+                line_items=(
+                    LineItem(description="Refund", quantity=1, unit_amount=4, account_code="200"),
+                ),
+                date=today,
+                status="AUTHORISED",
+            )
+        ],
+        "k-note",
+    )
+    target = results[0]
+    allocated = client.allocate(
+        note.credit_note_id or "",
+        Allocation(invoice=InvoiceRef(invoice_id=target.invoice_id or ""), amount=4, date=today),
+        "k-alloc",
+    )
+    assert allocated.amount == 4
+    credited = emulator.organisation().invoices[target.invoice_id]
+    assert (credited["AmountCredited"], credited["AmountDue"]) == (4.0, 6.0)
+
+    everything = list(client.invoices_modified_since(datetime(2020, 1, 1, tzinfo=UTC)))
+    assert len(everything) == 120  # two pages
+    assert {a.code for a in client.accounts()} >= {"200"}
+    assert {t.tax_type for t in client.tax_rates()} >= {"NONE"}
+    assert client.organisation().name == tenant.name
+    spec = _spec(specs_dir / "xero" / "xero_accounting.yaml", f"{url}/api.xro/2.0", strict=False)
+    assert _check(spec, session.exchanges) == len(session.exchanges) >= 10
+
+
+def test_an_invoice_with_credit_allocated_cannot_change(servers: Any, xero_session: Any) -> None:
+    emulator, _, url, _ = servers
+    _session, identity, tokens = xero_session
+    (tenant,) = identity.tenants(tokens)
+    bearer = {
+        "Authorization": f"Bearer {tokens.access_token.get_secret_value()}",
+        "xero-tenant-id": tenant.tenant_id,
+    }
+    credited = next(i for i in emulator.organisation().invoices.values() if i["AmountCredited"])
+    answer = requests.post(
+        f"{url}/api.xro/2.0/Invoices/{credited['InvoiceID']}",
+        json={"Invoices": [{"Reference": "changed"}]},
+        params={"summarizeErrors": "false"},
+        headers=bearer,
+        timeout=10,
+    )
+    (document,) = answer.json()["Invoices"]
+    assert document["HasErrors"] is True
+    assert "credit note allocated" in document["ValidationErrors"][0]["Message"]
+    draft = next(i for i in emulator.organisation().invoices.values() if i["Status"] == "DRAFT")
+    changed = requests.post(
+        f"{url}/api.xro/2.0/Invoices/{draft['InvoiceID']}",
+        json={"Invoices": [{"Reference": "changed"}]},
+        headers=bearer,
+        timeout=10,
+    )
+    assert changed.json()["Invoices"][0]["Reference"] == "changed"

@@ -22,7 +22,16 @@ from cbxero.domain.model import (
     XeroTenant,
 )
 from cbxero.domain.settings import AutoSync, Settings
-from cbxero.domain.xero import Contact, Invoice, Item
+from cbxero.domain.xero import (
+    Account,
+    Allocation,
+    Contact,
+    CreditNote,
+    Invoice,
+    Item,
+    Organisation,
+    TaxRate,
+)
 
 
 class Clock:
@@ -218,6 +227,32 @@ class XeroAccounting(ABC):
 
     @abstractmethod
     def create_invoice(self, invoice: Invoice, idempotency_key: str) -> Invoice: ...
+
+    @abstractmethod
+    def create_invoices(self, invoices: Sequence[Invoice], idempotency_key: str) -> list[Invoice]:
+        """Many invoices, up to 50 a call; each comes back with its own validation errors."""
+
+    @abstractmethod
+    def create_credit_notes(
+        self, notes: Sequence[CreditNote], idempotency_key: str
+    ) -> list[CreditNote]: ...
+
+    @abstractmethod
+    def allocate(
+        self, credit_note_id: str, allocation: Allocation, idempotency_key: str
+    ) -> Allocation: ...
+
+    @abstractmethod
+    def invoices_modified_since(self, since: datetime) -> Iterator[Invoice]: ...
+
+    @abstractmethod
+    def accounts(self) -> list[Account]: ...
+
+    @abstractmethod
+    def tax_rates(self) -> list[TaxRate]: ...
+
+    @abstractmethod
+    def organisation(self) -> Organisation: ...
 
 
 class Marketplace(ABC):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,10 +15,21 @@ from requests_oauthlib import OAuth2Session
 
 from cbxero.domain.errors import DomainError, RateLimited, ReconnectNeeded, UpstreamUnavailable
 from cbxero.domain.model import TokenSet, XeroTenant
-from cbxero.domain.xero import Contact, Invoice, Item
+from cbxero.domain.xero import (
+    Account,
+    Allocation,
+    Contact,
+    CreditNote,
+    Invoice,
+    Item,
+    Organisation,
+    TaxRate,
+)
 from cbxero.ports import Clock, RateGovernor, XeroAccounting, XeroAuthorizer
 
 TIMEOUT = (5, 30)
+BATCH_SIZE = 50  # documents per PUT: Xero's advice for reliable batches
+PAGE_SIZE = 100  # Xero's page size for paged reads
 
 
 class XeroRejected(DomainError):
@@ -194,7 +205,7 @@ class XeroClient(XeroAccounting):
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         if modified_since:
-            headers["If-Modified-Since"] = modified_since.strftime("%Y-%m-%dT%H:%M:%S")
+            headers["If-Modified-Since"] = modified_since.strftime("%Y-%m-%dT%H:%M:%SZ")
         what = f"Xero {method} {path}"
         for attempt in range(self._attempts):
             try:
@@ -262,17 +273,81 @@ class XeroClient(XeroAccounting):
         return Invoice.model_validate(invoices[0]) if invoices else None
 
     def create_invoice(self, invoice: Invoice, idempotency_key: str) -> Invoice:
-        created = self._call(
-            "PUT",
-            "/Invoices",
-            params={"unitdp": "4", "summarizeErrors": "false"},
-            body={"Invoices": [invoice.to_xero()]},
-            idempotency_key=idempotency_key,
-        )
-        result = Invoice.model_validate(created["Invoices"][0])
+        (result,) = self.create_invoices([invoice], idempotency_key)
         if result.has_errors:
             raise XeroRejected("; ".join(error.message for error in result.validation_errors))
         return result
+
+    def create_invoices(self, invoices: Sequence[Invoice], idempotency_key: str) -> list[Invoice]:
+        return [
+            Invoice.model_validate(raw)
+            for raw in self._put_many("Invoices", [i.to_xero() for i in invoices], idempotency_key)
+        ]
+
+    def create_credit_notes(
+        self, notes: Sequence[CreditNote], idempotency_key: str
+    ) -> list[CreditNote]:
+        return [
+            CreditNote.model_validate(raw)
+            for raw in self._put_many("CreditNotes", [n.to_xero() for n in notes], idempotency_key)
+        ]
+
+    def _put_many(
+        self, collection: str, documents: list[dict[str, Any]], idempotency_key: str
+    ) -> list[dict[str, Any]]:
+        """PUT in calls of up to 50, summarizeErrors=false so each document keeps its errors;
+        each call has its own key derived from the caller's (same batch, same keys)."""
+        results: list[dict[str, Any]] = []
+        for start in range(0, len(documents), BATCH_SIZE):
+            key = idempotency_key if start == 0 else f"{idempotency_key}:{start // BATCH_SIZE}"
+            answer = self._call(
+                "PUT",
+                f"/{collection}",
+                params={"unitdp": "4", "summarizeErrors": "false"},
+                body={collection: documents[start : start + BATCH_SIZE]},
+                idempotency_key=key[:128],
+            )
+            results.extend(answer.get(collection) or [])
+        return results
+
+    def allocate(
+        self, credit_note_id: str, allocation: Allocation, idempotency_key: str
+    ) -> Allocation:
+        answer = self._call(
+            "PUT",
+            f"/CreditNotes/{credit_note_id}/Allocations",
+            params={"summarizeErrors": "false"},
+            body={"Allocations": [allocation.to_xero()]},
+            idempotency_key=idempotency_key,
+        )
+        result = Allocation.model_validate(answer["Allocations"][0])
+        if result.has_errors:
+            raise XeroRejected("; ".join(error.message for error in result.validation_errors))
+        return result
+
+    def invoices_modified_since(self, since: datetime) -> Iterator[Invoice]:
+        page = 1
+        while True:
+            answer = self._call(
+                "GET",
+                "/Invoices",
+                params={"page": str(page), "unitdp": "4"},
+                modified_since=since,
+            )
+            rows = answer.get("Invoices") or []
+            yield from (Invoice.model_validate(raw) for raw in rows)
+            if len(rows) < PAGE_SIZE:
+                return
+            page += 1
+
+    def accounts(self) -> list[Account]:
+        return [Account.model_validate(raw) for raw in self._call("GET", "/Accounts")["Accounts"]]
+
+    def tax_rates(self) -> list[TaxRate]:
+        return [TaxRate.model_validate(raw) for raw in self._call("GET", "/TaxRates")["TaxRates"]]
+
+    def organisation(self) -> Organisation:
+        return Organisation.model_validate(self._call("GET", "/Organisation")["Organisations"][0])
 
 
 def _backoff(attempt: int) -> float:

@@ -80,6 +80,15 @@ class ContactRef(XeroModel):
     contact_id: str = Field(alias="ContactID")
 
 
+class InvoiceStatus(StrEnum):
+    DRAFT = "DRAFT"
+    SUBMITTED = "SUBMITTED"
+    AUTHORISED = "AUTHORISED"
+    PAID = "PAID"
+    VOIDED = "VOIDED"
+    DELETED = "DELETED"
+
+
 class Invoice(XeroModel):
     """A sales invoice: what we send (no id yet) and what Xero returns (id, number, totals)."""
 
@@ -98,12 +107,80 @@ class Invoice(XeroModel):
     total_tax: XeroNumber | None = None
     total: XeroNumber | None = None
     amount_due: XeroNumber | None = None
+    amount_paid: XeroNumber | None = None
+    amount_credited: XeroNumber | None = None
     has_errors: bool = Field(False, exclude=True)
     validation_errors: tuple[ValidationError, ...] = Field((), exclude=True)
+
+    @property
+    def editable(self) -> bool:
+        """Whether Xero still lets its lines change: draft, submitted, or authorised with
+        nothing paid or credited."""
+        if self.status in (InvoiceStatus.DRAFT, InvoiceStatus.SUBMITTED):
+            return True
+        untouched = not (self.amount_paid or 0) and not (self.amount_credited or 0)
+        return self.status == InvoiceStatus.AUTHORISED and untouched
 
 
 class ValidationError(XeroModel):
     message: str
+
+
+class InvoiceRef(XeroModel):
+    invoice_id: str = Field(alias="InvoiceID")
+
+
+class CreditNoteRef(XeroModel):
+    credit_note_id: str = Field(alias="CreditNoteID")
+
+
+class Allocation(XeroModel):
+    """Credit from a credit note applied to an invoice."""
+
+    allocation_id: str | None = Field(None, alias="AllocationID")
+    invoice: InvoiceRef
+    amount: XeroNumber
+    date: XeroDate
+    has_errors: bool = Field(False, exclude=True)
+    validation_errors: tuple[ValidationError, ...] = Field((), exclude=True)
+
+
+class CreditNoteType(StrEnum):
+    SALES = "ACCRECCREDIT"
+
+
+class CreditNote(XeroModel):
+    credit_note_id: str | None = Field(None, alias="CreditNoteID")
+    type: CreditNoteType = CreditNoteType.SALES
+    contact: ContactRef
+    line_items: tuple[LineItem, ...]
+    date: XeroDate | None = None
+    line_amount_types: str = "Exclusive"
+    credit_note_number: str | None = None
+    reference: str | None = None
+    status: str = "DRAFT"
+    currency_code: str | None = None
+    sub_total: XeroNumber | None = None
+    total: XeroNumber | None = None
+    remaining_credit: XeroNumber | None = None
+    has_errors: bool = Field(False, exclude=True)
+    validation_errors: tuple[ValidationError, ...] = Field((), exclude=True)
+
+
+class Account(XeroModel):
+    account_id: str | None = Field(None, alias="AccountID")
+    code: str | None = None
+    name: str
+    type: str | None = None
+    tax_type: str | None = None
+    status: str | None = None
+
+
+class TaxRate(XeroModel):
+    name: str
+    tax_type: str | None = None
+    effective_rate: XeroNumber | None = None
+    status: str | None = None
 
 
 class Organisation(XeroModel):
