@@ -13,6 +13,7 @@ import json
 import re
 import secrets
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -150,9 +151,12 @@ class XeroEmulator:
         self.app_calls_by_minute: dict[str, int] = {}
         # Faults a test queues for the next accounting calls: "500" answers 500 and does
         # nothing; "429" refuses with Retry-After: fault_retry_after; "commit_then_drop" does
-        # the work, then answers 504 as if the reply was lost; "pass" lets one call through.
+        # the work, then answers 504 as if the reply was lost; "timeout" does the work but
+        # answers only after fault_delay seconds (past a short client timeout); "pass" lets
+        # one call through.
         self.faults: deque[str] = deque()
         self.fault_retry_after = 3
+        self.fault_delay = 1.0
         self.arrivals: list[datetime] = []  # when each accounting call arrived
         # Each 429: when, its Retry-After, and the index in arrivals of the call it refused.
         self.refusals: list[tuple[datetime, int, int]] = []
@@ -395,6 +399,8 @@ class XeroEmulator:
             fault = self.faults.popleft() if self.faults else None
         if fault == "500":
             return _problem(500, "InternalError", "injected fault")
+        if fault == "timeout":
+            time.sleep(self.fault_delay)  # real time: the client's own timeout must fire
         g.drop = fault == "commit_then_drop"
         return org
 

@@ -21,6 +21,7 @@ from cbxero.services.connection import TokenVault
 from local import template as cfn
 from local.stack import _Server, create_tables
 from local.xero_emulator import XeroEmulator
+from tests.fakes import FakeActionLog
 
 RACERS = 200
 
@@ -77,7 +78,8 @@ def test_two_hundred_concurrent_refreshes_lose_nothing(
         ),
         expected_version=None,
     )
-    vault = TokenVault(connections=connections, identity=identity, clock=Clock())
+    log = FakeActionLog()
+    vault = TokenVault(connections=connections, identity=identity, action_log=log, clock=Clock())
     start = threading.Barrier(RACERS)
 
     def race(_: int) -> str:
@@ -94,6 +96,7 @@ def test_two_hundred_concurrent_refreshes_lose_nothing(
     assert stored.status is ConnectionStatus.CONNECTED  # 0 reconnects needed
     assert stored.version == 1  # one refresh won the conditional write
     assert emulator.refreshes == 1  # single flight: 200 racers, one call to Xero
+    assert log.entries == []  # nobody was told to reconnect
     # Every racer got a token Xero accepts.
     for token in set(handed_out):
         answer = requests.get(

@@ -4,6 +4,7 @@ replayed: the governed client against the emulator, on DynamoDB Local, on a virt
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -219,6 +220,18 @@ def test_a_lost_reply_is_replayed_not_done_twice(world: dict[str, Any]) -> None:
     created = client.create_contact(Contact(name="Only Once Ltd"), "cbxero:r1:c1:contact")
     assert created.contact_id is not None
     assert [c["Name"] for c in world["org"].contacts.values()] == ["Only Once Ltd"]
+
+
+def test_a_timed_out_write_is_retried_and_done_once(world: dict[str, Any]) -> None:
+    emulator = world["emulator"]
+    emulator.fault_delay = 0.6
+    emulator.faults.append("timeout")
+    client = world["client"](timeout=(1.0, 0.3))
+    created = client.create_contact(Contact(name="Slow Ltd"), "cbxero:r1:c2:contact")
+    time.sleep(0.5)  # let the abandoned first request finish at the emulator
+    assert created.contact_id is not None
+    assert [c["Name"] for c in world["org"].contacts.values()] == ["Slow Ltd"]
+    assert len(emulator.arrivals) == 2  # the first, abandoned, and the retry
 
 
 def test_a_long_retry_after_becomes_rate_limited(world: dict[str, Any]) -> None:

@@ -253,8 +253,12 @@ class TestTokenVault:
         self.clock = FixedClock()
         self.identity = FakeIdentity(self.clock)
         self.connections = FakeConnections()
+        self.log = FakeActionLog()
         self.vault = TokenVault(
-            connections=self.connections, identity=self.identity, clock=self.clock
+            connections=self.connections,
+            identity=self.identity,
+            action_log=self.log,
+            clock=self.clock,
         )
 
     def connect(self, minutes_left: int) -> XeroConnection:
@@ -308,6 +312,9 @@ class TestTokenVault:
             self.vault.connection(RESELLER)
         stored = self.connections.get(RESELLER)
         assert stored is not None and stored.status is ConnectionStatus.RECONNECT_NEEDED
+        (entry,) = self.log.entries
+        assert entry.status is LogStatus.ACTION_REQUIRED
+        assert "reconnect Xero" in entry.message
 
     def test_not_connected(self) -> None:
         with pytest.raises(NotConnected):
@@ -324,7 +331,10 @@ class TestConnector:
             signer=StateSigner(lambda: b"test-key"),
             connections=self.connections,
             vault=TokenVault(
-                connections=self.connections, identity=self.identity, clock=self.clock
+                connections=self.connections,
+                identity=self.identity,
+                action_log=self.log,
+                clock=self.clock,
             ),
             identity=self.identity,
             action_log=self.log,

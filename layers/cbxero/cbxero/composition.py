@@ -233,6 +233,7 @@ def token_vault(config: Config, clock: Clock) -> TokenVault:
     return TokenVault(
         connections=DynamoConnectionRepository(_dynamodb(), config.require("tokens_table")),
         identity=_identity(config, clock),
+        action_log=DynamoActionLog(_dynamodb(), config.action_log_table),
         clock=clock,
     )
 

@@ -169,8 +169,10 @@ class XeroClient(XeroAccounting):
         sleep: Callable[[float], None] = time.sleep,
         attempts: int = 4,
         longest_sleep: float = 5.0,
+        timeout: tuple[float, float] = TIMEOUT,
     ) -> None:
         self._base = f"{api_url}/api.xro/2.0"
+        self._timeout = timeout
         self._http = http
         self._tenant_id = tenant_id
         self._governor = governor
@@ -186,7 +188,7 @@ class XeroClient(XeroAccounting):
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         permit = self._governor.acquire(self._tenant_id) if self._governor else None
         try:
-            return self._http.request(method, url, timeout=TIMEOUT, **kwargs)
+            return self._http.request(method, url, timeout=self._timeout, **kwargs)
         finally:
             if permit is not None and self._governor is not None:
                 self._governor.release(permit)

@@ -229,11 +229,13 @@ class TokenVault:
         *,
         connections: ConnectionRepository,
         identity: XeroAuthorizer,
+        action_log: ActionLog,
         clock: Clock,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._connections = connections
         self._identity = identity
+        self._log = action_log
         self._clock = clock
         self._sleep = sleep
 
@@ -262,7 +264,7 @@ class TokenVault:
                 # then the previous token, still valid for 30 minutes, so trying again is safe.
                 continue
             except ReconnectNeeded:
-                self._connections.save(
+                marked = self._connections.save(
                     current.model_copy(
                         update={
                             "status": ConnectionStatus.RECONNECT_NEEDED,
@@ -271,6 +273,17 @@ class TokenVault:
                     ),
                     expected_version=current.version,
                 )
+                if marked:  # once, by the caller that found out
+                    self._log.add(
+                        ActionLogEntry(
+                            reseller_id=reseller_id,
+                            at=self._clock.now(),
+                            action="xero_connection",
+                            status=LogStatus.ACTION_REQUIRED,
+                            message="Xero no longer accepts this connection: reconnect Xero. "
+                            "Syncing is paused; no order is lost.",
+                        )
+                    )
                 raise
             updated = current.model_copy(update={"tokens": fresh, "version": current.version + 1})
             if self._connections.save(updated, expected_version=current.version):
