@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
-from cbxero.domain.errors import NotFound, ReconnectNeeded, UpstreamUnavailable
+from cbxero.domain.errors import (
+    AuthorizationRefused,
+    NotFound,
+    ReconnectNeeded,
+    UpstreamUnavailable,
+)
 from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceOrder, MarketplaceProduct
 from cbxero.domain.model import (
     ActionLogEntry,
@@ -345,7 +350,7 @@ class FakeIdentity(XeroAuthorizer):
 
     def exchange_code(self, code: str) -> TokenSet:
         if code != "good-code":
-            raise ValueError("bad code")
+            raise AuthorizationRefused("Xero refused the code", reason="invalid_grant")
         return self._issue()
 
     def refresh(self, tokens: TokenSet) -> TokenSet:

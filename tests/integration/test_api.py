@@ -134,3 +134,29 @@ def test_choosing_a_tenant_that_was_not_granted_is_a_400(stack: LocalStack) -> N
     answer = stack.api("PUT", "/xero/connection/tenant", json={"tenant_id": "not-granted"})
     assert answer.status_code == 400
     assert answer.json()["fields"][0]["field"] == "tenant_id"
+
+
+def test_a_bad_code_goes_back_to_the_store_with_the_reason(stack: LocalStack) -> None:
+    import requests
+
+    started = stack.api("GET", "/xero/connect", params={"return_url": "http://localhost/store/x"})
+    state = started.json()["authorization_url"].split("state=")[1].split("&")[0]
+    answer = requests.get(
+        f"{stack.front_url}/xero/callback",
+        params={"state": state, "code": "not-a-code"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "http://localhost/store/x?xero=error&reason=invalid_grant"
+    assert stack.api("GET", "/xero/connection").json()["status"] == "not_connected"
+
+
+def test_a_missing_code_is_a_400_naming_it(stack: LocalStack) -> None:
+    import requests
+
+    started = stack.api("GET", "/xero/connect", params={"return_url": "http://localhost/store/x"})
+    state = started.json()["authorization_url"].split("state=")[1].split("&")[0]
+    answer = requests.get(f"{stack.front_url}/xero/callback", params={"state": state}, timeout=10)
+    assert answer.status_code == 400
+    assert answer.json()["fields"][0]["field"] == "code"

@@ -9,11 +9,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-from oauthlib.oauth2.rfc6749.errors import InvalidGrantError
+from oauthlib.oauth2.rfc6749.errors import InvalidGrantError, OAuth2Error
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
-from cbxero.domain.errors import DomainError, RateLimited, ReconnectNeeded, UpstreamUnavailable
+from cbxero.domain.errors import (
+    AuthorizationRefused,
+    DomainError,
+    RateLimited,
+    ReconnectNeeded,
+    UpstreamUnavailable,
+)
 from cbxero.domain.model import TokenSet, XeroTenant
 from cbxero.domain.xero import (
     Account,
@@ -82,9 +88,19 @@ class XeroIdentity(XeroAuthorizer):
 
     def exchange_code(self, code: str) -> TokenSet:
         session = self._session(redirect_uri=self._redirect_uri, scope=self._scopes)
-        token = session.fetch_token(
-            self._token_url, code=code, auth=self._auth, include_client_id=False, timeout=TIMEOUT
-        )
+        try:
+            token = session.fetch_token(
+                self._token_url,
+                code=code,
+                auth=self._auth,
+                include_client_id=False,
+                timeout=TIMEOUT,
+            )
+        except OAuth2Error as refused:
+            reason = str(refused.error or "invalid_request")
+            raise AuthorizationRefused("Xero refused the code", reason=reason) from None
+        except requests.RequestException as error:
+            raise UpstreamUnavailable(f"Xero code exchange: {type(error).__name__}") from None
         return self._token_set(token)
 
     def refresh(self, tokens: TokenSet) -> TokenSet:

@@ -38,6 +38,16 @@ class ReconnectNeeded(NotConnected):
     code = "reconnect_needed"
 
 
+class AuthorizationRefused(DomainError):
+    """Xero would not exchange the authorization code (bad, used or expired)."""
+
+    code = "authorization_refused"
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class UpstreamUnavailable(DomainError):
     """Xero or the marketplace failed in a way worth retrying later."""
 

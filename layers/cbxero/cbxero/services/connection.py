@@ -12,6 +12,7 @@ from datetime import timedelta
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from cbxero.domain.errors import (
+    AuthorizationRefused,
     InvalidInput,
     NotConnected,
     ReconnectNeeded,
@@ -129,7 +130,16 @@ class XeroConnector:
             return with_outcome(return_url, xero="error", reason=error[:100])
         if not code:
             raise InvalidInput("code is missing", field="code")
-        tokens = self._identity.exchange_code(code)
+        try:
+            tokens = self._identity.exchange_code(code)
+        except AuthorizationRefused as refused:
+            self._record(
+                reseller_id,
+                LogStatus.ERROR,
+                f"Xero refused the authorization: {refused.reason}",
+                actor,
+            )
+            return with_outcome(return_url, xero="error", reason=refused.reason[:100])
         tenants = self._identity.tenants(tokens)
         if not tenants:
             self._record(reseller_id, LogStatus.ERROR, "Xero granted no organisation", actor)
