@@ -28,6 +28,7 @@ from flask import Flask, Response, g, jsonify, request
 
 ACCESS_LIFETIME = timedelta(minutes=30)
 REFRESH_GRACE = timedelta(minutes=30)  # a rotated refresh token stays usable this long
+REFRESH_LIFETIME = timedelta(days=60)  # an unused refresh token dies after this
 CENT = Decimal("0.01")
 TAX_RATES = {"OUTPUT": Decimal("0.15"), "OUTPUT2": Decimal("0.15"), "NONE": Decimal(0)}
 REFERENCE_DATA: dict[str, list[dict[str, Any]]] = {
@@ -116,6 +117,7 @@ class Grant:
 @dataclass
 class RefreshToken:
     grant: Grant
+    issued_at: datetime
     rotated_at: datetime | None = None
 
 
@@ -296,6 +298,8 @@ class XeroEmulator:
                 old = self.refresh_tokens.get(request.form.get("refresh_token", ""))
                 if old is None or old.grant.client_id != client_id:
                     return _oauth_error("invalid_grant")
+                if self.clock() - old.issued_at > REFRESH_LIFETIME:
+                    return _oauth_error("invalid_grant")
                 if old.rotated_at is None:
                     old.rotated_at = self.clock()
                 elif self.clock() - old.rotated_at > self.refresh_grace:
@@ -313,7 +317,7 @@ class XeroEmulator:
                 grant.auth_id,
             )
             self.access_tokens[access] = lifetime
-            self.refresh_tokens[refresh] = RefreshToken(lifetime)
+            self.refresh_tokens[refresh] = RefreshToken(lifetime, issued_at=self.clock())
             self.issued += [access, refresh]
         return jsonify(
             {

@@ -88,6 +88,12 @@ def test_a_rotated_refresh_token_stays_usable_for_thirty_minutes() -> None:
     assert refresh(client, first.get_json()["refresh_token"]).status_code == 200
 
 
+def test_an_unused_refresh_token_dies_after_sixty_days() -> None:
+    _, client, tokens, clock = connected()
+    clock.now += timedelta(days=60, minutes=1)
+    assert refresh(client, tokens["refresh_token"]).get_json() == {"error": "invalid_grant"}
+
+
 def test_revocation_ends_every_token_of_the_consent() -> None:
     _, client, tokens, _ = connected()
     newer = refresh(client, tokens["refresh_token"]).get_json()
