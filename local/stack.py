@@ -189,6 +189,7 @@ class LocalStack:
                 "AWS_ENDPOINT_URL_DYNAMODB": self._dynamodb_endpoint,
                 "AWS_ENDPOINT_URL_SQS": moto_url,
                 "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto_url,
+                "AWS_ENDPOINT_URL_KMS": moto_url,
                 "OAUTHLIB_INSECURE_TRANSPORT": "1",  # the emulators speak plain http on loopback
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_NAMESPACE": "cbxero-local",
@@ -216,6 +217,9 @@ class LocalStack:
             },
         )["QueueUrl"]
         self.dead_letter_url = dlq
+        self.token_key_id = boto3.client("kms").create_key(Description="local token key")[
+            "KeyMetadata"
+        ]["KeyId"]
         secrets = boto3.client("secretsmanager")
         xero_client_id, xero_secret = next(iter(self.xero.clients.items()))
         user, password = self.marketplace.credentials
@@ -234,6 +238,7 @@ class LocalStack:
         refs: dict[str, Any] = {
             **tables,
             "SyncQueue": self.queue_url,
+            "TokenKey": self.token_key_id,
             "XeroClientSecret": f"{self.prefix}-xero",
             "MarketplaceSecret": f"{self.prefix}-marketplace",
             "XeroApiUrl": self.xero_server.url,

@@ -44,6 +44,7 @@ from cbxero.ports import (
     SettingsRepository,
     SyncJob,
     TaskRepository,
+    TokenCipher,
     XeroAccounting,
     XeroAuthorizer,
 )
@@ -58,6 +59,19 @@ class FixedClock(Clock):
 
     def advance(self, **delta: float) -> None:
         self.current += timedelta(**delta)
+
+
+class FakeCipher(TokenCipher):
+    """Reversible, and bound to the reseller like KMS's encryption context."""
+
+    def seal(self, reseller_id: str, plaintext: bytes) -> bytes:
+        return reseller_id.encode() + b"|" + plaintext[::-1]
+
+    def open(self, reseller_id: str, sealed: bytes) -> bytes:
+        owner, _, body = sealed.partition(b"|")
+        if owner != reseller_id.encode():
+            raise PermissionError("sealed for another reseller")
+        return body[::-1]
 
 
 class FakeSettings(SettingsRepository):

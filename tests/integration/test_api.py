@@ -160,3 +160,14 @@ def test_a_missing_code_is_a_400_naming_it(stack: LocalStack) -> None:
     answer = requests.get(f"{stack.front_url}/xero/callback", params={"state": state}, timeout=10)
     assert answer.status_code == 400
     assert answer.json()["fields"][0]["field"] == "code"
+
+
+def test_stored_tokens_are_sealed_not_plain(stack: LocalStack) -> None:
+    import json
+
+    stack.connect_xero()
+    items = stack.dynamodb.scan(TableName=stack.tables["TokensTable"])["Items"]
+    raw = json.dumps(items, default=str)
+    assert "sealed_tokens" in raw
+    for token in stack.xero.issued:
+        assert token not in raw

@@ -21,7 +21,7 @@ from cbxero.services.connection import TokenVault
 from local import template as cfn
 from local.stack import _Server, create_tables
 from local.xero_emulator import XeroEmulator
-from tests.fakes import FakeActionLog
+from tests.fakes import FakeActionLog, FakeCipher
 
 RACERS = 200
 
@@ -66,7 +66,7 @@ def test_two_hundred_concurrent_refreshes_lose_nothing(
     code = consent.headers["Location"].split("code=")[1].split("&")[0]
     tokens = identity.exchange_code(code)
     (tenant,) = identity.tenants(tokens)
-    connections = DynamoConnectionRepository(client, table)
+    connections = DynamoConnectionRepository(client, table, FakeCipher())
     # An access token with a minute left: every racer sees that it needs refreshing.
     almost_expired = tokens.model_copy(update={"expires_at": Clock().now() + timedelta(minutes=1)})
     connections.save(

@@ -19,6 +19,7 @@ from cbxero.domain.marketplace import MarketplaceOrder, Money
 from cbxero.domain.model import ConnectionStatus, SyncTask, TaskStatus, TokenSet, XeroConnection
 from local import template as cfn
 from local.stack import create_tables
+from tests.fakes import FakeCipher
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -90,7 +91,7 @@ def test_an_oauth_state_is_consumed_once_and_not_after_expiry(
 
 def test_connection_versions_let_one_refresh_win(real: tuple[Any, dict[str, str]]) -> None:
     client, names = real
-    repo = DynamoConnectionRepository(client, names["TokensTable"])
+    repo = DynamoConnectionRepository(client, names["TokensTable"], FakeCipher())
     tokens = TokenSet(access_token="a0", refresh_token="r0", expires_at=NOW)
     first = XeroConnection(reseller_id="r1", status=ConnectionStatus.CONNECTED, tokens=tokens)
     assert repo.save(first, expected_version=None)

@@ -92,3 +92,19 @@ def test_action_log_newest_first(tables: tuple[Any, dict[str, str]]) -> None:
             )
         )
     assert [e.message for e in log.for_reseller("r1", limit=2)] == ["m2", "m1"]
+
+
+def test_kms_seals_tokens_for_one_reseller_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ClientError
+
+    from cbxero.adapters.kms import KmsTokenCipher
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL_KMS", raising=False)
+    with mock_aws():
+        kms = boto3.client("kms", region_name="us-east-1")
+        cipher = KmsTokenCipher(kms, kms.create_key()["KeyMetadata"]["KeyId"])
+        sealed = cipher.seal("r1", b'{"refresh_token": "secret-value"}')
+        assert b"secret-value" not in sealed
+        assert cipher.open("r1", sealed) == b'{"refresh_token": "secret-value"}'
+        with pytest.raises(ClientError):
+            cipher.open("r2", sealed)  # another reseller's context does not open it

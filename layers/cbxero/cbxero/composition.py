@@ -23,7 +23,7 @@ from cbxero.adapters.dynamo import (
 from cbxero.config import Config
 from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceOrder, MarketplaceProduct
 from cbxero.domain.model import TokenSet, XeroTenant
-from cbxero.ports import Clock, JobQueue, Marketplace, SyncJob, XeroAuthorizer
+from cbxero.ports import Clock, JobQueue, Marketplace, SyncJob, TokenCipher, XeroAuthorizer
 
 if TYPE_CHECKING:
     from cbxero.adapters.marketplace import SimpleApiClient
@@ -204,6 +204,12 @@ def dispatcher(config: Config) -> Dispatcher:
     )
 
 
+def _cipher(config: Config) -> TokenCipher:
+    from cbxero.adapters.kms import KmsTokenCipher
+
+    return KmsTokenCipher(aws_client("kms"), config.require("token_key_id"))
+
+
 def _state_key(config: Config) -> bytes:
     # Derived from the app's client secret: rotating the secret invalidates pending states.
     secret = _secret(config.require("xero_secret_name"))["client_secret"]
@@ -218,7 +224,7 @@ def connector(config: Config, clock: Clock) -> XeroConnector:
     return XeroConnector(
         states=DynamoOAuthStateStore(db, tokens_table),
         signer=StateSigner(lambda: _state_key(config)),
-        connections=DynamoConnectionRepository(db, tokens_table),
+        connections=DynamoConnectionRepository(db, tokens_table, _cipher(config)),
         vault=token_vault(config, clock),
         identity=_identity(config, clock),
         action_log=DynamoActionLog(db, config.action_log_table),
@@ -231,7 +237,9 @@ def token_vault(config: Config, clock: Clock) -> TokenVault:
     from cbxero.services.connection import TokenVault
 
     return TokenVault(
-        connections=DynamoConnectionRepository(_dynamodb(), config.require("tokens_table")),
+        connections=DynamoConnectionRepository(
+            _dynamodb(), config.require("tokens_table"), _cipher(config)
+        ),
         identity=_identity(config, clock),
         action_log=DynamoActionLog(_dynamodb(), config.action_log_table),
         clock=clock,

@@ -21,6 +21,7 @@ class Config(BaseModel):
     tasks_table: str
     action_log_table: str
     tokens_table: str | None = None
+    token_key_id: str | None = None
     rate_limits_table: str | None = None
     xero_daily_budget: int = 5000
     sync_queue_url: str | None = None

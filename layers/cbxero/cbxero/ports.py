@@ -64,6 +64,16 @@ class SettingsRepository(ABC):
     def resellers_due(self, frequency: AutoSync) -> Iterator[str]: ...
 
 
+class TokenCipher(ABC):
+    """Seals a reseller's tokens before they are stored; bound to that reseller."""
+
+    @abstractmethod
+    def seal(self, reseller_id: str, plaintext: bytes) -> bytes: ...
+
+    @abstractmethod
+    def open(self, reseller_id: str, sealed: bytes) -> bytes: ...
+
+
 class ConnectionRepository(ABC):
     """Xero connections and their tokens (the token table)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from cbxero.ports import (
     ProductMappingRepository,
     SettingsRepository,
     TaskRepository,
+    TokenCipher,
 )
 
 if TYPE_CHECKING:
@@ -137,7 +139,13 @@ class DynamoSettingsRepository(_Table, SettingsRepository):
 
 
 class DynamoConnectionRepository(_Table, ConnectionRepository):
+    """Connections in the token table; the tokens themselves are sealed by the cipher (KMS)."""
+
     SK = "CONNECTION"
+
+    def __init__(self, client: DynamoDBClient, table_name: str, cipher: TokenCipher) -> None:
+        super().__init__(client, table_name)
+        self._cipher = cipher
 
     @staticmethod
     def _pk(reseller_id: str) -> str:
@@ -147,12 +155,18 @@ class DynamoConnectionRepository(_Table, ConnectionRepository):
         item = self._get(self._pk(reseller_id), self.SK)
         if item is None:
             return None
-        return XeroConnection.model_validate(item["connection"])
+        document = dict(item["connection"])
+        if "sealed_tokens" in item:
+            opened = self._cipher.open(reseller_id, bytes(item["sealed_tokens"]))
+            document["tokens"] = json.loads(opened)
+        return XeroConnection.model_validate(document)
 
     def save(self, connection: XeroConnection, *, expected_version: int | None) -> bool:
         document = connection.model_dump(mode="json", exclude={"tokens"})
+        sealed = None
         if connection.tokens is not None:
-            document["tokens"] = _token_document(connection.tokens)
+            plaintext = json.dumps(_token_document(connection.tokens)).encode()
+            sealed = self._cipher.seal(connection.reseller_id, plaintext)
         request: dict[str, Any] = {
             "TableName": self._table,
             "Item": to_item(
@@ -162,6 +176,7 @@ class DynamoConnectionRepository(_Table, ConnectionRepository):
                     "version": connection.version,
                     # Nested, so that the table's TTL attribute never sees the token's expiry.
                     "connection": document,
+                    "sealed_tokens": sealed,
                 }
             ),
         }
