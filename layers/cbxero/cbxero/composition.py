@@ -204,10 +204,28 @@ def dispatcher(config: Config) -> Dispatcher:
     )
 
 
-def _cipher(config: Config) -> TokenCipher:
-    from cbxero.adapters.kms import KmsTokenCipher
+class DeferredTokenCipher(TokenCipher):
+    def __init__(self, build: Callable[[], TokenCipher]) -> None:
+        self._build = build
 
-    return KmsTokenCipher(aws_client("kms"), config.require("token_key_id"))
+    @cached_property
+    def _target(self) -> TokenCipher:
+        return self._build()
+
+    def seal(self, reseller_id: str, plaintext: bytes) -> bytes:
+        return self._target.seal(reseller_id, plaintext)
+
+    def open(self, reseller_id: str, sealed: bytes) -> bytes:
+        return self._target.open(reseller_id, sealed)
+
+
+def _cipher(config: Config) -> TokenCipher:
+    def build() -> TokenCipher:
+        from cbxero.adapters.kms import KmsTokenCipher
+
+        return KmsTokenCipher(aws_client("kms"), config.require("token_key_id"))
+
+    return DeferredTokenCipher(build)
 
 
 def _state_key(config: Config) -> bytes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
@@ -22,16 +23,18 @@ from cbxero.domain.model import (
     XeroTenant,
 )
 from cbxero.domain.settings import AutoSync, Settings
-from cbxero.domain.xero import (
-    Account,
-    Allocation,
-    Contact,
-    CreditNote,
-    Invoice,
-    Item,
-    Organisation,
-    TaxRate,
-)
+
+if TYPE_CHECKING:  # only annotations here: functions that never call Xero skip building these
+    from cbxero.domain.xero import (
+        Account,
+        Allocation,
+        Contact,
+        CreditNote,
+        Invoice,
+        Item,
+        Organisation,
+        TaxRate,
+    )
 
 
 class Clock:

@@ -29,8 +29,14 @@ XeroNumber = Annotated[Decimal, PlainSerializer(float, return_type=float, when_u
 
 
 class XeroModel(BaseModel):
+    # defer_build: a schema is built when first used, so a cold start pays only for the
+    # documents its invocation touches.
     model_config = ConfigDict(
-        alias_generator=to_pascal, populate_by_name=True, extra="ignore", frozen=True
+        alias_generator=to_pascal,
+        populate_by_name=True,
+        extra="ignore",
+        frozen=True,
+        defer_build=True,
     )
 
     def to_xero(self) -> dict[str, Any]:
@@ -80,6 +86,10 @@ class ContactRef(XeroModel):
     contact_id: str = Field(alias="ContactID")
 
 
+class ValidationError(XeroModel):
+    message: str
+
+
 class InvoiceStatus(StrEnum):
     DRAFT = "DRAFT"
     SUBMITTED = "SUBMITTED"
@@ -120,10 +130,6 @@ class Invoice(XeroModel):
             return True
         untouched = not (self.amount_paid or 0) and not (self.amount_credited or 0)
         return self.status == InvoiceStatus.AUTHORISED and untouched
-
-
-class ValidationError(XeroModel):
-    message: str
 
 
 class InvoiceRef(XeroModel):
@@ -187,6 +193,3 @@ class Organisation(XeroModel):
     organisation_id: str | None = Field(None, alias="OrganisationID")
     name: str
     base_currency: str | None = None
-
-
-Invoice.model_rebuild()
