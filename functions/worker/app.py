@@ -19,6 +19,9 @@ from cbxero.ports import Clock, SyncJob
 logger = Logger()
 # A failed job stops only its own reseller's group; other resellers in the batch go on.
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+# A batch whose every job failed (say, one reseller paused by Xero) is reported item by item too,
+# not as a failed invocation: the jobs come back when due and no error alarm is raised.
+processor.raise_on_entire_batch_failure = False
 SYNC = composition.customer_sync(config(), Clock())
 QUEUE = composition.job_queue(config())
 

@@ -56,3 +56,19 @@ def test_a_worker_that_dies_after_xero_answered_does_not_duplicate(stack: LocalS
     stack.drain_queue()
     assert len(stack.xero.organisation().invoices) == 1
     assert tasks.for_reseller("reseller-1001")[0].status is TaskStatus.SYNCED
+
+
+def test_a_long_retry_after_hides_the_job_until_then(stack: LocalStack) -> None:
+    import time
+
+    customer = stack.seed_demo_reseller()
+    stack.marketplace.add_order(customer["id"], ORDER_LINES)
+    stack.xero.fault_retry_after = 6  # longer than a worker sleeps: the job must come back later
+    stack.xero.faults.append("429")
+    stack.fire_schedule("every_5_minutes")
+    assert stack.drain_queue() == 0  # failed, and hidden rather than retried at once
+    assert stack.xero.organisation().invoices == {}
+    time.sleep(6.5)
+    assert stack.drain_queue() == 1
+    assert len(stack.xero.organisation().invoices) == 1
+    assert [t["status"] for t in stack.api("GET", "/tasks").json()] == ["synced"]
