@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 
-from local.stack import DynamoDBLocal, LocalStack
+from local import template as cfn
+from local.stack import DynamoDBLocal, LocalStack, create_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT.parent / "shared" / "specs"
@@ -25,6 +30,26 @@ def dynamodb_local() -> Iterator[str]:
     finally:
         os.environ.pop("CBXERO_DYNAMODB_ENDPOINT", None)
         engine.stop()
+
+
+@dataclass(frozen=True)
+class LocalTables:
+    """A DynamoDB Local client and fresh tables made from template.yaml (logical id -> name)."""
+
+    client: Any
+    names: dict[str, str]
+
+
+@pytest.fixture
+def local_tables(dynamodb_local: str) -> LocalTables:
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=dynamodb_local,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    return LocalTables(client, create_tables(client, f"t{uuid.uuid4().hex[:8]}", cfn.load()))
 
 
 @pytest.fixture

@@ -4,12 +4,10 @@ one refresh wins, the rest use its token; no refresh token is lost, nobody must 
 from __future__ import annotations
 
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
-import boto3
 import pytest
 import requests
 
@@ -18,9 +16,9 @@ from cbxero.adapters.xero import XeroIdentity
 from cbxero.domain.model import ConnectionStatus, XeroConnection
 from cbxero.ports import Clock
 from cbxero.services.connection import TokenVault
-from local import template as cfn
-from local.stack import _Server, create_tables
+from local.stack import _Server
 from local.xero_emulator import XeroEmulator
+from tests.conftest import LocalTables
 from tests.fakes import FakeActionLog, FakeCipher
 
 RACERS = 200
@@ -39,18 +37,11 @@ def emulator_url(monkeypatch: pytest.MonkeyPatch) -> Any:
     "grace", [timedelta(minutes=30), timedelta(0)], ids=["xero-grace", "no-grace"]
 )
 def test_two_hundred_concurrent_refreshes_lose_nothing(
-    dynamodb_local: str, emulator_url: Any, grace: timedelta
+    local_tables: LocalTables, emulator_url: Any, grace: timedelta
 ) -> None:
     emulator, url = emulator_url
     emulator.refresh_grace = grace
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_local,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    table = create_tables(client, f"race{uuid.uuid4().hex[:8]}", cfn.load())["TokensTable"]
+    client, table = local_tables.client, local_tables.names["TokensTable"]
     identity = XeroIdentity(
         client_id="local-client",
         client_secret="local-secret",

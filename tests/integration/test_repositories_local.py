@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import boto3
 import pytest
 
 from cbxero.adapters.dynamo import (
@@ -17,25 +16,15 @@ from cbxero.adapters.dynamo import (
 )
 from cbxero.domain.marketplace import MarketplaceOrder, Money
 from cbxero.domain.model import ConnectionStatus, SyncTask, TaskStatus, TokenSet, XeroConnection
-from local import template as cfn
-from local.stack import create_tables
+from tests.conftest import LocalTables
 from tests.fakes import FakeCipher
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def real(dynamodb_local: str) -> tuple[Any, dict[str, str]]:
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_local,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    import uuid
-
-    return client, create_tables(client, f"it{uuid.uuid4().hex[:8]}", cfn.load())
+def real(local_tables: LocalTables) -> tuple[Any, dict[str, str]]:
+    return local_tables.client, local_tables.names
 
 
 def a_task() -> SyncTask:

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 import requests
 
@@ -20,9 +18,9 @@ from cbxero.adapters.xero import XeroClient
 from cbxero.domain.errors import RateLimited
 from cbxero.domain.xero import Contact
 from cbxero.ports import Clock
-from local import template as cfn
-from local.stack import _Server, create_tables
+from local.stack import _Server
 from local.xero_emulator import XeroEmulator
+from tests.conftest import LocalTables
 
 
 class VirtualClock(Clock):
@@ -104,15 +102,8 @@ def per_thread_time() -> bool:
 
 
 @pytest.fixture
-def world(dynamodb_local: str, per_thread_time: bool) -> Iterator[dict[str, Any]]:
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_local,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    tables = create_tables(client, f"lim{uuid.uuid4().hex[:8]}", cfn.load())
+def world(local_tables: LocalTables, per_thread_time: bool) -> Iterator[dict[str, Any]]:
+    client, tables = local_tables.client, local_tables.names
     clock = VirtualClock(per_thread=per_thread_time)
     wire: list[Event] = []
     emulator = XeroEmulator()

@@ -18,11 +18,8 @@ class Clock:
         return self.now
 
 
-def connected() -> tuple[XeroEmulator, Any, dict[str, Any], Clock]:
-    emulator = XeroEmulator()
-    clock = Clock()
-    emulator.clock = clock
-    client = emulator.app.test_client()
+def authorization_code(client: Any) -> dict[str, str]:
+    """The token request for a fresh code from the automatic consent."""
     consent = client.get(
         "/identity/connect/authorize",
         query_string={
@@ -34,16 +31,16 @@ def connected() -> tuple[XeroEmulator, Any, dict[str, Any], Clock]:
         },
     )
     code = consent.headers["Location"].split("code=")[1].split("&")[0]
-    tokens = client.post(
-        "/connect/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": "http://localhost/cb",
-        },
-        headers=BASIC,
-    ).get_json()
-    return emulator, client, tokens, clock
+    return {"grant_type": "authorization_code", "code": code, "redirect_uri": "http://localhost/cb"}
+
+
+def connected() -> tuple[XeroEmulator, Any, dict[str, Any], Clock]:
+    emulator = XeroEmulator()
+    clock = Clock()
+    emulator.clock = clock
+    client = emulator.app.test_client()
+    tokens = client.post("/connect/token", data=authorization_code(client), headers=BASIC)
+    return emulator, client, tokens.get_json(), clock
 
 
 def refresh(client: Any, token: str) -> Any:
@@ -55,23 +52,8 @@ def refresh(client: Any, token: str) -> Any:
 
 
 def test_a_code_works_once() -> None:
-    emulator = XeroEmulator()
-    client = emulator.app.test_client()
-    consent = client.get(
-        "/identity/connect/authorize",
-        query_string={
-            "response_type": "code",
-            "client_id": "local-client",
-            "redirect_uri": "http://localhost/cb",
-            "state": "s",
-        },
-    )
-    code = consent.headers["Location"].split("code=")[1].split("&")[0]
-    exchange = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": "http://localhost/cb",
-    }
+    client = XeroEmulator().app.test_client()
+    exchange = authorization_code(client)
     assert client.post("/connect/token", data=exchange, headers=BASIC).status_code == 200
     replay = client.post("/connect/token", data=exchange, headers=BASIC)
     assert replay.get_json() == {"error": "invalid_grant"}
