@@ -241,29 +241,54 @@ def test_batches_credit_notes_allocations_and_reference_data_match_the_spec(
 
 
 def test_an_invoice_with_credit_allocated_cannot_change(servers: Any, xero_session: Any) -> None:
-    emulator, _, url, _ = servers
-    _session, identity, tokens = xero_session
+    _, _, url, _ = servers
+    session, identity, tokens = xero_session
     (tenant,) = identity.tenants(tokens)
+    client = XeroClient(
+        api_url=url,
+        tenant_id=tenant.tenant_id,
+        access_token=tokens.access_token.get_secret_value(),
+        http=session,
+    )
+    contact = client.create_contact(Contact(name="Locked Co"), "k-locked-contact")
+    contact_ref = ContactRef(contact_id=contact.contact_id or "")
+    line = LineItem(description="Seat", quantity=1, unit_amount=10, account_code="200")
+    authorised, draft = client.create_invoices(
+        [
+            Invoice(contact=contact_ref, line_items=(line,), status="AUTHORISED"),
+            Invoice(contact=contact_ref, line_items=(line,)),
+        ],
+        "k-locked-invoices",
+    )
+    (note,) = client.create_credit_notes(
+        [CreditNote(contact=contact_ref, line_items=(line,), status="AUTHORISED")], "k-locked-note"
+    )
+    client.allocate(
+        note.credit_note_id or "",
+        Allocation(
+            invoice=InvoiceRef(invoice_id=authorised.invoice_id or ""),
+            amount=2,
+            date=datetime.now(UTC).date(),
+        ),
+        "k-locked-allocation",
+    )
     bearer = {
         "Authorization": f"Bearer {tokens.access_token.get_secret_value()}",
         "xero-tenant-id": tenant.tenant_id,
     }
-    credited = next(i for i in emulator.organisation().invoices.values() if i["AmountCredited"])
-    answer = requests.post(
-        f"{url}/api.xro/2.0/Invoices/{credited['InvoiceID']}",
-        json={"Invoices": [{"Reference": "changed"}]},
-        params={"summarizeErrors": "false"},
-        headers=bearer,
-        timeout=10,
-    )
-    (document,) = answer.json()["Invoices"]
-    assert document["HasErrors"] is True
-    assert "credit note allocated" in document["ValidationErrors"][0]["Message"]
-    draft = next(i for i in emulator.organisation().invoices.values() if i["Status"] == "DRAFT")
-    changed = requests.post(
-        f"{url}/api.xro/2.0/Invoices/{draft['InvoiceID']}",
-        json={"Invoices": [{"Reference": "changed"}]},
-        headers=bearer,
-        timeout=10,
-    )
-    assert changed.json()["Invoices"][0]["Reference"] == "changed"
+
+    def edit(invoice: Invoice) -> dict[str, Any]:
+        answer = requests.post(
+            f"{url}/api.xro/2.0/Invoices/{invoice.invoice_id}",
+            json={"Invoices": [{"Reference": "changed"}]},
+            params={"summarizeErrors": "false"},
+            headers=bearer,
+            timeout=10,
+        )
+        document: dict[str, Any] = answer.json()["Invoices"][0]
+        return document
+
+    refused = edit(authorised)
+    assert refused["HasErrors"] is True
+    assert "credit note allocated" in refused["ValidationErrors"][0]["Message"]
+    assert edit(draft)["Reference"] == "changed"
