@@ -258,3 +258,28 @@ def test_xero_dates_are_read_from_xero_json() -> None:
         {"Contact": {"ContactID": "c"}, "LineItems": [], "Date": "/Date(1795564800000+0000)/"}
     )
     assert invoice.date == date(2026, 11, 25)
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        ("InvalidInput", 400),
+        ("NotFound", 404),
+        ("Conflict", 409),
+        ("IllegalTransition", 409),
+        ("ReconnectNeeded", 409),
+        ("UpstreamUnavailable", 503),
+    ],
+)
+def test_each_domain_error_has_one_status(error: str, status: int) -> None:
+    from cbxero.domain import errors
+    from cbxero.http import status_of
+
+    assert status_of(getattr(errors, error)("x")) == status
+
+
+def test_rate_limited_is_a_429() -> None:
+    from cbxero.domain.errors import RateLimited
+    from cbxero.http import status_of
+
+    assert status_of(RateLimited("x", retry_after=3)) == 429

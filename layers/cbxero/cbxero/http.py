@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from http import HTTPStatus
 from typing import Any
 
@@ -13,10 +14,10 @@ from pydantic import BaseModel
 from cbxero.domain.errors import (
     Conflict,
     DomainError,
-    IllegalTransition,
     InvalidInput,
     NotConnected,
     NotFound,
+    RateLimited,
     UpstreamUnavailable,
 )
 
@@ -24,8 +25,8 @@ STATUS_OF: dict[type[DomainError], HTTPStatus] = {
     InvalidInput: HTTPStatus.BAD_REQUEST,
     NotFound: HTTPStatus.NOT_FOUND,
     Conflict: HTTPStatus.CONFLICT,
-    IllegalTransition: HTTPStatus.CONFLICT,
     NotConnected: HTTPStatus.CONFLICT,
+    RateLimited: HTTPStatus.TOO_MANY_REQUESTS,
     UpstreamUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
@@ -90,9 +91,12 @@ def install_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None:
         status = status_of(error)
         logger.info("request refused", extra={"code": error.code, "status": status.value})
         fields = [FieldProblem(field=error.field, problem=error.message)] if error.field else []
-        return error_response(
+        response = error_response(
             status, ErrorBody(code=error.code, message=error.message, fields=fields)
         )
+        if isinstance(error, RateLimited):
+            response.headers["Retry-After"] = str(math.ceil(error.retry_after))
+        return response
 
 
 def reseller_of(app: APIGatewayHttpResolver, claim: str) -> str:
