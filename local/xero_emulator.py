@@ -159,6 +159,7 @@ class XeroEmulator:
         self.faults: deque[str] = deque()
         self.fault_retry_after = 3
         self.fault_delay = 1.0
+        self.latency = 0.0  # seconds every accounting call takes (real time), to let calls overlap
         self.arrivals: list[datetime] = []  # when each accounting call arrived
         # Each 429: when, its Retry-After, and the index in arrivals of the call it refused.
         self.refusals: list[tuple[datetime, int, int]] = []
@@ -405,6 +406,8 @@ class XeroEmulator:
             return _problem(500, "InternalError", "injected fault")
         if fault == "timeout":
             time.sleep(self.fault_delay)  # real time: the client's own timeout must fire
+        elif self.latency:
+            time.sleep(self.latency)
         g.drop = fault == "commit_then_drop"
         return org
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from cbxero.adapters.governor import DynamoRateGovernor
+from cbxero.adapters.governor import DynamoRateGovernor, XeroLimits
 from cbxero.adapters.xero import XeroClient
 from cbxero.domain.errors import RateLimited
 from cbxero.domain.xero import Contact
@@ -118,8 +118,14 @@ def world(local_tables: LocalTables, per_thread_time: bool) -> Iterator[dict[str
     )
 
     def new_client(**options: Any) -> XeroClient:
+        # Waiting for a slot moves the virtual clock too, far faster than real calls end; a
+        # long lease keeps live holders from looking crashed (lease expiry is tested apart).
         governor = RecordingGovernor(
-            client, tables["RateLimitsTable"], clock=clock, sleep=clock.sleep
+            client,
+            tables["RateLimitsTable"],
+            clock=clock,
+            sleep=clock.sleep,
+            limits=XeroLimits(lease=timedelta(hours=1)),
         )
         governor.log = wire
         return XeroClient(
@@ -170,6 +176,16 @@ def test_five_workers_never_exceed_five_in_flight_or_sixty_a_minute(world: dict[
     assert org.refused == {}
 
 
+def test_twelve_callers_never_have_more_than_five_calls_in_flight(world: dict[str, Any]) -> None:
+    world["emulator"].latency = 0.05  # calls overlap at the emulator
+    clock = world["clock"]
+    with ThreadPoolExecutor(12) as pool:
+        done = list(pool.map(lambda _: call_until_done(world["client"](), clock, 4), range(12)))
+    assert sum(done) == 48
+    assert 2 <= world["org"].most_in_flight <= 5  # calls did overlap, never past the limit
+    assert world["org"].refused == {}
+
+
 @pytest.mark.parametrize("per_thread_time", [True])
 @pytest.mark.parametrize("retry_after", [3, 45], ids=["slept", "redelivered"])
 def test_a_429_storm_sends_nothing_before_retry_after(
@@ -196,6 +212,23 @@ def test_a_429_storm_sends_nothing_before_retry_after(
             if kind == "send" and asked > position and at < paused_at + timedelta(seconds=wait)
         ]
         assert early == [], f"{len(early)} call(s) sent within {wait} s of a 429"
+
+
+def test_a_crashed_callers_slot_is_taken_back_after_its_lease(local_tables: LocalTables) -> None:
+    clock = VirtualClock()
+    governor = DynamoRateGovernor(
+        local_tables.client,
+        local_tables.names["RateLimitsTable"],
+        clock=clock,
+        sleep=clock.sleep,
+        limits=XeroLimits(longest_sleep=1.0),
+    )
+    for _ in range(5):
+        governor.acquire("org")  # five callers that never release: they crashed
+    with pytest.raises(RateLimited):
+        governor.acquire("org")
+    clock.sleep(61)  # past the 60-second lease
+    assert governor.acquire("org").tenant_id == "org"
 
 
 def test_server_errors_are_retried_with_backoff(world: dict[str, Any]) -> None:
