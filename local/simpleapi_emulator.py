@@ -10,7 +10,12 @@ import argparse
 import json
 import secrets
 import threading
-from collections.abc import Sequence
+import uuid
+from collections import deque
+from collections.abc import (
+    Callable,
+    Sequence,
+)
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -46,6 +51,10 @@ class SimpleApiEmulator:
         self.subscription_key = subscription_key
         self.lock = threading.RLock()
         self.tokens: dict[str, datetime] = {}
+        self.clock: Callable[[], datetime] = _now  # tests move time with their own clock
+        # Faults a test queues for the next data calls: "500" answers 500, "expire" voids the
+        # caller's token first (as if it had expired early).
+        self.faults: deque[str] = deque()
         self.customers: dict[str, dict[str, Any]] = {}
         self.products: dict[str, dict[str, Any]] = {}
         self.orders: dict[str, dict[str, Any]] = {}
@@ -166,6 +175,7 @@ class SimpleApiEmulator:
         app.add_url_rule("/orders", view_func=self.list_orders)
         app.add_url_rule("/orders/<order_id>", view_func=self.get_order)
         app.add_url_rule("/products", view_func=self.list_products)
+        app.after_request(_correlate)
         return app
 
     def token(self) -> Response:
@@ -176,7 +186,7 @@ class SimpleApiEmulator:
             return _error(401, "invalid credentials")
         token = secrets.token_urlsafe(32)
         with self.lock:
-            self.tokens[token] = _now() + TOKEN_LIFETIME
+            self.tokens[token] = self.clock() + TOKEN_LIFETIME
         return jsonify({"token": token, "expiresInSeconds": int(TOKEN_LIFETIME.total_seconds())})
 
     def _denied(self) -> Response | None:
@@ -184,9 +194,14 @@ class SimpleApiEmulator:
             return _error(401, "invalid subscription key")
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         with self.lock:
+            fault = self.faults.popleft() if self.faults else None
+            if fault == "expire":
+                self.tokens.pop(token, None)
             expires = self.tokens.get(token)
-        if expires is None or expires <= _now():
+        if expires is None or expires <= self.clock():
             return _error(401, "invalid or expired token")
+        if fault == "500":
+            return _error(500, "injected fault")
         return None
 
     def _page(self, rows: list[dict[str, Any]]) -> Response:
@@ -242,6 +257,12 @@ class SimpleApiEmulator:
         with self.lock:
             rows = list(self.products.values())
         return self._page(rows)
+
+
+def _correlate(response: Response) -> Response:
+    """Every SimpleAPI answer carries an X-Correlation-ID to quote to support."""
+    response.headers["X-Correlation-ID"] = str(uuid.uuid4())
+    return response
 
 
 def _parse(value: str) -> datetime:

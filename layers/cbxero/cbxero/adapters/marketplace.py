@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import requests
+from aws_lambda_powertools import Logger
 
+from cbxero.adapters.retry import jittered_backoff
 from cbxero.domain.errors import NotFound, UpstreamUnavailable
 from cbxero.domain.marketplace import (
     ContactPerson,
@@ -22,6 +26,7 @@ from cbxero.ports import Clock, Marketplace
 TIMEOUT = (5, 30)
 PAGE_SIZE = 100
 TOKEN_MARGIN = timedelta(seconds=60)
+logger = Logger(child=True)
 
 
 class SimpleApiClient(Marketplace):
@@ -34,8 +39,12 @@ class SimpleApiClient(Marketplace):
         subscription_key: str,
         http: requests.Session,
         clock: Clock,
+        sleep: Callable[[float], None] = time.sleep,
+        attempts: int = 4,
     ) -> None:
         self._base = base_url.rstrip("/")
+        self._sleep = sleep
+        self._attempts = attempts
         self._basic = (username, password)
         self._subscription_key = subscription_key
         self._http = http
@@ -64,23 +73,44 @@ class SimpleApiClient(Marketplace):
         return self._bearer
 
     def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        try:
-            response = self._http.get(
-                self._base + path,
-                params=params,
-                headers={
-                    "Authorization": f"Bearer {self._token()}",
-                    "X-Subscription-Key": self._subscription_key,
-                },
-                timeout=TIMEOUT,
+        """GET with the bearer token; 5xx and network errors retried with jittered back-off,
+        a refused (expired) token renewed once. Failures name SimpleAPI's correlation id."""
+        problem = ""
+        renewed = False
+        for attempt in range(self._attempts):
+            try:
+                response = self._http.get(
+                    self._base + path,
+                    params=params,
+                    headers={
+                        "Authorization": f"Bearer {self._token()}",
+                        "X-Subscription-Key": self._subscription_key,
+                    },
+                    timeout=TIMEOUT,
+                )
+            except requests.RequestException as error:
+                problem = f"marketplace GET {path}: {type(error).__name__}"
+            else:
+                correlation = response.headers.get("X-Correlation-ID", "none")
+                if response.status_code == 401 and not renewed:
+                    self._bearer, renewed = None, True  # expired early or revoked: once more
+                    continue
+                if response.status_code == 404:
+                    raise NotFound(f"marketplace has no {path} (correlation id {correlation})")
+                if response.status_code < 400:
+                    return response.json()
+                problem = (
+                    f"marketplace GET {path} answered {response.status_code} "
+                    f"(correlation id {correlation})"
+                )
+                if response.status_code < 500 and response.status_code != 429:
+                    break  # a request SimpleAPI will refuse again
+            logger.warning(
+                "marketplace call failed", extra={"problem": problem, "try": attempt + 1}
             )
-        except requests.RequestException as error:
-            raise UpstreamUnavailable(f"marketplace GET {path}: {type(error).__name__}") from None
-        if response.status_code == 404:
-            raise NotFound(f"marketplace has no {path}")
-        if response.status_code >= 400:
-            raise UpstreamUnavailable(f"marketplace GET {path} answered {response.status_code}")
-        return response.json()
+            if attempt + 1 < self._attempts:
+                self._sleep(jittered_backoff(attempt))
+        raise UpstreamUnavailable(problem)
 
     def _pages(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []

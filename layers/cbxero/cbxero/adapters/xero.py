@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
@@ -13,6 +12,7 @@ from oauthlib.oauth2.rfc6749.errors import InvalidGrantError, OAuth2Error
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
+from cbxero.adapters.retry import jittered_backoff
 from cbxero.domain.errors import (
     AuthorizationRefused,
     DomainError,
@@ -243,7 +243,7 @@ class XeroClient(XeroAccounting):
                     return _result(response)
                 problem = f"{what} answered {response.status_code}"
             if attempt + 1 < self._attempts:
-                self._sleep(_backoff(attempt))
+                self._sleep(jittered_backoff(attempt))
         raise UpstreamUnavailable(problem)
 
     def _wait_out(self, response: requests.Response, what: str) -> None:
@@ -366,11 +366,6 @@ class XeroClient(XeroAccounting):
 
     def organisation(self) -> Organisation:
         return Organisation.model_validate(self._call("GET", "/Organisation")["Organisations"][0])
-
-
-def _backoff(attempt: int) -> float:
-    """Full jitter: a random wait up to 0.5 s, 1 s, 2 s ... (capped at 8 s)."""
-    return random.uniform(0, min(8.0, 0.5 * 2**attempt))  # noqa: S311 - jitter, not security
 
 
 def _result(response: requests.Response) -> dict[str, Any]:
