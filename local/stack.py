@@ -142,7 +142,9 @@ class LocalStack:
         marketplace_port: int | None = None,
         quiet: bool = False,
         auto_consent: bool = True,
+        visibility_timeout: int = 180,
     ) -> None:
+        self._visibility_timeout = visibility_timeout
         self.template = cfn.load()
         self.prefix = f"cbx{uuid.uuid4().hex[:8]}"
         self._dynamodb_endpoint = dynamodb_endpoint or os.environ.get("CBXERO_DYNAMODB_ENDPOINT")
@@ -212,8 +214,15 @@ class LocalStack:
             QueueName=f"{self.prefix}-sync.fifo",
             Attributes={
                 "FifoQueue": "true",
-                "VisibilityTimeout": "180",
-                "RedrivePolicy": f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"5"}}',
+                "VisibilityTimeout": str(self._visibility_timeout),
+                "RedrivePolicy": json.dumps(
+                    {
+                        "deadLetterTargetArn": dlq_arn,
+                        "maxReceiveCount": str(
+                            self.template.parameter_defaults()["SyncMaxReceives"]
+                        ),
+                    }
+                ),
             },
         )["QueueUrl"]
         self.dead_letter_url = dlq

@@ -24,6 +24,7 @@ processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 processor.raise_on_entire_batch_failure = False
 SYNC = composition.customer_sync(config(), Clock())
 QUEUE = composition.job_queue(config())
+MAX_RECEIVES = config().sync_max_receives
 
 
 def sync_one(record: SQSRecord) -> None:
@@ -39,6 +40,10 @@ def sync_one(record: SQSRecord) -> None:
         # Hidden until Xero's limit has passed, then redelivered; reported as a failed item.
         QUEUE.delay(record.receipt_handle, math.ceil(limited.retry_after))
         logger.warning("rate limited", extra={"retry_after": limited.retry_after})
+        raise
+    except Exception as failure:
+        if int(record.attributes.approximate_receive_count) >= MAX_RECEIVES:
+            SYNC.give_up(job, f"{type(failure).__name__}: {failure}"[:300])
         raise
     logger.info(
         "customer synced",

@@ -72,3 +72,25 @@ def test_a_long_retry_after_hides_the_job_until_then(stack: LocalStack) -> None:
     assert stack.drain_queue() == 1
     assert len(stack.xero.organisation().invoices) == 1
     assert [t["status"] for t in stack.api("GET", "/tasks").json()] == ["synced"]
+
+
+def test_a_job_that_keeps_failing_is_set_aside_and_the_reseller_told(
+    dynamodb_local: str,
+) -> None:
+    import time
+
+    with LocalStack(dynamodb_endpoint=dynamodb_local, quiet=True, visibility_timeout=1) as stack:
+        customer = stack.seed_demo_reseller()
+        stack.marketplace.add_order(customer["id"], ORDER_LINES)
+        stack.marketplace.faults.extend(["500"] * 40)  # the marketplace is down, for good
+        stack.fire_schedule("every_5_minutes")
+        for _ in range(5):  # five deliveries, each failing
+            stack.drain_queue()
+            time.sleep(1.2)
+        stack.drain_queue()
+        dead = stack.sqs.receive_message(QueueUrl=stack.dead_letter_url).get("Messages", [])
+        assert len(dead) == 1
+        errors = [e for e in stack.api("GET", "/action-log").json() if e["status"] == "error"]
+        assert len(errors) == 1
+        assert "set aside for support (dead-letter queue)" in errors[0]["message"]
+        assert errors[0]["customer_id"] == customer["id"]

@@ -24,6 +24,7 @@ class Config(BaseModel):
     token_key_id: str | None = None
     rate_limits_table: str | None = None
     xero_daily_budget: int = 5000
+    sync_max_receives: int = 5
     sync_queue_url: str | None = None
     xero_secret_name: str | None = None
     xero_redirect_uri: str | None = None

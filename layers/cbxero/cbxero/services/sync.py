@@ -98,6 +98,22 @@ class CustomerSync:
             outcome.statuses[task.order_id] = final.status
         return outcome
 
+    def give_up(self, job: SyncJob, problem: str) -> None:
+        """The job's last delivery failed: it goes to the dead-letter queue, and the reseller is
+        told, whatever the notifications setting."""
+        self._log.add(
+            ActionLogEntry(
+                reseller_id=job.reseller_id,
+                at=self._clock.now(),
+                action="sync_job",
+                status=LogStatus.ERROR,
+                actor=job.actor,
+                message=f"Syncing customer {job.customer_id} failed repeatedly and was set "
+                f"aside for support (dead-letter queue): {problem}",
+                customer_id=job.customer_id,
+            )
+        )
+
     def check_changes(
         self, link: CustomerLink, settings: Settings, outcome: SyncOutcome
     ) -> tuple[CustomerLink, list[MarketplaceOrder]]:
