@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from cbxero.domain.errors import (
     AuthorizationRefused,
+    DocumentRejected,
     NotFound,
     ReconnectNeeded,
     UpstreamUnavailable,
@@ -263,6 +264,10 @@ class FakeXero(XeroAccounting):
 
     def create_invoice(self, invoice: Invoice, idempotency_key: str) -> Invoice:
         self.calls.append("create_invoice")
+        if invoice.invoice_number and any(
+            i.invoice_number == invoice.invoice_number for i in self.invoices
+        ):
+            raise DocumentRejected("Invoice # must be unique.")
         self.keys.append(idempotency_key)
         sub_total = sum(
             (line.quantity * line.unit_amount - (line.discount_amount or 0))

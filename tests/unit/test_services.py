@@ -20,6 +20,7 @@ from cbxero.domain.model import (
     XeroTenant,
 )
 from cbxero.domain.settings import AutoSync, Settings
+from cbxero.domain.xero import Invoice
 from cbxero.ports import SyncJob
 from cbxero.services.admin import ResellerAdmin
 from cbxero.services.connection import (
@@ -142,7 +143,7 @@ class TestCustomerSync:
         world.place_order(1, [("E3", 1, "36.00")])
         world.run(process=False)
         world.xero.create_invoice(
-            __import__("cbxero.domain.xero", fromlist=["Invoice"]).Invoice.model_validate(
+            Invoice.model_validate(
                 {"Contact": {"ContactID": "c"}, "LineItems": [], "Reference": "SO1"}
             ),
             "earlier-run",
@@ -188,6 +189,22 @@ class TestCustomerSync:
         link = world.links.get(RESELLER, CUSTOMER)
         assert link is not None
         assert link.orders_synced_until == placed.created_at
+
+    def test_a_document_xero_refuses_needs_action_with_xeros_reason(self) -> None:
+        world = World(Settings(invoice_number_source="marketplace"))
+        world.place_order(1, [("E3", 1, "36.00")])
+        world.xero.create_invoice(
+            Invoice.model_validate(
+                {"Contact": {"ContactID": "c"}, "LineItems": [], "InvoiceNumber": "SO1"}
+            ),
+            "someone-else",
+        )
+        world.xero.invoices[0] = world.xero.invoices[0].model_copy(update={"reference": "other"})
+        world.run()
+        task = world.tasks.get(RESELLER, "1")
+        assert task is not None
+        assert task.status is TaskStatus.ACTION_REQUIRED
+        assert task.reason == "Xero refused the invoice: Invoice # must be unique."
 
     def test_errors_only_notifications_leave_successes_out_of_the_log(self) -> None:
         world = World(Settings(notifications="errors_and_actions"))

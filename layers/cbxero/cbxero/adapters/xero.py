@@ -15,7 +15,7 @@ from requests_oauthlib import OAuth2Session
 from cbxero.adapters.retry import jittered_backoff
 from cbxero.domain.errors import (
     AuthorizationRefused,
-    DomainError,
+    DocumentRejected,
     RateLimited,
     ReconnectNeeded,
     UpstreamUnavailable,
@@ -36,12 +36,6 @@ from cbxero.ports import Clock, RateGovernor, XeroAccounting, XeroAuthorizer
 TIMEOUT = (5, 30)
 BATCH_SIZE = 50  # documents per PUT: Xero's advice for reliable batches
 PAGE_SIZE = 100  # Xero's page size for paged reads
-
-
-class XeroRejected(DomainError):
-    """Xero refused a document (validation errors); retrying the same request will not help."""
-
-    code = "xero_rejected"
 
 
 def _quoted(value: str) -> str:
@@ -293,7 +287,7 @@ class XeroClient(XeroAccounting):
     def create_invoice(self, invoice: Invoice, idempotency_key: str) -> Invoice:
         (result,) = self.create_invoices([invoice], idempotency_key)
         if result.has_errors:
-            raise XeroRejected("; ".join(error.message for error in result.validation_errors))
+            raise DocumentRejected("; ".join(error.message for error in result.validation_errors))
         return result
 
     def create_invoices(self, invoices: Sequence[Invoice], idempotency_key: str) -> list[Invoice]:
@@ -340,7 +334,7 @@ class XeroClient(XeroAccounting):
         )
         result = Allocation.model_validate(answer["Allocations"][0])
         if result.has_errors:
-            raise XeroRejected("; ".join(error.message for error in result.validation_errors))
+            raise DocumentRejected("; ".join(error.message for error in result.validation_errors))
         return result
 
     def invoices_modified_since(self, since: datetime) -> Iterator[Invoice]:
@@ -372,7 +366,7 @@ def _result(response: requests.Response) -> dict[str, Any]:
     if response.status_code == 401:
         raise ReconnectNeeded("Xero refused the access token")
     if response.status_code == 400:
-        raise XeroRejected(_validation_message(response))
+        raise DocumentRejected(_validation_message(response))
     response.raise_for_status()
     result: dict[str, Any] = response.json()
     return result

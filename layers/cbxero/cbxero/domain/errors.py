@@ -38,6 +38,12 @@ class ReconnectNeeded(NotConnected):
     code = "reconnect_needed"
 
 
+class DocumentRejected(DomainError):
+    """Xero refused a document (validation errors); sending it again as it is will not help."""
+
+    code = "document_rejected"
+
+
 class AuthorizationRefused(DomainError):
     """Xero would not exchange the authorization code (bad, used or expired)."""
 

@@ -7,7 +7,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
-from cbxero.domain.errors import NotConnected, RateLimited, UpstreamUnavailable
+from cbxero.domain.errors import (
+    DocumentRejected,
+    NotConnected,
+    RateLimited,
+    UpstreamUnavailable,
+)
 from cbxero.domain.invoice_plan import CENT, InvoicePlan, ItemPriceMissing, UnmappedProducts
 from cbxero.domain.marketplace import MarketplaceOrder, newest_creation
 from cbxero.domain.model import (
@@ -189,6 +194,14 @@ class CustomerSync:
         except (UnmappedProducts, ItemPriceMissing) as problem:
             return self._finish(
                 claimed, TaskStatus.ACTION_REQUIRED, settings, actor, reason=str(problem)
+            )
+        except DocumentRejected as problem:
+            return self._finish(
+                claimed,
+                TaskStatus.ACTION_REQUIRED,
+                settings,
+                actor,
+                reason=f"Xero refused the invoice: {problem.message}",
             )
         except NotConnected as problem:
             return self._finish(
