@@ -92,7 +92,7 @@ class DynamoDBLocal:
             self._process = None
 
 
-class _Server:
+class LoopbackServer:
     """A WSGI app on a loopback port, served from a thread."""
 
     def __init__(self, app: Any, port: int | None = None) -> None:
@@ -102,7 +102,7 @@ class _Server:
         self._server: BaseWSGIServer = make_server("127.0.0.1", self.port, app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def start(self) -> _Server:
+    def start(self) -> LoopbackServer:
         self._thread.start()
         return self
 
@@ -197,8 +197,8 @@ class LocalStack:
                 "POWERTOOLS_METRICS_NAMESPACE": "cbxero-local",
             }
         )
-        self.xero_server = _Server(self.xero.app, self._ports["xero"]).start()
-        self.market_server = _Server(self.marketplace.app, self._ports["market"]).start()
+        self.xero_server = LoopbackServer(self.xero.app, self._ports["xero"]).start()
+        self.market_server = LoopbackServer(self.marketplace.app, self._ports["market"]).start()
         self._servers += [self.xero_server, self.market_server]
 
         self.dynamodb = boto3.client("dynamodb")
@@ -261,7 +261,7 @@ class LocalStack:
         quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "LOG_LEVEL": "WARNING"}
         self.invoker = Invoker(refs, self.template, quiet if self._quiet else None)
         self.http_front = HttpFront(self.invoker, self.template)
-        self.front = _Server(self.http_front.app, self.front_port).start()
+        self.front = LoopbackServer(self.http_front.app, self.front_port).start()
         self._servers.append(self.front)
 
     def stop(self) -> None:

@@ -30,7 +30,7 @@ from cbxero.domain.xero import (
 )
 from cbxero.ports import Clock
 from local.simpleapi_emulator import SimpleApiEmulator
-from local.stack import _Server
+from local.stack import LoopbackServer
 from local.xero_emulator import XeroEmulator
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -60,7 +60,10 @@ def _spec(path: Path, server: str, *, strict: bool) -> OpenAPI:
 def servers() -> Iterator[tuple[XeroEmulator, SimpleApiEmulator, str, str]]:
     xero, market = XeroEmulator(), SimpleApiEmulator()
     market.seed()
-    xero_server, market_server = _Server(xero.app).start(), _Server(market.app).start()
+    xero_server, market_server = (
+        LoopbackServer(xero.app).start(),
+        LoopbackServer(market.app).start(),
+    )
     try:
         yield xero, market, xero_server.url, market_server.url
     finally:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from local.stack import _Server
+from local.stack import LoopbackServer
 from local.xero_emulator import XeroEmulator
 
 sdk = pytest.importorskip("xero_python", reason="xero-python (a test dependency) is not installed")
@@ -34,7 +34,7 @@ from xero_python.exceptions import RateLimitException  # noqa: E402
 @pytest.fixture
 def connected(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[XeroEmulator, AccountingApi, str]]:
     emulator = XeroEmulator()
-    server = _Server(emulator.app).start()
+    server = LoopbackServer(emulator.app).start()
     consent = requests.get(
         f"{server.url}/identity/connect/authorize",
         params={

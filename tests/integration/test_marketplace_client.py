@@ -13,7 +13,7 @@ from cbxero.adapters.marketplace import SimpleApiClient
 from cbxero.domain.errors import UpstreamUnavailable
 from cbxero.ports import Clock
 from local.simpleapi_emulator import SimpleApiEmulator
-from local.stack import _Server
+from local.stack import LoopbackServer
 
 
 class Counting(requests.Session):
@@ -30,7 +30,7 @@ class Counting(requests.Session):
 def market() -> Iterator[tuple[SimpleApiEmulator, SimpleApiClient, Counting, list[float]]]:
     emulator = SimpleApiEmulator()
     emulator.seed()
-    server = _Server(emulator.app).start()
+    server = LoopbackServer(emulator.app).start()
     session, slept = Counting(), list[float]()
     client = SimpleApiClient(
         base_url=server.url,

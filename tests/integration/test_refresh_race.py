@@ -16,7 +16,7 @@ from cbxero.adapters.xero import XeroIdentity
 from cbxero.domain.model import ConnectionStatus, XeroConnection
 from cbxero.ports import Clock
 from cbxero.services.connection import TokenVault
-from local.stack import _Server
+from local.stack import LoopbackServer
 from local.xero_emulator import XeroEmulator
 from tests.conftest import LocalTables
 from tests.fakes import FakeActionLog, FakeCipher
@@ -28,7 +28,7 @@ RACERS = 200
 def emulator_url(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the emulator speaks http
     emulator = XeroEmulator()
-    server = _Server(emulator.app).start()
+    server = LoopbackServer(emulator.app).start()
     yield emulator, server.url
     server.stop()
 

@@ -18,7 +18,7 @@ from cbxero.adapters.xero import XeroClient
 from cbxero.domain.errors import RateLimited
 from cbxero.domain.xero import Contact
 from cbxero.ports import Clock
-from local.stack import _Server
+from local.stack import LoopbackServer
 from local.xero_emulator import XeroEmulator
 from tests.conftest import LocalTables
 
@@ -108,7 +108,7 @@ def world(local_tables: LocalTables, per_thread_time: bool) -> Iterator[dict[str
     wire: list[Event] = []
     emulator = XeroEmulator()
     emulator.clock = clock.latest
-    server = _Server(emulator.app).start()
+    server = LoopbackServer(emulator.app).start()
     org = emulator.organisation()
     token = "test-access-token"
     from local.xero_emulator import Grant
