@@ -96,6 +96,16 @@ def xero_session(servers: Any) -> Iterator[tuple[RecordingSession, XeroIdentity,
         patch.undo()
 
 
+def accounting(url: str, session: RecordingSession, tenant: Any, tokens: Any) -> XeroClient:
+    """Our accounting client for the emulator's organisation, recording its traffic."""
+    return XeroClient(
+        api_url=url,
+        tenant_id=tenant.tenant_id,
+        access_token=tokens.access_token.get_secret_value(),
+        http=session,
+    )
+
+
 def _check(
     spec: OpenAPI, exchanges: list[tuple[requests.PreparedRequest, requests.Response]]
 ) -> int:
@@ -115,12 +125,7 @@ def test_xero_accounting_calls_match_the_spec(
     session, identity, tokens = xero_session
     (tenant,) = identity.tenants(tokens)
     session.exchanges.clear()
-    client = XeroClient(
-        api_url=url,
-        tenant_id=tenant.tenant_id,
-        access_token=tokens.access_token.get_secret_value(),
-        http=session,
-    )
+    client = accounting(url, session, tenant, tokens)
     contact = client.create_contact(Contact(name="Contract Co", contact_number="C-1"), "k-contact")
     assert client.find_contact_by_number("C-1") == contact
     client.items(["ANY"])
@@ -180,12 +185,7 @@ def test_batches_credit_notes_allocations_and_reference_data_match_the_spec(
     emulator, _, url, _ = servers
     session, identity, tokens = xero_session
     (tenant,) = identity.tenants(tokens)
-    client = XeroClient(
-        api_url=url,
-        tenant_id=tenant.tenant_id,
-        access_token=tokens.access_token.get_secret_value(),
-        http=session,
-    )
+    client = accounting(url, session, tenant, tokens)
     contact = client.create_contact(Contact(name="Batch Co"), "k-batch-contact")
     today = datetime.now(UTC).date()
 
@@ -247,12 +247,7 @@ def test_an_invoice_with_credit_allocated_cannot_change(servers: Any, xero_sessi
     _, _, url, _ = servers
     session, identity, tokens = xero_session
     (tenant,) = identity.tenants(tokens)
-    client = XeroClient(
-        api_url=url,
-        tenant_id=tenant.tenant_id,
-        access_token=tokens.access_token.get_secret_value(),
-        http=session,
-    )
+    client = accounting(url, session, tenant, tokens)
     contact = client.create_contact(Contact(name="Locked Co"), "k-locked-contact")
     contact_ref = ContactRef(contact_id=contact.contact_id or "")
     line = LineItem(description="Seat", quantity=1, unit_amount=10, account_code="200")
