@@ -6,6 +6,7 @@ import base64
 import json
 import time
 import uuid
+from collections import deque
 from typing import Any
 
 import jwt
@@ -16,6 +17,7 @@ from local import tokens
 from local.invoke import Invoker
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+TRANSCRIPT_LIMIT = 10_000
 
 
 def _gateway_error(status: int, message: str) -> Response:
@@ -26,7 +28,8 @@ class HttpFront:
     def __init__(self, invoker: Invoker, template: cfn.Template | None = None) -> None:
         self._invoker = invoker
         self._routes = (template or cfn.load()).routes()
-        self.transcript: list[str] = []  # every response served, for tests to scan
+        # The latest responses served, for tests to scan; bounded for a long `make dev`.
+        self.transcript: deque[str] = deque(maxlen=TRANSCRIPT_LIMIT)
         self.app = Flask("http_front")
         self.app.add_url_rule("/", "root", self.handle, methods=METHODS, defaults={"path": ""})
         self.app.add_url_rule("/<path:path>", "any", self.handle, methods=METHODS)
