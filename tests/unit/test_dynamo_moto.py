@@ -108,3 +108,31 @@ def test_kms_seals_tokens_for_one_reseller_only(monkeypatch: pytest.MonkeyPatch)
         assert cipher.open("r1", sealed) == b'{"refresh_token": "secret-value"}'
         with pytest.raises(ClientError):
             cipher.open("r2", sealed)  # another reseller's context does not open it
+
+
+def test_the_governor_writes_xeros_count_only_when_it_is_higher(
+    tables: tuple[Any, dict[str, str]],
+) -> None:
+    from cbxero.adapters.governor import DynamoRateGovernor
+    from tests.fakes import FixedClock
+
+    client, names = tables
+    writes: list[str] = []
+    client.meta.events.register(
+        "before-call.dynamodb.UpdateItem", lambda **_: writes.append("update")
+    )
+    clock = FixedClock()
+    governor = DynamoRateGovernor(
+        client, names["RateLimitsTable"], clock=clock, sleep=lambda s: clock.advance(seconds=s)
+    )
+    governor.release(governor.acquire("org"))
+    counted = len(writes)  # the minute and the day
+    governor.observe("org", {"X-MinLimit-Remaining": "59", "X-DayLimit-Remaining": "4999"})
+    assert len(writes) == counted  # Xero counts what we counted: nothing to write
+    governor.observe("org", {"X-MinLimit-Remaining": "40", "X-DayLimit-Remaining": "4999"})
+    assert len(writes) == counted + 1  # Xero saw 20 this minute: we catch up
+    minute = client.get_item(
+        TableName=names["RateLimitsTable"],
+        Key={"pk": {"S": "ORG#org"}, "sk": {"S": "MINUTE#202611251200"}},
+    )["Item"]
+    assert minute["calls"] == {"N": "20"}

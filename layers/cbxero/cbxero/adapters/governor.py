@@ -57,6 +57,8 @@ class DynamoRateGovernor(RateGovernor):
         self._clock = clock
         self._sleep = sleep
         self._limits = limits or XeroLimits()
+        # The latest count this instance knows per (organisation, window), from its own writes.
+        self._counted: dict[tuple[str, str], int] = {}
 
     # ------------------------------------------------------------------ keys
     @staticmethod
@@ -109,8 +111,13 @@ class DynamoRateGovernor(RateGovernor):
             ("X-DayLimit-Remaining", self._day(now), self._limits.per_day, 2 * 86400),
         ):
             remaining = headers.get(header)
-            if remaining is not None and remaining.isdigit():
-                self._raise_count(tenant_id, sk, limit - int(remaining), now, ttl)
+            if remaining is None or not remaining.isdigit():
+                continue
+            used = limit - int(remaining)
+            # Usually Xero counts no more than we just did: then there is nothing to write.
+            if used > self._counted.get((tenant_id, sk), -1):
+                self._raise_count(tenant_id, sk, used, now, ttl)
+                self._counted[(tenant_id, sk)] = used
         app_remaining = headers.get("X-AppMinLimit-Remaining")
         if app_remaining is not None and app_remaining.isdigit() and int(app_remaining) == 0:
             self.pause(tenant_id, 60 - now.second)
@@ -159,8 +166,9 @@ class DynamoRateGovernor(RateGovernor):
         return 0.0
 
     def _increment(self, tenant_id: str, sk: str, limit: int, now: datetime, ttl: int) -> bool:
+        """Count one call unless the window is full; remembers the count for observe()."""
         try:
-            self._client.update_item(
+            answer = self._client.update_item(
                 TableName=self._table,
                 Key=self._key(tenant_id, sk),
                 UpdateExpression="ADD calls :one SET #ttl = if_not_exists(#ttl, :ttl)",
@@ -169,11 +177,13 @@ class DynamoRateGovernor(RateGovernor):
                 ExpressionAttributeValues=to_item(
                     {":one": 1, ":limit": limit, ":ttl": int(now.timestamp()) + ttl}
                 ),
+                ReturnValues="UPDATED_NEW",
             )
         except ClientError as error:
             if _conditional_failure(error):
                 return False
             raise
+        self._counted[(tenant_id, sk)] = int(from_item(answer["Attributes"])["calls"])
         return True
 
     def _raise_count(self, tenant_id: str, sk: str, used: int, now: datetime, ttl: int) -> None:
