@@ -52,10 +52,6 @@ def _dynamodb() -> Any:
     return aws_client("dynamodb")
 
 
-def _http() -> requests.Session:
-    return http_session()
-
-
 def _secret(name: str) -> dict[str, Any]:
     # Powertools Parameters caches the secret for SECRET_MAX_AGE seconds across invocations.
     from aws_lambda_powertools.utilities import parameters
@@ -154,7 +150,7 @@ def _marketplace(config: Config, clock: Clock) -> DeferredMarketplace:
             username=market["username"],
             password=market["password"],
             subscription_key=market["subscription_key"],
-            http=_http(),
+            http=http_session(),
             clock=clock,
         )
 
@@ -173,7 +169,7 @@ def _xero_identity(config: Config, clock: Clock) -> XeroIdentity:
         login_url=config.xero_login_url,
         identity_url=config.xero_identity_url,
         api_url=config.xero_api_url,
-        http=_http(),
+        http=http_session(),
         clock=clock,
     )
 
@@ -294,7 +290,7 @@ def customer_sync(config: Config, clock: Clock) -> CustomerSync:
             api_url=config.xero_api_url,
             tenant_id=connection.tenant.tenant_id,
             access_token=connection.tokens.access_token.get_secret_value(),
-            http=_http(),
+            http=http_session(),
             governor=governor,
         )
 
