@@ -510,7 +510,7 @@ class XeroEmulator:
         return self._collection("Items", lambda org: org.items, self._new_item)
 
     def invoices(self) -> Response:
-        places = 4 if request.args.get("unitdp") == "4" else 2
+        places = _unit_places()
         return self._collection(
             "Invoices",
             lambda org: org.invoices,
@@ -518,7 +518,7 @@ class XeroEmulator:
         )
 
     def credit_notes(self) -> Response:
-        places = 4 if request.args.get("unitdp") == "4" else 2
+        places = _unit_places()
         return self._collection(
             "CreditNotes",
             lambda org: org.credit_notes,
@@ -671,7 +671,7 @@ class XeroEmulator:
         org = self._org()
         if isinstance(org, Response):
             return org
-        places = 4 if request.args.get("unitdp") == "4" else 2
+        places = _unit_places()
 
         def update() -> tuple[int, Any]:
             current = org.invoices.get(document_id)
@@ -753,6 +753,11 @@ def _date(value: str) -> date:
     if found:
         return datetime.fromtimestamp(int(found.group(1)) / 1000, tz=UTC).date()
     return date.fromisoformat(value[:10])
+
+
+def _unit_places() -> int:
+    """unitdp=4 keeps unit amounts to 4 decimal places; Xero rounds them to 2 otherwise."""
+    return 4 if request.args.get("unitdp") == "4" else 2
 
 
 def _ms_time(at: datetime) -> str:
