@@ -37,6 +37,40 @@ def _price(amount: Decimal, currency: str) -> dict[str, str]:
     return {"amount": str(amount), "currency": currency}
 
 
+# Order number prefixes by order type, as the platform numbers them.
+ORDER_PREFIXES = {
+    "sales": "SO",
+    "change": "CH",
+    "renewal": "RN",
+    "cancellation": "CL",
+    "migration": "MG",
+    "billing": "BO",
+    "unknown": "UO",
+}
+
+
+def fee(
+    mpn: str,
+    quantity: int | str,
+    unit_price: str,
+    *,
+    type: str = "recurring",
+    discount: str = "0",
+    tax: str = "0",
+) -> dict[str, Any]:
+    """One fee line for add_order: extended price is quantity x unit price, before discount."""
+    extended = Decimal(str(quantity)) * Decimal(unit_price)
+    return {
+        "mpn": mpn,
+        "quantity": quantity,
+        "unit_price": unit_price,
+        "extended": str(extended),
+        "type": type,
+        "discount": discount,
+        "tax": tax,
+    }
+
+
 class SimpleApiEmulator:
     """The emulator's data and its Flask app. Thread-safe; inspect it directly in tests."""
 
@@ -81,11 +115,17 @@ class SimpleApiEmulator:
         return product
 
     def add_customer(
-        self, name: str, *, email: str | None = "billing@example.com", country: str | None = "US"
+        self,
+        name: str,
+        *,
+        email: str | None = "billing@example.com",
+        country: str | None = "US",
+        tax_reg_id: str | None = None,
     ) -> dict[str, Any]:
         customer: dict[str, Any] = {
             "id": self._id(),
             "name": name,
+            **({"taxRegId": tax_reg_id} if tax_reg_id else {}),
             "status": "active",
             "language": "en",
             "resellerId": "1000000",
@@ -116,7 +156,7 @@ class SimpleApiEmulator:
     def add_order(
         self,
         customer_id: str,
-        lines: Sequence[tuple[str, int | str, str]],
+        lines: Sequence[tuple[str, int | str, str] | dict[str, Any]],
         *,
         order_type: str = "sales",
         status: str = "completed",
@@ -124,31 +164,24 @@ class SimpleApiEmulator:
         detail_type: str = "recurring",
         created: datetime | None = None,
     ) -> dict[str, Any]:
-        """An order with one fee line per (mpn, quantity, unit price)."""
+        """An order with one fee line per (mpn, quantity, unit price), or per fee() dict.
+
+        order_type is one of the spec's (sales, change, renewal, cancellation, migration) or
+        "billing": SimpleAPI has no such type, so a billing order is "unknown", numbered BO....
+        """
         details, total = [], Decimal(0)
-        for mpn, quantity, unit_price in lines:
-            product = self.products[mpn]
-            extended = Decimal(str(quantity)) * Decimal(unit_price)
-            total += extended
-            details.append(
-                {
-                    "type": detail_type,
-                    "mpn": mpn,
-                    "productId": product["id"],
-                    "description": f"{product['name']} - {detail_type} fee",
-                    "quantity": float(quantity),
-                    "unitPrice": _price(Decimal(unit_price), currency),
-                    "extendedPrice": _price(extended, currency),
-                    "taxAmount": _price(Decimal(0), currency),
-                }
-            )
+        for line in lines:
+            fee_line = line if isinstance(line, dict) else fee(*line, type=detail_type)
+            details.append(self._detail(fee_line, currency))
+            total += Decimal(fee_line["extended"]) - Decimal(fee_line["discount"])
         order_id = self._id()
+        prefix = ORDER_PREFIXES[order_type]
         order = {
             "id": order_id,
-            "orderNumber": f"SO{order_id[-6:]}",
-            "type": order_type,
+            "orderNumber": f"{prefix}{order_id[-6:]}",
+            "type": "unknown" if order_type == "billing" else order_type,
             "customerId": customer_id,
-            "creationDate": _stamp(created or _now()),
+            "creationDate": _stamp(created or self.clock()),
             "status": status,
             "statusCode": "CP" if status == "completed" else "SU",
             "total": _price(total, currency),
@@ -157,6 +190,22 @@ class SimpleApiEmulator:
         with self.lock:
             self.orders[order_id] = order
         return order
+
+    def _detail(self, line: dict[str, Any], currency: str) -> dict[str, Any]:
+        product = self.products[line["mpn"]]
+        detail: dict[str, Any] = {
+            "type": line["type"],
+            "mpn": line["mpn"],
+            "productId": product["id"],
+            "description": f"{product['name']} - {line['type']} fee",
+            "quantity": float(line["quantity"]),
+            "unitPrice": _price(Decimal(line["unit_price"]), currency),
+            "extendedPrice": _price(Decimal(line["extended"]), currency),
+            "taxAmount": _price(Decimal(line["tax"]), currency),
+        }
+        if Decimal(line["discount"]):
+            detail["discount"] = _price(Decimal(line["discount"]), currency)
+        return detail
 
     def seed(self) -> None:
         """A small catalogue and two customers, one with a complete profile."""

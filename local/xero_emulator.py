@@ -79,6 +79,7 @@ class Organisation:
     tenant_id: str
     name: str
     currency: str = "USD"
+    currencies: set[str] = field(default_factory=lambda: {"EUR", "GBP"})  # besides the base
     contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
     invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -495,7 +496,9 @@ class XeroEmulator:
         if isinstance(org, Response):
             return org
         if request.method == "GET":
-            return _envelope(name, _page(_modified_since(_where(list(rows(org).values())))))
+            return _envelope(
+                name, _page(_ordered(_filtered(_modified_since(_where(list(rows(org).values()))))))
+            )
 
         def create() -> tuple[int, Any]:
             made = [make(org, dict(raw)) for raw in request.get_json()[name]]
@@ -766,6 +769,9 @@ def _ms_time(at: datetime) -> str:
 
 def _document_errors(org: Organisation, raw: dict[str, Any]) -> list[str]:
     errors = []
+    currency = raw.get("CurrencyCode") or org.currency
+    if currency != org.currency and currency not in org.currencies:
+        errors.append(f"Organisation is not subscribed to currency {currency}")
     if str((raw.get("Contact") or {}).get("ContactID", "")) not in org.contacts:
         errors.append("A valid contact is required")
     if not raw.get("LineItems"):
@@ -852,12 +858,47 @@ def _batch_result(name: str, results: list[dict[str, Any]]) -> tuple[int, Any]:
 
 
 def _where(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Xero's `where` filter, for the form the integration sends: Field=="value" [AND ...]."""
+    """Xero's `where` filter, for the forms the integration sends: equalities joined by AND,
+    and groups of those joined by OR."""
     clause = request.args.get("where")
     if not clause:
         return rows
-    wanted = {name: value.replace('\\"', '"') for name, value in WHERE_EQUALS.findall(clause)}
-    return [row for row in rows if all(str(row.get(k, "")) == v for k, v in wanted.items())]
+    groups = [
+        {name: value.replace('\\"', '"') for name, value in WHERE_EQUALS.findall(group)}
+        for group in re.split(r"\s+OR\s+", clause)
+    ]
+    return [
+        row
+        for row in rows
+        if any(all(str(row.get(k, "")) == v for k, v in wanted.items()) for wanted in groups)
+    ]
+
+
+# Xero's list parameters for invoices and credit notes: comma-separated values of a field.
+LIST_FILTERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "IDs": lambda row: row.get("InvoiceID") or row.get("CreditNoteID"),
+    "InvoiceNumbers": lambda row: row.get("InvoiceNumber"),
+    "ContactIDs": lambda row: (row.get("Contact") or {}).get("ContactID"),
+    "Statuses": lambda row: row.get("Status"),
+}
+
+
+def _filtered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for name, field_of in LIST_FILTERS.items():
+        if request.args.get(name):
+            wanted = set(request.args[name].split(","))
+            rows = [row for row in rows if field_of(row) in wanted]
+    return rows
+
+
+def _ordered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`order=Field [DESC]`; the emulator orders by Date (then creation) or keeps its own order."""
+    order = request.args.get("order", "").split()
+    if not order or order[0] != "Date":
+        return rows
+    newest_first = len(order) > 1 and order[1].upper() == "DESC"
+    keyed = sorted(enumerate(rows), key=lambda pair: (_date(pair[1]["Date"]), pair[0]))
+    return [row for _, row in (reversed(keyed) if newest_first else keyed)]
 
 
 def main(argv: list[str] | None = None) -> int:

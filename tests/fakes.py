@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 from cbxero.domain.errors import (
     AuthorizationRefused,
-    DocumentRejected,
     NotFound,
     ReconnectNeeded,
     UpstreamUnavailable,
@@ -15,29 +14,22 @@ from cbxero.domain.errors import (
 from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceOrder, MarketplaceProduct
 from cbxero.domain.model import (
     ActionLogEntry,
+    ConnectionStatus,
     CustomerLink,
     ProductMapping,
     SyncTask,
+    TaskStatus,
     TokenSet,
     XeroConnection,
     XeroTenant,
 )
 from cbxero.domain.settings import AutoSync, Settings
-from cbxero.domain.xero import (
-    Account,
-    Allocation,
-    Contact,
-    CreditNote,
-    Invoice,
-    Item,
-    Organisation,
-    TaxRate,
-)
 from cbxero.ports import (
     ActionLog,
     Clock,
     ConnectionRepository,
     CustomerLinkRepository,
+    DueReseller,
     JobQueue,
     Marketplace,
     OAuthStateStore,
@@ -46,7 +38,6 @@ from cbxero.ports import (
     SyncJob,
     TaskRepository,
     TokenCipher,
-    XeroAccounting,
     XeroAuthorizer,
 )
 
@@ -78,6 +69,7 @@ class FakeCipher(TokenCipher):
 class FakeSettings(SettingsRepository):
     def __init__(self) -> None:
         self.saved: dict[str, Settings] = {}
+        self.statuses: dict[str, ConnectionStatus] = {}
 
     def get(self, reseller_id: str) -> Settings:
         return self.saved.get(reseller_id, Settings())
@@ -85,8 +77,18 @@ class FakeSettings(SettingsRepository):
     def save(self, reseller_id: str, settings: Settings) -> None:
         self.saved[reseller_id] = settings
 
-    def resellers_due(self, frequency: AutoSync) -> Iterator[str]:
-        return iter(sorted(r for r, s in self.saved.items() if s.auto_sync is frequency))
+    def resellers_due(self, frequency: AutoSync, after: str | None = None) -> Iterator[DueReseller]:
+        return iter(
+            DueReseller(r, self.reconnect_needed(r))
+            for r in sorted(self.saved)
+            if self.saved[r].auto_sync is frequency and (after is None or r > after)
+        )
+
+    def reconnect_needed(self, reseller_id: str) -> bool:
+        return self.statuses.get(reseller_id) is ConnectionStatus.RECONNECT_NEEDED
+
+    def set_connection_status(self, reseller_id: str, status: ConnectionStatus) -> None:
+        self.statuses[reseller_id] = status
 
 
 class FakeConnections(ConnectionRepository):
@@ -149,8 +151,14 @@ class FakeLinks(CustomerLinkRepository):
     def for_reseller(self, reseller_id: str) -> list[CustomerLink]:
         return [link for (r, _), link in sorted(self.links.items()) if r == reseller_id]
 
-    def auto_sync_customers(self, reseller_id: str) -> Iterator[str]:
-        return iter([link.customer_id for link in self.for_reseller(reseller_id) if link.auto_sync])
+    def auto_sync_customers(self, reseller_id: str, after: str | None = None) -> Iterator[str]:
+        return iter(
+            sorted(
+                link.customer_id
+                for link in self.for_reseller(reseller_id)
+                if link.auto_sync and (after is None or link.customer_id > after)
+            )
+        )
 
 
 class FakeMappings(ProductMappingRepository):
@@ -204,6 +212,22 @@ class FakeTasks(TaskRepository):
             if r == reseller_id and customer_id in (None, t.customer_id)
         ]
 
+    def open_for_customer(self, reseller_id: str, customer_id: str) -> list[SyncTask]:
+        final = (TaskStatus.SYNCED, TaskStatus.IGNORED)
+        return [
+            t
+            for t in self.for_reseller(reseller_id, customer_id=customer_id)
+            if t.status not in final
+        ]
+
+    def due_for_retry(self, now: datetime) -> Iterator[tuple[str, str]]:
+        pairs = {
+            (t.reseller_id, t.customer_id)
+            for t in self.tasks.values()
+            if t.retry_at is not None and t.retry_at <= now
+        }
+        return iter(sorted(pairs))
+
 
 class FakeActionLog(ActionLog):
     def __init__(self) -> None:
@@ -231,92 +255,6 @@ class FakeQueue(JobQueue):
         self.delayed[receipt_handle] = seconds
 
 
-class FakeXero(XeroAccounting):
-    """Keeps what the integration created, and counts every call."""
-
-    def __init__(self) -> None:
-        self.contacts: list[Contact] = []
-        self.items_by_code: dict[str, Item] = {}
-        self.invoices: list[Invoice] = []
-        self.credit_notes: list[CreditNote] = []
-        self.allocations: list[tuple[str, Allocation]] = []
-        self.calls: list[str] = []
-        self.keys: list[str] = []
-
-    def find_contact_by_number(self, contact_number: str) -> Contact | None:
-        self.calls.append("find_contact")
-        return next((c for c in self.contacts if c.contact_number == contact_number), None)
-
-    def create_contact(self, contact: Contact, idempotency_key: str) -> Contact:
-        self.calls.append("create_contact")
-        self.keys.append(idempotency_key)
-        created = contact.model_copy(update={"contact_id": f"contact-{len(self.contacts) + 1}"})
-        self.contacts.append(created)
-        return created
-
-    def items(self, codes: Sequence[str]) -> dict[str, Item]:
-        self.calls.append("items")
-        return {c: self.items_by_code[c] for c in codes if c in self.items_by_code}
-
-    def find_invoice_by_reference(self, reference: str) -> Invoice | None:
-        self.calls.append("find_invoice")
-        return next((i for i in self.invoices if i.reference == reference), None)
-
-    def create_invoice(self, invoice: Invoice, idempotency_key: str) -> Invoice:
-        self.calls.append("create_invoice")
-        if invoice.invoice_number and any(
-            i.invoice_number == invoice.invoice_number for i in self.invoices
-        ):
-            raise DocumentRejected("Invoice # must be unique.")
-        self.keys.append(idempotency_key)
-        sub_total = sum(
-            (line.quantity * line.unit_amount - (line.discount_amount or 0))
-            for line in invoice.line_items
-        )
-        created = invoice.model_copy(
-            update={
-                "invoice_id": f"invoice-{len(self.invoices) + 1}",
-                "invoice_number": invoice.invoice_number or f"INV-{len(self.invoices) + 1:04d}",
-                "sub_total": sub_total,
-            }
-        )
-        self.invoices.append(created)
-        return created
-
-    def create_invoices(self, invoices: Sequence[Invoice], idempotency_key: str) -> list[Invoice]:
-        return [
-            self.create_invoice(invoice, f"{idempotency_key}:{n}")
-            for n, invoice in enumerate(invoices)
-        ]
-
-    def create_credit_notes(
-        self, notes: Sequence[CreditNote], idempotency_key: str
-    ) -> list[CreditNote]:
-        self.calls.append("create_credit_notes")
-        made = [n.model_copy(update={"credit_note_id": f"cn-{i}"}) for i, n in enumerate(notes)]
-        self.credit_notes.extend(made)
-        return made
-
-    def allocate(
-        self, credit_note_id: str, allocation: Allocation, idempotency_key: str
-    ) -> Allocation:
-        self.calls.append("allocate")
-        self.allocations.append((credit_note_id, allocation))
-        return allocation
-
-    def invoices_modified_since(self, since: datetime) -> Iterator[Invoice]:
-        return iter(list(self.invoices))
-
-    def accounts(self) -> list[Account]:
-        return [Account(code="200", name="Sales")]
-
-    def tax_rates(self) -> list[TaxRate]:
-        return [TaxRate(name="No tax", tax_type="NONE")]
-
-    def organisation(self) -> Organisation:
-        return Organisation(name="Fake Org")
-
-
 class FakeMarketplace(Marketplace):
     def __init__(self) -> None:
         self.orders_by_customer: dict[str, list[MarketplaceOrder]] = {}
@@ -327,6 +265,13 @@ class FakeMarketplace(Marketplace):
         return [
             o for o in self.orders_by_customer.get(customer_id, []) if o.created_at >= created_from
         ]
+
+    def order(self, order_id: str) -> MarketplaceOrder:
+        for orders in self.orders_by_customer.values():
+            for order in orders:
+                if order.id == order_id:
+                    return order
+        raise NotFound(order_id)
 
     def customer(self, customer_id: str) -> MarketplaceCustomer:
         if customer_id not in self.customers_by_id:

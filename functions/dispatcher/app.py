@@ -13,25 +13,49 @@ from cbxero import composition
 from cbxero.config import config
 from cbxero.domain.settings import AutoSync
 from cbxero.ports import Clock
+from cbxero.services.dispatch import DispatchCursor
 
 logger = Logger()
 CLOCK = Clock()
 DISPATCHER = composition.dispatcher(config())
+CONTINUE = composition.continuation(config())
 
 
 class ScheduleInput(BaseModel):
-    """The Input of the EventBridge Scheduler schedules in template.yaml."""
+    """The Input of the EventBridge Scheduler schedules in template.yaml, or of a continuation."""
 
     frequency: AutoSync
+    resume: DispatchCursor | None = None
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     schedule = parse(event=event, model=ScheduleInput)
-    report = DISPATCHER.dispatch(schedule.frequency, CLOCK.now())
-    logger.info("dispatched", extra={"resellers": report.resellers, "jobs": report.jobs})
+    report = DISPATCHER.dispatch(
+        schedule.frequency,
+        CLOCK.now(),
+        time_left_ms=context.get_remaining_time_in_millis,
+        cursor=schedule.resume,
+    )
+    if report.skipped_reconnect:
+        logger.warning(
+            "resellers skipped until they reconnect Xero",
+            extra={"resellers": report.skipped_reconnect[:100]},
+        )
+    if report.resume is not None:
+        # Out of time: the rest goes to another invocation of this function, from the cursor.
+        CONTINUE(
+            context.invoked_function_arn,
+            {"frequency": schedule.frequency.value, "resume": report.resume.model_dump()},
+        )
+    logger.info(
+        "dispatched",
+        extra={"resellers": report.resellers, "jobs": report.jobs, "retry_jobs": report.retry_jobs},
+    )
     return {
         "frequency": schedule.frequency.value,
         "resellers": report.resellers,
         "jobs": report.jobs,
+        "retry_jobs": report.retry_jobs,
+        "continued": report.resume is not None,
     }

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
+from cbxero.domain.documents import DocumentPlan, ItemPriceMissing, UnmappedProducts, due_date
 from cbxero.domain.errors import IllegalTransition
-from cbxero.domain.invoice_plan import InvoicePlan, ItemPriceMissing, UnmappedProducts, due_date
 from cbxero.domain.marketplace import MarketplaceOrder, Money, OrderLine
 from cbxero.domain.model import ProductMapping, SyncTask, TaskStatus
 from cbxero.domain.settings import DueDateRule, DueDateTerms, Settings
@@ -73,7 +73,10 @@ ITEMS = {
 
 
 def plan(settings: Settings, the_order: MarketplaceOrder | None = None) -> Invoice:
-    return InvoicePlan.build(the_order or order(), settings, "contact-9", MAPPINGS, ITEMS).invoice
+    built = DocumentPlan.build(the_order or order(), settings, MAPPINGS, ITEMS)
+    invoice = built.invoice("contact-9", settings)
+    assert invoice is not None
+    return invoice
 
 
 class TestSettings:
@@ -156,7 +159,7 @@ class TestSyncTask:
         assert task.is_processable(NOW + timedelta(minutes=11))
 
 
-class TestInvoicePlan:
+class TestDocumentPlan:
     def test_marketplace_prices_descriptions_and_defaults(self) -> None:
         invoice = plan(Settings())
         first, second = invoice.line_items
@@ -177,8 +180,8 @@ class TestInvoicePlan:
         assert (invoice.date, invoice.due_date) == (date(2026, 11, 25), date(2026, 12, 9))
 
     def test_expected_total_equals_the_order_total(self) -> None:
-        built = InvoicePlan.build(order(), Settings(), "c", MAPPINGS, ITEMS)
-        assert built.expected_sub_total == Decimal("112.50")
+        built = DocumentPlan.build(order(), Settings(), MAPPINGS, ITEMS)
+        assert built.expected == built.planned_total == Decimal("112.50")
 
     def test_xero_prices_and_descriptions(self) -> None:
         invoice = plan(Settings(price_source="xero", description_source="xero"))
@@ -219,12 +222,12 @@ class TestInvoicePlan:
 
     def test_unmapped_products_are_named(self) -> None:
         with pytest.raises(UnmappedProducts) as missing:
-            InvoicePlan.build(order(), Settings(), "c", {"E3": MAPPINGS["E3"]}, ITEMS)
+            DocumentPlan.build(order(), Settings(), {"E3": MAPPINGS["E3"]}, ITEMS)
         assert missing.value.mpns == ["TEAMS"]
 
     def test_xero_prices_need_an_item_price(self) -> None:
         with pytest.raises(ItemPriceMissing):
-            InvoicePlan.build(order(), Settings(price_source="xero"), "c", MAPPINGS, {})
+            DocumentPlan.build(order(), Settings(price_source="xero"), MAPPINGS, {})
 
     def test_xero_json_names(self) -> None:
         body = plan(Settings()).to_xero()

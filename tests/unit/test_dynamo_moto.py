@@ -16,8 +16,15 @@ from cbxero.adapters.dynamo import (
     DynamoProductMappingRepository,
     DynamoSettingsRepository,
 )
-from cbxero.domain.model import ActionLogEntry, CustomerLink, LogStatus, ProductMapping
+from cbxero.domain.model import (
+    ActionLogEntry,
+    ConnectionStatus,
+    CustomerLink,
+    LogStatus,
+    ProductMapping,
+)
 from cbxero.domain.settings import AutoSync, Settings
+from cbxero.ports import DueReseller
 from local import template as cfn
 from local.stack import create_tables
 
@@ -48,7 +55,11 @@ def test_due_resellers_come_from_the_sparse_index(tables: tuple[Any, dict[str, s
     repo.save("r1", Settings(auto_sync=AutoSync.EVERY_5_MINUTES))
     repo.save("r2", Settings(auto_sync=AutoSync.DAILY))
     repo.save("r3", Settings())
-    assert list(repo.resellers_due(AutoSync.EVERY_5_MINUTES)) == ["r1"]
+    assert list(repo.resellers_due(AutoSync.EVERY_5_MINUTES)) == [DueReseller("r1", False)]
+    repo.set_connection_status("r1", ConnectionStatus.RECONNECT_NEEDED)
+    repo.save("r1", Settings(auto_sync=AutoSync.EVERY_5_MINUTES))  # keeps the mirror
+    assert list(repo.resellers_due(AutoSync.EVERY_5_MINUTES)) == [DueReseller("r1", True)]
+    assert repo.reconnect_needed("r1") and not repo.reconnect_needed("r2")
     repo.save("r1", Settings())  # switching off takes it out of the index
     assert list(repo.resellers_due(AutoSync.EVERY_5_MINUTES)) == []
 

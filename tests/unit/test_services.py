@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 
 from cbxero.domain.errors import Conflict, InvalidInput, NotConnected, ReconnectNeeded
-from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceOrder, Money, OrderLine
 from cbxero.domain.model import (
     ConnectionStatus,
     CustomerLink,
     LogStatus,
-    ProductMapping,
-    TaskStatus,
     TokenSet,
     XeroConnection,
     XeroTenant,
 )
 from cbxero.domain.settings import AutoSync, Settings
-from cbxero.domain.xero import Invoice
-from cbxero.ports import SyncJob
 from cbxero.services.admin import ResellerAdmin
 from cbxero.services.connection import (
     StateSigner,
@@ -30,200 +24,21 @@ from cbxero.services.connection import (
     checked_return_url,
 )
 from cbxero.services.dispatch import Dispatcher, schedule_slot
-from cbxero.services.sync import CustomerSync, idempotency_key
 from tests.fakes import (
     FakeActionLog,
     FakeConnections,
     FakeIdentity,
     FakeLinks,
     FakeMappings,
-    FakeMarketplace,
     FakeQueue,
     FakeSettings,
     FakeStates,
     FakeTasks,
-    FakeXero,
     FixedClock,
 )
 
 RESELLER = "r1"
 CUSTOMER = "1000001"
-
-
-class World:
-    """A reseller with one customer and two mapped products, over fakes."""
-
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.clock = FixedClock()
-        self.settings = FakeSettings()
-        self.settings.save(RESELLER, settings or Settings(notifications="all_tasks"))
-        self.links, self.mappings, self.tasks = FakeLinks(), FakeMappings(), FakeTasks()
-        self.log, self.market, self.xero = FakeActionLog(), FakeMarketplace(), FakeXero()
-        self.market.customers_by_id[CUSTOMER] = MarketplaceCustomer(
-            id=CUSTOMER, name="Krauses Factory", email="ap@krauses.example", country_code="DE"
-        )
-        for mpn in ("E3", "TEAMS"):
-            self.mappings.save(
-                ProductMapping(
-                    reseller_id=RESELLER, mpn=mpn, product_name=mpn, xero_item_code=f"X-{mpn}"
-                )
-            )
-        self.connection = XeroConnection(reseller_id=RESELLER, status=ConnectionStatus.CONNECTED)
-        self.sync = CustomerSync(
-            settings=self.settings,
-            links=self.links,
-            mappings=self.mappings,
-            tasks=self.tasks,
-            action_log=self.log,
-            marketplace=self.market,
-            xero=lambda _reseller: (self.connection, self.xero),
-            clock=self.clock,
-        )
-
-    def place_order(self, number: int, lines: list[tuple[str, int, str]]) -> MarketplaceOrder:
-        total = sum((Decimal(q) * Decimal(p) for _, q, p in lines), Decimal(0))
-        placed = MarketplaceOrder(
-            id=str(number),
-            order_number=f"SO{number}",
-            type="sales",
-            status="completed",
-            customer_id=CUSTOMER,
-            created_at=self.clock.now() - timedelta(hours=1),
-            total=Money(amount=total, currency="USD"),
-            lines=tuple(
-                OrderLine(
-                    type="recurring",
-                    mpn=mpn,
-                    description=f"{mpn} fee",
-                    quantity=Decimal(q),
-                    unit_price=Money(amount=Decimal(p), currency="USD"),
-                    extended_price=Money(amount=Decimal(q) * Decimal(p), currency="USD"),
-                )
-                for mpn, q, p in lines
-            ),
-        )
-        self.market.orders_by_customer.setdefault(CUSTOMER, []).append(placed)
-        return placed
-
-    def run(self, process: bool = True) -> None:
-        self.sync.run(
-            SyncJob(reseller_id=RESELLER, customer_id=CUSTOMER, slot="s", process=process)
-        )
-
-
-class TestCustomerSync:
-    def test_an_order_becomes_one_invoice_for_a_created_contact(self) -> None:
-        world = World()
-        world.place_order(1, [("E3", 2, "36.00"), ("TEAMS", 1, "4.00")])
-        world.run()
-        (invoice,) = world.xero.invoices
-        assert invoice.reference == "SO1"
-        assert invoice.contact.contact_id == "contact-1"
-        assert world.xero.contacts[0].contact_number == CUSTOMER
-        task = world.tasks.get(RESELLER, "1")
-        assert task is not None
-        assert (task.status, task.document and task.document.id) == (TaskStatus.SYNCED, "invoice-1")
-        link = world.links.get(RESELLER, CUSTOMER)
-        assert link is not None
-        assert link.xero_contact_id == "contact-1"
-        # Linking the new contact keeps the cursor that checking changes moved.
-        assert link.orders_synced_until == world.market.orders_by_customer[CUSTOMER][0].created_at
-
-    def test_running_again_makes_no_second_task_or_invoice(self) -> None:
-        world = World()
-        world.place_order(1, [("E3", 1, "36.00")])
-        world.run()
-        world.clock.advance(minutes=5)
-        world.run()
-        assert len(world.xero.invoices) == 1
-        assert len(world.tasks.tasks) == 1
-
-    def test_an_invoice_already_in_xero_is_recognised_not_recreated(self) -> None:
-        world = World()
-        world.place_order(1, [("E3", 1, "36.00")])
-        world.run(process=False)
-        world.xero.create_invoice(
-            Invoice.model_validate(
-                {"Contact": {"ContactID": "c"}, "LineItems": [], "Reference": "SO1"}
-            ),
-            "earlier-run",
-        )
-        world.run()
-        assert world.xero.calls.count("create_invoice") == 1  # only the one made above
-
-    def test_unmapped_product_needs_action_naming_it(self) -> None:
-        world = World()
-        world.place_order(1, [("UNKNOWN-SKU", 1, "9.00")])
-        world.run()
-        task = world.tasks.get(RESELLER, "1")
-        assert task is not None
-        assert task.status is TaskStatus.ACTION_REQUIRED
-        assert "UNKNOWN-SKU" in (task.reason or "")
-        assert world.xero.invoices == []
-        assert world.log.entries[-1].status is LogStatus.ACTION_REQUIRED
-
-    def test_incomplete_profile_without_a_contact_needs_action(self) -> None:
-        world = World()
-        world.market.customers_by_id[CUSTOMER] = MarketplaceCustomer(id=CUSTOMER, name="No Mail")
-        world.place_order(1, [("E3", 1, "36.00")])
-        world.run()
-        task = world.tasks.get(RESELLER, "1")
-        assert task is not None
-        assert task.status is TaskStatus.ACTION_REQUIRED
-        assert "not mapped to a Xero contact" in (task.reason or "")
-
-    def test_the_idempotency_key_is_the_same_for_the_same_order(self) -> None:
-        world = World()
-        world.place_order(7, [("E3", 1, "36.00")])
-        world.run()
-        assert idempotency_key(RESELLER, "7", "invoice") in world.xero.keys
-        assert idempotency_key(RESELLER, "7", "invoice") == idempotency_key(
-            RESELLER, "7", "invoice"
-        )
-        assert len(idempotency_key("r" * 100, "o" * 100, "invoice")) <= 128
-
-    def test_the_cursor_moves_to_the_newest_order(self) -> None:
-        world = World()
-        placed = world.place_order(1, [("E3", 1, "36.00")])
-        world.run(process=False)
-        link = world.links.get(RESELLER, CUSTOMER)
-        assert link is not None
-        assert link.orders_synced_until == placed.created_at
-
-    def test_a_document_xero_refuses_needs_action_with_xeros_reason(self) -> None:
-        world = World(Settings(invoice_number_source="marketplace"))
-        world.place_order(1, [("E3", 1, "36.00")])
-        world.xero.create_invoice(
-            Invoice.model_validate(
-                {"Contact": {"ContactID": "c"}, "LineItems": [], "InvoiceNumber": "SO1"}
-            ),
-            "someone-else",
-        )
-        world.xero.invoices[0] = world.xero.invoices[0].model_copy(update={"reference": "other"})
-        world.run()
-        task = world.tasks.get(RESELLER, "1")
-        assert task is not None
-        assert task.status is TaskStatus.ACTION_REQUIRED
-        assert task.reason == "Xero refused the invoice: Invoice # must be unique."
-
-    def test_errors_only_notifications_leave_successes_out_of_the_log(self) -> None:
-        world = World(Settings(notifications="errors_and_actions"))
-        world.place_order(1, [("E3", 1, "36.00")])
-        world.place_order(2, [("NOPE", 1, "1.00")])
-        world.run()
-        assert [e.status for e in world.log.entries] == [LogStatus.ACTION_REQUIRED]
-
-    def test_totals_that_disagree_need_action_with_both_figures(self) -> None:
-        world = World()
-        placed = world.place_order(1, [("E3", 1, "36.00")])
-        world.market.orders_by_customer[CUSTOMER] = [
-            placed.model_copy(update={"total": Money(amount=Decimal("99.00"), currency="USD")})
-        ]
-        world.run()
-        task = world.tasks.get(RESELLER, "1")
-        assert task is not None
-        assert task.status is TaskStatus.ACTION_REQUIRED
-        assert "36" in (task.reason or "") and "99.00" in (task.reason or "")
 
 
 class TestDispatcher:
@@ -236,9 +51,9 @@ class TestDispatcher:
             links.save(CustomerLink(reseller_id=reseller, customer_id="c1", auto_sync=True))
             links.save(CustomerLink(reseller_id=reseller, customer_id="c2", auto_sync=False))
         world = FixedClock()
-        report = Dispatcher(settings=settings, links=links, queue=queue).dispatch(
-            AutoSync.EVERY_5_MINUTES, world.now()
-        )
+        report = Dispatcher(
+            settings=settings, links=links, tasks=FakeTasks(), queue=queue
+        ).dispatch(AutoSync.EVERY_5_MINUTES, world.now())
         assert (report.resellers, report.jobs) == (1, 1)
         assert [(j.reseller_id, j.customer_id) for j in queue.jobs] == [("due", "c1")]
 
@@ -247,9 +62,9 @@ class TestDispatcher:
         settings.save("r", Settings(auto_sync=AutoSync.DAILY))
         for n in range(250):
             links.save(CustomerLink(reseller_id="r", customer_id=f"c{n:03d}", auto_sync=True))
-        report = Dispatcher(settings=settings, links=links, queue=queue).dispatch(
-            AutoSync.DAILY, FixedClock().now()
-        )
+        report = Dispatcher(
+            settings=settings, links=links, tasks=FakeTasks(), queue=queue
+        ).dispatch(AutoSync.DAILY, FixedClock().now())
         assert (report.jobs, queue.calls) == (250, 3)
 
     def test_runs_in_one_slot_share_the_slot(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache, cached_property
@@ -22,7 +23,7 @@ from cbxero.adapters.dynamo import (
 )
 from cbxero.config import Config
 from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceOrder, MarketplaceProduct
-from cbxero.domain.model import TokenSet, XeroTenant
+from cbxero.domain.model import ConnectionStatus, TokenSet, XeroTenant
 from cbxero.ports import Clock, JobQueue, Marketplace, SyncJob, TokenCipher, XeroAuthorizer
 
 if TYPE_CHECKING:
@@ -117,6 +118,9 @@ class DeferredMarketplace(Marketplace):
     def orders(self, customer_id: str, created_from: datetime) -> list[MarketplaceOrder]:
         return self._target.orders(customer_id, created_from)
 
+    def order(self, order_id: str) -> MarketplaceOrder:
+        return self._target.order(order_id)
+
     def customer(self, customer_id: str) -> MarketplaceCustomer:
         return self._target.customer(customer_id)
 
@@ -196,8 +200,26 @@ def dispatcher(config: Config) -> Dispatcher:
     return Dispatcher(
         settings=DynamoSettingsRepository(db, config.resellers_table),
         links=DynamoCustomerLinkRepository(db, config.mappings_table),
+        tasks=DynamoTaskRepository(db, config.tasks_table),
         queue=_queue(config),
     )
+
+
+def _status_mirror(config: Config) -> Callable[[str, ConnectionStatus], None]:
+    return DynamoSettingsRepository(_dynamodb(), config.resellers_table).set_connection_status
+
+
+def continuation(config: Config) -> Callable[[str, dict[str, Any]], None]:
+    """How the dispatcher hands the rest of a run to a new invocation of itself (asynchronous
+    Lambda invoke). The local stack swaps in a direct call."""
+    del config
+
+    def invoke(function_arn: str, payload: dict[str, Any]) -> None:
+        aws_client("lambda").invoke(
+            FunctionName=function_arn, InvocationType="Event", Payload=json.dumps(payload)
+        )
+
+    return invoke
 
 
 class DeferredTokenCipher(TokenCipher):
@@ -238,7 +260,9 @@ def connector(config: Config, clock: Clock) -> XeroConnector:
     return XeroConnector(
         states=DynamoOAuthStateStore(db, tokens_table),
         signer=StateSigner(lambda: _state_key(config)),
-        connections=DynamoConnectionRepository(db, tokens_table, _cipher(config)),
+        connections=DynamoConnectionRepository(
+            db, tokens_table, _cipher(config), mirror=_status_mirror(config)
+        ),
         vault=token_vault(config, clock),
         identity=_identity(config, clock),
         action_log=DynamoActionLog(db, config.action_log_table),
@@ -252,7 +276,10 @@ def token_vault(config: Config, clock: Clock) -> TokenVault:
 
     return TokenVault(
         connections=DynamoConnectionRepository(
-            _dynamodb(), config.require("tokens_table"), _cipher(config)
+            _dynamodb(),
+            config.require("tokens_table"),
+            _cipher(config),
+            mirror=_status_mirror(config),
         ),
         identity=_identity(config, clock),
         action_log=DynamoActionLog(_dynamodb(), config.action_log_table),

@@ -26,6 +26,8 @@ class Index(StrEnum):
     AUTO_SYNC_CUSTOMERS = "auto-sync-customers"
     MAPPINGS_BY_XERO_ITEM = "by-xero-item"
     TASKS_BY_STATUS = "by-status"
+    OPEN_TASKS_BY_CUSTOMER = "open-by-customer"
+    TASKS_DUE_FOR_RETRY = "retry-due"
 
 
 # Attribute names that index keys are made of.
@@ -34,6 +36,9 @@ AUTO_SYNC_RESELLER = "auto_sync_reseller"
 XERO_ITEM_KEY = "xero_item_key"
 STATUS_KEY = "status_key"
 CREATED_AT = "created_at"
+OPEN_KEY = "open_key"  # reseller#customer while a task is not final
+RETRY_SHARD = "retry_shard"  # one value, present while a task has a retry time
+RETRY_AT = "retry_at"
 
 # (table, index) -> (partition attribute, sort attribute)
 INDEX_KEYS: dict[tuple[Table, Index], tuple[str, str]] = {
@@ -41,6 +46,8 @@ INDEX_KEYS: dict[tuple[Table, Index], tuple[str, str]] = {
     (Table.MAPPINGS, Index.AUTO_SYNC_CUSTOMERS): (AUTO_SYNC_RESELLER, SK),
     (Table.MAPPINGS, Index.MAPPINGS_BY_XERO_ITEM): (XERO_ITEM_KEY, SK),
     (Table.TASKS, Index.TASKS_BY_STATUS): (STATUS_KEY, CREATED_AT),
+    (Table.TASKS, Index.OPEN_TASKS_BY_CUSTOMER): (OPEN_KEY, CREATED_AT),
+    (Table.TASKS, Index.TASKS_DUE_FOR_RETRY): (RETRY_SHARD, RETRY_AT),
 }
 
 TABLES_WITH_TTL = frozenset({Table.TOKENS, Table.ACTION_LOG, Table.RATE_LIMITS})

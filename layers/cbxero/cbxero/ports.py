@@ -8,13 +8,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
 from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceOrder, MarketplaceProduct
 from cbxero.domain.model import (
     ActionLogEntry,
+    ConnectionStatus,
     CustomerLink,
     ProductMapping,
     SyncTask,
@@ -54,6 +55,24 @@ class SyncJob(BaseModel):
     slot: str
     process: bool = True
     actor: str = "scheduler"
+    # A sync by hand names its tasks; a scheduled job takes every due task of the customer.
+    task_ids: tuple[str, ...] = ()
+    check: bool = True  # look for new orders first
+    retries_only: bool = False  # the retry sweep's jobs: tasks waiting to be retried, not new ones
+    round: int = 0  # continuations of a job cut short (too many tasks for one run)
+
+    @property
+    def dedupe_id(self) -> str:
+        """The same customer in the same schedule slot (and round) is enqueued once."""
+        return f"{self.reseller_id}:{self.customer_id}:{self.slot}:{self.round}"[:128]
+
+    def continued(self) -> SyncJob:
+        return self.model_copy(update={"round": self.round + 1, "check": False})
+
+
+class DueReseller(NamedTuple):
+    reseller_id: str
+    reconnect_needed: bool
 
 
 class SettingsRepository(ABC):
@@ -64,7 +83,16 @@ class SettingsRepository(ABC):
     def save(self, reseller_id: str, settings: Settings) -> None: ...
 
     @abstractmethod
-    def resellers_due(self, frequency: AutoSync) -> Iterator[str]: ...
+    def resellers_due(self, frequency: AutoSync, after: str | None = None) -> Iterator[DueReseller]:
+        """Resellers with this auto-sync frequency, in id order, from after `after`."""
+
+    @abstractmethod
+    def reconnect_needed(self, reseller_id: str) -> bool: ...
+
+    @abstractmethod
+    def set_connection_status(self, reseller_id: str, status: ConnectionStatus) -> None:
+        """Mirror of the connection's status, so that functions without the token table
+        (the dispatcher) can tell which resellers to skip."""
 
 
 class TokenCipher(ABC):
@@ -118,7 +146,8 @@ class CustomerLinkRepository(ABC):
     def for_reseller(self, reseller_id: str) -> list[CustomerLink]: ...
 
     @abstractmethod
-    def auto_sync_customers(self, reseller_id: str) -> Iterator[str]: ...
+    def auto_sync_customers(self, reseller_id: str, after: str | None = None) -> Iterator[str]:
+        """Customers with auto-sync on, in id order, from after `after`."""
 
 
 class ProductMappingRepository(ABC):
@@ -151,6 +180,14 @@ class TaskRepository(ABC):
     def for_reseller(
         self, reseller_id: str, *, customer_id: str | None = None
     ) -> list[SyncTask]: ...
+
+    @abstractmethod
+    def open_for_customer(self, reseller_id: str, customer_id: str) -> list[SyncTask]:
+        """The customer's tasks that are not final (new, processing, failed, waiting)."""
+
+    @abstractmethod
+    def due_for_retry(self, now: datetime) -> Iterator[tuple[str, str]]:
+        """(reseller, customer) of tasks whose retry time has come, each pair once."""
 
 
 class ActionLog(ABC):
@@ -236,7 +273,31 @@ class XeroAccounting(ABC):
     def items(self, codes: Sequence[str]) -> dict[str, Item]: ...
 
     @abstractmethod
+    def contacts_matching(self, criteria: Mapping[str, str]) -> list[Contact]:
+        """Contacts with any of these field values (ContactNumber, TaxNumber, ...), one call."""
+
+    @abstractmethod
     def find_invoice_by_reference(self, reference: str) -> Invoice | None: ...
+
+    @abstractmethod
+    def invoices_by_reference(self, references: Sequence[str]) -> list[Invoice]: ...
+
+    @abstractmethod
+    def credit_notes_by_reference(self, references: Sequence[str]) -> list[CreditNote]: ...
+
+    @abstractmethod
+    def invoice_by_number(self, number: str) -> Invoice | None: ...
+
+    @abstractmethod
+    def invoice(self, invoice_id: str) -> Invoice: ...
+
+    @abstractmethod
+    def latest_editable_invoice(self, contact_id: str, currency: str) -> Invoice | None:
+        """The contact's newest invoice Xero still lets change, if it is in this currency."""
+
+    @abstractmethod
+    def update_invoice(self, invoice: Invoice, idempotency_key: str) -> Invoice:
+        """Replace an invoice's lines (all of them are sent: Xero drops lines left out)."""
 
     @abstractmethod
     def create_invoice(self, invoice: Invoice, idempotency_key: str) -> Invoice: ...
@@ -273,6 +334,9 @@ class Marketplace(ABC):
 
     @abstractmethod
     def orders(self, customer_id: str, created_from: datetime) -> list[MarketplaceOrder]: ...
+
+    @abstractmethod
+    def order(self, order_id: str) -> MarketplaceOrder: ...
 
     @abstractmethod
     def customer(self, customer_id: str) -> MarketplaceCustomer: ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -13,9 +13,11 @@ from botocore.exceptions import ClientError
 from cbxero import keys
 from cbxero.domain.model import (
     ActionLogEntry,
+    ConnectionStatus,
     CustomerLink,
     ProductMapping,
     SyncTask,
+    TaskStatus,
     TokenSet,
     XeroConnection,
 )
@@ -24,6 +26,7 @@ from cbxero.ports import (
     ActionLog,
     ConnectionRepository,
     CustomerLinkRepository,
+    DueReseller,
     OAuthStateStore,
     ProductMappingRepository,
     SettingsRepository,
@@ -38,6 +41,7 @@ Item = dict[str, Any]
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 ACTION_LOG_RETENTION = timedelta(days=400)
+CONNECTION_STATUS = "connection_status"
 BATCH_GET_LIMIT = 100
 
 
@@ -80,6 +84,7 @@ class _Table:
         sk_prefix: str | None = None,
         forward: bool = True,
         limit: int | None = None,
+        start: dict[str, Any] | None = None,
     ) -> Iterator[Item]:
         condition = "#p = :p"
         names = {"#p": partition}
@@ -97,6 +102,8 @@ class _Table:
         }
         if index is not None:
             request["IndexName"] = index.value
+        if start is not None:
+            request["ExclusiveStartKey"] = start
         yielded = 0
         while True:
             if limit is not None:
@@ -115,27 +122,56 @@ class DynamoSettingsRepository(_Table, SettingsRepository):
 
     def get(self, reseller_id: str) -> Settings:
         item = self._get(reseller_id, self.SK)
-        return Settings.model_validate(item["settings"]) if item else Settings()
+        # The item may hold only the connection status mirror until settings are first saved.
+        saved = (item or {}).get("settings")
+        return Settings.model_validate(saved) if saved else Settings()
 
     def save(self, reseller_id: str, settings: Settings) -> None:
-        due = settings.auto_sync.value if settings.auto_sync is not AutoSync.OFF else None
-        self._client.put_item(
+        # An update, not a put: the item also carries the connection status mirror.
+        names = {"#s": "settings", "#a": keys.AUTO_SYNC}
+        values: dict[str, Any] = {":s": settings.model_dump(mode="json")}
+        if settings.auto_sync is AutoSync.OFF:
+            expression = "SET #s = :s REMOVE #a"  # sparse: only auto-sync resellers are indexed
+        else:
+            expression = "SET #s = :s, #a = :a"
+            values[":a"] = settings.auto_sync.value
+        self._client.update_item(
             TableName=self._table,
-            Item=to_item(
-                {
-                    keys.PK: reseller_id,
-                    keys.SK: self.SK,
-                    keys.AUTO_SYNC: due,  # sparse: only resellers with auto-sync on are indexed
-                    "settings": settings.model_dump(mode="json"),
-                }
-            ),
+            Key=_key(reseller_id, self.SK),
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_item(values),
         )
 
-    def resellers_due(self, frequency: AutoSync) -> Iterator[str]:
+    def resellers_due(self, frequency: AutoSync, after: str | None = None) -> Iterator[DueReseller]:
+        start = (
+            to_item({keys.AUTO_SYNC: frequency.value, keys.PK: after, keys.SK: self.SK})
+            if after
+            else None
+        )
         for item in self._query(
-            frequency.value, index=keys.Index.RESELLERS_BY_AUTO_SYNC, partition=keys.AUTO_SYNC
+            frequency.value,
+            index=keys.Index.RESELLERS_BY_AUTO_SYNC,
+            partition=keys.AUTO_SYNC,
+            start=start,
         ):
-            yield str(item[keys.PK])
+            yield DueReseller(
+                str(item[keys.PK]),
+                item.get(CONNECTION_STATUS) == ConnectionStatus.RECONNECT_NEEDED.value,
+            )
+
+    def reconnect_needed(self, reseller_id: str) -> bool:
+        item = self._get(reseller_id, self.SK) or {}
+        return item.get(CONNECTION_STATUS) == ConnectionStatus.RECONNECT_NEEDED.value
+
+    def set_connection_status(self, reseller_id: str, status: ConnectionStatus) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key=_key(reseller_id, self.SK),
+            UpdateExpression="SET #c = :c",
+            ExpressionAttributeNames={"#c": CONNECTION_STATUS},
+            ExpressionAttributeValues=to_item({":c": status.value}),
+        )
 
 
 class DynamoConnectionRepository(_Table, ConnectionRepository):
@@ -143,9 +179,17 @@ class DynamoConnectionRepository(_Table, ConnectionRepository):
 
     SK = "CONNECTION"
 
-    def __init__(self, client: DynamoDBClient, table_name: str, cipher: TokenCipher) -> None:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        cipher: TokenCipher,
+        mirror: Callable[[str, ConnectionStatus], None] | None = None,
+    ) -> None:
         super().__init__(client, table_name)
         self._cipher = cipher
+        # Told each connection status written, for the reseller's item (see SettingsRepository).
+        self._mirror = mirror
 
     @staticmethod
     def _pk(reseller_id: str) -> str:
@@ -193,10 +237,14 @@ class DynamoConnectionRepository(_Table, ConnectionRepository):
             if _is_conditional_failure(error):
                 return False
             raise
+        if self._mirror is not None:
+            self._mirror(connection.reseller_id, connection.status)
         return True
 
     def delete(self, reseller_id: str) -> None:
         self._client.delete_item(TableName=self._table, Key=_key(self._pk(reseller_id), self.SK))
+        if self._mirror is not None:
+            self._mirror(reseller_id, ConnectionStatus.NOT_CONNECTED)
 
     def lease_refresh(
         self, reseller_id: str, version: int, holder: str, now: datetime, until: datetime
@@ -299,9 +347,23 @@ class DynamoCustomerLinkRepository(_Table, CustomerLinkRepository):
             for item in self._query(reseller_id, sk_prefix=self.PREFIX)
         ]
 
-    def auto_sync_customers(self, reseller_id: str) -> Iterator[str]:
+    def auto_sync_customers(self, reseller_id: str, after: str | None = None) -> Iterator[str]:
+        start = (
+            to_item(
+                {
+                    keys.AUTO_SYNC_RESELLER: reseller_id,
+                    keys.PK: reseller_id,
+                    keys.SK: self.PREFIX + after,
+                }
+            )
+            if after
+            else None
+        )
         for item in self._query(
-            reseller_id, index=keys.Index.AUTO_SYNC_CUSTOMERS, partition=keys.AUTO_SYNC_RESELLER
+            reseller_id,
+            index=keys.Index.AUTO_SYNC_CUSTOMERS,
+            partition=keys.AUTO_SYNC_RESELLER,
+            start=start,
         ):
             yield str(item[keys.SK]).removeprefix(self.PREFIX)
 
@@ -362,14 +424,21 @@ class DynamoProductMappingRepository(_Table, ProductMappingRepository):
 class DynamoTaskRepository(_Table, TaskRepository):
     PREFIX = "TASK#"
 
+    RETRY_SHARD = "due"
+
     def _item(self, task: SyncTask) -> dict[str, Any]:
         document = task.model_dump(mode="json")
+        final = task.status in (TaskStatus.SYNCED, TaskStatus.IGNORED)
         return to_item(
             {
                 keys.PK: task.reseller_id,
                 keys.SK: self.PREFIX + task.task_id,
                 keys.STATUS_KEY: f"{task.reseller_id}#{task.status.value}",
                 keys.CREATED_AT: document["created_at"],
+                # Sparse indexes: open tasks by customer, and tasks with a time to look again.
+                keys.OPEN_KEY: None if final else f"{task.reseller_id}#{task.customer_id}",
+                keys.RETRY_SHARD: self.RETRY_SHARD if task.retry_at else None,
+                keys.RETRY_AT: int(task.retry_at.timestamp()) if task.retry_at else None,
                 "customer_id": task.customer_id,
                 "task": document,
             }
@@ -419,6 +488,39 @@ class DynamoTaskRepository(_Table, TaskRepository):
             for item in self._query(reseller_id, sk_prefix=self.PREFIX)
         ]
         return [t for t in tasks if customer_id is None or t.customer_id == customer_id]
+
+    def open_for_customer(self, reseller_id: str, customer_id: str) -> list[SyncTask]:
+        return [
+            SyncTask.model_validate(item["task"])
+            for item in self._query(
+                f"{reseller_id}#{customer_id}",
+                index=keys.Index.OPEN_TASKS_BY_CUSTOMER,
+                partition=keys.OPEN_KEY,
+            )
+        ]
+
+    def due_for_retry(self, now: datetime) -> Iterator[tuple[str, str]]:
+        seen: set[tuple[str, str]] = set()
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": keys.Index.TASKS_DUE_FOR_RETRY.value,
+            "KeyConditionExpression": "#s = :s AND #r <= :now",
+            "ExpressionAttributeNames": {"#s": keys.RETRY_SHARD, "#r": keys.RETRY_AT},
+            "ExpressionAttributeValues": to_item(
+                {":s": self.RETRY_SHARD, ":now": int(now.timestamp())}
+            ),
+        }
+        while True:
+            page = self._client.query(**request)
+            for raw in page.get("Items", []):
+                item = from_item(raw)
+                pair = (str(item[keys.PK]), str(item["customer_id"]))
+                if pair not in seen:
+                    seen.add(pair)
+                    yield pair
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 class DynamoActionLog(_Table, ActionLog):

@@ -24,6 +24,7 @@ from cbxero.domain.marketplace import (
 from cbxero.ports import Clock, Marketplace
 
 TIMEOUT = (5, 30)
+BILLING_ORDER_PREFIX = "BO"
 PAGE_SIZE = 100
 TOKEN_MARGIN = timedelta(seconds=60)
 logger = Logger(child=True)
@@ -130,7 +131,12 @@ class SimpleApiClient(Marketplace):
                 "creationTimeFrom": created_from.strftime("%Y-%m-%dT%H:%M:%SZ"),
             },
         )
-        return sorted((order_from_api(o) for o in raw), key=lambda o: (o.created_at, o.id))
+        # A list row without its fee lines is read whole (GET /orders/{id}).
+        whole = (o if "details" in o else self._get(f"/orders/{o['id']}") for o in raw)
+        return sorted((order_from_api(o) for o in whole), key=lambda o: (o.created_at, o.id))
+
+    def order(self, order_id: str) -> MarketplaceOrder:
+        return order_from_api(self._get(f"/orders/{order_id}"))
 
     def customer(self, customer_id: str) -> MarketplaceCustomer:
         return customer_from_api(self._get(f"/customers/{customer_id}"))
@@ -170,10 +176,14 @@ def order_from_api(raw: dict[str, Any]) -> MarketplaceOrder:
         )
         for d in raw.get("details") or []
     )
+    number = raw.get("orderNumber") or str(raw["id"])
+    kind = raw.get("type") or "unknown"
+    if kind == "unknown" and number.startswith(BILLING_ORDER_PREFIX):
+        kind = "billing"  # SimpleAPI names no billing type; billing orders are numbered BO...
     return MarketplaceOrder(
         id=str(raw["id"]),
-        order_number=raw.get("orderNumber") or str(raw["id"]),
-        type=raw.get("type", "unknown"),
+        order_number=number,
+        type=kind,
         status=raw.get("status", "submitted"),
         customer_id=str(raw["customerId"]),
         created_at=raw["creationDate"],

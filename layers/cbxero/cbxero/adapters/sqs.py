@@ -28,10 +28,7 @@ class SqsJobQueue(JobQueue):
                     "MessageBody": job.model_dump_json(),
                     # One Xero organisation is synced by one worker at a time.
                     "MessageGroupId": job.reseller_id,
-                    # The same customer in the same schedule slot is enqueued once.
-                    "MessageDeduplicationId": f"{job.reseller_id}:{job.customer_id}:{job.slot}"[
-                        :128
-                    ],
+                    "MessageDeduplicationId": job.dedupe_id,
                 }
                 for n, job in enumerate(jobs[start : start + SQS_BATCH])
             ]

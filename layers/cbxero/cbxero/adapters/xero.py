@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +27,7 @@ from cbxero.domain.xero import (
     Contact,
     CreditNote,
     Invoice,
+    InvoiceType,
     Item,
     Organisation,
     TaxRate,
@@ -35,6 +36,7 @@ from cbxero.ports import Clock, RateGovernor, XeroAccounting, XeroAuthorizer
 
 TIMEOUT = (5, 30)
 BATCH_SIZE = 50  # documents per PUT: Xero's advice for reliable batches
+LOOKUP_BATCH = 25  # references OR-ed into one `where` (keeps the URL short)
 PAGE_SIZE = 100  # Xero's page size for paged reads
 
 
@@ -252,11 +254,14 @@ class XeroClient(XeroAccounting):
         self._sleep(retry_after)
 
     def find_contact_by_number(self, contact_number: str) -> Contact | None:
-        found = self._call(
-            "GET", "/Contacts", params={"where": f"ContactNumber=={_quoted(contact_number)}"}
-        )
-        contacts = found.get("Contacts") or []
-        return Contact.model_validate(contacts[0]) if contacts else None
+        found = self.contacts_matching({"ContactNumber": contact_number})
+        return found[0] if found else None
+
+    def contacts_matching(self, criteria: Mapping[str, str]) -> list[Contact]:
+        """Contacts equal to any of the criteria (field -> value), in one call."""
+        clause = " OR ".join(f"{name}=={_quoted(value)}" for name, value in criteria.items())
+        found = self._call("GET", "/Contacts", params={"where": clause})
+        return [Contact.model_validate(raw) for raw in found.get("Contacts") or []]
 
     def create_contact(self, contact: Contact, idempotency_key: str) -> Contact:
         created = self._call(
@@ -276,13 +281,76 @@ class XeroClient(XeroAccounting):
         return {item.code: item for item in items if item.code in wanted}
 
     def find_invoice_by_reference(self, reference: str) -> Invoice | None:
+        found = self.invoices_by_reference([reference])
+        return found[0] if found else None
+
+    def invoices_by_reference(self, references: Sequence[str]) -> list[Invoice]:
+        """Live sales invoices whose Reference is one of these, LOOKUP_BATCH to a call."""
+        return [
+            Invoice.model_validate(raw)
+            for raw in self._by_reference("Invoices", references)
+            if raw.get("Status") not in ("DELETED", "VOIDED")
+        ]
+
+    def credit_notes_by_reference(self, references: Sequence[str]) -> list[CreditNote]:
+        return [
+            CreditNote.model_validate(raw)
+            for raw in self._by_reference("CreditNotes", references)
+            if raw.get("Status") not in ("DELETED", "VOIDED")
+        ]
+
+    def _by_reference(self, collection: str, references: Sequence[str]) -> list[dict[str, Any]]:
+        wanted = sorted(set(references))
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(wanted), LOOKUP_BATCH):
+            clause = " OR ".join(
+                f"Reference=={_quoted(ref)}" for ref in wanted[start : start + LOOKUP_BATCH]
+            )
+            answer = self._call("GET", f"/{collection}", params={"where": clause, "unitdp": "4"})
+            found.extend(answer.get(collection) or [])
+        return found
+
+    def invoice_by_number(self, number: str) -> Invoice | None:
         found = self._call(
+            "GET", "/Invoices", params={"InvoiceNumbers": number, "unitdp": "4"}
+        ).get("Invoices")
+        return Invoice.model_validate(found[0]) if found else None
+
+    def invoice(self, invoice_id: str) -> Invoice:
+        answer = self._call("GET", f"/Invoices/{invoice_id}", params={"unitdp": "4"})
+        return Invoice.model_validate(answer["Invoices"][0])
+
+    def latest_editable_invoice(self, contact_id: str, currency: str) -> Invoice | None:
+        """The contact's newest sales invoice that may still change, in this currency."""
+        answer = self._call(
             "GET",
             "/Invoices",
-            params={"where": f'Reference=={_quoted(reference)} AND Type=="ACCREC"'},
+            params={
+                "ContactIDs": contact_id,
+                "Statuses": "DRAFT,SUBMITTED,AUTHORISED",
+                "order": "Date DESC",
+                "page": "1",
+                "unitdp": "4",
+            },
         )
-        invoices = [inv for inv in found.get("Invoices") or [] if inv.get("Status") != "DELETED"]
-        return Invoice.model_validate(invoices[0]) if invoices else None
+        for raw in answer.get("Invoices") or []:
+            invoice = Invoice.model_validate(raw)
+            if invoice.type is InvoiceType.SALES and invoice.currency_code == currency:
+                return invoice if invoice.editable else None
+        return None
+
+    def update_invoice(self, invoice: Invoice, idempotency_key: str) -> Invoice:
+        answer = self._call(
+            "POST",
+            f"/Invoices/{invoice.invoice_id}",
+            params={"unitdp": "4", "summarizeErrors": "false"},
+            body={"Invoices": [invoice.to_xero()]},
+            idempotency_key=idempotency_key,
+        )
+        result = Invoice.model_validate(answer["Invoices"][0])
+        if result.has_errors:
+            raise DocumentRejected("; ".join(error.message for error in result.validation_errors))
+        return result
 
     def create_invoice(self, invoice: Invoice, idempotency_key: str) -> Invoice:
         (result,) = self.create_invoices([invoice], idempotency_key)

@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
 
 from cbxero.domain.errors import IllegalTransition
 from cbxero.domain.marketplace import MarketplaceOrder, OrderStatus, OrderType
+from cbxero.domain.settings import PriceSource
 
 
 class ConnectionStatus(StrEnum):
@@ -106,7 +107,7 @@ _LEGAL: dict[TaskStatus, frozenset[TaskStatus]] = {
     TaskStatus.PROCESSING: frozenset(
         {TaskStatus.SYNCED, TaskStatus.FAILED, TaskStatus.ACTION_REQUIRED}
     ),
-    TaskStatus.FAILED: frozenset({TaskStatus.PROCESSING, TaskStatus.IGNORED}),
+    TaskStatus.FAILED: frozenset({TaskStatus.PROCESSING, TaskStatus.NEW, TaskStatus.IGNORED}),
     TaskStatus.ACTION_REQUIRED: frozenset(
         {TaskStatus.PROCESSING, TaskStatus.NEW, TaskStatus.IGNORED}
     ),
@@ -126,6 +127,34 @@ SYNCABLE_ORDER_TYPES = frozenset(
 
 # A task left in processing this long is taken to belong to a worker that died.
 PROCESSING_LEASE = timedelta(minutes=10)
+# Failed tasks wait 1, 2, 4 ... minutes between attempts, at most this long.
+LONGEST_BACK_OFF = timedelta(hours=6)
+# A task waiting for the reseller (a mapping, a currency) is looked at again this often.
+ACTION_RECHECK = timedelta(hours=1)
+
+
+def back_off(attempts: int) -> timedelta:
+    """How long a task that failed `attempts` times waits before the next try."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), LONGEST_BACK_OFF)
+
+
+class LineEdit(BaseModel):
+    """A reseller's change to one planned line before syncing by hand (index: the order line)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    index: int = Field(ge=0, le=499)
+    description: str | None = Field(None, min_length=1, max_length=4000)
+    quantity: Decimal | None = Field(None, gt=-1_000_000_000, lt=1_000_000_000)
+    unit_amount: Decimal | None = Field(None, ge=-1_000_000_000, le=1_000_000_000)
+    discount_amount: Decimal | None = Field(None, ge=0, le=1_000_000_000)
+    price_source: PriceSource | None = None
+
+
+class TargetChoice(StrEnum):
+    NEW = "new"
+    LATEST = "latest"
+    GIVEN = "given"
 
 
 class XeroDocumentRef(BaseModel):
@@ -149,12 +178,23 @@ class SyncTask(BaseModel):
     customer_id: str
     order_total: Decimal
     currency: str
+    ordered_at: AwareDatetime | None = None
     status: TaskStatus = TaskStatus.NEW
     reason: str | None = None
     attempts: int = 0
     created_at: AwareDatetime
     updated_at: AwareDatetime
     document: XeroDocumentRef | None = None
+    credit_note: XeroDocumentRef | None = None
+    # What the sync did besides documents (a downgrade's quantity change, say).
+    note: str | None = None
+    # When the retry sweep should look at this task again; None once it is final or new.
+    retry_at: AwareDatetime | None = None
+    # Set by a sync by hand: edited lines and where the lines go.
+    edits: tuple[LineEdit, ...] = ()
+    target: TargetChoice | None = None
+    target_invoice_id: str | None = None
+    target_before: Decimal | None = None  # that invoice's figure before our lines went on
 
     @property
     def task_id(self) -> str:
@@ -177,6 +217,7 @@ class SyncTask(BaseModel):
             customer_id=order.customer_id,
             order_total=order.total.amount,
             currency=order.total.currency,
+            ordered_at=order.created_at,
             status=status,
             reason=reason,
             created_at=now,
@@ -193,30 +234,62 @@ class SyncTask(BaseModel):
         *,
         reason: str | None = None,
         document: XeroDocumentRef | None = None,
+        credit_note: XeroDocumentRef | None = None,
+        note: str | None = None,
     ) -> SyncTask:
         """This task in a new status; raises IllegalTransition for a move the lifecycle forbids."""
         if not self.can_become(status):
             raise IllegalTransition(f"a {self.status} task cannot become {status}")
         attempts = self.attempts + 1 if status is TaskStatus.PROCESSING else self.attempts
+        retry_at = {
+            TaskStatus.PROCESSING: now + PROCESSING_LEASE,
+            TaskStatus.FAILED: now + back_off(attempts),
+            TaskStatus.ACTION_REQUIRED: now + ACTION_RECHECK,
+        }.get(status)
         return self.model_copy(
             update={
                 "status": status,
                 "reason": reason,
                 "attempts": attempts,
                 "updated_at": now,
+                "retry_at": retry_at,
                 "document": document or self.document,
+                "credit_note": credit_note or self.credit_note,
+                "note": note or self.note,
             }
         )
 
-    def is_processable(self, now: datetime) -> bool:
-        """New, failed or waiting tasks, and processing ones whose worker's lease ran out."""
-        if self.status is TaskStatus.PROCESSING:
-            return now - self.updated_at > PROCESSING_LEASE
-        return self.status in {TaskStatus.NEW, TaskStatus.FAILED, TaskStatus.ACTION_REQUIRED}
+    def retried_after(self, seconds: float) -> SyncTask:
+        """A failed task told exactly when to come back (Xero's Retry-After)."""
+        return self.model_copy(update={"retry_at": self.updated_at + timedelta(seconds=seconds)})
 
-    def resumed(self, now: datetime) -> SyncTask:
-        """Take over a task whose worker died mid-way (its Xero call may or may not have landed)."""
-        return self.model_copy(update={"attempts": self.attempts + 1, "updated_at": now})
+    @property
+    def may_have_reached_xero(self) -> bool:
+        """A task that was taken up before may have made its document already: look first."""
+        return self.attempts > 1 or self.document is not None or self.credit_note is not None
+
+    def is_processable(self, now: datetime) -> bool:
+        """New tasks; failed or waiting ones when due; processing ones whose worker's lease
+        ran out. A task holding a document whose totals disagree waits for the reseller."""
+        if self.status is TaskStatus.NEW:
+            return True
+        if self.status is TaskStatus.ACTION_REQUIRED and self.document is not None:
+            return False
+        if self.status in {TaskStatus.PROCESSING, TaskStatus.FAILED, TaskStatus.ACTION_REQUIRED}:
+            return self.retry_at is None or self.retry_at <= now
+        return False
+
+    def claimed(self, now: datetime) -> SyncTask:
+        """This task taken up by a worker: processing, or a dead worker's task taken over."""
+        if self.status is TaskStatus.PROCESSING:
+            return self.model_copy(
+                update={
+                    "attempts": self.attempts + 1,
+                    "updated_at": now,
+                    "retry_at": now + PROCESSING_LEASE,
+                }
+            )
+        return self.moved_to(TaskStatus.PROCESSING, now)
 
 
 class LogStatus(StrEnum):

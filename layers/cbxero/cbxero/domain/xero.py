@@ -68,6 +68,7 @@ class Item(XeroModel):
 
 
 class LineItem(XeroModel):
+    line_item_id: str | None = Field(None, alias="LineItemID")
     description: str
     quantity: XeroNumber
     unit_amount: XeroNumber
@@ -151,6 +152,13 @@ class Allocation(XeroModel):
     validation_errors: tuple[ValidationError, ...] = Field((), exclude=True)
 
 
+class AllocationSeen(XeroModel):
+    """An allocation as Xero lists it on its credit note."""
+
+    allocation_id: str | None = Field(None, alias="AllocationID")
+    amount: XeroNumber | None = None
+
+
 class CreditNoteType(StrEnum):
     SALES = "ACCRECCREDIT"
 
@@ -169,6 +177,7 @@ class CreditNote(XeroModel):
     sub_total: XeroNumber | None = None
     total: XeroNumber | None = None
     remaining_credit: XeroNumber | None = None
+    allocations: tuple[AllocationSeen, ...] = ()
     has_errors: bool = Field(False, exclude=True)
     validation_errors: tuple[ValidationError, ...] = Field((), exclude=True)
 

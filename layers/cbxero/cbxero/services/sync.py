@@ -1,31 +1,57 @@
-"""The worker's use case: a customer's new orders become sync tasks, and tasks become invoices."""
+"""The worker's use case: customers' new orders become sync tasks, and tasks become Xero documents.
+
+A run has two steps. `check_changes` (per customer) records one task per new order and then
+moves the customer's cursor. `process` (per reseller, for every customer of the run at once)
+claims the due tasks, plans their documents, and sends them to Xero in batches of up to 50.
+
+Exactly once, in three parts:
+- a task is claimed (processing, with a lease) before any Xero call, and finished after;
+- every write carries an Idempotency-Key derived from what it writes, so a retried call is
+  answered with the first call's result;
+- a task taken up again after it may have reached Xero is first looked for in Xero by its order
+  number (invoices and credit notes carry it in Reference), and is not made twice.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
+from aws_lambda_powertools import Logger
+
+from cbxero.domain.documents import (
+    CENT,
+    DocumentPlan,
+    ItemPriceMissing,
+    UnmappedProducts,
+    compared_figure,
+    lines_total,
+    mapping_key,
+)
 from cbxero.domain.errors import (
     DocumentRejected,
     NotConnected,
+    NotFound,
     RateLimited,
+    ReconnectNeeded,
     UpstreamUnavailable,
 )
-from cbxero.domain.invoice_plan import CENT, InvoicePlan, ItemPriceMissing, UnmappedProducts
 from cbxero.domain.marketplace import MarketplaceOrder, newest_creation
 from cbxero.domain.model import (
     ActionLogEntry,
     CustomerLink,
     LogStatus,
     SyncTask,
+    TargetChoice,
     TaskStatus,
-    XeroConnection,
     XeroDocumentRef,
 )
-from cbxero.domain.settings import NotificationLevel, PriceSource, Settings
-from cbxero.domain.xero import Contact
+from cbxero.domain.settings import InvoiceTarget, NotificationLevel, Settings
+from cbxero.domain.xero import Allocation, Contact, CreditNote, Invoice, InvoiceRef
 from cbxero.ports import (
     ActionLog,
     Clock,
@@ -38,24 +64,67 @@ from cbxero.ports import (
     XeroAccounting,
 )
 
+logger = Logger(child=True)
+
 # With no task yet for a customer, "check changes" looks one month back (the store's rule).
 FIRST_LOOK_BACK = timedelta(days=30)
+# Tasks one run takes up for one reseller; the rest wait for the next run (the worker
+# enqueues one at once), so that a run stays well inside the Lambda timeout.
+TASKS_PER_RUN = 2000
+NUMBER_TAKEN = "must be unique"
+XERO_INVOICE_LINK = "https://go.xero.com/app/invoicing/view/{id}"
+XERO_CREDIT_NOTE_LINK = (
+    "https://go.xero.com/AccountsReceivable/ViewCreditNote.aspx?creditNoteID={id}"
+)
 
 
-def idempotency_key(reseller_id: str, order_id: str, action: str) -> str:
-    """Same order and action, same key: Xero replays the first answer instead of doing it twice."""
-    return f"cbxero:{reseller_id}:{order_id}:{action}"[:128]
+def idempotency_key(reseller_id: str, subject: str, action: str) -> str:
+    """Same subject and action, same key: Xero replays the first answer, does nothing twice."""
+    return f"cbxero:{reseller_id}:{subject}:{action}"[:128]
+
+
+def batch_key(reseller_id: str, tasks: Iterable[SyncTask], action: str) -> str:
+    """One key for a batch of documents: the same tasks at the same attempt give the same key."""
+    digest = hashlib.sha256(
+        ",".join(sorted(f"{t.order_id}@{t.attempts}" for t in tasks)).encode()
+    ).hexdigest()[:32]
+    return idempotency_key(reseller_id, digest, action)
 
 
 @dataclass
 class SyncOutcome:
     orders_seen: int = 0
     tasks_created: int = 0
+    more: bool = False  # tasks were left for another run
     statuses: dict[str, TaskStatus] = field(default_factory=dict)
 
 
+@dataclass
+class _Work:
+    """One claimed task on its way through a run."""
+
+    task: SyncTask
+    order: MarketplaceOrder
+    contact_id: str
+    plan: DocumentPlan
+    invoice: Invoice | None = None
+    invoice_before: Decimal | None = None  # sub-total of an existing invoice before our lines
+    credit_note: CreditNote | None = None
+
+
+@dataclass(frozen=True)
+class _Ports:
+    settings: SettingsRepository
+    links: CustomerLinkRepository
+    mappings: ProductMappingRepository
+    tasks: TaskRepository
+    action_log: ActionLog
+    marketplace: Marketplace
+    clock: Clock
+
+
 class CustomerSync:
-    """Syncs one customer of one reseller: check changes, then process its open tasks."""
+    """Syncs customers of resellers: check changes, then process their due tasks."""
 
     def __init__(
         self,
@@ -66,41 +135,71 @@ class CustomerSync:
         tasks: TaskRepository,
         action_log: ActionLog,
         marketplace: Marketplace,
-        xero: Callable[[str], tuple[XeroConnection, XeroAccounting]],
+        xero: Callable[[str], tuple[object, XeroAccounting]],
         clock: Clock,
+        tasks_per_run: int = TASKS_PER_RUN,
     ) -> None:
+        self._ports = _Ports(settings, links, mappings, tasks, action_log, marketplace, clock)
         self._settings = settings
         self._links = links
-        self._mappings = mappings
         self._tasks = tasks
         self._log = action_log
         self._marketplace = marketplace
         self._xero = xero
         self._clock = clock
+        self._tasks_per_run = tasks_per_run
+        self._orders: dict[str, MarketplaceOrder] = {}  # read during this run's check changes
 
+    # ------------------------------------------------------------------ the whole run
     def run(self, job: SyncJob) -> SyncOutcome:
+        """One customer: check changes, then (when the job says so) process its tasks."""
+        outcome = self.check_changes(job)
+        if job.process:
+            self.process([job], outcome)
+        return outcome
+
+    def check_changes(self, job: SyncJob) -> SyncOutcome:
+        """Record a task for every order created since the customer's cursor."""
         settings = self._settings.get(job.reseller_id)
-        link = self._links.get(job.reseller_id, job.customer_id) or CustomerLink(
-            reseller_id=job.reseller_id, customer_id=job.customer_id
-        )
+        link = self._link(job.reseller_id, job.customer_id)
         outcome = SyncOutcome()
-        link, orders = self.check_changes(link, settings, outcome)
-        if not job.process:
-            return outcome
-        open_tasks = [
-            task
-            for task in self._tasks.for_reseller(job.reseller_id, customer_id=job.customer_id)
-            if task.is_processable(self._clock.now())
-        ]
-        if not open_tasks:
-            return outcome
-        by_id = {order.id: order for order in orders}
-        connection, xero = self._xero(job.reseller_id)
-        link = self._with_contact(link, xero)
-        for task in open_tasks:
-            order = by_id.get(task.order_id) or self._order(task, link)
-            final = self._process(task, order, link, settings, xero, connection, job.actor)
-            outcome.statuses[task.order_id] = final.status
+        now = self._clock.now()
+        since = link.orders_synced_until or now - FIRST_LOOK_BACK
+        orders = self._marketplace.orders(link.customer_id, since)
+        outcome.orders_seen = len(orders)
+        for order in orders:
+            self._orders[order.id] = order
+            task = SyncTask.from_order(link.reseller_id, order, now)
+            if self._tasks.add_if_absent(task):
+                outcome.tasks_created += 1
+                self._note(
+                    settings,
+                    task,
+                    LogStatus.INFO,
+                    f"Task created for {order.type} order {order.order_number}"
+                    + (f" ({task.reason})" if task.reason else ""),
+                    actor=job.actor,
+                    action="task_created",
+                )
+        newest = newest_creation(orders)
+        if newest is not None and newest != link.orders_synced_until:
+            # The cursor moves only once the tasks are stored: a crash before here re-reads them.
+            self._links.save(link.model_copy(update={"orders_synced_until": newest}))
+        return outcome
+
+    def process(self, jobs: Sequence[SyncJob], outcome: SyncOutcome | None = None) -> SyncOutcome:
+        """Process the due tasks of these jobs' customers, reseller by reseller, batching
+        Xero's writes across customers."""
+        outcome = outcome or SyncOutcome()
+        by_reseller: dict[str, list[SyncJob]] = defaultdict(list)
+        for job in jobs:
+            if job.process:
+                by_reseller[job.reseller_id].append(job)
+        try:
+            for reseller_id, group in by_reseller.items():
+                self._process_reseller(reseller_id, group, outcome)
+        finally:
+            self._orders.clear()
         return outcome
 
     def give_up(self, job: SyncJob, problem: str) -> None:
@@ -119,169 +218,58 @@ class CustomerSync:
             )
         )
 
-    def check_changes(
-        self, link: CustomerLink, settings: Settings, outcome: SyncOutcome
-    ) -> tuple[CustomerLink, list[MarketplaceOrder]]:
-        """Record a task for every order created since the customer's cursor; the link as saved."""
+    # ------------------------------------------------------------------ one reseller
+    def _due_tasks(self, reseller_id: str, jobs: list[SyncJob]) -> tuple[list[SyncTask], bool]:
         now = self._clock.now()
-        since = link.orders_synced_until or now - FIRST_LOOK_BACK
-        orders = self._marketplace.orders(link.customer_id, since)
-        outcome.orders_seen = len(orders)
-        for order in orders:
-            task = SyncTask.from_order(link.reseller_id, order, now)
-            if self._tasks.add_if_absent(task):
-                outcome.tasks_created += 1
-                self._note(
-                    settings, task, LogStatus.INFO, f"Task created for order {order.order_number}"
-                )
-        newest = newest_creation(orders)
-        if newest is not None:
-            # The cursor moves only once the tasks are stored: a crash before here re-reads them.
-            link = link.model_copy(update={"orders_synced_until": newest})
-            self._links.save(link)
-        return link, orders
+        due: list[SyncTask] = []
+        for job in jobs:
+            if job.task_ids:  # by hand: these tasks, whatever their retry time
+                for task_id in job.task_ids:
+                    task = self._tasks.get(reseller_id, task_id)
+                    if task is not None and task.status in _TAKEN_BY_HAND:
+                        due.append(task)
+                continue
+            due.extend(
+                task
+                for task in self._tasks.open_for_customer(reseller_id, job.customer_id)
+                if task.is_processable(now)
+            )
+        due.sort(key=lambda task: (task.ordered_at or task.created_at, task.order_id))
+        return due[: self._tasks_per_run], len(due) > self._tasks_per_run
 
-    def _order(self, task: SyncTask, link: CustomerLink) -> MarketplaceOrder | None:
-        since = task.created_at - FIRST_LOOK_BACK
-        for order in self._marketplace.orders(link.customer_id, since):
-            if order.id == task.order_id:
-                return order
-        return None
-
-    def _process(
-        self,
-        task: SyncTask,
-        order: MarketplaceOrder | None,
-        link: CustomerLink,
-        settings: Settings,
-        xero: XeroAccounting,
-        connection: XeroConnection,
-        actor: str,
-    ) -> SyncTask:
-        now = self._clock.now()
-        claimed = (
-            task.resumed(now)
-            if task.status is TaskStatus.PROCESSING
-            else task.moved_to(TaskStatus.PROCESSING, now)
-        )
-        if not self._tasks.replace(claimed, previous=task):
-            return task  # another worker took it
+    def _process_reseller(
+        self, reseller_id: str, jobs: list[SyncJob], outcome: SyncOutcome
+    ) -> None:
+        due, outcome.more = self._due_tasks(reseller_id, jobs)
+        if not due:
+            return
+        actor = jobs[0].actor
+        settings = self._settings.get(reseller_id)
         try:
-            if order is None:
-                return self._finish(
-                    claimed,
-                    TaskStatus.ACTION_REQUIRED,
-                    settings,
-                    actor,
-                    reason="the order is no longer returned by the marketplace",
-                )
-            contact_id = link.xero_contact_id
-            if contact_id is None:
-                return self._finish(
-                    claimed,
-                    TaskStatus.ACTION_REQUIRED,
-                    settings,
-                    actor,
-                    reason=f"customer {link.customer_id} is not mapped to a Xero contact "
-                    "and its profile is incomplete",
-                )
-            mappings = self._mappings.get_many(task.reseller_id, [line.mpn for line in order.lines])
-            items = xero.items([m.xero_item_code for m in mappings.values()])
-            plan = InvoicePlan.build(order, settings, contact_id, mappings, items)
-            invoice = xero.find_invoice_by_reference(order.order_number) or xero.create_invoice(
-                plan.invoice, idempotency_key(task.reseller_id, task.order_id, "invoice")
-            )
-        except (UnmappedProducts, ItemPriceMissing) as problem:
-            return self._finish(
-                claimed, TaskStatus.ACTION_REQUIRED, settings, actor, reason=str(problem)
-            )
-        except DocumentRejected as problem:
-            return self._finish(
-                claimed,
-                TaskStatus.ACTION_REQUIRED,
-                settings,
-                actor,
-                reason=f"Xero refused the invoice: {problem.message}",
-            )
-        except NotConnected as problem:
-            return self._finish(
-                claimed, TaskStatus.ACTION_REQUIRED, settings, actor, reason=problem.message
-            )
-        except UpstreamUnavailable as problem:
-            return self._finish(claimed, TaskStatus.FAILED, settings, actor, reason=problem.message)
-        except RateLimited as problem:
-            # The task waits (failed, retried later); the whole job is redelivered after the pause.
-            self._finish(claimed, TaskStatus.FAILED, settings, actor, reason=problem.message)
-            raise
-        document = XeroDocumentRef(
-            kind="invoice",
-            id=invoice.invoice_id or "",
-            number=invoice.invoice_number,
-            total=invoice.sub_total,
-        )
-        sub_total = (invoice.sub_total or Decimal(0)).quantize(CENT)
-        if (
-            settings.price_source is PriceSource.MARKETPLACE
-            and sub_total != order.total.amount.quantize(CENT)
-        ):
-            return self._finish(
-                claimed,
-                TaskStatus.ACTION_REQUIRED,
-                settings,
-                actor,
-                document=document,
-                reason=f"Xero invoice comes to {sub_total} but the order to {order.total.amount}",
-            )
-        return self._finish(claimed, TaskStatus.SYNCED, settings, actor, document=document)
+            _, xero = self._xero(reseller_id)
+        except NotConnected:
+            return  # tasks stay open; the next run after reconnecting takes them up
+        claimed: list[SyncTask] = []
+        for task in due:
+            taken = task.claimed(self._clock.now())
+            if self._tasks.replace(taken, previous=task):
+                claimed.append(taken)
+        run = _Run(self._ports, reseller_id, settings, xero, actor, self._orders)
+        try:
+            run.sync(claimed)
+        except RateLimited as limited:
+            run.abandon(TaskStatus.FAILED, limited.message, retry_after=limited.retry_after)
+        except ReconnectNeeded as refused:
+            run.abandon(TaskStatus.ACTION_REQUIRED, refused.message)
+        except (UpstreamUnavailable, NotConnected) as problem:
+            run.abandon(TaskStatus.FAILED, problem.message)
+        except Exception as failure:  # a bug or an answer we did not expect: retried later
+            logger.exception("sync run failed", extra={"reseller_id": reseller_id})
+            run.abandon(TaskStatus.FAILED, f"unexpected error ({type(failure).__name__})")
+        outcome.statuses.update(run.statuses)
 
-    def _with_contact(self, link: CustomerLink, xero: XeroAccounting) -> CustomerLink:
-        """The link with its Xero contact: linked, matched by ContactNumber, or made from a
-        complete profile (and saved); unchanged when none can be had."""
-        if link.xero_contact_id:
-            return link
-        found = xero.find_contact_by_number(link.customer_id)
-        if found is None:
-            customer = self._marketplace.customer(link.customer_id)
-            if customer.missing_for_contact():
-                return link
-            found = xero.create_contact(
-                Contact(
-                    contact_number=customer.id,
-                    name=customer.name,
-                    email_address=customer.email,
-                    tax_number=customer.tax_reg_id,
-                    first_name=customer.contact.first_name if customer.contact else None,
-                    last_name=customer.contact.last_name if customer.contact else None,
-                ),
-                idempotency_key(link.reseller_id, customer.id, "contact"),
-            )
-        linked = link.model_copy(update={"xero_contact_id": found.contact_id})
-        self._links.save(linked)
-        return linked
-
-    def _finish(
-        self,
-        task: SyncTask,
-        status: TaskStatus,
-        settings: Settings,
-        actor: str,
-        *,
-        reason: str | None = None,
-        document: XeroDocumentRef | None = None,
-    ) -> SyncTask:
-        done = task.moved_to(status, self._clock.now(), reason=reason, document=document)
-        self._tasks.replace(done, previous=task)
-        log_status = {
-            TaskStatus.SYNCED: LogStatus.SUCCESS,
-            TaskStatus.FAILED: LogStatus.ERROR,
-        }.get(status, LogStatus.ACTION_REQUIRED)
-        message = (
-            f"Order {task.order_number} synced to Xero invoice {document.number}"
-            if status is TaskStatus.SYNCED and document
-            else f"Order {task.order_number}: {reason}"
-        )
-        self._note(settings, done, log_status, message, actor=actor)
-        return done
+    def _link(self, reseller_id: str, customer_id: str) -> CustomerLink:
+        return _link(self._ports, reseller_id, customer_id)
 
     def _note(
         self,
@@ -290,20 +278,485 @@ class CustomerSync:
         status: LogStatus,
         message: str,
         *,
-        actor: str = "scheduler",
+        actor: str,
+        action: str = "sync_task",
     ) -> None:
-        if settings.notifications is NotificationLevel.ERRORS_AND_ACTIONS and not status.is_problem:
-            return
-        self._log.add(
-            ActionLogEntry(
-                reseller_id=task.reseller_id,
-                at=self._clock.now(),
-                action="sync_task",
-                status=status,
-                actor=actor,
-                message=message,
-                customer_id=task.customer_id,
-                order_id=task.order_id,
-                xero_document_id=task.document.id if task.document else None,
-            )
+        _note(self._ports, settings, task, status, message, actor=actor, action=action)
+
+
+def _link(ports: _Ports, reseller_id: str, customer_id: str) -> CustomerLink:
+    return ports.links.get(reseller_id, customer_id) or CustomerLink(
+        reseller_id=reseller_id, customer_id=customer_id
+    )
+
+
+def _note(
+    ports: _Ports,
+    settings: Settings,
+    task: SyncTask,
+    status: LogStatus,
+    message: str,
+    *,
+    actor: str,
+    action: str = "sync_task",
+) -> None:
+    """An Action Log entry, if the reseller's notifications setting wants this kind."""
+    if settings.notifications is NotificationLevel.ERRORS_AND_ACTIONS and not status.is_problem:
+        return
+    ports.action_log.add(
+        ActionLogEntry(
+            reseller_id=task.reseller_id,
+            at=ports.clock.now(),
+            action=action,
+            status=status,
+            actor=actor,
+            message=message,
+            customer_id=task.customer_id,
+            order_id=task.order_id,
+            xero_document_id=(task.document or task.credit_note or _NO_DOC).id or None,
         )
+    )
+
+
+_NO_DOC = XeroDocumentRef(kind="none", id="")
+_TAKEN_BY_HAND = frozenset(
+    {TaskStatus.NEW, TaskStatus.FAILED, TaskStatus.ACTION_REQUIRED, TaskStatus.PROCESSING}
+)
+_LOG_STATUS = {TaskStatus.SYNCED: LogStatus.SUCCESS, TaskStatus.FAILED: LogStatus.ERROR}
+
+
+class _Run:
+    """One reseller's claimed tasks through Xero; every task ends finished or abandoned."""
+
+    def __init__(
+        self,
+        ports: _Ports,
+        reseller_id: str,
+        settings: Settings,
+        xero: XeroAccounting,
+        actor: str,
+        orders: dict[str, MarketplaceOrder],
+    ) -> None:
+        self._ports = ports
+        self._orders = orders
+        self._reseller_id = reseller_id
+        self._settings = settings
+        self._xero = xero
+        self._actor = actor
+        self._open: dict[str, SyncTask] = {}
+        self.statuses: dict[str, TaskStatus] = {}
+        self._contacts: dict[str, str | None] = {}
+        self._latest: dict[tuple[str, str], Invoice | None] = {}
+
+    # ------------------------------------------------------------------ plan
+    def sync(self, claimed: list[SyncTask]) -> None:
+        self._open = {task.order_id: task for task in claimed}
+        work = self._plan(claimed)
+        self._reconcile([w for w in work if w.task.may_have_reached_xero])
+        pending = [w for w in work if w.task.order_id in self._open]
+        nothing = [w for w in pending if not w.plan.moves_money]
+        for w in nothing:
+            self._finish(w, TaskStatus.SYNCED, None)
+        existing = [w for w in pending if w.plan.charges and self._onto_existing(w)]
+        for w in existing:
+            self._add_to_existing(w)
+        fresh = [w for w in pending if w.plan.charges and w.invoice is None]
+        self._create_invoices([w for w in fresh if w.task.order_id in self._open])
+        refunds = [w for w in pending if w.plan.refunds and w.task.order_id in self._open]
+        self._create_credit_notes(refunds)
+        for w in pending:
+            if w.task.order_id in self._open:
+                self._complete(w)
+
+    def _plan(self, claimed: list[SyncTask]) -> list[_Work]:
+        orders: dict[str, MarketplaceOrder] = {}
+        for task in claimed:
+            try:
+                orders[task.order_id] = self._order(task)
+            except NotFound:
+                self._stop(task, TaskStatus.ACTION_REQUIRED, "the marketplace no longer has it")
+        wanted = {mapping_key(line) for order in orders.values() for line in order.lines}
+        mappings = self._ports.mappings.get_many(self._reseller_id, sorted(wanted))
+        items = (
+            self._xero.items(sorted({m.xero_item_code for m in mappings.values()}))
+            if mappings
+            else {}
+        )
+        work = []
+        for task in claimed:
+            order = orders.get(task.order_id)
+            if order is None:
+                continue
+            try:
+                plan = DocumentPlan.build(order, self._settings, mappings, items, task.edits)
+                contact_id = self._contact(task.customer_id) if plan.moves_money else ""
+            except (UnmappedProducts, ItemPriceMissing) as problem:
+                self._stop(task, TaskStatus.ACTION_REQUIRED, str(problem))
+                continue
+            except DocumentRejected as problem:
+                self._stop(task, TaskStatus.ACTION_REQUIRED, f"Xero refused the contact: {problem}")
+                continue
+            if contact_id is None:
+                self._stop(
+                    task,
+                    TaskStatus.ACTION_REQUIRED,
+                    f"customer {task.customer_id} is not mapped to a Xero contact and its "
+                    "profile is incomplete",
+                )
+                continue
+            work.append(_Work(task=task, order=order, contact_id=contact_id, plan=plan))
+        return work
+
+    def _order(self, task: SyncTask) -> MarketplaceOrder:
+        order = self._orders.get(task.order_id)
+        if order is None:
+            order = self._ports.marketplace.order(task.order_id)
+            self._orders[order.id] = order
+        return order
+
+    def _contact(self, customer_id: str) -> str | None:
+        """The customer's Xero contact: linked; else matched by ContactNumber (the customer id),
+        tax number, email or exact name; else made from a complete profile; else None."""
+        if customer_id in self._contacts:
+            return self._contacts[customer_id]
+        link = _link(self._ports, self._reseller_id, customer_id)
+        contact_id = link.xero_contact_id or self._match_or_create(customer_id)
+        if contact_id and not link.xero_contact_id:
+            self._ports.links.save(link.model_copy(update={"xero_contact_id": contact_id}))
+        self._contacts[customer_id] = contact_id
+        return contact_id
+
+    def _match_or_create(self, customer_id: str) -> str | None:
+        customer = self._ports.marketplace.customer(customer_id)
+        criteria = {
+            "ContactNumber": customer.id,
+            "TaxNumber": customer.tax_reg_id,
+            "EmailAddress": customer.email,
+            "Name": customer.name,
+        }
+        present = {name: value for name, value in criteria.items() if value}
+        found = self._xero.contacts_matching(present)
+        for name, value in present.items():  # in order of preference
+            for contact in found:
+                if str(contact.model_dump(by_alias=True).get(name) or "") == value:
+                    return contact.contact_id
+        if customer.missing_for_contact():
+            return None
+        made = self._xero.create_contact(
+            Contact(
+                contact_number=customer.id,
+                name=customer.name,
+                email_address=customer.email,
+                tax_number=customer.tax_reg_id,
+                first_name=customer.contact.first_name if customer.contact else None,
+                last_name=customer.contact.last_name if customer.contact else None,
+            ),
+            idempotency_key(self._reseller_id, customer.id, "contact"),
+        )
+        return made.contact_id
+
+    # ------------------------------------------------------------------ look before re-making
+    def _reconcile(self, work: list[_Work]) -> None:
+        """Tasks that may have reached Xero before: adopt what Xero already has."""
+        if not work:
+            return
+        numbers = [w.order.order_number for w in work]
+        invoices = {i.reference: i for i in self._xero.invoices_by_reference(numbers)}
+        with_refunds = [w.order.order_number for w in work if w.plan.refunds]
+        notes = (
+            {n.reference: n for n in self._xero.credit_notes_by_reference(with_refunds)}
+            if with_refunds
+            else {}
+        )
+        for w in work:
+            number = w.order.order_number
+            if w.plan.charges:
+                w.invoice = invoices.get(number)
+                if w.invoice is None and w.task.target_invoice_id:
+                    target = self._xero.invoice(w.task.target_invoice_id)
+                    if number in _references(target.reference):
+                        w.invoice = target
+                        w.invoice_before = w.task.target_before
+            if w.plan.refunds:
+                w.credit_note = notes.get(number)
+
+    # ------------------------------------------------------------------ invoices
+    def _onto_existing(self, w: _Work) -> bool:
+        if w.invoice is not None:
+            return False
+        if w.task.target is TargetChoice.NEW:
+            return False
+        return (
+            w.task.target in (TargetChoice.LATEST, TargetChoice.GIVEN)
+            or self._settings.invoice_target is InvoiceTarget.EXISTING
+        )
+
+    def _add_to_existing(self, w: _Work) -> None:
+        """Our lines onto the customer's latest editable invoice (or the one chosen by hand),
+        its own lines kept; a new invoice when there is none."""
+        key = (w.contact_id, w.plan.currency)
+        if w.task.target is TargetChoice.GIVEN and w.task.target_invoice_id:
+            try:
+                target: Invoice | None = self._xero.invoice(w.task.target_invoice_id)
+            except NotFound:
+                self._stop(w.task, TaskStatus.ACTION_REQUIRED, "the chosen Xero invoice is gone")
+                return
+            if target is not None and not target.editable:
+                self._stop(
+                    w.task,
+                    TaskStatus.ACTION_REQUIRED,
+                    f"Xero invoice {target.invoice_number} is locked (status {target.status}, "
+                    "or paid or credited) and cannot take more lines",
+                )
+                return
+        else:
+            if key not in self._latest:
+                self._latest[key] = self._xero.latest_editable_invoice(*key)
+            target = self._latest[key]
+        if target is None or target.invoice_id is None:
+            return  # goes out as a new invoice
+        # The ledger: where the lines are going is stored before they go.
+        task = self._record(
+            w.task,
+            target_invoice_id=target.invoice_id,
+            target_before=compared_figure(self._settings, target.sub_total, target.total),
+        )
+        if task is None:
+            return
+        w.task = task
+        updated = target.model_copy(
+            update={
+                "line_items": (*target.line_items, *w.plan.charges),
+                "reference": _with_reference(target.reference, w.order.order_number),
+            }
+        )
+        try:
+            result = self._xero.update_invoice(
+                updated,
+                idempotency_key(self._reseller_id, w.task.order_id, f"add{w.task.attempts}"),
+            )
+        except DocumentRejected as refused:
+            if w.task.target is TargetChoice.GIVEN:
+                self._stop(w.task, TaskStatus.ACTION_REQUIRED, f"Xero refused: {refused.message}")
+            self._latest[key] = None  # it changed under us: the lines go on a new invoice
+            return
+        w.invoice, w.invoice_before = result, task.target_before
+        self._latest[key] = result if result.editable else None
+
+    def _create_invoices(self, work: list[_Work]) -> None:
+        for start in range(0, len(work), 50):
+            chunk = work[start : start + 50]
+            documents = [w.plan.invoice(w.contact_id, self._settings) for w in chunk]
+            results = self._xero.create_invoices(
+                [document for document in documents if document is not None],
+                batch_key(self._reseller_id, (w.task for w in chunk), "invoices"),
+            )
+            for w, result in zip(chunk, results, strict=True):
+                if not result.has_errors:
+                    w.invoice = result
+                    continue
+                message = "; ".join(error.message for error in result.validation_errors)
+                if NUMBER_TAKEN in message and result.invoice_number:
+                    owner = self._xero.invoice_by_number(result.invoice_number)
+                    if owner is not None and owner.reference == w.order.order_number:
+                        w.invoice = owner  # ours, made by an earlier attempt
+                        continue
+                    message = (
+                        f"invoice number {result.invoice_number} is already used in Xero "
+                        "by a document this integration did not make"
+                    )
+                self._stop(
+                    w.task, TaskStatus.ACTION_REQUIRED, f"Xero refused the invoice: {message}"
+                )
+
+    # ------------------------------------------------------------------ credit notes
+    def _create_credit_notes(self, work: list[_Work]) -> None:
+        todo = [w for w in work if w.credit_note is None]
+        for start in range(0, len(todo), 50):
+            chunk = todo[start : start + 50]
+            notes = [w.plan.credit_note(w.contact_id, self._settings) for w in chunk]
+            results = self._xero.create_credit_notes(
+                [n for n in notes if n is not None],
+                batch_key(self._reseller_id, (w.task for w in chunk), "credit-notes"),
+            )
+            for w, result in zip(chunk, results, strict=True):
+                if result.has_errors:
+                    message = "; ".join(error.message for error in result.validation_errors)
+                    self._stop(
+                        w.task,
+                        TaskStatus.ACTION_REQUIRED,
+                        f"Xero refused the credit note: {message}",
+                    )
+                else:
+                    w.credit_note = result
+        for w in work:
+            if w.task.order_id in self._open and w.credit_note is not None:
+                self._allocate(w)
+
+    def _allocate(self, w: _Work) -> None:
+        """Apply the credit to the invoice it belongs with, while that invoice has a balance."""
+        note = w.credit_note
+        if note is None or note.credit_note_id is None or note.allocations:
+            return
+        if note.status != "AUTHORISED":
+            w.task = w.task.model_copy(
+                update={"note": "credit note left unallocated: it is a draft in Xero"}
+            )
+            return
+        invoice = w.invoice or self._xero.latest_editable_invoice(w.contact_id, w.plan.currency)
+        due = (invoice.amount_due or Decimal(0)) if invoice else Decimal(0)
+        credit = note.remaining_credit if note.remaining_credit is not None else note.total
+        amount = min(due, credit or Decimal(0))
+        if invoice is None or invoice.invoice_id is None or amount <= 0:
+            return
+        try:
+            self._xero.allocate(
+                note.credit_note_id,
+                Allocation(
+                    invoice=InvoiceRef(invoice_id=invoice.invoice_id),
+                    amount=amount,
+                    date=w.plan.day,
+                ),
+                idempotency_key(self._reseller_id, w.task.order_id, "allocate"),
+            )
+        except DocumentRejected as refused:
+            w.task = w.task.model_copy(update={"note": f"credit not allocated: {refused.message}"})
+            return
+        w.task = w.task.model_copy(
+            update={"note": f"{amount} credited to invoice {invoice.invoice_number}"}
+        )
+
+    # ------------------------------------------------------------------ finishing
+    def _complete(self, w: _Work) -> None:
+        """Synced when Xero's figures agree with the order's, else waiting for the reseller."""
+        actual = Decimal(0)
+        if w.invoice is not None:
+            actual += compared_figure(self._settings, w.invoice.sub_total, w.invoice.total)
+            if w.invoice_before is not None:
+                actual -= w.invoice_before
+        if w.credit_note is not None:
+            actual -= compared_figure(self._settings, w.credit_note.sub_total, w.credit_note.total)
+        expected = w.plan.expected
+        if expected is None:  # prices from Xero or edited by hand: hold Xero to our own lines
+            expected = w.plan.planned_total.quantize(CENT)
+        if actual.quantize(CENT) != expected:
+            self._finish(
+                w,
+                TaskStatus.ACTION_REQUIRED,
+                f"totals disagree: Xero's documents come to {actual.quantize(CENT)}, "
+                f"the order to {expected}",
+            )
+            return
+        self._finish(w, TaskStatus.SYNCED, None)
+
+    def _finish(self, w: _Work, status: TaskStatus, reason: str | None) -> None:
+        document = credit = None
+        if w.invoice is not None and w.invoice.invoice_id:
+            document = XeroDocumentRef(
+                kind="invoice",
+                id=w.invoice.invoice_id,
+                number=w.invoice.invoice_number,
+                total=w.invoice.total,
+            )
+        if w.credit_note is not None and w.credit_note.credit_note_id:
+            credit = XeroDocumentRef(
+                kind="credit_note",
+                id=w.credit_note.credit_note_id,
+                number=w.credit_note.credit_note_number,
+                total=w.credit_note.total,
+            )
+        note = w.task.note
+        if w.plan.quantity_changes:
+            note = "quantity change recorded, no money moved (downgrades: quantity only): " + (
+                "; ".join(w.plan.quantity_changes)
+            )
+        elif not w.plan.moves_money and note is None:
+            note = "nothing to invoice: the order has no fees"
+        self._end(w.task, status, reason, document=document, credit_note=credit, note=note)
+
+    def _stop(self, task: SyncTask, status: TaskStatus, reason: str) -> None:
+        self._end(task, status, reason)
+
+    def abandon(self, status: TaskStatus, reason: str, retry_after: float | None = None) -> None:
+        """Xero stopped the run (a limit, an outage, a refused token): every task still open
+        waits with the reason; those that had reached Xero are looked for on the next try."""
+        for task in list(self._open.values()):
+            self._end(task, status, reason, retry_after=retry_after)
+
+    def _record(self, task: SyncTask, **changes: object) -> SyncTask | None:
+        current = self._open.get(task.order_id, task)
+        updated = current.model_copy(update={**changes, "updated_at": self._ports.clock.now()})
+        if not self._ports.tasks.replace(updated, previous=current):
+            self._open.pop(task.order_id, None)
+            return None
+        self._open[task.order_id] = updated
+        return updated
+
+    def _end(
+        self,
+        task: SyncTask,
+        status: TaskStatus,
+        reason: str | None,
+        *,
+        document: XeroDocumentRef | None = None,
+        credit_note: XeroDocumentRef | None = None,
+        note: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        current = self._open.pop(task.order_id, None)
+        if current is None:
+            return  # already ended, or another worker took it
+        if task.note and not note:
+            note = task.note
+        done = current.moved_to(
+            status,
+            self._ports.clock.now(),
+            reason=reason,
+            document=document,
+            credit_note=credit_note,
+            note=note,
+        )
+        if retry_after is not None:
+            done = done.retried_after(retry_after)
+        if not self._ports.tasks.replace(done, previous=current):
+            return
+        self.statuses[task.order_id] = status
+        if status is TaskStatus.SYNCED:
+            made = ", ".join(
+                f"{ref.kind.replace('_', ' ')} {ref.number}"
+                for ref in (document, credit_note)
+                if ref
+            )
+            message = f"Order {task.order_number} synced to Xero" + (f": {made}" if made else "")
+            if note:
+                message += f" ({note})"
+        else:
+            message = f"Order {task.order_number}: {reason}"
+        _note(
+            self._ports,
+            self._settings,
+            done,
+            _LOG_STATUS.get(status, LogStatus.ACTION_REQUIRED),
+            message,
+            actor=self._actor,
+        )
+
+
+def document_link(ref: XeroDocumentRef) -> str:
+    template = XERO_INVOICE_LINK if ref.kind == "invoice" else XERO_CREDIT_NOTE_LINK
+    return template.format(id=ref.id)
+
+
+def _references(reference: str | None) -> list[str]:
+    return [part.strip() for part in (reference or "").split(",")]
+
+
+def _with_reference(reference: str | None, order_number: str) -> str:
+    """An existing invoice's Reference with one more order number (Xero allows 255 chars)."""
+    if order_number in _references(reference):
+        return reference or order_number
+    joined = f"{reference}, {order_number}" if reference else order_number
+    return joined[:255]
+
+
+__all__ = ["CustomerSync", "SyncOutcome", "document_link", "idempotency_key", "lines_total"]

@@ -1,0 +1,547 @@
+"""Every setting and every order type, each checked against the exact document in emulated Xero.
+
+The real Xero and SimpleAPI clients talk to the emulators in-process; repositories are fakes.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from cbxero.domain.model import LineEdit, LogStatus, TargetChoice, TaskStatus
+from cbxero.domain.settings import Settings
+from local.simpleapi_emulator import fee
+from local.world import Repositories, SyncWorld, lines_of
+from tests.fakes import FakeActionLog, FakeLinks, FakeMappings, FakeSettings, FakeTasks
+
+
+@pytest.fixture
+def world() -> SyncWorld:
+    built = SyncWorld(
+        Repositories(FakeSettings(), FakeLinks(), FakeMappings(), FakeTasks(), FakeActionLog())
+    )
+    built.configure()
+    built.product("E3", "Microsoft 365 E3", "36.00", item_price="40.1234")
+    built.product("TEAMS", "Teams Essentials", "4.00", item_price="5.00")
+    return built
+
+
+def linked(world: SyncWorld, name: str = "Krauses Factory") -> str:
+    return world.customer(name, linked=True)
+
+
+# ---------------------------------------------------------------------- price and description
+def test_marketplace_prices_and_descriptions(world: SyncWorld) -> None:
+    customer = linked(world)
+    order = world.order(customer, [("E3", 3, "36.00"), ("TEAMS", 2, "4.00")])
+    world.sync(customer)
+    invoice = world.invoice_for(order)
+    assert lines_of(invoice) == [
+        ("X-E3", "Microsoft 365 E3 - recurring fee", 3.0, 36.0, 108.0),
+        ("X-TEAMS", "Teams Essentials - recurring fee", 2.0, 4.0, 8.0),
+    ]
+    assert (invoice["SubTotal"], invoice["Reference"], invoice["Type"]) == (
+        116.0,
+        "SO" + order["id"][-6:],
+        "ACCREC",
+    )
+    assert invoice["InvoiceNumber"] == "INV-0001"  # Xero numbers it by default
+    assert world.task(order).status is TaskStatus.SYNCED
+
+
+def test_xero_prices_and_descriptions(world: SyncWorld) -> None:
+    world.configure(price_source="xero", description_source="xero")
+    customer = linked(world)
+    order = world.order(customer, [("E3", 2, "36.00")])
+    world.sync(customer)
+    assert lines_of(world.invoice_for(order)) == [
+        ("X-E3", "Microsoft 365 E3 as Xero describes it", 2.0, 40.1234, 80.25),
+    ]
+    assert world.task(order).status is TaskStatus.SYNCED  # held to its own lines, not the order
+
+
+def test_trimmed_descriptions_carry_the_product_name_only(world: SyncWorld) -> None:
+    world.configure(trim_descriptions=True)
+    customer = linked(world)
+    order = world.order(customer, [("E3", 1, "36.00")])
+    world.sync(customer)
+    assert [line[1] for line in lines_of(world.invoice_for(order))] == ["Microsoft 365 E3"]
+
+
+def test_accounting_defaults_and_item_accounts(world: SyncWorld) -> None:
+    world.configure(
+        sales_account_code="260",
+        tax_type="OUTPUT",
+        new_invoice_status="AUTHORISED",
+        due_date_terms={"rule": "DAYSAFTERBILLDATE", "days": 30},
+    )
+    world.product("AZ", "Azure plan", "10.00", account_code="210", tax_type="NONE")
+    customer = linked(world)
+    order = world.order(customer, [("E3", 1, "36.00"), ("AZ", 1, "10.00")])
+    world.sync(customer)
+    invoice = world.invoice_for(order)
+    assert [(line["AccountCode"], line["TaxType"]) for line in invoice["LineItems"]] == [
+        ("260", "OUTPUT"),
+        ("210", "NONE"),
+    ]
+    assert (invoice["Status"], invoice["DueDateString"][:10]) == ("AUTHORISED", "2026-12-25")
+    assert (invoice["SubTotal"], invoice["TotalTax"]) == (46.0, 5.4)
+
+
+def test_tax_inclusive_prices_are_checked_against_the_total(world: SyncWorld) -> None:
+    world.configure(line_amount_types="Inclusive", tax_type="OUTPUT")
+    customer = linked(world)
+    order = world.order(customer, [("E3", 1, "36.00")])
+    world.sync(customer)
+    invoice = world.invoice_for(order)
+    assert (invoice["Total"], invoice["SubTotal"], invoice["TotalTax"]) == (36.0, 31.3, 4.7)
+    assert world.task(order).status is TaskStatus.SYNCED
+
+
+def test_four_decimal_unit_prices_and_discounts_are_exact(world: SyncWorld) -> None:
+    customer = linked(world)
+    order = world.order(
+        customer,
+        [fee("E3", 3, "12.3456", discount="1.04"), fee("TEAMS", 1, "-2.00", type="discount")],
+    )
+    world.sync(customer)
+    invoice = world.invoice_for(order)
+    assert lines_of(invoice) == [
+        ("X-E3", "Microsoft 365 E3 - recurring fee", 3.0, 12.3456, 36.0),
+        ("X-TEAMS", "Teams Essentials - discount fee", 1.0, -2.0, -2.0),
+    ]
+    assert invoice["LineItems"][0]["DiscountAmount"] == 1.04
+    assert Decimal(order["total"]["amount"]) == Decimal("33.9968")  # Xero: 34.00 to the cent
+    assert world.task(order).status is TaskStatus.SYNCED
+
+
+# ---------------------------------------------------------------------- invoice numbers
+def test_marketplace_numbering(world: SyncWorld) -> None:
+    world.configure(invoice_number_source="marketplace")
+    customer = linked(world)
+    order = world.order(customer, [("E3", 1, "36.00")])
+    world.sync(customer)
+    invoice = world.invoice_for(order)
+    assert invoice["InvoiceNumber"] == invoice["Reference"] == order["orderNumber"]
+
+
+def test_a_number_taken_by_someone_else_needs_action(world: SyncWorld) -> None:
+    world.configure(invoice_number_source="marketplace")
+    customer = linked(world)
+    order = world.order(customer, [("E3", 1, "36.00")])
+    contact = next(iter(world.org.contacts))
+    world.org.invoices["theirs"] = {
+        "InvoiceID": "theirs",
+        "InvoiceNumber": order["orderNumber"],
+        "Reference": "typed by hand",
+        "Type": "ACCREC",
+        "Status": "DRAFT",
+        "Contact": {"ContactID": contact},
+        "LineItems": [],
+        "Date": "/Date(1764028800000+0000)/",
+    }
+    world.sync(customer)
+    task = world.task(order)
+    assert task.status is TaskStatus.ACTION_REQUIRED
+    assert f"invoice number {order['orderNumber']} is already used" in (task.reason or "")
+    assert len(world.invoices()) == 1
+
+
+def test_a_number_taken_by_our_own_earlier_attempt_is_already_synced(world: SyncWorld) -> None:
+    world.configure(invoice_number_source="marketplace")
+    customer = linked(world)
+    order = world.order(customer, [("E3", 1, "36.00")])
+    world.sync(customer)
+    (made,) = world.invoices()
+    # The same order seen as new again (say its task was lost): Xero refuses the number,
+    # the invoice holding it carries the order's reference, so it is ours.
+    world.repos.tasks.tasks.clear()  # type: ignore[attr-defined]
+    link = world.repos.links.get(world.reseller_id, customer)
+    assert link is not None
+    world.repos.links.save(link.model_copy(update={"orders_synced_until": None}))
+    world.sync(customer)
+    task = world.task(order)
+    assert task.status is TaskStatus.SYNCED
+    assert task.document is not None and task.document.id == made["InvoiceID"]
+    assert len(world.invoices()) == 1
+
+
+# ---------------------------------------------------------------------- contacts
+def test_contact_made_from_a_complete_profile_and_linked(world: SyncWorld) -> None:
+    customer = world.customer("Nordwind GmbH", tax_reg_id="DE123")
+    order = world.order(customer, [("TEAMS", 1, "4.00")])
+    world.sync(customer)
+    (contact,) = world.org.contacts.values()
+    assert (contact["ContactNumber"], contact["Name"], contact["TaxNumber"]) == (
+        customer,
+        "Nordwind GmbH",
+        "DE123",
+    )
+    assert world.invoice_for(order)["Contact"]["ContactID"] == contact["ContactID"]
+    link = world.repos.links.get(world.reseller_id, customer)
+    assert link is not None and link.xero_contact_id == contact["ContactID"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("TaxNumber", "DE999"), ("EmailAddress", "billing@example.com"), ("Name", "Nordwind GmbH")],
+)
+def test_an_existing_contact_is_matched_not_duplicated(
+    world: SyncWorld, field: str, value: str
+) -> None:
+    world.org.contacts["c-1"] = {"ContactID": "c-1", "Name": "Someone", field: value}
+    customer = world.customer("Nordwind GmbH", tax_reg_id="DE999")
+    order = world.order(customer, [("TEAMS", 1, "4.00")])
+    world.sync(customer)
+    assert list(world.org.contacts) == ["c-1"]
+    assert world.invoice_for(order)["Contact"]["ContactID"] == "c-1"
+
+
+def test_an_incomplete_profile_without_a_match_needs_action(world: SyncWorld) -> None:
+    customer = world.customer("No Mail Ltd", email=None, country=None)
+    order = world.order(customer, [("TEAMS", 1, "4.00")])
+    world.sync(customer)
+    task = world.task(order)
+    assert task.status is TaskStatus.ACTION_REQUIRED
+    assert "not mapped to a Xero contact" in (task.reason or "")
+    assert world.invoices() == []
+
+
+# ---------------------------------------------------------------------- mappings
+def test_an_unmapped_product_needs_action_naming_it(world: SyncWorld) -> None:
+    world.market.add_product("NEW-SKU", "Brand new", "9.00")
+    customer = linked(world)
+    order = world.order(customer, [("NEW-SKU", 1, "9.00"), ("E3", 1, "36.00")])
+    world.sync(customer)
+    task = world.task(order)
+    assert (task.status, task.reason) == (
+        TaskStatus.ACTION_REQUIRED,
+        "no Xero item mapped for product(s): NEW-SKU",
+    )
+    assert world.invoices() == []
+    world.item_for("NEW-SKU", "Brand new", item_price="9.00")
+    world.clock.advance(hours=1, seconds=1)  # waiting tasks are looked at again hourly
+    world.sync(customer)
+    assert world.task(order).status is TaskStatus.SYNCED
+
+
+def test_many_products_onto_one_item_when_allowed(world: SyncWorld) -> None:
+    world.configure(allow_many_products_per_item=True)
+    world.market.add_product("E3-ANNUAL", "Microsoft 365 E3 (annual)", "30.00")
+    from cbxero.domain.model import ProductMapping
+
+    world.repos.mappings.save(
+        ProductMapping(
+            reseller_id=world.reseller_id,
+            mpn="E3-ANNUAL",
+            product_name="Microsoft 365 E3 (annual)",
+            xero_item_code="X-E3",
+        )
+    )
+    customer = linked(world)
+    order = world.order(customer, [("E3", 1, "36.00"), ("E3-ANNUAL", 1, "30.00")])
+    world.sync(customer)
+    assert [line[0] for line in lines_of(world.invoice_for(order))] == ["X-E3", "X-E3"]
+
+
+# ---------------------------------------------------------------------- invoice target
+def test_new_invoices_are_batched_across_customers(world: SyncWorld) -> None:
+    customers = [linked(world, f"Customer {n}") for n in range(6)]
+    for customer in customers:
+        for _ in range(10):
+            world.order(customer, [("TEAMS", 1, "4.00")])
+    world.sync(*customers)
+    puts = [call for call in world.xero.calls if call == ("PUT", "/api.xro/2.0/Invoices")]
+    assert (len(world.invoices()), len(puts)) == (60, 2)  # 50 + 10
+    assert world.accounting_calls() == 3  # and one read of the items
+
+
+def test_existing_target_adds_lines_to_the_latest_editable_invoice(world: SyncWorld) -> None:
+    world.configure(invoice_target="existing")
+    customer = linked(world)
+    first = world.order(customer, [("E3", 1, "36.00")])
+    world.sync(customer)
+    world.clock.advance(minutes=5)
+    second = world.order(customer, [("TEAMS", 2, "4.00")])
+    world.sync(customer)
+    (invoice,) = world.invoices()
+    assert invoice["Reference"] == f"{first['orderNumber']}, {second['orderNumber']}"
+    assert [line[:3] for line in lines_of(invoice)] == [
+        ("X-E3", "Microsoft 365 E3 - recurring fee", 1.0),
+        ("X-TEAMS", "Teams Essentials - recurring fee", 2.0),
+    ]
+    assert invoice["SubTotal"] == 44.0
+    assert world.task(second).status is TaskStatus.SYNCED  # its own 8.00 checked
+    first_doc, second_doc = world.task(first).document, world.task(second).document
+    assert first_doc is not None and second_doc is not None
+    assert second_doc.id == first_doc.id
+
+
+def test_existing_target_starts_a_new_invoice_when_the_latest_is_paid(world: SyncWorld) -> None:
+    world.configure(invoice_target="existing", new_invoice_status="AUTHORISED")
+    customer = linked(world)
+    first = world.order(customer, [("E3", 1, "36.00")])
+    world.sync(customer)
+    world.invoice_for(first).update(AmountPaid=36.0, AmountDue=0.0, Status="PAID")
+    second = world.order(customer, [("TEAMS", 1, "4.00")])
+    world.clock.advance(minutes=5)
+    world.sync(customer)
+    assert len(world.invoices()) == 2
+    assert world.invoice_for(second)["Reference"] == second["orderNumber"]
+
+
+def test_existing_target_keeps_currencies_apart(world: SyncWorld) -> None:
+    world.configure(invoice_target="existing")
+    customer = linked(world)
+    world.order(customer, [("E3", 1, "36.00")])
+    world.sync(customer)
+    euro = world.order(customer, [("TEAMS", 1, "4.00")], currency="EUR")
+    world.clock.advance(minutes=5)
+    world.sync(customer)
+    assert world.invoice_for(euro)["CurrencyCode"] == "EUR"
+    assert len(world.invoices()) == 2
+
+
+def test_a_currency_the_organisation_lacks_needs_action(world: SyncWorld) -> None:
+    customer = linked(world)
+    order = world.order(customer, [("E3", 1, "36.00")], currency="JPY")
+    world.sync(customer)
+    task = world.task(order)
+    assert task.status is TaskStatus.ACTION_REQUIRED
+    assert "not subscribed to currency JPY" in (task.reason or "")
+
+
+# ---------------------------------------------------------------------- order types
+def test_renewal_and_billing_orders_are_invoiced(world: SyncWorld) -> None:
+    customer = linked(world)
+    renewal = world.order(customer, [fee("E3", 5, "36.00", type="renew")], order_type="renewal")
+    usage = world.order(customer, [fee("E3", 7, "1.25", type="overuse")], order_type="billing")
+    world.sync(customer)
+    assert renewal["orderNumber"].startswith("RN") and usage["orderNumber"].startswith("BO")
+    assert lines_of(world.invoice_for(renewal)) == [
+        ("X-E3", "Microsoft 365 E3 - renew fee", 5.0, 36.0, 180.0)
+    ]
+    assert lines_of(world.invoice_for(usage)) == [
+        ("X-E3", "Microsoft 365 E3 - overuse fee", 7.0, 1.25, 8.75)
+    ]
+    assert world.task(usage).order_type == "billing"
+
+
+def test_sales_with_a_setup_fee(world: SyncWorld) -> None:
+    customer = linked(world)
+    order = world.order(customer, [fee("E3", 1, "50.00", type="setup"), ("E3", 10, "36.00")])
+    world.sync(customer)
+    assert [line[1] for line in lines_of(world.invoice_for(order))] == [
+        "Microsoft 365 E3 - setup fee",
+        "Microsoft 365 E3 - recurring fee",
+    ]
+    assert world.invoice_for(order)["SubTotal"] == 410.0
+
+
+def test_an_upgrade_change_order_is_invoiced(world: SyncWorld) -> None:
+    customer = linked(world)
+    order = world.order(customer, [("E3", 5, "36.00")], order_type="change")
+    world.sync(customer)
+    assert world.invoice_for(order)["SubTotal"] == 180.0
+    assert world.task(order).order_type == "change"
+
+
+def test_a_refunded_downgrade_becomes_an_allocated_credit_note(world: SyncWorld) -> None:
+    world.configure(new_invoice_status="AUTHORISED")
+    customer = linked(world)
+    sale = world.order(customer, [("E3", 10, "36.00")])
+    world.sync(customer)
+    downgrade = world.order(
+        customer, [fee("E3", -4, "36.00", type="recurringRefund")], order_type="change"
+    )
+    world.clock.advance(minutes=5)
+    world.sync(customer)
+    (note,) = world.credit_notes()
+    assert (note["Reference"], note["Type"], note["Total"]) == (
+        downgrade["orderNumber"],
+        "ACCRECCREDIT",
+        144.0,
+    )
+    assert lines_of(note) == [("X-E3", "Microsoft 365 E3 - recurringRefund fee", 4.0, 36.0, 144.0)]
+    invoice = world.invoice_for(sale)
+    assert (invoice["AmountCredited"], invoice["AmountDue"]) == (144.0, 216.0)
+    task = world.task(downgrade)
+    assert task.status is TaskStatus.SYNCED
+    assert task.credit_note is not None and task.document is None
+    assert len(world.invoices()) == 1
+
+
+def test_a_mixed_change_order_makes_an_invoice_and_a_credit_note(world: SyncWorld) -> None:
+    customer = linked(world)
+    order = world.order(
+        customer,
+        [("TEAMS", 10, "4.00"), fee("E3", -1, "36.00", type="downgrade")],
+        order_type="change",
+    )
+    world.sync(customer)
+    assert world.invoice_for(order)["SubTotal"] == 40.0
+    assert world.credit_notes()[0]["SubTotal"] == 36.0
+    task = world.task(order)
+    assert task.status is TaskStatus.SYNCED  # 40 - 36 = the order's 4.00
+    assert "draft" in (task.note or "")  # drafts cannot be allocated
+
+
+def test_quantity_only_downgrades_move_no_money(world: SyncWorld) -> None:
+    world.configure(downgrades="quantity_only")
+    customer = linked(world)
+    order = world.order(
+        customer, [fee("E3", -4, "36.00", type="recurringRefund")], order_type="change"
+    )
+    world.sync(customer)
+    assert (world.invoices(), world.credit_notes()) == ([], [])
+    task = world.task(order)
+    assert task.status is TaskStatus.SYNCED
+    assert task.note == (
+        "quantity change recorded, no money moved (downgrades: quantity only): "
+        "Microsoft 365 E3: quantity -4"
+    )
+    assert "quantity -4" in world.repos.action_log.for_reseller(world.reseller_id)[0].message
+
+
+def test_a_cancellation_fee_goes_through_the_fees_mapping(world: SyncWorld) -> None:
+    world.configure(new_invoice_status="AUTHORISED")
+    world.cancellation_fee_item()
+    customer = linked(world)
+    order = world.order(
+        customer,
+        [
+            fee("E3", 1, "25.00", type="cancellation"),
+            fee("E3", -2, "36.00", type="recurringRefund"),
+        ],
+        order_type="cancellation",
+    )
+    world.sync(customer)
+    assert lines_of(world.invoice_for(order)) == [
+        ("X-fee:cancellation", "Microsoft 365 E3 - cancellation fee", 1.0, 25.0, 25.0)
+    ]
+    (note,) = world.credit_notes()
+    assert note["Total"] == 72.0
+    assert note["RemainingCredit"] == 47.0  # 25.00 allocated to the fee's invoice
+    assert world.task(order).status is TaskStatus.SYNCED
+
+
+def test_a_cancellation_fee_without_a_fees_mapping_needs_action(world: SyncWorld) -> None:
+    customer = linked(world)
+    order = world.order(
+        customer, [fee("E3", 1, "25.00", type="cancellation")], order_type="cancellation"
+    )
+    world.sync(customer)
+    assert world.task(order).reason == (
+        "no Xero item mapped for product(s): cancellation fee (fees mapping)"
+    )
+
+
+def test_a_cancellation_without_fees_is_synced_with_nothing_to_invoice(world: SyncWorld) -> None:
+    customer = linked(world)
+    order = world.order(customer, [], order_type="cancellation")
+    world.sync(customer)
+    task = world.task(order)
+    assert (task.status, task.note) == (
+        TaskStatus.SYNCED,
+        "nothing to invoice: the order has no fees",
+    )
+
+
+@pytest.mark.parametrize(
+    ("order_type", "status", "reason"),
+    [
+        ("migration", "completed", "orders of type migration are not synced"),
+        ("sales", "processing", "order is processing, not completed"),
+        ("sales", "cancelled", "order is cancelled, not completed"),
+    ],
+)
+def test_orders_we_do_not_sync_become_ignored_tasks(
+    world: SyncWorld, order_type: str, status: str, reason: str
+) -> None:
+    customer = linked(world)
+    order = world.order(customer, [("E3", 1, "36.00")], order_type=order_type, status=status)
+    world.sync(customer)
+    task = world.task(order)
+    assert (task.status, task.reason) == (TaskStatus.IGNORED, reason)
+    assert world.invoices() == []
+
+
+# ---------------------------------------------------------------------- notifications
+def test_errors_only_notifications(world: SyncWorld) -> None:
+    world.configure(notifications="errors_and_actions")
+    world.market.add_product("NOPE", "Unmapped", "1.00")
+    customer = linked(world)
+    world.order(customer, [("E3", 1, "36.00")])
+    bad = world.order(customer, [("NOPE", 1, "1.00")])
+    world.sync(customer)
+    (entry,) = world.repos.action_log.for_reseller(world.reseller_id)
+    assert (entry.status, entry.order_id, entry.customer_id) == (
+        LogStatus.ACTION_REQUIRED,
+        bad["id"],
+        customer,
+    )
+
+
+def test_all_tasks_notifications(world: SyncWorld) -> None:
+    customer = linked(world)
+    order = world.order(customer, [("E3", 1, "36.00")])
+    world.sync(customer)
+    entries = world.repos.action_log.for_reseller(world.reseller_id)
+    assert [(e.action, e.status) for e in reversed(entries)] == [
+        ("task_created", LogStatus.INFO),
+        ("sync_task", LogStatus.SUCCESS),
+    ]
+    assert entries[0].xero_document_id == world.invoice_for(order)["InvoiceID"]
+    assert entries[0].actor == "scheduler"
+
+
+# ---------------------------------------------------------------------- by hand
+def test_lines_edited_by_hand_and_sent_to_a_new_invoice(world: SyncWorld) -> None:
+    world.configure(invoice_target="existing")
+    customer = linked(world)
+    first = world.order(customer, [("E3", 1, "36.00")])
+    world.sync(customer)
+    order = world.order(customer, [("E3", 2, "36.00")])
+    world.engine.check_changes(world.job(customer))
+    task = world.task(order)
+    world.repos.tasks.replace(
+        task.model_copy(
+            update={
+                "edits": (LineEdit(index=0, description="E3, two seats", unit_amount=Decimal(30)),),
+                "target": TargetChoice.NEW,
+            }
+        ),
+        previous=task,
+    )
+    world.engine.process([world.job(customer, task_ids=(order["id"],), actor="jane@reseller")])
+    assert lines_of(world.invoice_for(order)) == [("X-E3", "E3, two seats", 2.0, 30.0, 60.0)]
+    assert world.invoice_for(order) is not world.invoice_for(first)
+    assert world.task(order).status is TaskStatus.SYNCED
+
+
+def test_a_locked_invoice_chosen_by_hand_needs_action(world: SyncWorld) -> None:
+    customer = linked(world)
+    first = world.order(customer, [("E3", 1, "36.00")])
+    world.sync(customer)
+    locked = world.invoice_for(first)
+    locked.update(Status="PAID")
+    order = world.order(customer, [("TEAMS", 1, "4.00")])
+    world.engine.check_changes(world.job(customer))
+    task = world.task(order)
+    world.repos.tasks.replace(
+        task.model_copy(
+            update={"target": TargetChoice.GIVEN, "target_invoice_id": locked["InvoiceID"]}
+        ),
+        previous=task,
+    )
+    world.engine.process([world.job(customer, task_ids=(order["id"],))])
+    assert "is locked" in (world.task(order).reason or "")
+    assert len(world.invoices()) == 1
+
+
+def test_settings_defaults_are_the_documented_ones() -> None:
+    assert Settings().model_dump(mode="json", include={"invoice_target", "downgrades"}) == {
+        "invoice_target": "new",
+        "downgrades": "refund",
+    }
