@@ -14,11 +14,19 @@ from typing import Any
 
 import requests
 
+from cbxero.adapters.dynamo import (
+    DynamoActionLog,
+    DynamoCustomerLinkRepository,
+    DynamoProductMappingRepository,
+    DynamoSettingsRepository,
+    DynamoTaskRepository,
+)
 from cbxero.adapters.marketplace import SimpleApiClient
 from cbxero.adapters.xero import XeroClient
 from cbxero.domain.documents import CANCELLATION_FEE
 from cbxero.domain.model import CustomerLink, ProductMapping, SyncTask
 from cbxero.domain.settings import Settings
+from cbxero.keys import Table
 from cbxero.ports import (
     ActionLog,
     Clock,
@@ -59,6 +67,17 @@ class Repositories:
     mappings: ProductMappingRepository
     tasks: TaskRepository
     action_log: ActionLog
+
+
+def dynamo_repositories(client: Any, tables: dict[str, str]) -> Repositories:
+    """The DynamoDB repositories over tables made from template.yaml (logical id -> name)."""
+    return Repositories(
+        settings=DynamoSettingsRepository(client, tables[Table.RESELLERS]),
+        links=DynamoCustomerLinkRepository(client, tables[Table.MAPPINGS]),
+        mappings=DynamoProductMappingRepository(client, tables[Table.MAPPINGS]),
+        tasks=DynamoTaskRepository(client, tables[Table.TASKS]),
+        action_log=DynamoActionLog(client, tables[Table.ACTION_LOG]),
+    )
 
 
 @dataclass

@@ -21,7 +21,9 @@ def test_a_sales_order_becomes_the_matching_invoice(stack: LocalStack) -> None:
     (task,) = stack.api("GET", "/tasks").json()
     assert (task["status"], task["document"]["id"]) == ("synced", invoice["InvoiceID"])
     messages = [e["message"] for e in stack.api("GET", "/action-log").json()]
-    assert f"Order {order['orderNumber']} synced to Xero: invoice {order['orderNumber']}" in messages
+    assert (
+        f"Order {order['orderNumber']} synced to Xero: invoice {order['orderNumber']}" in messages
+    )
 
 
 def test_double_dispatch_and_redelivery_make_no_duplicate(stack: LocalStack) -> None:

@@ -1,0 +1,190 @@
+"""Exactly once under faults, on DynamoDB Local and over real sockets.
+
+A seeded random run places a few hundred orders over many rounds and, round after round,
+injects faults: Xero answers 500, 429, times out, or commits and then drops its answer; the
+marketplace answers 500 or voids its token; a worker is killed mid-batch (at a random ledger
+write); jobs are delivered twice and dispatched twice. Afterwards the faults stop, the clock runs
+past every lease and back-off, and the emulator's documents are compared with the marketplace's
+orders: one document per syncable order, none twice, none missing.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import requests
+
+from cbxero.domain.model import SyncTask, TaskStatus
+from cbxero.ports import TaskRepository
+from local.simpleapi_emulator import SimpleApiEmulator, fee
+from local.stack import LoopbackServer
+from local.world import SyncWorld, dynamo_repositories
+from local.xero_emulator import Limits, XeroEmulator
+from tests.conftest import LocalTables
+
+ROUNDS = 360
+XERO_FAULTS = ["500", "429", "timeout", "commit_then_drop"]
+MARKET_FAULTS = ["500", "expire"]
+
+
+class Killed(BaseException):
+    """The worker's process dies here (not an Exception: nothing in the product catches it)."""
+
+
+class KillingTasks(TaskRepository):
+    """The task table, where a write now and then is the last thing a dying worker does."""
+
+    def __init__(self, inner: TaskRepository, rng: random.Random) -> None:
+        self.inner, self.rng = inner, rng
+        self.armed = False
+        self.kills = 0
+
+    def _maybe_die(self) -> None:
+        if self.armed and self.rng.random() < 0.02:
+            self.kills += 1
+            raise Killed
+
+    def add_if_absent(self, task: SyncTask) -> bool:
+        self._maybe_die()
+        return self.inner.add_if_absent(task)
+
+    def get(self, reseller_id: str, task_id: str) -> SyncTask | None:
+        return self.inner.get(reseller_id, task_id)
+
+    def replace(self, task: SyncTask, *, previous: SyncTask) -> bool:
+        self._maybe_die()
+        return self.inner.replace(task, previous=previous)
+
+    def for_reseller(self, reseller_id: str, *, customer_id: str | None = None) -> list[SyncTask]:
+        return self.inner.for_reseller(reseller_id, customer_id=customer_id)
+
+    def open_for_customer(self, reseller_id: str, customer_id: str) -> list[SyncTask]:
+        return self.inner.open_for_customer(reseller_id, customer_id)
+
+    def due_for_retry(self, now: Any) -> Iterator[tuple[str, str]]:
+        return self.inner.due_for_retry(now)
+
+
+@dataclass
+class FaultRun:
+    world: SyncWorld
+    killer: KillingTasks
+    rng: random.Random
+
+
+@pytest.fixture
+def run(local_tables: LocalTables) -> Iterator[FaultRun]:
+    rng = random.Random(20261125)
+    repos = dynamo_repositories(local_tables.client, local_tables.names)
+    killer = KillingTasks(repos.tasks, rng)
+    repos.tasks = killer  # the engine's task writes go through the killer
+
+    xero, market = XeroEmulator(), SimpleApiEmulator()
+    xero.limits = Limits(per_minute=100_000, per_day=1_000_000)  # faults come from the test
+    xero.fault_delay = 0.15  # past the client's read timeout below
+    xero.fault_retry_after = 0
+    servers = [LoopbackServer(xero.app).start(), LoopbackServer(market.app).start()]
+    built = SyncWorld(
+        repos,
+        xero=xero,
+        market=market,
+        http=requests.Session(),
+        xero_url=servers[0].url,
+        market_url=servers[1].url,
+        xero_timeout=(2, 0.08),
+    )
+    try:
+        yield FaultRun(built, killer, rng)
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def place(world: SyncWorld, rng: random.Random, customer: str) -> dict[str, Any]:
+    kind = rng.choice(["sales", "sales", "renewal", "billing", "change", "change"])
+    if kind == "change" and rng.random() < 0.5:  # an upgrade with a partial refund
+        lines: list[Any] = [
+            ("TEAMS", rng.randint(1, 9), "4.00"),
+            fee("E3", -1, "36.00", type="downgrade"),
+        ]
+    elif kind == "billing":
+        lines = [fee("E3", rng.randint(1, 50), "0.75", type="overuse")]
+    else:
+        lines = [("E3", rng.randint(1, 20), "36.00"), ("TEAMS", rng.randint(1, 5), "4.00")]
+    return world.order(customer, lines, order_type=kind)
+
+
+def test_a_randomised_fault_run_makes_exactly_one_document_per_order(run: FaultRun) -> None:
+    world, killing, rng = run.world, run.killer, run.rng
+    world.configure(new_invoice_status="AUTHORISED")
+    world.product("E3", "Microsoft 365 E3", "36.00")
+    world.product("TEAMS", "Teams Essentials", "4.00")
+    customers = [
+        world.customer(f"Customer {n}", linked=n % 3 == 0, tax_reg_id=f"TAX{n}") for n in range(24)
+    ]
+    orders: list[dict[str, Any]] = []
+    faults_injected = 0
+    killing.armed = True
+    for _round in range(ROUNDS):
+        for _ in range(rng.randint(0, 5)):
+            if len(orders) < 300:
+                orders.append(place(world, rng, rng.choice(customers)))
+        batch = rng.sample(customers, rng.randint(1, 6))
+        batch += rng.sample(batch, rng.randint(0, len(batch)))  # redelivered / double dispatch
+        new_xero = [rng.choice(XERO_FAULTS) for _ in range(rng.randint(6, 14))]
+        new_market = [rng.choice(MARKET_FAULTS) for _ in range(rng.randint(0, 4))]
+        world.xero.faults.extend(rng.choice([new_xero, ["pass"] * rng.randint(0, 3) + new_xero]))
+        world.market.faults.extend(new_market)
+        faults_injected += len(new_xero) + len(new_market)
+        try:
+            sync_like_a_worker(world, batch)
+        except Killed:
+            faults_injected += 1
+        # Faults a round did not reach are withdrawn, so that only faults that struck count.
+        faults_injected -= len([f for f in world.xero.faults if f != "pass"])
+        faults_injected -= len(world.market.faults)
+        world.xero.faults.clear()
+        world.market.faults.clear()
+        world.clock.advance(minutes=rng.randint(1, 12))
+    killing.armed = False
+    assert faults_injected >= 1000, f"only {faults_injected} faults struck"
+    for _ in range(6):  # calm: every lease and back-off runs out, every task is taken up
+        world.clock.advance(hours=7)
+        sync_like_a_worker(world, customers)
+    references = Counter(i["Reference"] for i in world.invoices())
+    notes = Counter(n["Reference"] for n in world.credit_notes())
+    expected_invoices = {o["orderNumber"] for o in orders}
+    expected_notes = {
+        o["orderNumber"] for o in orders if any(d["type"] == "downgrade" for d in o["details"])
+    }
+    assert {ref: n for ref, n in references.items() if n > 1} == {}  # no invoice twice
+    assert {ref: n for ref, n in notes.items() if n > 1} == {}  # no credit note twice
+    assert set(references) == expected_invoices  # none missing, none extra
+    assert set(notes) == expected_notes
+    statuses = Counter(world.task(o).status for o in orders)
+    assert statuses == {TaskStatus.SYNCED: len(orders)}
+    assert killing.kills > 10
+    print(  # the figure for the closing note (pytest -s)
+        f"\nfault run: {len(orders)} orders, {faults_injected} faults struck "
+        f"({killing.kills} workers killed), {len(references)} invoices, "
+        f"{len(notes)} credit notes, 0 duplicates, 0 missing"
+    )
+
+
+def sync_like_a_worker(world: SyncWorld, customers: list[str]) -> None:
+    """As the worker does with one batch: check each job (a failure skips the rest of the
+    reseller's group, left for redelivery), then process the jobs checked."""
+    checked = []
+    for customer in customers:
+        job = world.job(customer)
+        try:
+            world.engine.check_changes(job)
+        except Exception:  # redelivered later, as SQS would
+            break
+        checked.append(job)
+    world.engine.process(checked)
