@@ -195,6 +195,8 @@ class SyncTask(BaseModel):
     target: TargetChoice | None = None
     target_invoice_id: str | None = None
     target_before: Decimal | None = None  # that invoice's figure before our lines went on
+    # A write carrying this task's document went to Xero (its answer may have been lost).
+    sent: bool = False
 
     @property
     def task_id(self) -> str:
@@ -265,8 +267,9 @@ class SyncTask(BaseModel):
 
     @property
     def may_have_reached_xero(self) -> bool:
-        """A task that was taken up before may have made its document already: look first."""
-        return self.attempts > 1 or self.document is not None or self.credit_note is not None
+        """A task whose document was sent before (or whose worker died, so nobody knows) may
+        be in Xero already: look first."""
+        return self.sent or self.document is not None or self.credit_note is not None
 
     def is_processable(self, now: datetime) -> bool:
         """New tasks; failed or waiting ones when due; processing ones whose worker's lease
@@ -281,12 +284,13 @@ class SyncTask(BaseModel):
 
     def claimed(self, now: datetime) -> SyncTask:
         """This task taken up by a worker: processing, or a dead worker's task taken over."""
-        if self.status is TaskStatus.PROCESSING:
+        if self.status is TaskStatus.PROCESSING:  # its worker died, maybe mid-call
             return self.model_copy(
                 update={
                     "attempts": self.attempts + 1,
                     "updated_at": now,
                     "retry_at": now + PROCESSING_LEASE,
+                    "sent": True,
                 }
             )
         return self.moved_to(TaskStatus.PROCESSING, now)

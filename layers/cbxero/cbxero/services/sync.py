@@ -346,6 +346,7 @@ class _Run:
         self._open: dict[str, SyncTask] = {}
         self.statuses: dict[str, TaskStatus] = {}
         self._contacts: dict[str, str | None] = {}
+        self._sent: set[str] = set()  # tasks whose documents went out in a write
         self._latest: dict[tuple[str, str], Invoice | None] = {}
 
     # ------------------------------------------------------------------ plan
@@ -524,6 +525,7 @@ class _Run:
         if task is None:
             return
         w.task = task
+        self._sent.add(w.task.order_id)
         updated = target.model_copy(
             update={
                 "line_items": (*target.line_items, *w.plan.charges),
@@ -547,6 +549,7 @@ class _Run:
         for start in range(0, len(work), 50):
             chunk = work[start : start + 50]
             documents = [w.plan.invoice(w.contact_id, self._settings) for w in chunk]
+            self._sent.update(w.task.order_id for w in chunk)
             results = self._xero.create_invoices(
                 [document for document in documents if document is not None],
                 batch_key(self._reseller_id, (w.task for w in chunk), "invoices"),
@@ -575,6 +578,7 @@ class _Run:
         for start in range(0, len(todo), 50):
             chunk = todo[start : start + 50]
             notes = [w.plan.credit_note(w.contact_id, self._settings) for w in chunk]
+            self._sent.update(w.task.order_id for w in chunk)
             results = self._xero.create_credit_notes(
                 [n for n in notes if n is not None],
                 batch_key(self._reseller_id, (w.task for w in chunk), "credit-notes"),
@@ -718,6 +722,8 @@ class _Run:
         )
         if retry_after is not None:
             done = done.retried_after(retry_after)
+        if task.order_id in self._sent:
+            done = done.model_copy(update={"sent": True})
         if not self._ports.tasks.replace(done, previous=current):
             return
         self.statuses[task.order_id] = status
