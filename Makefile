@@ -62,6 +62,10 @@ dev: setup
 
 bench: setup
 	$(PY) -m benchmarks.cold_start
+	PYTHONPATH=layers/cbxero:. $(PY) -m benchmarks.sync calls
+	PYTHONPATH=layers/cbxero:. $(PY) -m benchmarks.sync backlog
+	PYTHONPATH=layers/cbxero:. $(PY) -m benchmarks.sync rss
+	PYTHONPATH=layers/cbxero:. $(PY) -m benchmarks.dispatcher
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

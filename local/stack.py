@@ -92,6 +92,17 @@ class DynamoDBLocal:
             self._process = None
 
 
+def dynamodb_client(endpoint: str) -> Any:
+    """A DynamoDB client for DynamoDB Local (which takes any credentials)."""
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - DynamoDB Local's placeholder
+    )
+
+
 class LoopbackServer:
     """A WSGI app on a loopback port, served from a thread."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +52,16 @@ class KillingTasks(TaskRepository):
     def add_if_absent(self, task: SyncTask) -> bool:
         self._maybe_die()
         return self.inner.add_if_absent(task)
+
+    def add_many_if_absent(self, tasks: Sequence[SyncTask]) -> list[bool]:
+        self._maybe_die()
+        return self.inner.add_many_if_absent(tasks)
+
+    def replace_many(self, changes: Sequence[tuple[SyncTask, SyncTask]]) -> list[bool]:
+        self._maybe_die()
+        done = self.inner.replace_many(changes)
+        self._maybe_die()  # written, but the worker never learnt it
+        return done
 
     def get(self, reseller_id: str, task_id: str) -> SyncTask | None:
         return self.inner.get(reseller_id, task_id)

@@ -100,3 +100,40 @@ def test_connection_versions_let_one_refresh_win(real: tuple[Any, dict[str, str]
     # The token survives the round trip in full (stored, not masked).
     assert stored.tokens.refresh_token.get_secret_value().startswith("r")
     assert stored.tokens.refresh_token.get_secret_value() != "**********"
+
+
+def task_for(order_id: str, customer_id: str = "c1") -> SyncTask:
+    return a_task().model_copy(update={"order_id": order_id, "customer_id": customer_id})
+
+
+def test_tasks_are_added_in_transactions_skipping_those_that_exist(
+    real: tuple[Any, dict[str, str]],
+) -> None:
+    client, names = real
+    repo = DynamoTaskRepository(client, names["TasksTable"])
+    assert repo.add_if_absent(task_for("7"))
+    created = repo.add_many_if_absent([task_for(str(n)) for n in range(150)])
+    assert created == [n != 7 for n in range(150)]
+    assert len(repo.for_reseller("r1")) == 150
+
+
+def test_replacing_many_skips_stale_ones_and_keeps_the_indexes(
+    real: tuple[Any, dict[str, str]],
+) -> None:
+    client, names = real
+    repo = DynamoTaskRepository(client, names["TasksTable"])
+    tasks = [task_for(str(n), customer_id=f"c{n % 2}") for n in range(6)]
+    repo.add_many_if_absent(tasks)
+    stale = tasks[3].model_copy(update={"updated_at": NOW - timedelta(days=1)})
+    previous = [*tasks[:3], stale, *tasks[4:]]
+    claims = [
+        (t.moved_to(TaskStatus.PROCESSING, NOW), p) for t, p in zip(tasks, previous, strict=True)
+    ]
+    assert repo.replace_many(claims) == [True, True, True, False, True, True]
+    # Processing tasks have a retry time (their lease): the sweep finds them once it passes.
+    assert list(repo.due_for_retry(NOW)) == []
+    assert sorted(repo.due_for_retry(NOW + timedelta(minutes=11))) == [("r1", "c0"), ("r1", "c1")]
+    assert sorted(t.order_id for t in repo.open_for_customer("r1", "c0")) == ["0", "2", "4"]
+    synced = claims[0][0].moved_to(TaskStatus.SYNCED, NOW)
+    assert repo.replace(synced, previous=claims[0][0])
+    assert sorted(t.order_id for t in repo.open_for_customer("r1", "c0")) == ["2", "4"]

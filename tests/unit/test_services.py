@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
 from cbxero.domain.errors import Conflict, InvalidInput, NotConnected, ReconnectNeeded
+from cbxero.domain.marketplace import MarketplaceOrder, Money
 from cbxero.domain.model import (
     ConnectionStatus,
     CustomerLink,
     LogStatus,
+    SyncTask,
+    TaskStatus,
     TokenSet,
     XeroConnection,
     XeroTenant,
@@ -66,6 +70,65 @@ class TestDispatcher:
             settings=settings, links=links, tasks=FakeTasks(), queue=queue
         ).dispatch(AutoSync.DAILY, FixedClock().now())
         assert (report.jobs, queue.calls) == (250, 3)
+
+    def test_resellers_that_must_reconnect_are_skipped(self) -> None:
+        settings, links, queue = FakeSettings(), FakeLinks(), FakeQueue()
+        for reseller in ("ok", "revoked"):
+            settings.save(reseller, Settings(auto_sync=AutoSync.DAILY))
+            links.save(CustomerLink(reseller_id=reseller, customer_id="c1", auto_sync=True))
+        settings.set_connection_status("revoked", ConnectionStatus.RECONNECT_NEEDED)
+        report = Dispatcher(
+            settings=settings, links=links, tasks=FakeTasks(), queue=queue
+        ).dispatch(AutoSync.DAILY, FixedClock().now())
+        assert (report.resellers, report.skipped_reconnect) == (1, ["revoked"])
+        assert [j.reseller_id for j in queue.jobs] == ["ok"]
+
+    def test_the_retry_sweep_brings_back_tasks_that_are_due(self) -> None:
+        clock, tasks, queue, settings = FixedClock(), FakeTasks(), FakeQueue(), FakeSettings()
+        order = MarketplaceOrder(
+            id="o1",
+            order_number="SO1",
+            type="sales",
+            status="completed",
+            customer_id="c9",
+            created_at=clock.now(),
+            total=Money(amount=Decimal(1), currency="USD"),
+        )
+        task = SyncTask.from_order("r1", order, clock.now())
+        failed = task.moved_to(TaskStatus.PROCESSING, clock.now()).moved_to(
+            TaskStatus.FAILED, clock.now()
+        )
+        tasks.add_if_absent(failed)
+        dispatcher = Dispatcher(settings=settings, links=FakeLinks(), tasks=tasks, queue=queue)
+        assert dispatcher.dispatch(AutoSync.EVERY_5_MINUTES, clock.now()).retry_jobs == 0
+        later = clock.now() + timedelta(minutes=1, seconds=1)  # the first back-off: a minute
+        assert dispatcher.dispatch(AutoSync.EVERY_5_MINUTES, later).retry_jobs == 1
+        (job,) = queue.jobs
+        assert (job.customer_id, job.check, job.retries_only) == ("c9", False, True)
+        settings.set_connection_status("r1", ConnectionStatus.RECONNECT_NEEDED)
+        assert dispatcher.dispatch(AutoSync.EVERY_5_MINUTES, later).retry_jobs == 0
+
+    def test_a_run_out_of_time_stops_at_a_cursor_and_resumes_there(self) -> None:
+        settings, links, queue = FakeSettings(), FakeLinks(), FakeQueue()
+        for reseller in ("r1", "r2"):
+            settings.save(reseller, Settings(auto_sync=AutoSync.DAILY))
+            for n in range(1200):
+                links.save(
+                    CustomerLink(reseller_id=reseller, customer_id=f"c{n:04d}", auto_sync=True)
+                )
+        dispatcher = Dispatcher(settings=settings, links=links, tasks=FakeTasks(), queue=queue)
+        left = iter([60_000, 60_000, 60_000, 1_000])  # checked every 500 customers of a reseller
+        first = dispatcher.dispatch(
+            AutoSync.DAILY, FixedClock().now(), time_left_ms=lambda: next(left)
+        )
+        assert first.resume is not None
+        assert (first.resume.reseller_id, first.resume.customer_id) == ("r2", "c0999")
+        second = dispatcher.dispatch(AutoSync.DAILY, FixedClock().now(), cursor=first.resume)
+        assert second.resume is None
+        assert first.jobs + second.jobs == 2400
+        sent = [(j.reseller_id, j.customer_id) for j in queue.jobs]
+        assert len(set(sent)) == len(sent) == 2400  # each customer once, none skipped
+        assert {j.slot for j in queue.jobs} == {first.resume.slot}
 
     def test_runs_in_one_slot_share_the_slot(self) -> None:
         clock = FixedClock()

@@ -176,6 +176,14 @@ class TaskRepository(ABC):
     def replace(self, task: SyncTask, *, previous: SyncTask) -> bool:
         """Write task only if the stored one is still previous (same status and update time)."""
 
+    def add_many_if_absent(self, tasks: Sequence[SyncTask]) -> list[bool]:
+        """add_if_absent for each task (adapters do it in fewer calls)."""
+        return [self.add_if_absent(task) for task in tasks]
+
+    def replace_many(self, changes: Sequence[tuple[SyncTask, SyncTask]]) -> list[bool]:
+        """replace for each (task, previous) pair (adapters do it in fewer calls)."""
+        return [self.replace(task, previous=previous) for task, previous in changes]
+
     @abstractmethod
     def for_reseller(
         self, reseller_id: str, *, customer_id: str | None = None

@@ -43,6 +43,7 @@ _deserializer = TypeDeserializer()
 ACTION_LOG_RETENTION = timedelta(days=400)
 CONNECTION_STATUS = "connection_status"
 BATCH_GET_LIMIT = 100
+TRANSACTION_LIMIT = 100
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -462,20 +463,61 @@ class DynamoTaskRepository(_Table, TaskRepository):
         item = self._get(reseller_id, self.PREFIX + task_id)
         return SyncTask.model_validate(item["task"]) if item else None
 
+    def add_many_if_absent(self, tasks: Sequence[SyncTask]) -> list[bool]:
+        return self._transact(
+            [
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": self._item(task),
+                        "ConditionExpression": "attribute_not_exists(#pk)",
+                        "ExpressionAttributeNames": {"#pk": keys.PK},
+                    }
+                }
+                for task in tasks
+            ]
+        )
+
+    def replace_many(self, changes: Sequence[tuple[SyncTask, SyncTask]]) -> list[bool]:
+        return self._transact(
+            [
+                {"Put": {"TableName": self._table, "Item": self._item(task), **_same(previous)}}
+                for task, previous in changes
+            ]
+        )
+
+    def _transact(self, writes: list[dict[str, Any]]) -> list[bool]:
+        """Conditional writes, up to 100 to a transaction. A transaction fails whole when one
+        condition fails; those writes are then dropped and the rest tried again."""
+        done = [False] * len(writes)
+        for start in range(0, len(writes), TRANSACTION_LIMIT):
+            pending = list(range(start, min(start + TRANSACTION_LIMIT, len(writes))))
+            while pending:
+                try:
+                    self._client.transact_write_items(
+                        TransactItems=[writes[n] for n in pending]  # type: ignore[misc]
+                    )
+                except ClientError as error:
+                    reasons = error.response.get("CancellationReasons")
+                    if not reasons:
+                        raise
+                    failed = {
+                        n
+                        for n, reason in zip(pending, reasons, strict=True)
+                        if reason.get("Code") == "ConditionalCheckFailed"
+                    }
+                    if not failed:
+                        raise
+                    pending = [n for n in pending if n not in failed]
+                    continue
+                for n in pending:
+                    done[n] = True
+                pending = []
+        return done
+
     def replace(self, task: SyncTask, *, previous: SyncTask) -> bool:
         try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=self._item(task),
-                ConditionExpression="#t.#s = :s AND #t.#u = :u",
-                ExpressionAttributeNames={"#t": "task", "#s": "status", "#u": "updated_at"},
-                ExpressionAttributeValues=to_item(
-                    {
-                        ":s": previous.status.value,
-                        ":u": previous.model_dump(mode="json")["updated_at"],
-                    }
-                ),
-            )
+            self._client.put_item(TableName=self._table, Item=self._item(task), **_same(previous))
         except ClientError as error:
             if _is_conditional_failure(error):
                 return False
@@ -521,6 +563,17 @@ class DynamoTaskRepository(_Table, TaskRepository):
             if "LastEvaluatedKey" not in page:
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _same(previous: SyncTask) -> dict[str, Any]:
+    """The condition that the stored task is still `previous` (status and update time)."""
+    return {
+        "ConditionExpression": "#t.#s = :s AND #t.#u = :u",
+        "ExpressionAttributeNames": {"#t": "task", "#s": "status", "#u": "updated_at"},
+        "ExpressionAttributeValues": to_item(
+            {":s": previous.status.value, ":u": previous.model_dump(mode="json")["updated_at"]}
+        ),
+    }
 
 
 class DynamoActionLog(_Table, ActionLog):

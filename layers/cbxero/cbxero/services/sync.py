@@ -169,8 +169,10 @@ class CustomerSync:
         outcome.orders_seen = len(orders)
         for order in orders:
             self._orders[order.id] = order
-            task = SyncTask.from_order(link.reseller_id, order, now)
-            if self._tasks.add_if_absent(task):
+        tasks = [SyncTask.from_order(link.reseller_id, order, now) for order in orders]
+        created = self._tasks.add_many_if_absent(tasks)
+        for task, order, new in zip(tasks, orders, created, strict=True):
+            if new:
                 outcome.tasks_created += 1
                 self._note(
                     settings,
@@ -249,11 +251,10 @@ class CustomerSync:
             _, xero = self._xero(reseller_id)
         except NotConnected:
             return  # tasks stay open; the next run after reconnecting takes them up
-        claimed: list[SyncTask] = []
-        for task in due:
-            taken = task.claimed(self._clock.now())
-            if self._tasks.replace(taken, previous=task):
-                claimed.append(taken)
+        now = self._clock.now()
+        taken = [(task.claimed(now), task) for task in due]
+        won = self._tasks.replace_many(taken)
+        claimed = [task for (task, _), ok in zip(taken, won, strict=True) if ok]
         run = _Run(self._ports, reseller_id, settings, xero, actor, self._orders)
         try:
             run.sync(claimed)
@@ -266,6 +267,7 @@ class CustomerSync:
         except Exception as failure:  # a bug or an answer we did not expect: retried later
             logger.exception("sync run failed", extra={"reseller_id": reseller_id})
             run.abandon(TaskStatus.FAILED, f"unexpected error ({type(failure).__name__})")
+        run.flush()
         outcome.statuses.update(run.statuses)
 
     def _link(self, reseller_id: str, customer_id: str) -> CustomerLink:
@@ -347,6 +349,7 @@ class _Run:
         self.statuses: dict[str, TaskStatus] = {}
         self._contacts: dict[str, str | None] = {}
         self._sent: set[str] = set()  # tasks whose documents went out in a write
+        self._ended: list[tuple[SyncTask, SyncTask, str]] = []  # (done, as stored, message)
         self._latest: dict[tuple[str, str], Invoice | None] = {}
 
     # ------------------------------------------------------------------ plan
@@ -724,28 +727,39 @@ class _Run:
             done = done.retried_after(retry_after)
         if task.order_id in self._sent:
             done = done.model_copy(update={"sent": True})
-        if not self._ports.tasks.replace(done, previous=current):
-            return
-        self.statuses[task.order_id] = status
-        if status is TaskStatus.SYNCED:
-            made = ", ".join(
-                f"{ref.kind.replace('_', ' ')} {ref.number}"
-                for ref in (document, credit_note)
-                if ref
+        self._ended.append((done, current, _message(done, reason)))
+
+    def flush(self) -> None:
+        """Store the ended tasks (many to a call), then tell the Action Log. A worker that
+        dies before this leaves them in processing: taken over after the lease, and looked
+        for in Xero first."""
+        ended, self._ended = self._ended, []
+        stored = self._ports.tasks.replace_many([(done, current) for done, current, _ in ended])
+        for (done, _, message), ok in zip(ended, stored, strict=True):
+            if not ok:
+                continue  # another worker's now
+            self.statuses[done.order_id] = done.status
+            _note(
+                self._ports,
+                self._settings,
+                done,
+                _LOG_STATUS.get(done.status, LogStatus.ACTION_REQUIRED),
+                message,
+                actor=self._actor,
             )
-            message = f"Order {task.order_number} synced to Xero" + (f": {made}" if made else "")
-            if note:
-                message += f" ({note})"
-        else:
-            message = f"Order {task.order_number}: {reason}"
-        _note(
-            self._ports,
-            self._settings,
-            done,
-            _LOG_STATUS.get(status, LogStatus.ACTION_REQUIRED),
-            message,
-            actor=self._actor,
-        )
+
+
+def _message(task: SyncTask, reason: str | None) -> str:
+    """The Action Log's line for an ended task."""
+    if task.status is not TaskStatus.SYNCED:
+        return f"Order {task.order_number}: {reason}"
+    made = ", ".join(
+        f"{ref.kind.replace('_', ' ')} {ref.number}"
+        for ref in (task.document, task.credit_note)
+        if ref
+    )
+    message = f"Order {task.order_number} synced to Xero" + (f": {made}" if made else "")
+    return message + (f" ({task.note})" if task.note else "")
 
 
 def document_link(ref: XeroDocumentRef) -> str:
