@@ -36,6 +36,8 @@ from cbxero.ports import (
     ProductMappingRepository,
     SettingsRepository,
     SyncJob,
+    TaskFilter,
+    TaskPage,
     TaskRepository,
     TokenCipher,
     XeroAuthorizer,
@@ -211,6 +213,23 @@ class FakeTasks(TaskRepository):
             for (r, _), t in sorted(self.tasks.items())
             if r == reseller_id and customer_id in (None, t.customer_id)
         ]
+
+    def page(self, reseller_id: str, wanted: TaskFilter) -> TaskPage:
+        chosen = [
+            t
+            for t in self.for_reseller(reseller_id)
+            if wanted.status in (None, t.status)
+            and wanted.order_type in (None, t.order_type)
+            and wanted.customer_id in (None, t.customer_id)
+            and (wanted.created_from is None or t.created_at >= wanted.created_from)
+            and (wanted.created_to is None or t.created_at <= wanted.created_to)
+        ]
+        chosen.sort(key=lambda t: (t.created_at, t.task_id), reverse=True)
+        start = int(wanted.cursor or 0)
+        end = start + wanted.limit
+        return TaskPage(
+            items=chosen[start:end], next_cursor=str(end) if end < len(chosen) else None
+        )
 
     def open_for_customer(self, reseller_id: str, customer_id: str) -> list[SyncTask]:
         final = (TaskStatus.SYNCED, TaskStatus.IGNORED)

@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from cbxero import composition
 from cbxero.config import config
-from cbxero.domain.model import ActionLogEntry, CustomerLink, ProductMapping, SyncTask
+from cbxero.domain.errors import InvalidInput
+from cbxero.domain.marketplace import OrderType
+from cbxero.domain.model import (
+    ActionLogEntry,
+    CustomerLink,
+    LineEdit,
+    ProductMapping,
+    SyncTask,
+    TargetChoice,
+    TaskStatus,
+)
 from cbxero.domain.settings import Settings
 from cbxero.http import actor_of, install_error_handlers, reseller_of
-from cbxero.ports import Clock
+from cbxero.ports import Clock, TaskFilter, TaskPage
+from cbxero.services.tasks import MAX_TASKS_BY_HAND, HandSync, TaskDetail
 
 logger = Logger()
 app = APIGatewayHttpResolver(enable_validation=True)
 install_error_handlers(app, logger)
 CONFIG = config()
 ADMIN = composition.admin(CONFIG, Clock())
+TASKS = composition.task_desk(CONFIG, Clock())
 
 
 class CustomerLinkBody(BaseModel):
@@ -90,16 +103,125 @@ def map_product(
     )
 
 
+TaskId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+class CheckChangesBody(BaseModel):
+    customer_id: str | None = Field(
+        None, min_length=1, max_length=64, description="One customer; none: every customer."
+    )
+
+
+class CheckQueued(BaseModel):
+    jobs_queued: int
+
+
+class SyncOneBody(BaseModel):
+    """A sync by hand: lines edited first, and where they go."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    edits: list[LineEdit] = Field(default_factory=list, max_length=500)
+    target: TargetChoice = Field(
+        TargetChoice.NEW,
+        description="new: an invoice of its own; latest: the customer's latest editable "
+        "invoice; given: the invoice named by invoice_id.",
+    )
+    invoice_id: str | None = Field(None, min_length=1, max_length=64)
+
+
+class SyncManyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    task_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=MAX_TASKS_BY_HAND
+    )
+    edits: dict[str, list[LineEdit]] = Field(default_factory=dict, max_length=MAX_TASKS_BY_HAND)
+    target: TargetChoice = TargetChoice.NEW
+    invoice_id: str | None = Field(None, min_length=1, max_length=64)
+
+
+class IgnoreBody(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
 @app.get("/tasks")
 def list_tasks(
-    customer_id: Annotated[str | None, Query(max_length=64)] = None,
-) -> list[SyncTask]:
-    return ADMIN.tasks(_reseller(), customer_id)
+    status: Annotated[TaskStatus | None, Query()] = None,
+    type: Annotated[OrderType | None, Query()] = None,
+    customer_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    created_from: Annotated[datetime | None, Query(alias="from")] = None,
+    created_to: Annotated[datetime | None, Query(alias="to")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=2000)] = None,
+) -> TaskPage:
+    return TASKS.page(
+        _reseller(),
+        TaskFilter(
+            status=status,
+            order_type=type,
+            customer_id=customer_id,
+            created_from=_aware(created_from, "from"),
+            created_to=_aware(created_to, "to"),
+            limit=limit,
+            cursor=cursor,
+        ),
+    )
 
 
 @app.get("/tasks/<taskId>")
-def get_task(taskId: Annotated[str, Path(min_length=1, max_length=64)]) -> SyncTask:
-    return ADMIN.task(_reseller(), taskId)
+def get_task(taskId: TaskId) -> TaskDetail:
+    return TASKS.detail(_reseller(), taskId)
+
+
+@app.post("/tasks/check-changes")
+def check_changes(body: CheckChangesBody) -> CheckQueued:
+    queued = TASKS.check_changes(_reseller(), body.customer_id, actor_of(app))
+    return CheckQueued(jobs_queued=queued)
+
+
+@app.post("/tasks/sync")
+def sync_tasks(body: SyncManyBody) -> list[SyncTask]:
+    request = HandSync(
+        task_ids=tuple(body.task_ids),
+        edits={task_id: tuple(edits) for task_id, edits in body.edits.items()},
+        target=body.target,
+        invoice_id=body.invoice_id,
+    )
+    return TASKS.sync_by_hand(_reseller(), request, actor_of(app))
+
+
+@app.post("/tasks/<taskId>/sync")
+def sync_task(taskId: TaskId, body: SyncOneBody) -> SyncTask:
+    request = HandSync(
+        task_ids=(taskId,),
+        edits={taskId: tuple(body.edits)},
+        target=body.target,
+        invoice_id=body.invoice_id,
+    )
+    (task,) = TASKS.sync_by_hand(_reseller(), request, actor_of(app))
+    return task
+
+
+@app.post("/tasks/<taskId>/ignore")
+def ignore_task(taskId: TaskId, body: IgnoreBody) -> SyncTask:
+    return TASKS.ignore(_reseller(), taskId, body.reason, actor_of(app))
+
+
+@app.post("/tasks/<taskId>/unignore")
+def unignore_task(taskId: TaskId) -> SyncTask:
+    return TASKS.unignore(_reseller(), taskId, actor_of(app))
+
+
+@app.post("/tasks/<taskId>/retry")
+def retry_task(taskId: TaskId) -> SyncTask:
+    return TASKS.retry(_reseller(), taskId, actor_of(app))
+
+
+def _aware(moment: datetime | None, name: str) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        raise InvalidInput("give a time zone (say, Z)", field=name)
+    return moment
 
 
 @app.get("/action-log")

@@ -18,7 +18,7 @@ def test_a_sales_order_becomes_the_matching_invoice(stack: LocalStack) -> None:
     assert invoice["InvoiceNumber"] == order["orderNumber"]
     assert invoice["Contact"]["ContactNumber"] == customer["id"]
     assert Decimal(str(invoice["Total"])) == Decimal(order["total"]["amount"])
-    (task,) = stack.api("GET", "/tasks").json()
+    (task,) = stack.api("GET", "/tasks").json()["items"]
     assert (task["status"], task["document"]["id"]) == ("synced", invoice["InvoiceID"])
     messages = [e["message"] for e in stack.api("GET", "/action-log").json()]
     assert (
@@ -36,7 +36,7 @@ def test_double_dispatch_and_redelivery_make_no_duplicate(stack: LocalStack) -> 
     assert stack.api("POST", f"/customers/{customer['id']}/sync").status_code == 200
     stack.drain_queue()
     assert len(stack.xero.organisation().invoices) == 1
-    assert [t["status"] for t in stack.api("GET", "/tasks").json()] == ["synced"]
+    assert [t["status"] for t in stack.api("GET", "/tasks").json()["items"]] == ["synced"]
 
 
 def test_a_worker_that_dies_after_xero_answered_does_not_duplicate(stack: LocalStack) -> None:
@@ -70,14 +70,14 @@ def test_a_long_retry_after_brings_the_task_back_when_due(stack: LocalStack) -> 
     stack.fire_schedule("every_5_minutes")
     assert stack.drain_queue() == 1  # the job is done; its task waits, not the message
     assert stack.xero.organisation().invoices == {}
-    (task,) = stack.api("GET", "/tasks").json()
+    (task,) = stack.api("GET", "/tasks").json()["items"]
     assert task["status"] == "failed" and "limit" in task["reason"]
     assert stack.fire_schedule("every_5_minutes")["retry_jobs"] == 0  # not due yet
     time.sleep(6.5)
     assert stack.fire_schedule("every_5_minutes")["retry_jobs"] == 1  # the retry sweep
     assert stack.drain_queue() >= 1  # the retry job (the emulated queue may not de-duplicate)
     assert len(stack.xero.organisation().invoices) == 1
-    assert [t["status"] for t in stack.api("GET", "/tasks").json()] == ["synced"]
+    assert [t["status"] for t in stack.api("GET", "/tasks").json()["items"]] == ["synced"]
 
 
 def test_a_job_that_keeps_failing_is_set_aside_and_the_reseller_told(

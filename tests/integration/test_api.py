@@ -77,12 +77,23 @@ def test_a_reseller_sees_only_its_own_data(stack: LocalStack) -> None:
     stack.marketplace.add_order(customer["id"], [("MS-TEAMS-ESS", 1, "4.00")])
     stack.fire_schedule("every_5_minutes")
     stack.drain_queue()
-    assert len(stack.api("GET", "/tasks", "reseller-a").json()) == 1
-    for path in ("/tasks", "/products", "/customers", "/action-log"):
+    assert len(stack.api("GET", "/tasks", "reseller-a").json()["items"]) == 1
+    for path in ("/products", "/customers", "/action-log"):
         assert stack.api("GET", path, "reseller-b").json() == [], path
+    assert stack.api("GET", "/tasks", "reseller-b").json() == {"items": [], "next_cursor": None}
     assert stack.api("GET", "/xero/connection", "reseller-b").json()["status"] == "not_connected"
-    task_id = stack.api("GET", "/tasks", "reseller-a").json()[0]["order_id"]
-    assert stack.api("GET", f"/tasks/{task_id}", "reseller-b").status_code == 404
+    task_id = stack.api("GET", "/tasks", "reseller-a").json()["items"][0]["order_id"]
+    for method, path in [
+        ("GET", f"/tasks/{task_id}"),
+        ("POST", f"/tasks/{task_id}/retry"),
+        ("POST", f"/tasks/{task_id}/unignore"),
+    ]:
+        assert stack.api(method, path, "reseller-b").status_code == 404, path
+    ignore = stack.api("POST", f"/tasks/{task_id}/ignore", "reseller-b", json={"reason": "x"})
+    assert ignore.status_code == 404
+    hand = stack.api("POST", "/tasks/sync", "reseller-b", json={"task_ids": [task_id]})
+    assert hand.status_code == 404
+    assert stack.api("GET", f"/tasks/{task_id}", "reseller-a").json()["task"]["status"] == "synced"
 
 
 def test_the_openapi_document_lists_the_routes(stack: LocalStack) -> None:

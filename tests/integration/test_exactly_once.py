@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from cbxero.domain.model import SyncTask, TaskStatus
-from cbxero.ports import TaskRepository
+from cbxero.ports import TaskFilter, TaskPage, TaskRepository
 from local.simpleapi_emulator import SimpleApiEmulator, fee
 from local.stack import LoopbackServer
 from local.world import SyncWorld, dynamo_repositories
@@ -72,6 +72,9 @@ class KillingTasks(TaskRepository):
 
     def for_reseller(self, reseller_id: str, *, customer_id: str | None = None) -> list[SyncTask]:
         return self.inner.for_reseller(reseller_id, customer_id=customer_id)
+
+    def page(self, reseller_id: str, wanted: TaskFilter) -> TaskPage:
+        return self.inner.page(reseller_id, wanted)
 
     def open_for_customer(self, reseller_id: str, customer_id: str) -> list[SyncTask]:
         return self.inner.open_for_customer(reseller_id, customer_id)

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from cbxero.services.connection import TokenVault, XeroConnector
     from cbxero.services.dispatch import Dispatcher
     from cbxero.services.sync import CustomerSync
+    from cbxero.services.tasks import TaskDesk
 
 SECRET_MAX_AGE = 300
 
@@ -187,6 +188,21 @@ def admin(config: Config, clock: Clock) -> ResellerAdmin:
         links=DynamoCustomerLinkRepository(db, config.mappings_table),
         mappings=DynamoProductMappingRepository(db, config.mappings_table),
         tasks=DynamoTaskRepository(db, config.tasks_table),
+        action_log=DynamoActionLog(db, config.action_log_table),
+        queue=_queue(config),
+        clock=clock,
+    )
+
+
+def task_desk(config: Config, clock: Clock) -> TaskDesk:
+    from cbxero.services.tasks import TaskDesk
+
+    db = _dynamodb()
+    return TaskDesk(
+        settings=DynamoSettingsRepository(db, config.resellers_table),
+        mappings=DynamoProductMappingRepository(db, config.mappings_table),
+        tasks=DynamoTaskRepository(db, config.tasks_table),
+        marketplace=_marketplace(config, clock),
         action_log=DynamoActionLog(db, config.action_log_table),
         queue=_queue(config),
         clock=clock,

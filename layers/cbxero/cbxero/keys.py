@@ -26,6 +26,7 @@ class Index(StrEnum):
     AUTO_SYNC_CUSTOMERS = "auto-sync-customers"
     MAPPINGS_BY_XERO_ITEM = "by-xero-item"
     TASKS_BY_STATUS = "by-status"
+    TASKS_BY_CREATION = "by-creation"
     OPEN_TASKS_BY_CUSTOMER = "open-by-customer"
     TASKS_DUE_FOR_RETRY = "retry-due"
 
@@ -46,6 +47,7 @@ INDEX_KEYS: dict[tuple[Table, Index], tuple[str, str]] = {
     (Table.MAPPINGS, Index.AUTO_SYNC_CUSTOMERS): (AUTO_SYNC_RESELLER, SK),
     (Table.MAPPINGS, Index.MAPPINGS_BY_XERO_ITEM): (XERO_ITEM_KEY, SK),
     (Table.TASKS, Index.TASKS_BY_STATUS): (STATUS_KEY, CREATED_AT),
+    (Table.TASKS, Index.TASKS_BY_CREATION): (PK, CREATED_AT),
     (Table.TASKS, Index.OPEN_TASKS_BY_CUSTOMER): (OPEN_KEY, CREATED_AT),
     (Table.TASKS, Index.TASKS_DUE_FOR_RETRY): (RETRY_SHARD, RETRY_AT),
 }

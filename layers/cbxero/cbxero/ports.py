@@ -12,13 +12,19 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
-from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceOrder, MarketplaceProduct
+from cbxero.domain.marketplace import (
+    MarketplaceCustomer,
+    MarketplaceOrder,
+    MarketplaceProduct,
+    OrderType,
+)
 from cbxero.domain.model import (
     ActionLogEntry,
     ConnectionStatus,
     CustomerLink,
     ProductMapping,
     SyncTask,
+    TaskStatus,
     TokenSet,
     XeroConnection,
     XeroTenant,
@@ -164,6 +170,27 @@ class ProductMappingRepository(ABC):
     def products_for_item(self, reseller_id: str, item_code: str) -> list[str]: ...
 
 
+class TaskFilter(BaseModel):
+    """The task list's filters; `cursor` continues a previous page."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: TaskStatus | None = None
+    order_type: OrderType | None = None
+    customer_id: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+class TaskPage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    items: list[SyncTask]
+    next_cursor: str | None = None
+
+
 class TaskRepository(ABC):
     @abstractmethod
     def add_if_absent(self, task: SyncTask) -> bool:
@@ -188,6 +215,11 @@ class TaskRepository(ABC):
     def for_reseller(
         self, reseller_id: str, *, customer_id: str | None = None
     ) -> list[SyncTask]: ...
+
+    @abstractmethod
+    def page(self, reseller_id: str, wanted: TaskFilter) -> TaskPage:
+        """One page of the reseller's tasks, newest first; raises InvalidInput for a cursor
+        that is not one of this reseller's."""
 
     @abstractmethod
     def open_for_customer(self, reseller_id: str, customer_id: str) -> list[SyncTask]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from cbxero import keys
+from cbxero.domain.errors import InvalidInput
 from cbxero.domain.model import (
     ActionLogEntry,
     ConnectionStatus,
@@ -30,6 +32,8 @@ from cbxero.ports import (
     OAuthStateStore,
     ProductMappingRepository,
     SettingsRepository,
+    TaskFilter,
+    TaskPage,
     TaskRepository,
     TokenCipher,
 )
@@ -531,6 +535,61 @@ class DynamoTaskRepository(_Table, TaskRepository):
         ]
         return [t for t in tasks if customer_id is None or t.customer_id == customer_id]
 
+    def page(self, reseller_id: str, wanted: TaskFilter) -> TaskPage:
+        if wanted.status is not None:
+            index, partition = keys.Index.TASKS_BY_STATUS, keys.STATUS_KEY
+            value = f"{reseller_id}#{wanted.status.value}"
+        else:
+            index, partition, value = keys.Index.TASKS_BY_CREATION, keys.PK, reseller_id
+        condition = "#p = :p"
+        names = {"#p": partition}
+        values: dict[str, Any] = {":p": value}
+        if wanted.created_from or wanted.created_to:
+            names["#c"] = keys.CREATED_AT
+            values[":from"] = _stamp(wanted.created_from) if wanted.created_from else "0"
+            values[":to"] = _stamp(wanted.created_to) if wanted.created_to else "9"
+            condition += " AND #c BETWEEN :from AND :to"
+        filters = []
+        if wanted.order_type is not None:
+            names.update({"#t": "task", "#o": "order_type"})
+            values[":o"] = wanted.order_type.value
+            filters.append("#t.#o = :o")
+        if wanted.customer_id is not None:
+            names["#cu"] = "customer_id"
+            values[":cu"] = wanted.customer_id
+            filters.append("#cu = :cu")
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index.value,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_item(values),
+            "ScanIndexForward": False,
+            "Limit": wanted.limit,
+        }
+        if filters:
+            request["FilterExpression"] = " AND ".join(filters)
+        if wanted.cursor:
+            request["ExclusiveStartKey"] = _cursor_key(wanted.cursor, reseller_id)
+        found: list[dict[str, Any]] = []
+        following: str | None = None
+        while True:
+            response = self._client.query(**request)
+            found.extend(response.get("Items", []))
+            if len(found) >= wanted.limit:
+                found = found[: wanted.limit]
+                last = found[-1]
+                wanted_keys = {keys.PK, keys.SK, keys.CREATED_AT, partition}
+                following = _cursor({k: v for k, v in last.items() if k in wanted_keys})
+                break
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return TaskPage(
+            items=[SyncTask.model_validate(from_item(raw)["task"]) for raw in found],
+            next_cursor=following,
+        )
+
     def open_for_customer(self, reseller_id: str, customer_id: str) -> list[SyncTask]:
         return [
             SyncTask.model_validate(item["task"])
@@ -563,6 +622,34 @@ class DynamoTaskRepository(_Table, TaskRepository):
             if "LastEvaluatedKey" not in page:
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _stamp(at: datetime) -> str:
+    """A time as the task documents store it (pydantic's JSON form), for key ranges."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
+
+
+def _cursor_key(cursor: str, reseller_id: str) -> dict[str, Any]:
+    """A page cursor back to DynamoDB's start key; only the reseller's own cursors are taken."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        valid = (
+            isinstance(key, dict)
+            and key.get(keys.PK) == {"S": reseller_id}
+            and all(
+                isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str)
+                for v in key.values()
+            )
+        )
+    except (ValueError, TypeError):
+        valid = False
+    if not valid:
+        raise InvalidInput("not a cursor this list gave out", field="cursor")
+    return dict(key)
 
 
 def _same(previous: SyncTask) -> dict[str, Any]:

@@ -1,0 +1,148 @@
+"""The store's task screen through the API on the local stack: list, inspect, check changes,
+sync by hand with edited lines, ignore, un-ignore, retry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from local.simpleapi_emulator import fee
+from local.stack import LocalStack
+
+
+def a_reseller_with_orders(stack: LocalStack, orders: int = 3) -> tuple[dict[str, Any], list[Any]]:
+    customer = stack.seed_demo_reseller(settings={"auto_sync": "off"})
+    placed = [
+        stack.marketplace.add_order(customer["id"], [("MS-TEAMS-ESS", n + 1, "4.00")])
+        for n in range(orders)
+    ]
+    answer = stack.api("POST", "/tasks/check-changes", json={"customer_id": customer["id"]})
+    assert answer.json() == {"jobs_queued": 1}
+    stack.drain_queue()
+    return customer, placed
+
+
+def test_check_changes_makes_tasks_without_syncing_them(stack: LocalStack) -> None:
+    _, placed = a_reseller_with_orders(stack)
+    page = stack.api("GET", "/tasks").json()
+    assert sorted(t["order_id"] for t in page["items"]) == sorted(o["id"] for o in placed)
+    assert {t["status"] for t in page["items"]} == {"new"}
+    assert stack.xero.organisation().invoices == {}
+
+
+def test_pages_and_filters(stack: LocalStack) -> None:
+    customer, placed = a_reseller_with_orders(stack, orders=5)
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = stack.api("GET", "/tasks", params=params).json()
+        seen += [t["order_id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(o["id"] for o in placed)  # every task once, none twice
+    assert stack.api("GET", "/tasks", params={"status": "synced"}).json()["items"] == []
+    assert len(stack.api("GET", "/tasks", params={"type": "sales"}).json()["items"]) == 5
+    other = stack.api("GET", "/tasks", params={"customer_id": "nobody"}).json()
+    assert other["items"] == []
+    later = stack.api("GET", "/tasks", params={"from": "2100-01-01T00:00:00Z"}).json()
+    assert later["items"] == []
+    naive = stack.api("GET", "/tasks", params={"from": "2026-01-01T00:00:00"})
+    assert naive.status_code == 400 and naive.json()["fields"][0]["field"] == "from"
+    del customer
+
+
+def test_a_cursor_from_another_reseller_is_refused(stack: LocalStack) -> None:
+    a_reseller_with_orders(stack, orders=3)
+    cursor = stack.api("GET", "/tasks", params={"limit": 1}).json()["next_cursor"]
+    assert cursor
+    answer = stack.api("GET", "/tasks", "reseller-intruder", params={"cursor": cursor})
+    assert answer.status_code == 400
+    assert answer.json()["fields"][0]["field"] == "cursor"
+    garbage = stack.api("GET", "/tasks", params={"cursor": "not-a-cursor"})
+    assert garbage.status_code == 400
+
+
+def test_a_task_shows_the_lines_it_would_send(stack: LocalStack) -> None:
+    _, placed = a_reseller_with_orders(stack, orders=1)
+    detail = stack.api("GET", f"/tasks/{placed[0]['id']}").json()
+    assert detail["task"]["order_number"] == placed[0]["orderNumber"]
+    (line,) = detail["planned"]["invoice_lines"]
+    assert (line["Description"], line["Quantity"], line["UnitAmount"], line["ItemCode"]) == (
+        "Microsoft Teams Essentials - recurring fee",
+        1.0,
+        4.0,
+        "MS-TEAMS-ESS",
+    )
+    assert detail["planned"]["expected_total"] == "4.00"
+    assert stack.api("GET", "/tasks/999999").status_code == 404
+
+
+def test_sync_by_hand_with_edited_lines(stack: LocalStack) -> None:
+    _, placed = a_reseller_with_orders(stack, orders=2)
+    first, second = placed
+    edits = [{"index": 0, "description": "Teams, as agreed", "unit_amount": "3.5"}]
+    answer = stack.api("POST", f"/tasks/{first['id']}/sync", json={"edits": edits})
+    assert answer.status_code == 200, answer.text
+    assert (
+        stack.api("GET", f"/tasks/{first['id']}").json()["planned"]["invoice_lines"][0][
+            "UnitAmount"
+        ]
+        == 3.5
+    )
+    many = stack.api("POST", "/tasks/sync", json={"task_ids": [second["id"]]})
+    assert many.status_code == 200
+    stack.drain_queue()
+    invoices = {i["Reference"]: i for i in stack.xero.organisation().invoices.values()}
+    edited = invoices[first["orderNumber"]]["LineItems"][0]
+    assert (edited["Description"], edited["UnitAmount"]) == ("Teams, as agreed", 3.5)
+    assert invoices[second["orderNumber"]]["SubTotal"] == 8.0
+    statuses = {t["order_id"]: t["status"] for t in stack.api("GET", "/tasks").json()["items"]}
+    assert statuses == {first["id"]: "synced", second["id"]: "synced"}
+    log = stack.api("GET", "/action-log").json()
+    assert any(e["action"] == "task_sync_requested" and e["actor"] for e in log)
+
+
+def test_bad_hand_syncs_are_refused_and_change_nothing(stack: LocalStack) -> None:
+    _, placed = a_reseller_with_orders(stack, orders=1)
+    task = placed[0]["id"]
+    given = stack.api("POST", f"/tasks/{task}/sync", json={"target": "given"})
+    assert given.status_code == 400 and given.json()["fields"][0]["field"] == "invoice_id"
+    bad_edit = stack.api("POST", f"/tasks/{task}/sync", json={"edits": [{"index": -1}]})
+    assert bad_edit.status_code == 422
+    stray = stack.api(
+        "POST", "/tasks/sync", json={"task_ids": [task], "edits": {"other": [{"index": 0}]}}
+    )
+    assert stray.status_code == 400
+    assert stack.api("GET", f"/tasks/{task}").json()["task"]["edits"] == []
+    assert stack.drain_queue() == 0
+
+
+def test_ignore_unignore_and_retry(stack: LocalStack) -> None:
+    _, placed = a_reseller_with_orders(stack, orders=1)
+    task = placed[0]["id"]
+    assert stack.api("POST", f"/tasks/{task}/ignore", json={}).status_code == 422
+    ignored = stack.api("POST", f"/tasks/{task}/ignore", json={"reason": "billed by hand"})
+    assert (ignored.json()["status"], ignored.json()["reason"]) == ("ignored", "billed by hand")
+    assert stack.api("POST", f"/tasks/{task}/retry").status_code == 409  # ignored: un-ignore
+    assert stack.api("POST", f"/tasks/{task}/unignore").json()["status"] == "new"
+    assert stack.api("POST", f"/tasks/{task}/unignore").status_code == 409
+    # A product without a mapping: the task waits; once mapped, a retry syncs it.
+    stack.marketplace.add_product("NEW-SKU", "Brand new product", "12.00")
+    order = stack.marketplace.add_order(placed[0]["customerId"], [fee("NEW-SKU", 1, "12.00")])
+    stack.api("POST", "/tasks/check-changes", json={})
+    stack.drain_queue()
+    assert stack.api("POST", "/tasks/sync", json={"task_ids": [order["id"]]}).status_code == 200
+    stack.drain_queue()
+    waiting = stack.api("GET", f"/tasks/{order['id']}").json()["task"]
+    assert waiting["status"] == "action_required"
+    assert waiting["reason"] == "no Xero item mapped for product(s): NEW-SKU"
+    stack.xero.organisation().items["NEW-SKU"] = {"ItemID": "i-new", "Code": "NEW-SKU"}
+    mapped = stack.api(
+        "PUT",
+        "/products/NEW-SKU",
+        json={"product_name": "Brand new product", "xero_item_code": "NEW-SKU"},
+    )
+    assert mapped.status_code == 200
+    assert stack.api("POST", f"/tasks/{order['id']}/retry").json()["status"] == "new"
+    stack.drain_queue()
+    assert stack.api("GET", f"/tasks/{order['id']}").json()["task"]["status"] == "synced"
