@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from cbxero.domain.xero import (
     LineItem,
 )
 from cbxero.ports import Clock
-from local.simpleapi_emulator import SimpleApiEmulator
+from local.simpleapi_emulator import SimpleApiEmulator, fee
 from local.stack import LoopbackServer
 from local.xero_emulator import XeroEmulator
 
@@ -290,3 +291,119 @@ def test_an_invoice_with_credit_allocated_cannot_change(servers: Any, xero_sessi
     assert refused["HasErrors"] is True
     assert "credit note allocated" in refused["ValidationErrors"][0]["Message"]
     assert edit(draft)["Reference"] == "changed"
+
+
+def test_every_order_type_and_fee_line_matches_the_simpleapi_spec(
+    specs_dir: Path, servers: Any
+) -> None:
+    _, market, _, url = servers
+    customer = market.add_customer("Every Order Ltd", tax_reg_id="DE42")
+    for order_type, detail_type in [
+        ("sales", "setup"),
+        ("sales", "recurring"),
+        ("change", "recurringRefund"),
+        ("change", "downgrade"),
+        ("renewal", "renew"),
+        ("billing", "overuse"),
+        ("cancellation", "cancellation"),
+        ("cancellation", "refund"),
+        ("migration", "recurring"),
+    ]:
+        market.add_order(
+            customer["id"],
+            [
+                fee("MS-TEAMS-ESS", 2, "4.00", type=detail_type, tax="0.76"),
+                fee("MS-O365-E3-M", 1, "-3.00", type="discount"),
+                fee("MS-O365-E3-M", 3, "36.00", discount="5.00"),
+            ],
+            order_type=order_type,
+            currency="EUR",
+        )
+    session = RecordingSession()
+    client = SimpleApiClient(
+        base_url=url,
+        username="local-reseller",
+        password="local-password",
+        subscription_key="local-subscription",
+        http=session,
+        clock=Clock(),
+        sleep=lambda _seconds: None,
+    )
+    market.faults.extend(["500", "expire"])  # a retried 500, a renewed token
+    orders = client.orders(customer["id"], datetime.now(UTC) - timedelta(days=1))
+    kinds = [o.type.value for o in orders]
+    assert kinds == [
+        "sales",
+        "sales",
+        "change",
+        "change",
+        "renewal",
+        "billing",
+        "cancellation",
+        "cancellation",
+        "migration",
+    ]
+    whole = client.order(orders[0].id)
+    assert whole == orders[0]
+    assert whole.total.amount == Decimal(8) - 3 + (108 - 5)  # fee, discount line, discounted
+    spec = _spec(specs_dir / "cloudblue-simpleapi" / "simpleapi-1.15.yaml", url, strict=True)
+    good = [(q, r) for q, r in session.exchanges if r.status_code < 400]
+    assert _check(spec, good) == len(good) >= 4
+    assert [r.status_code for _, r in session.exchanges].count(500) == 1
+
+
+def test_the_sync_engines_xero_traffic_matches_the_spec(specs_dir: Path) -> None:
+    from cbxero.domain.model import TaskStatus
+    from local.world import Repositories, SyncWorld
+    from tests.fakes import FakeActionLog, FakeLinks, FakeMappings, FakeSettings, FakeTasks
+
+    xero, market = XeroEmulator(), SimpleApiEmulator()
+    servers = [LoopbackServer(xero.app).start(), LoopbackServer(market.app).start()]
+    session = RecordingSession()
+    try:
+        world = SyncWorld(
+            Repositories(FakeSettings(), FakeLinks(), FakeMappings(), FakeTasks(), FakeActionLog()),
+            xero=xero,
+            market=market,
+            http=session,
+            xero_url=servers[0].url,
+            market_url=servers[1].url,
+        )
+        world.configure(invoice_target="existing", new_invoice_status="AUTHORISED")
+        world.product("E3", "Microsoft 365 E3", "36.00")
+        customer = world.customer("Spec Traffic GmbH", tax_reg_id="DE7")
+        world.order(customer, [("E3", 10, "36.00")])
+        world.sync(customer)  # match, create the contact, a new invoice
+        world.order(customer, [("E3", 1, "36.00")])
+        world.order(customer, [fee("E3", -2, "36.00", type="recurringRefund")], order_type="change")
+        world.clock.advance(minutes=5)
+        world.sync(customer)  # onto the latest invoice; a credit note, allocated
+        task = next(t for t in world.repos.tasks.for_reseller(world.reseller_id) if t.credit_note)
+        stored = world.repos.tasks.get(world.reseller_id, task.order_id)
+        assert stored is not None
+        # Taken up again as if its worker had died: looked up by reference, not re-made.
+        world.repos.tasks.tasks[(world.reseller_id, task.order_id)] = stored.model_copy(  # type: ignore[attr-defined]
+            update={"status": TaskStatus.PROCESSING, "retry_at": None, "sent": True}
+        )
+        world.sync(customer)
+    finally:
+        for server in servers:
+            server.stop()
+    assert len(world.credit_notes()) == 1 and len(world.invoices()) == 1
+    xero_calls = [(q, r) for q, r in session.exchanges if "/api.xro/" in (q.url or "")]
+    paths = {(q.method, (q.path_url or "").split("?")[0]) for q, _ in xero_calls}
+    assert {
+        ("GET", "/api.xro/2.0/Contacts"),
+        ("PUT", "/api.xro/2.0/Contacts"),
+        ("GET", "/api.xro/2.0/Items"),
+        ("PUT", "/api.xro/2.0/Invoices"),
+        ("GET", "/api.xro/2.0/Invoices"),
+        ("PUT", "/api.xro/2.0/CreditNotes"),
+        ("GET", "/api.xro/2.0/CreditNotes"),
+    } <= paths
+    assert any(method == "POST" and "/Invoices/" in path for method, path in paths)
+    assert any("/Allocations" in path for _, path in paths)
+    spec = _spec(
+        specs_dir / "xero" / "xero_accounting.yaml", f"{servers[0].url}/api.xro/2.0", strict=False
+    )
+    assert _check(spec, xero_calls) == len(xero_calls)

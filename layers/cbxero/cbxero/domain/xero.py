@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_pascal
@@ -39,8 +39,23 @@ class XeroModel(BaseModel):
         defer_build=True,
     )
 
+    # Figures Xero computes; its spec marks them read-only, so they are never sent.
+    READ_ONLY: ClassVar[frozenset[str]] = frozenset(
+        {
+            "sub_total",
+            "total_tax",
+            "total",
+            "amount_due",
+            "amount_paid",
+            "amount_credited",
+            "remaining_credit",
+        }
+    )
+
     def to_xero(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return self.model_dump(
+            mode="json", by_alias=True, exclude_none=True, exclude=set(self.READ_ONLY)
+        )
 
 
 class Contact(XeroModel):
