@@ -545,3 +545,17 @@ def test_settings_defaults_are_the_documented_ones() -> None:
         "invoice_target": "new",
         "downgrades": "refund",
     }
+
+
+def test_a_second_downgrade_is_credited_to_the_same_invoice(world: SyncWorld) -> None:
+    world.configure(new_invoice_status="AUTHORISED")
+    customer = linked(world)
+    sale = world.order(customer, [("E3", 10, "36.00")])
+    world.sync(customer)
+    for _ in range(2):
+        world.order(customer, [fee("E3", -1, "36.00", type="recurringRefund")], order_type="change")
+        world.clock.advance(minutes=5)
+        world.sync(customer)
+    invoice = world.invoice_for(sale)
+    assert (invoice["AmountCredited"], invoice["AmountDue"]) == (72.0, 288.0)
+    assert [n["RemainingCredit"] for n in world.credit_notes()] == [0.0, 0.0]

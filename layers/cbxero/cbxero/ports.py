@@ -336,6 +336,10 @@ class XeroAccounting(ABC):
         """The contact's newest invoice Xero still lets change, if it is in this currency."""
 
     @abstractmethod
+    def latest_invoice_due(self, contact_id: str, currency: str) -> Invoice | None:
+        """The contact's newest authorised invoice in this currency, if it has a balance."""
+
+    @abstractmethod
     def update_invoice(self, invoice: Invoice, idempotency_key: str) -> Invoice:
         """Replace an invoice's lines (all of them are sent: Xero drops lines left out)."""
 

@@ -322,12 +322,21 @@ class XeroClient(XeroAccounting):
 
     def latest_editable_invoice(self, contact_id: str, currency: str) -> Invoice | None:
         """The contact's newest sales invoice that may still change, in this currency."""
+        latest = self._latest(contact_id, currency, "DRAFT,SUBMITTED,AUTHORISED")
+        return latest if latest is not None and latest.editable else None
+
+    def latest_invoice_due(self, contact_id: str, currency: str) -> Invoice | None:
+        """The contact's newest authorised sales invoice in this currency, if it has a balance."""
+        latest = self._latest(contact_id, currency, "AUTHORISED")
+        return latest if latest is not None and (latest.amount_due or 0) > 0 else None
+
+    def _latest(self, contact_id: str, currency: str, statuses: str) -> Invoice | None:
         answer = self._call(
             "GET",
             "/Invoices",
             params={
                 "ContactIDs": contact_id,
-                "Statuses": "DRAFT,SUBMITTED,AUTHORISED",
+                "Statuses": statuses,
                 "order": "Date DESC",
                 "page": "1",
                 "unitdp": "4",
@@ -336,7 +345,7 @@ class XeroClient(XeroAccounting):
         for raw in answer.get("Invoices") or []:
             invoice = Invoice.model_validate(raw)
             if invoice.type is InvoiceType.SALES and invoice.currency_code == currency:
-                return invoice if invoice.editable else None
+                return invoice
         return None
 
     def update_invoice(self, invoice: Invoice, idempotency_key: str) -> Invoice:

@@ -610,7 +610,7 @@ class _Run:
                 update={"note": "credit note left unallocated: it is a draft in Xero"}
             )
             return
-        invoice = w.invoice or self._xero.latest_editable_invoice(w.contact_id, w.plan.currency)
+        invoice = w.invoice or self._xero.latest_invoice_due(w.contact_id, w.plan.currency)
         due = (invoice.amount_due or Decimal(0)) if invoice else Decimal(0)
         credit = note.remaining_credit if note.remaining_credit is not None else note.total
         amount = min(due, credit or Decimal(0))
