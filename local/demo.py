@@ -2,8 +2,9 @@
 
 Starts the local stack, connects a reseller to the emulated Xero (OAuth with automatic consent),
 saves settings, maps products, places a sales order in the emulated marketplace, fires the
-five-minute schedule, lets the worker sync, then prints the invoice and the Action Log and
-checks that the invoice matches the order. Exits 1 if it does not.
+five-minute schedule, lets the worker sync and prints the invoice; then a downgrade is synced by
+hand and becomes a credit note allocated to that invoice. Prints the Action Log and checks that
+the invoice matches the order and the credit note the refund. Exits 1 if they do not.
 """
 
 from __future__ import annotations
@@ -12,14 +13,17 @@ import sys
 from decimal import Decimal
 from typing import Any
 
+from local.simpleapi_emulator import fee
 from local.stack import DEMO_RESELLER, LocalStack
 
 SETTINGS = {
     "auto_sync": "every_5_minutes",
     "invoice_number_source": "marketplace",
     "notifications": "all_tasks",
+    "new_invoice_status": "AUTHORISED",
 }
 ORDER_LINES = [("MS-O365-E3-M", 12, "36.00"), ("MS-TEAMS-ESS", 5, "4.00")]
+DOWNGRADE = {"mpn": "MS-O365-E3-M", "quantity": -2, "unit_price": "36.00"}
 
 
 def step(text: str) -> None:
@@ -94,6 +98,24 @@ def main() -> int:
             )
         print(f"  total {invoice['Total']} {invoice['CurrencyCode']}")
 
+        step("A downgrade: two seats fewer, refunded; synced by hand from the store")
+        refund = fee(**DOWNGRADE, type="recurringRefund")
+        change = stack.marketplace.add_order(customer["id"], [refund], order_type="change")
+        print(f"  order {change['orderNumber']} (change), total {change['total']['amount']}")
+        stack.api("POST", f"/customers/{customer['id']}/sync").raise_for_status()
+        print(f"worker: {stack.drain_queue()} job(s) done")
+        notes = list(stack.xero.organisation().credit_notes.values())
+        for note in notes:
+            print(
+                f"  credit note {note['CreditNoteNumber']} ({note['Status']}), reference "
+                f"{note['Reference']}, total {note['Total']}, left to allocate "
+                f"{note['RemainingCredit']}"
+            )
+        print(
+            f"  invoice {invoice['InvoiceNumber']}: credited {invoice['AmountCredited']}, "
+            f"due {invoice['AmountDue']}"
+        )
+
         step("The Action Log")
         for entry in reversed(stack.api("GET", "/action-log").json()):
             print(
@@ -102,11 +124,19 @@ def main() -> int:
             )
 
         problems = invoice_matches(invoice, order)
+        refunded = -Decimal(change["total"]["amount"])
+        if [Decimal(str(n["Total"])) for n in notes] != [refunded]:
+            problems.append(f"expected one credit note of {refunded}, found {len(notes)}")
+        elif Decimal(str(invoice["AmountDue"])) != Decimal(order["total"]["amount"]) - refunded:
+            problems.append("the credit note was not allocated to the invoice")
         step("Check")
         if problems:
             print("FAILED: " + "; ".join(problems))
             return 1
-        print("OK: the Xero invoice's lines and total equal the marketplace order's")
+        print(
+            "OK: the Xero invoice's lines and total equal the marketplace order's, and the "
+            "downgrade's refund is a credit note allocated to it"
+        )
     return 0
 
 

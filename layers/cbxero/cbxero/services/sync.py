@@ -630,7 +630,7 @@ class _Run:
             w.task = w.task.model_copy(update={"note": f"credit not allocated: {refused.message}"})
             return
         w.task = w.task.model_copy(
-            update={"note": f"{amount} credited to invoice {invoice.invoice_number}"}
+            update={"note": f"{amount.quantize(CENT)} credited to invoice {invoice.invoice_number}"}
         )
 
     # ------------------------------------------------------------------ finishing
