@@ -107,6 +107,19 @@ def accounting(url: str, session: RecordingSession, tenant: Any, tokens: Any) ->
     )
 
 
+def simpleapi(url: str, session: RecordingSession) -> SimpleApiClient:
+    """Our SimpleAPI client for the emulator, recording its traffic; retries without waiting."""
+    return SimpleApiClient(
+        base_url=url,
+        username="local-reseller",
+        password="local-password",
+        subscription_key="local-subscription",
+        http=session,
+        clock=Clock(),
+        sleep=lambda _seconds: None,
+    )
+
+
 def _check(
     spec: OpenAPI, exchanges: list[tuple[requests.PreparedRequest, requests.Response]]
 ) -> int:
@@ -163,14 +176,7 @@ def test_simpleapi_calls_match_the_spec(specs_dir: Path, servers: Any) -> None:
     for n in range(120):  # enough for a second page
         market.add_order(customer["id"], [("MS-TEAMS-ESS", n + 1, "4.00")])
     session = RecordingSession()
-    client = SimpleApiClient(
-        base_url=url,
-        username="local-reseller",
-        password="local-password",
-        subscription_key="local-subscription",
-        http=session,
-        clock=Clock(),
-    )
+    client = simpleapi(url, session)
     orders = client.orders(customer["id"], datetime.now(UTC) - timedelta(days=1))
     assert len(orders) == 120
     assert client.customer(customer["id"]).name == customer["name"]
@@ -320,15 +326,7 @@ def test_every_order_type_and_fee_line_matches_the_simpleapi_spec(
             currency="EUR",
         )
     session = RecordingSession()
-    client = SimpleApiClient(
-        base_url=url,
-        username="local-reseller",
-        password="local-password",
-        subscription_key="local-subscription",
-        http=session,
-        clock=Clock(),
-        sleep=lambda _seconds: None,
-    )
+    client = simpleapi(url, session)
     market.faults.extend(["500", "expire"])  # a retried 500, a renewed token
     orders = client.orders(customer["id"], datetime.now(UTC) - timedelta(days=1))
     kinds = [o.type.value for o in orders]

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from aws_lambda_powertools import Logger
 
@@ -51,7 +52,14 @@ from cbxero.domain.model import (
     XeroDocumentRef,
 )
 from cbxero.domain.settings import InvoiceTarget, NotificationLevel, Settings
-from cbxero.domain.xero import Allocation, Contact, CreditNote, Invoice, InvoiceRef
+from cbxero.domain.xero import (
+    Allocation,
+    Contact,
+    CreditNote,
+    Invoice,
+    InvoiceRef,
+    ValidationError,
+)
 from cbxero.ports import (
     ActionLog,
     Clock,
@@ -72,6 +80,8 @@ FIRST_LOOK_BACK = timedelta(days=30)
 # enqueues one at once), so that a run stays well inside the Lambda timeout.
 TASKS_PER_RUN = 2000
 NUMBER_TAKEN = "must be unique"
+BATCH = 50  # documents per Xero call
+D = TypeVar("D", Invoice, CreditNote)
 XERO_INVOICE_LINK = "https://go.xero.com/app/invoicing/view/{id}"
 XERO_CREDIT_NOTE_LINK = (
     "https://go.xero.com/AccountsReceivable/ViewCreditNote.aspx?creditNoteID={id}"
@@ -548,54 +558,60 @@ class _Run:
         w.invoice, w.invoice_before = result, task.target_before
         self._latest[key] = result if result.editable else None
 
-    def _create_invoices(self, work: list[_Work]) -> None:
-        for start in range(0, len(work), 50):
-            chunk = work[start : start + 50]
-            documents = [w.plan.invoice(w.contact_id, self._settings) for w in chunk]
+    def _batches(
+        self,
+        work: list[_Work],
+        make: Callable[[_Work], D | None],
+        send: Callable[[list[D], str], list[D]],
+        action: str,
+    ) -> Iterator[tuple[_Work, D]]:
+        """Each task's document sent BATCH to a call; (task, Xero's answer for it) pairs."""
+        for start in range(0, len(work), BATCH):
+            chunk = work[start : start + BATCH]
+            documents = [document for w in chunk if (document := make(w)) is not None]
             self._sent.update(w.task.order_id for w in chunk)
-            results = self._xero.create_invoices(
-                [document for document in documents if document is not None],
-                batch_key(self._reseller_id, (w.task for w in chunk), "invoices"),
-            )
-            for w, result in zip(chunk, results, strict=True):
-                if not result.has_errors:
-                    w.invoice = result
+            key = batch_key(self._reseller_id, (w.task for w in chunk), action)
+            yield from zip(chunk, send(documents, key), strict=True)
+
+    def _create_invoices(self, work: list[_Work]) -> None:
+        made = self._batches(
+            work,
+            lambda w: w.plan.invoice(w.contact_id, self._settings),
+            self._xero.create_invoices,
+            "invoices",
+        )
+        for w, result in made:
+            if not result.has_errors:
+                w.invoice = result
+                continue
+            message = _errors(result.validation_errors)
+            if NUMBER_TAKEN in message and result.invoice_number:
+                owner = self._xero.invoice_by_number(result.invoice_number)
+                if owner is not None and owner.reference == w.order.order_number:
+                    w.invoice = owner  # ours, made by an earlier attempt
                     continue
-                message = "; ".join(error.message for error in result.validation_errors)
-                if NUMBER_TAKEN in message and result.invoice_number:
-                    owner = self._xero.invoice_by_number(result.invoice_number)
-                    if owner is not None and owner.reference == w.order.order_number:
-                        w.invoice = owner  # ours, made by an earlier attempt
-                        continue
-                    message = (
-                        f"invoice number {result.invoice_number} is already used in Xero "
-                        "by a document this integration did not make"
-                    )
-                self._stop(
-                    w.task, TaskStatus.ACTION_REQUIRED, f"Xero refused the invoice: {message}"
+                message = (
+                    f"invoice number {result.invoice_number} is already used in Xero "
+                    "by a document this integration did not make"
                 )
+            self._stop(w.task, TaskStatus.ACTION_REQUIRED, f"Xero refused the invoice: {message}")
 
     # ------------------------------------------------------------------ credit notes
     def _create_credit_notes(self, work: list[_Work]) -> None:
-        todo = [w for w in work if w.credit_note is None]
-        for start in range(0, len(todo), 50):
-            chunk = todo[start : start + 50]
-            notes = [w.plan.credit_note(w.contact_id, self._settings) for w in chunk]
-            self._sent.update(w.task.order_id for w in chunk)
-            results = self._xero.create_credit_notes(
-                [n for n in notes if n is not None],
-                batch_key(self._reseller_id, (w.task for w in chunk), "credit-notes"),
-            )
-            for w, result in zip(chunk, results, strict=True):
-                if result.has_errors:
-                    message = "; ".join(error.message for error in result.validation_errors)
-                    self._stop(
-                        w.task,
-                        TaskStatus.ACTION_REQUIRED,
-                        f"Xero refused the credit note: {message}",
-                    )
-                else:
-                    w.credit_note = result
+        made = self._batches(
+            [w for w in work if w.credit_note is None],
+            lambda w: w.plan.credit_note(w.contact_id, self._settings),
+            self._xero.create_credit_notes,
+            "credit-notes",
+        )
+        for w, result in made:
+            if result.has_errors:
+                message = _errors(result.validation_errors)
+                self._stop(
+                    w.task, TaskStatus.ACTION_REQUIRED, f"Xero refused the credit note: {message}"
+                )
+            else:
+                w.credit_note = result
         for w in work:
             if w.task.order_id in self._open and w.credit_note is not None:
                 self._allocate(w)
@@ -765,6 +781,10 @@ def _message(task: SyncTask, reason: str | None) -> str:
 def document_link(ref: XeroDocumentRef) -> str:
     template = XERO_INVOICE_LINK if ref.kind == "invoice" else XERO_CREDIT_NOTE_LINK
     return template.format(id=ref.id)
+
+
+def _errors(errors: Iterable[ValidationError]) -> str:
+    return "; ".join(error.message for error in errors)
 
 
 def _references(reference: str | None) -> list[str]:
