@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from cbxero.domain.errors import Conflict, NotFound
+from cbxero.domain.errors import Conflict
 from cbxero.domain.model import (
     ActionLogEntry,
     CustomerLink,
     LogStatus,
     ProductMapping,
-    SyncTask,
 )
 from cbxero.domain.settings import Settings
 from cbxero.ports import (
@@ -113,15 +112,6 @@ class ResellerAdmin:
 
     def products(self, reseller_id: str) -> list[ProductMapping]:
         return self._mappings.for_reseller(reseller_id)
-
-    def tasks(self, reseller_id: str, customer_id: str | None = None) -> list[SyncTask]:
-        return self._tasks.for_reseller(reseller_id, customer_id=customer_id)
-
-    def task(self, reseller_id: str, task_id: str) -> SyncTask:
-        task = self._tasks.get(reseller_id, task_id)
-        if task is None:
-            raise NotFound(f"no task {task_id}", field="taskId")
-        return task
 
     def sync_now(self, reseller_id: str, customer_id: str, actor: str) -> SyncJob:
         """Queue a by-hand sync of one customer (check changes, then process its tasks)."""

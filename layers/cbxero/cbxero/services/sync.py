@@ -150,13 +150,7 @@ class CustomerSync:
         tasks_per_run: int = TASKS_PER_RUN,
     ) -> None:
         self._ports = _Ports(settings, links, mappings, tasks, action_log, marketplace, clock)
-        self._settings = settings
-        self._links = links
-        self._tasks = tasks
-        self._log = action_log
-        self._marketplace = marketplace
         self._xero = xero
-        self._clock = clock
         self._tasks_per_run = tasks_per_run
         self._orders: dict[str, MarketplaceOrder] = {}  # read during this run's check changes
 
@@ -170,21 +164,22 @@ class CustomerSync:
 
     def check_changes(self, job: SyncJob) -> SyncOutcome:
         """Record a task for every order created since the customer's cursor."""
-        settings = self._settings.get(job.reseller_id)
-        link = self._link(job.reseller_id, job.customer_id)
+        settings = self._ports.settings.get(job.reseller_id)
+        link = _link(self._ports, job.reseller_id, job.customer_id)
         outcome = SyncOutcome()
-        now = self._clock.now()
+        now = self._ports.clock.now()
         since = link.orders_synced_until or now - FIRST_LOOK_BACK
-        orders = self._marketplace.orders(link.customer_id, since)
+        orders = self._ports.marketplace.orders(link.customer_id, since)
         outcome.orders_seen = len(orders)
         for order in orders:
             self._orders[order.id] = order
         tasks = [SyncTask.from_order(link.reseller_id, order, now) for order in orders]
-        created = self._tasks.add_many_if_absent(tasks)
+        created = self._ports.tasks.add_many_if_absent(tasks)
         for task, order, new in zip(tasks, orders, created, strict=True):
             if new:
                 outcome.tasks_created += 1
-                self._note(
+                _note(
+                    self._ports,
                     settings,
                     task,
                     LogStatus.INFO,
@@ -196,7 +191,7 @@ class CustomerSync:
         newest = newest_creation(orders)
         if newest is not None and newest != link.orders_synced_until:
             # The cursor moves only once the tasks are stored: a crash before here re-reads them.
-            self._links.save(link.model_copy(update={"orders_synced_until": newest}))
+            self._ports.links.save(link.model_copy(update={"orders_synced_until": newest}))
         return outcome
 
     def process(self, jobs: Sequence[SyncJob], outcome: SyncOutcome | None = None) -> SyncOutcome:
@@ -217,10 +212,10 @@ class CustomerSync:
     def give_up(self, job: SyncJob, problem: str) -> None:
         """The job's last delivery failed: it goes to the dead-letter queue, and the reseller is
         told, whatever the notifications setting."""
-        self._log.add(
+        self._ports.action_log.add(
             ActionLogEntry(
                 reseller_id=job.reseller_id,
-                at=self._clock.now(),
+                at=self._ports.clock.now(),
                 action="sync_job",
                 status=LogStatus.ERROR,
                 actor=job.actor,
@@ -232,18 +227,18 @@ class CustomerSync:
 
     # ------------------------------------------------------------------ one reseller
     def _due_tasks(self, reseller_id: str, jobs: list[SyncJob]) -> tuple[list[SyncTask], bool]:
-        now = self._clock.now()
+        now = self._ports.clock.now()
         due: list[SyncTask] = []
         for job in jobs:
             if job.task_ids:  # by hand: these tasks, whatever their retry time
                 for task_id in job.task_ids:
-                    task = self._tasks.get(reseller_id, task_id)
+                    task = self._ports.tasks.get(reseller_id, task_id)
                     if task is not None and task.status in _TAKEN_BY_HAND:
                         due.append(task)
                 continue
             due.extend(
                 task
-                for task in self._tasks.open_for_customer(reseller_id, job.customer_id)
+                for task in self._ports.tasks.open_for_customer(reseller_id, job.customer_id)
                 if task.is_processable(now)
             )
         due.sort(key=lambda task: (task.ordered_at or task.created_at, task.order_id))
@@ -256,14 +251,14 @@ class CustomerSync:
         if not due:
             return
         actor = jobs[0].actor
-        settings = self._settings.get(reseller_id)
+        settings = self._ports.settings.get(reseller_id)
         try:
             _, xero = self._xero(reseller_id)
         except NotConnected:
             return  # tasks stay open; the next run after reconnecting takes them up
-        now = self._clock.now()
+        now = self._ports.clock.now()
         taken = [(task.claimed(now), task) for task in due]
-        won = self._tasks.replace_many(taken)
+        won = self._ports.tasks.replace_many(taken)
         claimed = [task for (task, _), ok in zip(taken, won, strict=True) if ok]
         run = _Run(self._ports, reseller_id, settings, xero, actor, self._orders)
         try:
@@ -279,21 +274,6 @@ class CustomerSync:
             run.abandon(TaskStatus.FAILED, f"unexpected error ({type(failure).__name__})")
         run.flush()
         outcome.statuses.update(run.statuses)
-
-    def _link(self, reseller_id: str, customer_id: str) -> CustomerLink:
-        return _link(self._ports, reseller_id, customer_id)
-
-    def _note(
-        self,
-        settings: Settings,
-        task: SyncTask,
-        status: LogStatus,
-        message: str,
-        *,
-        actor: str,
-        action: str = "sync_task",
-    ) -> None:
-        _note(self._ports, settings, task, status, message, actor=actor, action=action)
 
 
 def _link(ports: _Ports, reseller_id: str, customer_id: str) -> CustomerLink:
