@@ -23,7 +23,7 @@ SETTINGS = {
     "new_invoice_status": "AUTHORISED",
 }
 ORDER_LINES = [("MS-O365-E3-M", 12, "36.00"), ("MS-TEAMS-ESS", 5, "4.00")]
-DOWNGRADE = {"mpn": "MS-O365-E3-M", "quantity": -2, "unit_price": "36.00"}
+DOWNGRADE = ("MS-O365-E3-M", -2, "36.00")  # two seats fewer, refunded
 
 
 def step(text: str) -> None:
@@ -99,7 +99,7 @@ def main() -> int:
         print(f"  total {invoice['Total']} {invoice['CurrencyCode']}")
 
         step("A downgrade: two seats fewer, refunded; synced by hand from the store")
-        refund = fee(**DOWNGRADE, type="recurringRefund")
+        refund = fee(*DOWNGRADE, type="recurringRefund")
         change = stack.marketplace.add_order(customer["id"], [refund], order_type="change")
         print(f"  order {change['orderNumber']} (change), total {change['total']['amount']}")
         stack.api("POST", f"/customers/{customer['id']}/sync").raise_for_status()
