@@ -63,6 +63,7 @@ REFERENCE_DATA: dict[str, list[dict[str, Any]]] = {
     ],
 }
 WHERE_EQUALS = re.compile(r'(\w+)\s*==\s*"((?:[^"\\]|\\.)*)"')
+WHERE_CONTAINS = re.compile(r'(\w+)\.Contains\("((?:[^"\\]|\\.)*)"\)')
 
 
 def _money(value: Decimal) -> float:
@@ -858,20 +859,25 @@ def _batch_result(name: str, results: list[dict[str, Any]]) -> tuple[int, Any]:
 
 
 def _where(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Xero's `where` filter, for the forms the integration sends: equalities joined by AND,
-    and groups of those joined by OR."""
+    """Xero's `where` filter, for the forms the integration sends: Field=="value" and
+    Field.Contains("value") joined by AND, and groups of those joined by OR."""
     clause = request.args.get("where")
     if not clause:
         return rows
     groups = [
-        {name: value.replace('\\"', '"') for name, value in WHERE_EQUALS.findall(group)}
+        (
+            [(n, v.replace('\\"', '"')) for n, v in WHERE_EQUALS.findall(group)],
+            [(n, v.replace('\\"', '"')) for n, v in WHERE_CONTAINS.findall(group)],
+        )
         for group in re.split(r"\s+OR\s+", clause)
     ]
-    return [
-        row
-        for row in rows
-        if any(all(str(row.get(k, "")) == v for k, v in wanted.items()) for wanted in groups)
-    ]
+
+    def matches(row: dict[str, Any], equal: list[Any], contain: list[Any]) -> bool:
+        return all(str(row.get(n, "")) == v for n, v in equal) and all(
+            v in str(row.get(n, "")) for n, v in contain
+        )
+
+    return [row for row in rows if any(matches(row, *group) for group in groups)]
 
 
 # Xero's list parameters for invoices and credit notes: comma-separated values of a field.

@@ -5,6 +5,7 @@ The real Xero and SimpleAPI clients talk to the emulators in-process; repositori
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -559,3 +560,28 @@ def test_a_second_downgrade_is_credited_to_the_same_invoice(world: SyncWorld) ->
     invoice = world.invoice_for(sale)
     assert (invoice["AmountCredited"], invoice["AmountDue"]) == (72.0, 288.0)
     assert [n["RemainingCredit"] for n in world.credit_notes()] == [0.0, 0.0]
+
+
+def test_an_order_found_later_on_a_shared_invoice_is_not_made_again(world: SyncWorld) -> None:
+    world.configure(invoice_target="existing")
+    customer = linked(world)
+    first = world.order(customer, [("E3", 1, "36.00")])
+    world.sync(customer)
+    # Its worker died after Xero answered: the task is still processing, its lease running.
+    done = world.task(first)
+    world.repos.tasks.tasks[(world.reseller_id, first["id"])] = done.model_copy(  # type: ignore[attr-defined]
+        update={
+            "status": TaskStatus.PROCESSING,
+            "document": None,
+            "retry_at": world.clock.now() + timedelta(minutes=10),
+        }
+    )
+    second = world.order(customer, [("TEAMS", 1, "4.00")])
+    world.sync(customer)  # the second order's lines join the first's invoice
+    assert world.invoices()[0]["Reference"] == f"{first['orderNumber']}, {second['orderNumber']}"
+    world.clock.advance(minutes=11)
+    world.sync(customer)  # the first task is taken over, and found on the shared invoice
+    assert len(world.invoices()) == 1
+    task = world.task(first)
+    assert task.status is TaskStatus.SYNCED
+    assert task.note == "totals not checked: the invoice also holds other orders"

@@ -13,9 +13,11 @@ from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
 from cbxero.adapters.retry import jittered_backoff
+from cbxero.domain.documents import reference_entries
 from cbxero.domain.errors import (
     AuthorizationRefused,
     DocumentRejected,
+    NotFound,
     RateLimited,
     ReconnectNeeded,
     UpstreamUnavailable,
@@ -285,7 +287,8 @@ class XeroClient(XeroAccounting):
         return found[0] if found else None
 
     def invoices_by_reference(self, references: Sequence[str]) -> list[Invoice]:
-        """Live sales invoices whose Reference is one of these, LOOKUP_BATCH to a call."""
+        """Live sales invoices whose Reference names one of these (alone, or in a list
+        "SO1, SO2" as an existing invoice collects them), LOOKUP_BATCH to a call."""
         return [
             Invoice.model_validate(raw)
             for raw in self._by_reference("Invoices", references)
@@ -303,11 +306,14 @@ class XeroClient(XeroAccounting):
         wanted = sorted(set(references))
         found: list[dict[str, Any]] = []
         for start in range(0, len(wanted), LOOKUP_BATCH):
-            clause = " OR ".join(
-                f"Reference=={_quoted(ref)}" for ref in wanted[start : start + LOOKUP_BATCH]
-            )
+            batch = wanted[start : start + LOOKUP_BATCH]
+            clause = " OR ".join(f"Reference.Contains({_quoted(ref)})" for ref in batch)
             answer = self._call("GET", f"/{collection}", params={"where": clause, "unitdp": "4"})
-            found.extend(answer.get(collection) or [])
+            found.extend(
+                raw
+                for raw in answer.get(collection) or []
+                if set(batch) & set(reference_entries(raw.get("Reference")))
+            )
         return found
 
     def invoice_by_number(self, number: str) -> Invoice | None:
@@ -444,6 +450,8 @@ def _result(response: requests.Response) -> dict[str, Any]:
         raise ReconnectNeeded("Xero refused the access token")
     if response.status_code == 400:
         raise DocumentRejected(_validation_message(response))
+    if response.status_code == 404:
+        raise NotFound(f"Xero has no {response.request.path_url.split('?')[0]}")
     response.raise_for_status()
     result: dict[str, Any] = response.json()
     return result

@@ -81,6 +81,12 @@ def due_date(invoice_date: date, terms: DueDateTerms) -> date:
     return following.replace(day=min(max(terms.days, 1), last_day))
 
 
+def reference_entries(reference: str | None) -> list[str]:
+    """The order numbers a Reference names: "SO1", or "SO1, SO2" on an invoice that collects
+    several orders' lines."""
+    return [part.strip() for part in (reference or "").split(",") if part.strip()]
+
+
 def mapping_key(line: OrderLine) -> str:
     """The mapping a fee line goes through: its fee's, or its product's."""
     return FEE_TYPES.get(line.type, line.mpn)

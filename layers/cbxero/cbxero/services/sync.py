@@ -32,6 +32,7 @@ from cbxero.domain.documents import (
     compared_figure,
     lines_total,
     mapping_key,
+    reference_entries,
 )
 from cbxero.domain.errors import (
     DocumentRejected,
@@ -390,6 +391,13 @@ class _Run:
             except DocumentRejected as problem:
                 self._stop(task, TaskStatus.ACTION_REQUIRED, f"Xero refused the contact: {problem}")
                 continue
+            except NotFound:
+                self._stop(
+                    task,
+                    TaskStatus.ACTION_REQUIRED,
+                    f"the marketplace no longer has customer {task.customer_id}",
+                )
+                continue
             if contact_id is None:
                 self._stop(
                     task,
@@ -455,7 +463,11 @@ class _Run:
         if not work:
             return
         numbers = [w.order.order_number for w in work]
-        invoices = {i.reference: i for i in self._xero.invoices_by_reference(numbers)}
+        invoices = {
+            number: invoice
+            for invoice in self._xero.invoices_by_reference(numbers)
+            for number in reference_entries(invoice.reference)
+        }
         with_refunds = [w.order.order_number for w in work if w.plan.refunds]
         notes = (
             {n.reference: n for n in self._xero.credit_notes_by_reference(with_refunds)}
@@ -465,14 +477,21 @@ class _Run:
         for w in work:
             number = w.order.order_number
             if w.plan.charges:
-                w.invoice = invoices.get(number)
-                if w.invoice is None and w.task.target_invoice_id:
-                    target = self._xero.invoice(w.task.target_invoice_id)
-                    if number in _references(target.reference):
-                        w.invoice = target
-                        w.invoice_before = w.task.target_before
+                w.invoice = invoices.get(number) or self._target_holding(w)
+                if w.invoice is not None and w.task.target_invoice_id == w.invoice.invoice_id:
+                    w.invoice_before = w.task.target_before
             if w.plan.refunds:
                 w.credit_note = notes.get(number)
+
+    def _target_holding(self, w: _Work) -> Invoice | None:
+        """The existing invoice recorded on the task, if our lines made it there."""
+        if not w.task.target_invoice_id:
+            return None
+        try:
+            target = self._xero.invoice(w.task.target_invoice_id)
+        except NotFound:
+            return None  # gone from Xero: the lines go out again
+        return target if w.order.order_number in reference_entries(target.reference) else None
 
     # ------------------------------------------------------------------ invoices
     def _onto_existing(self, w: _Work) -> bool:
@@ -642,7 +661,14 @@ class _Run:
         expected = w.plan.expected
         if expected is None:  # prices from Xero or edited by hand: hold Xero to our own lines
             expected = w.plan.planned_total.quantize(CENT)
-        if actual.quantize(CENT) != expected:
+        shared = w.invoice is not None and len(reference_entries(w.invoice.reference)) > 1
+        if shared and w.invoice_before is None:
+            # Found again on an invoice that also holds later orders' lines: ours cannot be
+            # told apart from theirs, so there is no figure to hold it to.
+            w.task = w.task.model_copy(
+                update={"note": "totals not checked: the invoice also holds other orders"}
+            )
+        elif actual.quantize(CENT) != expected:
             self._finish(
                 w,
                 TaskStatus.ACTION_REQUIRED,
@@ -767,13 +793,9 @@ def _errors(errors: Iterable[ValidationError]) -> str:
     return "; ".join(error.message for error in errors)
 
 
-def _references(reference: str | None) -> list[str]:
-    return [part.strip() for part in (reference or "").split(",")]
-
-
 def _with_reference(reference: str | None, order_number: str) -> str:
     """An existing invoice's Reference with one more order number (Xero allows 255 chars)."""
-    if order_number in _references(reference):
+    if order_number in reference_entries(reference):
         return reference or order_number
     joined = f"{reference}, {order_number}" if reference else order_number
     return joined[:255]
