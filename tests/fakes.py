@@ -24,6 +24,7 @@ from cbxero.domain.model import (
     XeroTenant,
 )
 from cbxero.domain.settings import AutoSync, Settings
+from cbxero.domain.task_list import TaskFilter, TaskPage
 from cbxero.ports import (
     ActionLog,
     Clock,
@@ -36,8 +37,6 @@ from cbxero.ports import (
     ProductMappingRepository,
     SettingsRepository,
     SyncJob,
-    TaskFilter,
-    TaskPage,
     TaskRepository,
     TokenCipher,
     XeroAuthorizer,

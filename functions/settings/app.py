@@ -25,8 +25,9 @@ from cbxero.domain.model import (
     TaskStatus,
 )
 from cbxero.domain.settings import Settings
+from cbxero.domain.task_list import TaskFilter, TaskPage
 from cbxero.http import actor_of, install_error_handlers, reseller_of
-from cbxero.ports import Clock, TaskFilter, TaskPage
+from cbxero.ports import Clock
 from cbxero.services.tasks import MAX_TASKS_BY_HAND, HandSync, TaskDetail
 
 logger = Logger()

@@ -20,7 +20,8 @@ import pytest
 import requests
 
 from cbxero.domain.model import SyncTask, TaskStatus
-from cbxero.ports import TaskFilter, TaskPage, TaskRepository
+from cbxero.domain.task_list import TaskFilter, TaskPage
+from cbxero.ports import TaskRepository
 from local.simpleapi_emulator import SimpleApiEmulator, fee
 from local.stack import LoopbackServer
 from local.world import SyncWorld, dynamo_repositories

@@ -16,7 +16,6 @@ from cbxero.domain.marketplace import (
     MarketplaceCustomer,
     MarketplaceOrder,
     MarketplaceProduct,
-    OrderType,
 )
 from cbxero.domain.model import (
     ActionLogEntry,
@@ -24,7 +23,6 @@ from cbxero.domain.model import (
     CustomerLink,
     ProductMapping,
     SyncTask,
-    TaskStatus,
     TokenSet,
     XeroConnection,
     XeroTenant,
@@ -32,6 +30,7 @@ from cbxero.domain.model import (
 from cbxero.domain.settings import AutoSync, Settings
 
 if TYPE_CHECKING:  # only annotations here: functions that never call Xero skip building these
+    from cbxero.domain.task_list import TaskFilter, TaskPage
     from cbxero.domain.xero import (
         Account,
         Allocation,
@@ -168,27 +167,6 @@ class ProductMappingRepository(ABC):
 
     @abstractmethod
     def products_for_item(self, reseller_id: str, item_code: str) -> list[str]: ...
-
-
-class TaskFilter(BaseModel):
-    """The task list's filters; `cursor` continues a previous page."""
-
-    model_config = ConfigDict(frozen=True)
-
-    status: TaskStatus | None = None
-    order_type: OrderType | None = None
-    customer_id: str | None = None
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-    limit: int = 50
-    cursor: str | None = None
-
-
-class TaskPage(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    items: list[SyncTask]
-    next_cursor: str | None = None
 
 
 class TaskRepository(ABC):

@@ -32,14 +32,14 @@ from cbxero.ports import (
     OAuthStateStore,
     ProductMappingRepository,
     SettingsRepository,
-    TaskFilter,
-    TaskPage,
     TaskRepository,
     TokenCipher,
 )
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from cbxero.domain.task_list import TaskFilter, TaskPage
 
 Item = dict[str, Any]
 _serializer = TypeSerializer()
@@ -536,6 +536,8 @@ class DynamoTaskRepository(_Table, TaskRepository):
         return [t for t in tasks if customer_id is None or t.customer_id == customer_id]
 
     def page(self, reseller_id: str, wanted: TaskFilter) -> TaskPage:
+        from cbxero.domain.task_list import TaskPage  # only the Settings function lists tasks
+
         if wanted.status is not None:
             index, partition = keys.Index.TASKS_BY_STATUS, keys.STATUS_KEY
             value = f"{reseller_id}#{wanted.status.value}"

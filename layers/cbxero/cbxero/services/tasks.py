@@ -22,6 +22,7 @@ from cbxero.domain.model import (
     TaskStatus,
 )
 from cbxero.domain.settings import PriceSource
+from cbxero.domain.task_list import TaskFilter, TaskPage
 from cbxero.domain.xero import LineItem
 from cbxero.ports import (
     ActionLog,
@@ -31,8 +32,6 @@ from cbxero.ports import (
     ProductMappingRepository,
     SettingsRepository,
     SyncJob,
-    TaskFilter,
-    TaskPage,
     TaskRepository,
 )
 
