@@ -70,13 +70,25 @@ class FakeCipher(TokenCipher):
 class FakeSettings(SettingsRepository):
     def __init__(self) -> None:
         self.saved: dict[str, Settings] = {}
+        self.versions: dict[str, int] = {}
         self.statuses: dict[str, ConnectionStatus] = {}
 
     def get(self, reseller_id: str) -> Settings:
         return self.saved.get(reseller_id, Settings())
 
     def save(self, reseller_id: str, settings: Settings) -> None:
+        self.save_if(reseller_id, settings, None)
+
+    def versioned(self, reseller_id: str) -> tuple[Settings, int]:
+        return self.get(reseller_id), self.versions.get(reseller_id, 0)
+
+    def save_if(self, reseller_id: str, settings: Settings, expected: int | None) -> int | None:
+        current = self.versions.get(reseller_id, 0)
+        if expected is not None and expected != current:
+            return None
         self.saved[reseller_id] = settings
+        self.versions[reseller_id] = current + 1
+        return current + 1
 
     def resellers_due(self, frequency: AutoSync, after: str | None = None) -> Iterator[DueReseller]:
         return iter(

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,9 +24,9 @@ from cbxero.domain.model import (
     TargetChoice,
     TaskStatus,
 )
-from cbxero.domain.settings import Settings
+from cbxero.domain.settings import Settings, SettingsPatch
 from cbxero.domain.task_list import TaskFilter, TaskPage
-from cbxero.http import actor_of, install_error_handlers, reseller_of
+from cbxero.http import actor_of, etag, install_error_handlers, parsed_if_match, reseller_of
 from cbxero.ports import Clock
 from cbxero.services.tasks import MAX_TASKS_BY_HAND, HandSync, TaskDetail
 
@@ -57,14 +57,41 @@ def _reseller() -> str:
     return reseller_of(app, CONFIG.reseller_claim)
 
 
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="The ETag of the settings read; a save over someone else's answers 412.",
+        max_length=100,
+    ),
+]
+
+
+def _versioned(saved: tuple[Settings, int]) -> Response[Settings]:
+    settings, version = saved
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=settings,
+        headers={"ETag": etag(version)},
+    )
+
+
 @app.get("/settings")
-def get_settings() -> Settings:
-    return ADMIN.settings(_reseller())
+def get_settings() -> Response[Settings]:
+    return _versioned(ADMIN.settings(_reseller()))
 
 
 @app.put("/settings")
-def put_settings(body: Settings) -> Settings:
-    return ADMIN.replace_settings(_reseller(), body, actor_of(app))
+def put_settings(body: Settings, if_match_header: IfMatch = None) -> Response[Settings]:
+    version = parsed_if_match(if_match_header)
+    return _versioned(ADMIN.replace_settings(_reseller(), body, actor_of(app), version))
+
+
+@app.patch("/settings")
+def patch_settings(body: SettingsPatch, if_match_header: IfMatch = None) -> Response[Settings]:
+    version = parsed_if_match(if_match_header)
+    return _versioned(ADMIN.patch_settings(_reseller(), body, actor_of(app), version))
 
 
 @app.get("/customers")

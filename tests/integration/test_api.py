@@ -182,3 +182,41 @@ def test_stored_tokens_are_sealed_not_plain(stack: LocalStack) -> None:
     assert "sealed_tokens" in raw
     for token in stack.xero.issued:
         assert token not in raw
+
+
+def test_settings_carry_an_etag_and_a_stale_one_is_refused(stack: LocalStack) -> None:
+    first = stack.api("GET", "/settings")
+    assert first.headers["ETag"] == '"0"'  # documented defaults, never saved
+    saved = stack.api(
+        "PUT", "/settings", json={"trim_descriptions": True}, headers={"If-Match": '"0"'}
+    )
+    assert (saved.status_code, saved.headers["ETag"]) == (200, '"1"')
+    # A second admin, still holding version 0, does not overwrite the first one's save.
+    stale = stack.api(
+        "PATCH", "/settings", json={"price_source": "xero"}, headers={"If-Match": '"0"'}
+    )
+    assert stale.status_code == 412
+    assert (stale.json()["code"], stale.json()["fields"][0]["field"]) == (
+        "precondition_failed",
+        "If-Match",
+    )
+    patched = stack.api(
+        "PATCH", "/settings", json={"price_source": "xero"}, headers={"If-Match": '"1"'}
+    )
+    assert (patched.status_code, patched.headers["ETag"]) == (200, '"2"')
+    stored = stack.api("GET", "/settings").json()
+    assert (stored["price_source"], stored["trim_descriptions"]) == ("xero", True)
+    log = [e for e in stack.api("GET", "/action-log").json() if e["action"] == "settings_changed"]
+    assert log[0]["message"] == "Settings changed: price_source: marketplace -> xero"
+    assert log[0]["actor"] == "admin@reseller.example"
+
+
+def test_a_patch_names_its_bad_field_and_writes_nothing(stack: LocalStack) -> None:
+    bad = stack.api("PATCH", "/settings", json={"downgrades": "sometimes"})
+    assert bad.status_code == 422
+    assert [f["field"] for f in bad.json()["fields"]] == ["downgrades"]
+    unknown = stack.api("PATCH", "/settings", json={"colour": "blue"})
+    assert unknown.status_code == 422
+    garbage = stack.api("PATCH", "/settings", json={}, headers={"If-Match": "yesterday"})
+    assert garbage.status_code == 400
+    assert stack.api("GET", "/settings").headers["ETag"] == '"0"'

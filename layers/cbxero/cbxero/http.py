@@ -18,6 +18,7 @@ from cbxero.domain.errors import (
     NotConnected,
     NotFound,
     RateLimited,
+    StaleVersion,
     UpstreamUnavailable,
 )
 
@@ -27,6 +28,7 @@ STATUS_OF: dict[type[DomainError], HTTPStatus] = {
     Conflict: HTTPStatus.CONFLICT,
     NotConnected: HTTPStatus.CONFLICT,
     RateLimited: HTTPStatus.TOO_MANY_REQUESTS,
+    StaleVersion: HTTPStatus.PRECONDITION_FAILED,
     UpstreamUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
@@ -106,6 +108,20 @@ def reseller_of(app: APIGatewayHttpResolver, claim: str) -> str:
     if not isinstance(reseller, str) or not reseller:
         raise Forbidden(f"the token carries no {claim} claim")
     return reseller
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def parsed_if_match(header: str | None) -> int | None:
+    """The version an If-Match header names (None: no header, or "*")."""
+    if header is None or header.strip() == "*":
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise InvalidInput("If-Match must be an ETag this API gave out", field="If-Match")
+    return int(value)
 
 
 def actor_of(app: APIGatewayHttpResolver) -> str:

@@ -88,6 +88,15 @@ class SettingsRepository(ABC):
     def save(self, reseller_id: str, settings: Settings) -> None: ...
 
     @abstractmethod
+    def versioned(self, reseller_id: str) -> tuple[Settings, int]:
+        """The settings and their version (0 before the first save)."""
+
+    @abstractmethod
+    def save_if(self, reseller_id: str, settings: Settings, expected: int | None) -> int | None:
+        """Save if the stored version is still `expected` (None: whatever it is); the new
+        version, or None when it moved on."""
+
+    @abstractmethod
     def resellers_due(self, frequency: AutoSync, after: str | None = None) -> Iterator[DueReseller]:
         """Resellers with this auto-sync frequency, in id order, from after `after`."""
 

@@ -126,27 +126,51 @@ class DynamoSettingsRepository(_Table, SettingsRepository):
     SK = "SETTINGS"
 
     def get(self, reseller_id: str) -> Settings:
-        item = self._get(reseller_id, self.SK)
+        return self.versioned(reseller_id)[0]
+
+    def versioned(self, reseller_id: str) -> tuple[Settings, int]:
         # The item may hold only the connection status mirror until settings are first saved.
-        saved = (item or {}).get("settings")
-        return Settings.model_validate(saved) if saved else Settings()
+        item = self._get(reseller_id, self.SK) or {}
+        saved = item.get("settings")
+        return (Settings.model_validate(saved) if saved else Settings()), int(
+            item.get("version", 0)
+        )
 
     def save(self, reseller_id: str, settings: Settings) -> None:
+        self.save_if(reseller_id, settings, None)
+
+    def save_if(self, reseller_id: str, settings: Settings, expected: int | None) -> int | None:
         # An update, not a put: the item also carries the connection status mirror.
-        names = {"#s": "settings", "#a": keys.AUTO_SYNC}
-        values: dict[str, Any] = {":s": settings.model_dump(mode="json")}
+        names = {"#s": "settings", "#a": keys.AUTO_SYNC, "#v": "version"}
+        values: dict[str, Any] = {":s": settings.model_dump(mode="json"), ":one": 1, ":zero": 0}
+        sets = "SET #s = :s, #v = if_not_exists(#v, :zero) + :one"
         if settings.auto_sync is AutoSync.OFF:
-            expression = "SET #s = :s REMOVE #a"  # sparse: only auto-sync resellers are indexed
+            expression = f"{sets} REMOVE #a"  # sparse: only auto-sync resellers are indexed
         else:
-            expression = "SET #s = :s, #a = :a"
+            expression = f"{sets}, #a = :a"
             values[":a"] = settings.auto_sync.value
-        self._client.update_item(
-            TableName=self._table,
-            Key=_key(reseller_id, self.SK),
-            UpdateExpression=expression,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=to_item(values),
-        )
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": _key(reseller_id, self.SK),
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ReturnValues": "UPDATED_NEW",
+        }
+        if expected is not None:
+            request["ConditionExpression"] = (
+                "attribute_not_exists(#v) AND :expected = :zero"
+                if expected == 0
+                else "#v = :expected"
+            )
+            values[":expected"] = expected
+        request["ExpressionAttributeValues"] = to_item(values)
+        try:
+            answer = self._client.update_item(**request)
+        except ClientError as error:
+            if _is_conditional_failure(error):
+                return None
+            raise
+        return int(from_item(answer["Attributes"])["version"])
 
     def resellers_due(self, frequency: AutoSync, after: str | None = None) -> Iterator[DueReseller]:
         start = (

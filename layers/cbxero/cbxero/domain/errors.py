@@ -24,6 +24,12 @@ class InvalidInput(DomainError):
     code = "invalid_input"
 
 
+class StaleVersion(DomainError):
+    """An If-Match that no longer names the stored version: someone else saved meanwhile."""
+
+    code = "precondition_failed"
+
+
 class IllegalTransition(Conflict):
     code = "illegal_transition"
 

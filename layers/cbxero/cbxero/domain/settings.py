@@ -132,3 +132,29 @@ class Settings(BaseModel):
     due_date_terms: DueDateTerms = Field(
         default_factory=DueDateTerms, description="When new invoices fall due."
     )
+
+
+class SettingsPatch(BaseModel):
+    """Some settings to change, the others kept (PATCH /settings)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    price_source: PriceSource | None = None
+    description_source: DescriptionSource | None = None
+    trim_descriptions: bool | None = None
+    allow_many_products_per_item: bool | None = None
+    invoice_number_source: InvoiceNumberSource | None = None
+    auto_sync: AutoSync | None = None
+    downgrades: DowngradeMode | None = None
+    notifications: NotificationLevel | None = None
+    invoice_target: InvoiceTarget | None = None
+    sales_account_code: AccountCode | None = None
+    tax_type: TaxType | None = None
+    line_amount_types: LineAmountTypes | None = None
+    new_invoice_status: NewInvoiceStatus | None = None
+    due_date_terms: DueDateTerms | None = None
+
+    def applied_to(self, current: Settings) -> Settings:
+        """The current settings with these changes; `tax_type` is cleared by sending null."""
+        changes = self.model_dump(exclude_unset=True)
+        return Settings.model_validate({**current.model_dump(), **changes})

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from cbxero.domain.errors import Conflict
+from pydantic import BaseModel
+
+from cbxero.domain.errors import Conflict, StaleVersion
 from cbxero.domain.model import (
     ActionLogEntry,
     CustomerLink,
     LogStatus,
     ProductMapping,
 )
-from cbxero.domain.settings import Settings
+from cbxero.domain.settings import Settings, SettingsPatch
 from cbxero.ports import (
     ActionLog,
     Clock,
@@ -44,22 +46,44 @@ class ResellerAdmin:
         self._queue = queue
         self._clock = clock
 
-    def settings(self, reseller_id: str) -> Settings:
-        return self._settings.get(reseller_id)
+    def settings(self, reseller_id: str) -> tuple[Settings, int]:
+        """The settings (documented defaults before the first save) and their version."""
+        return self._settings.versioned(reseller_id)
 
-    def replace_settings(self, reseller_id: str, new: Settings, actor: str) -> Settings:
-        old = self._settings.get(reseller_id)
-        self._settings.save(reseller_id, new)
-        changed = sorted(
-            name for name in Settings.model_fields if getattr(old, name) != getattr(new, name)
-        )
+    def replace_settings(
+        self, reseller_id: str, new: Settings, actor: str, if_match: int | None = None
+    ) -> tuple[Settings, int]:
+        """Save the settings if they are still at version `if_match` (None: any version);
+        the change is logged with its actor and the fields it changed."""
+        old, version = self._settings.versioned(reseller_id)
+        if if_match is not None and if_match != version:
+            raise StaleVersion(
+                f"the settings changed since version {if_match} (now {version}); "
+                "read them again before saving",
+                field="If-Match",
+            )
+        saved = self._settings.save_if(reseller_id, new, version)
+        if saved is None:
+            raise StaleVersion("the settings changed while saving; read them again")
+        changed = [
+            f"{name}: {_shown(getattr(old, name))} -> {_shown(getattr(new, name))}"
+            for name in Settings.model_fields
+            if getattr(old, name) != getattr(new, name)
+        ]
         self._record(
             reseller_id,
             "settings_changed",
             actor,
-            "Settings changed: " + (", ".join(changed) if changed else "nothing"),
+            "Settings changed: " + ("; ".join(changed) if changed else "nothing"),
         )
-        return new
+        return new, saved
+
+    def patch_settings(
+        self, reseller_id: str, patch: SettingsPatch, actor: str, if_match: int | None = None
+    ) -> tuple[Settings, int]:
+        current, version = self._settings.versioned(reseller_id)
+        expected = version if if_match is None else if_match
+        return self.replace_settings(reseller_id, patch.applied_to(current), actor, expected)
 
     def link_customer(
         self,
@@ -146,3 +170,10 @@ class ResellerAdmin:
                 customer_id=customer_id,
             )
         )
+
+
+def _shown(value: object) -> str:
+    """A setting's value as the Action Log shows it."""
+    if isinstance(value, BaseModel):
+        return value.model_dump_json()
+    return str(getattr(value, "value", value))
