@@ -117,7 +117,7 @@ def main() -> int:
         )
 
         step("The Action Log")
-        for entry in reversed(stack.api("GET", "/action-log").json()):
+        for entry in reversed(stack.api("GET", "/action-log").json()["items"]):
             print(
                 f"  {entry['at'][:19]}  {entry['status']:<15} {entry['actor']:<24}"
                 f" {entry['message']}"

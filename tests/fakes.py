@@ -11,6 +11,7 @@ from cbxero.domain.errors import (
     ReconnectNeeded,
     UpstreamUnavailable,
 )
+from cbxero.domain.listing import LogFilter, LogPage, TaskFilter, TaskPage
 from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceOrder, MarketplaceProduct
 from cbxero.domain.model import (
     ActionLogEntry,
@@ -24,7 +25,6 @@ from cbxero.domain.model import (
     XeroTenant,
 )
 from cbxero.domain.settings import AutoSync, Settings
-from cbxero.domain.task_list import TaskFilter, TaskPage
 from cbxero.ports import (
     ActionLog,
     Clock,
@@ -268,6 +268,35 @@ class FakeActionLog(ActionLog):
 
     def for_reseller(self, reseller_id: str, limit: int = 50) -> list[ActionLogEntry]:
         return [e for e in reversed(self.entries) if e.reseller_id == reseller_id][:limit]
+
+    def page(self, reseller_id: str, wanted: LogFilter) -> LogPage:
+        chosen = [
+            e
+            for e in self.for_reseller(reseller_id, limit=10**9)
+            if wanted.status in (None, e.status)
+            and wanted.action in (None, e.action)
+            and wanted.customer_id in (None, e.customer_id)
+            and not (wanted.unread_only and e.read)
+            and not (wanted.problems_only and not e.status.is_problem)
+        ]
+        start = int(wanted.cursor or 0)
+        end = start + wanted.limit
+        return LogPage(items=chosen[start:end], next_cursor=str(end) if end < len(chosen) else None)
+
+    def get(self, reseller_id: str, entry_id: str) -> ActionLogEntry | None:
+        return next(
+            (e for e in self.entries if (e.reseller_id, e.entry_id) == (reseller_id, entry_id)),
+            None,
+        )
+
+    def mark_read(self, reseller_id: str, entry_ids: Sequence[str]) -> int:
+        marked = 0
+        for n, entry in enumerate(self.entries):
+            wanted = entry.entry_id in entry_ids
+            if entry.reseller_id == reseller_id and wanted and not entry.read:
+                self.entries[n] = entry.model_copy(update={"read": True})
+                marked += 1
+        return marked
 
 
 class FakeQueue(JobQueue):

@@ -14,18 +14,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from cbxero import composition
 from cbxero.config import config
 from cbxero.domain.errors import InvalidInput
+from cbxero.domain.listing import LogFilter, LogPage, TaskFilter, TaskPage
 from cbxero.domain.marketplace import OrderType
 from cbxero.domain.model import (
     ActionLogEntry,
     CustomerLink,
     LineEdit,
+    LogStatus,
     ProductMapping,
     SyncTask,
     TargetChoice,
     TaskStatus,
 )
 from cbxero.domain.settings import Settings, SettingsPatch
-from cbxero.domain.task_list import TaskFilter, TaskPage
 from cbxero.http import actor_of, etag, install_error_handlers, parsed_if_match, reseller_of
 from cbxero.ports import Clock
 from cbxero.services.tasks import MAX_TASKS_BY_HAND, HandSync, TaskDetail
@@ -252,11 +253,57 @@ def _aware(moment: datetime | None, name: str) -> datetime | None:
     return moment
 
 
+Limit = Annotated[int, Query(ge=1, le=200)]
+Cursor = Annotated[str | None, Query(min_length=1, max_length=2000)]
+EntryId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+class MarkedRead(BaseModel):
+    marked: int
+
+
 @app.get("/action-log")
 def action_log(
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[ActionLogEntry]:
-    return ADMIN.action_log(_reseller(), limit)
+    status: Annotated[LogStatus | None, Query()] = None,
+    action: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    customer_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    at_from: Annotated[datetime | None, Query(alias="from")] = None,
+    at_to: Annotated[datetime | None, Query(alias="to")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> LogPage:
+    return ADMIN.action_log(
+        _reseller(),
+        LogFilter(
+            status=status,
+            action=action,
+            customer_id=customer_id,
+            at_from=_aware(at_from, "from"),
+            at_to=_aware(at_to, "to"),
+            limit=limit,
+            cursor=cursor,
+        ),
+    )
+
+
+@app.get("/action-log/<entryId>")
+def log_entry(entryId: EntryId) -> ActionLogEntry:
+    return ADMIN.log_entry(_reseller(), entryId)
+
+
+@app.get("/notifications")
+def notifications(limit: Limit = 50, cursor: Cursor = None) -> LogPage:
+    return ADMIN.notifications(_reseller(), limit, cursor)
+
+
+@app.post("/notifications/<entryId>/read")
+def mark_read(entryId: EntryId) -> MarkedRead:
+    return MarkedRead(marked=ADMIN.mark_read(_reseller(), entryId))
+
+
+@app.post("/notifications/read-all")
+def mark_all_read() -> MarkedRead:
+    return MarkedRead(marked=ADMIN.mark_read(_reseller(), None))
 
 
 @app.get("/openapi.json")

@@ -20,7 +20,7 @@ def test_a_sales_order_becomes_the_matching_invoice(stack: LocalStack) -> None:
     assert Decimal(str(invoice["Total"])) == Decimal(order["total"]["amount"])
     (task,) = stack.api("GET", "/tasks").json()["items"]
     assert (task["status"], task["document"]["id"]) == ("synced", invoice["InvoiceID"])
-    messages = [e["message"] for e in stack.api("GET", "/action-log").json()]
+    messages = [e["message"] for e in stack.api("GET", "/action-log").json()["items"]]
     assert (
         f"Order {order['orderNumber']} synced to Xero: invoice {order['orderNumber']}" in messages
     )
@@ -96,7 +96,9 @@ def test_a_job_that_keeps_failing_is_set_aside_and_the_reseller_told(
         stack.drain_queue()
         dead = stack.sqs.receive_message(QueueUrl=stack.dead_letter_url).get("Messages", [])
         assert len(dead) == 1
-        errors = [e for e in stack.api("GET", "/action-log").json() if e["status"] == "error"]
+        errors = [
+            e for e in stack.api("GET", "/action-log").json()["items"] if e["status"] == "error"
+        ]
         assert len(errors) == 1
         assert "set aside for support (dead-letter queue)" in errors[0]["message"]
         assert errors[0]["customer_id"] == customer["id"]

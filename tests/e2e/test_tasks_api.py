@@ -98,7 +98,7 @@ def test_sync_by_hand_with_edited_lines(stack: LocalStack) -> None:
     assert invoices[second["orderNumber"]]["SubTotal"] == 8.0
     statuses = {t["order_id"]: t["status"] for t in stack.api("GET", "/tasks").json()["items"]}
     assert statuses == {first["id"]: "synced", second["id"]: "synced"}
-    log = stack.api("GET", "/action-log").json()
+    log = stack.api("GET", "/action-log").json()["items"]
     assert any(e["action"] == "task_sync_requested" and e["actor"] for e in log)
 
 

@@ -78,8 +78,10 @@ def test_a_reseller_sees_only_its_own_data(stack: LocalStack) -> None:
     stack.fire_schedule("every_5_minutes")
     stack.drain_queue()
     assert len(stack.api("GET", "/tasks", "reseller-a").json()["items"]) == 1
-    for path in ("/products", "/customers", "/action-log"):
+    for path in ("/products", "/customers"):
         assert stack.api("GET", path, "reseller-b").json() == [], path
+    empty: dict[str, object] = {"items": [], "next_cursor": None}
+    assert stack.api("GET", "/action-log", "reseller-b").json() == empty
     assert stack.api("GET", "/tasks", "reseller-b").json() == {"items": [], "next_cursor": None}
     assert stack.api("GET", "/xero/connection", "reseller-b").json()["status"] == "not_connected"
     task_id = stack.api("GET", "/tasks", "reseller-a").json()["items"][0]["order_id"]
@@ -206,7 +208,11 @@ def test_settings_carry_an_etag_and_a_stale_one_is_refused(stack: LocalStack) ->
     assert (patched.status_code, patched.headers["ETag"]) == (200, '"2"')
     stored = stack.api("GET", "/settings").json()
     assert (stored["price_source"], stored["trim_descriptions"]) == ("xero", True)
-    log = [e for e in stack.api("GET", "/action-log").json() if e["action"] == "settings_changed"]
+    log = [
+        e
+        for e in stack.api("GET", "/action-log").json()["items"]
+        if e["action"] == "settings_changed"
+    ]
     assert log[0]["message"] == "Settings changed: price_source: marketplace -> xero"
     assert log[0]["actor"] == "admin@reseller.example"
 
@@ -220,3 +226,40 @@ def test_a_patch_names_its_bad_field_and_writes_nothing(stack: LocalStack) -> No
     garbage = stack.api("PATCH", "/settings", json={}, headers={"If-Match": "yesterday"})
     assert garbage.status_code == 400
     assert stack.api("GET", "/settings").headers["ETag"] == '"0"'
+
+
+def test_the_action_log_filters_pages_and_notifies(stack: LocalStack) -> None:
+    customer = stack.seed_demo_reseller(settings={"auto_sync": "off"})
+    stack.marketplace.add_product("NEW-SKU", "Not mapped", "1.00")
+    for _ in range(3):  # each becomes a task that waits: an action-required entry
+        stack.marketplace.add_order(customer["id"], [("NEW-SKU", 1, "1.00")])
+    stack.api("POST", f"/customers/{customer['id']}/sync")
+    stack.drain_queue()
+    waiting = stack.api("GET", "/action-log", params={"status": "action_required"}).json()
+    assert len(waiting["items"]) == 3
+    assert {e["customer_id"] for e in waiting["items"]} == {customer["id"]}
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = stack.api("GET", "/action-log", params=params).json()
+        seen += [e["entry_id"] for e in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    everything = stack.api("GET", "/action-log", params={"limit": 200}).json()["items"]
+    assert seen == [e["entry_id"] for e in everything] and len(seen) > 3
+    assert [e["at"] for e in everything] == sorted((e["at"] for e in everything), reverse=True)
+    entry = stack.api("GET", f"/action-log/{seen[0]}").json()
+    assert entry["entry_id"] == seen[0]
+    assert stack.api("GET", f"/action-log/{seen[0]}", "reseller-other").status_code == 404
+    later = stack.api("GET", "/action-log", params={"from": "2100-01-01T00:00:00Z"}).json()
+    assert later["items"] == []
+    # Notifications: errors and actions required only (the default setting), unread.
+    notes = stack.api("GET", "/notifications").json()["items"]
+    assert {n["status"] for n in notes} == {"action_required"} and len(notes) == 3
+    assert stack.api("POST", f"/notifications/{notes[0]['entry_id']}/read").json() == {"marked": 1}
+    assert len(stack.api("GET", "/notifications").json()["items"]) == 2
+    intruder = stack.api("POST", f"/notifications/{notes[1]['entry_id']}/read", "reseller-other")
+    assert intruder.status_code == 404
+    assert stack.api("POST", "/notifications/read-all").json() == {"marked": 2}
+    assert stack.api("GET", "/notifications").json()["items"] == []
+    assert stack.api("GET", f"/action-log/{notes[1]['entry_id']}").json()["read"] is True

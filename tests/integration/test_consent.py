@@ -42,5 +42,5 @@ def test_cancelling_on_the_consent_page_goes_back_with_the_reason(
     back = requests.get(denied.headers["Location"], allow_redirects=False, timeout=10)
     assert back.headers["Location"] == f"{LOCAL_STORE_PAGE}?xero=error&reason=access_denied"
     assert stack.api("GET", "/xero/connection").json()["status"] == "not_connected"
-    log = stack.api("GET", "/action-log").json()
+    log = stack.api("GET", "/action-log").json()["items"]
     assert [e["message"] for e in log] == ["Xero authorization ended: access_denied"]

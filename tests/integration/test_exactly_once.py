@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 import requests
 
+from cbxero.domain.listing import TaskFilter, TaskPage
 from cbxero.domain.model import SyncTask, TaskStatus
-from cbxero.domain.task_list import TaskFilter, TaskPage
 from cbxero.ports import TaskRepository
 from local.simpleapi_emulator import SimpleApiEmulator, fee
 from local.stack import LoopbackServer

@@ -29,6 +29,8 @@ class Index(StrEnum):
     TASKS_BY_CREATION = "by-creation"
     OPEN_TASKS_BY_CUSTOMER = "open-by-customer"
     TASKS_DUE_FOR_RETRY = "retry-due"
+    ENTRIES_BY_ID = "by-entry"
+    UNREAD_ENTRIES = "unread"
 
 
 # Attribute names that index keys are made of.
@@ -40,6 +42,8 @@ CREATED_AT = "created_at"
 OPEN_KEY = "open_key"  # reseller#customer while a task is not final
 RETRY_SHARD = "retry_shard"  # one value, present while a task has a retry time
 RETRY_AT = "retry_at"
+ENTRY_KEY = "entry_key"  # reseller#entry id, to find one Action Log entry
+UNREAD_KEY = "unread_reseller"  # present while an entry is unread (a notification)
 
 # (table, index) -> (partition attribute, sort attribute)
 INDEX_KEYS: dict[tuple[Table, Index], tuple[str, str]] = {
@@ -50,6 +54,8 @@ INDEX_KEYS: dict[tuple[Table, Index], tuple[str, str]] = {
     (Table.TASKS, Index.TASKS_BY_CREATION): (PK, CREATED_AT),
     (Table.TASKS, Index.OPEN_TASKS_BY_CUSTOMER): (OPEN_KEY, CREATED_AT),
     (Table.TASKS, Index.TASKS_DUE_FOR_RETRY): (RETRY_SHARD, RETRY_AT),
+    (Table.ACTION_LOG, Index.ENTRIES_BY_ID): (ENTRY_KEY, SK),
+    (Table.ACTION_LOG, Index.UNREAD_ENTRIES): (UNREAD_KEY, SK),
 }
 
 TABLES_WITH_TTL = frozenset({Table.TOKENS, Table.ACTION_LOG, Table.RATE_LIMITS})

@@ -30,7 +30,7 @@ from cbxero.domain.model import (
 from cbxero.domain.settings import AutoSync, Settings
 
 if TYPE_CHECKING:  # only annotations here: functions that never call Xero skip building these
-    from cbxero.domain.task_list import TaskFilter, TaskPage
+    from cbxero.domain.listing import LogFilter, LogPage, TaskFilter, TaskPage
     from cbxero.domain.xero import (
         Account,
         Allocation,
@@ -223,6 +223,17 @@ class ActionLog(ABC):
 
     @abstractmethod
     def for_reseller(self, reseller_id: str, limit: int = 50) -> list[ActionLogEntry]: ...
+
+    @abstractmethod
+    def page(self, reseller_id: str, wanted: LogFilter) -> LogPage:
+        """One page of the reseller's entries, newest first."""
+
+    @abstractmethod
+    def get(self, reseller_id: str, entry_id: str) -> ActionLogEntry | None: ...
+
+    @abstractmethod
+    def mark_read(self, reseller_id: str, entry_ids: Sequence[str]) -> int:
+        """Mark these entries read; how many changed."""
 
 
 class JobQueue(ABC):

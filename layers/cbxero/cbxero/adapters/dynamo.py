@@ -17,6 +17,7 @@ from cbxero.domain.model import (
     ActionLogEntry,
     ConnectionStatus,
     CustomerLink,
+    LogStatus,
     ProductMapping,
     SyncTask,
     TaskStatus,
@@ -39,7 +40,7 @@ from cbxero.ports import (
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-    from cbxero.domain.task_list import TaskFilter, TaskPage
+    from cbxero.domain.listing import LogFilter, LogPage, TaskFilter, TaskPage
 
 Item = dict[str, Any]
 _serializer = TypeSerializer()
@@ -120,6 +121,48 @@ class _Table:
             if "LastEvaluatedKey" not in page or (limit is not None and yielded >= limit):
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _page(
+        self,
+        reseller_id: str,
+        index: keys.Index | None,
+        condition: str,
+        names: dict[str, str],
+        values: dict[str, Any],
+        filters: list[str],
+        limit: int,
+        cursor: str | None,
+        *,
+        cursor_keys: set[str],
+    ) -> tuple[list[Item], str | None]:
+        """One page, newest first, of a query that may filter: pages are read until `limit`
+        items matched; the cursor names the last one returned (only this reseller's cursors
+        are taken back)."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_item(values),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if index is not None:
+            request["IndexName"] = index.value
+        if filters:
+            request["FilterExpression"] = " AND ".join(filters)
+        if cursor:
+            request["ExclusiveStartKey"] = _cursor_key(cursor, reseller_id)
+        found: list[dict[str, Any]] = []
+        while True:
+            response = self._client.query(**request)
+            found.extend(response.get("Items", []))
+            if len(found) >= limit:
+                last = found[limit - 1]
+                following = _cursor({k: v for k, v in last.items() if k in cursor_keys})
+                return [from_item(raw) for raw in found[:limit]], following
+            if "LastEvaluatedKey" not in response:
+                return [from_item(raw) for raw in found], None
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 class DynamoSettingsRepository(_Table, SettingsRepository):
@@ -560,7 +603,7 @@ class DynamoTaskRepository(_Table, TaskRepository):
         return [t for t in tasks if customer_id is None or t.customer_id == customer_id]
 
     def page(self, reseller_id: str, wanted: TaskFilter) -> TaskPage:
-        from cbxero.domain.task_list import TaskPage  # only the Settings function lists tasks
+        from cbxero.domain.listing import TaskPage  # only the Settings function lists tasks
 
         if wanted.status is not None:
             index, partition = keys.Index.TASKS_BY_STATUS, keys.STATUS_KEY
@@ -584,35 +627,19 @@ class DynamoTaskRepository(_Table, TaskRepository):
             names["#cu"] = "customer_id"
             values[":cu"] = wanted.customer_id
             filters.append("#cu = :cu")
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": index.value,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": to_item(values),
-            "ScanIndexForward": False,
-            "Limit": wanted.limit,
-        }
-        if filters:
-            request["FilterExpression"] = " AND ".join(filters)
-        if wanted.cursor:
-            request["ExclusiveStartKey"] = _cursor_key(wanted.cursor, reseller_id)
-        found: list[dict[str, Any]] = []
-        following: str | None = None
-        while True:
-            response = self._client.query(**request)
-            found.extend(response.get("Items", []))
-            if len(found) >= wanted.limit:
-                found = found[: wanted.limit]
-                last = found[-1]
-                wanted_keys = {keys.PK, keys.SK, keys.CREATED_AT, partition}
-                following = _cursor({k: v for k, v in last.items() if k in wanted_keys})
-                break
-            if "LastEvaluatedKey" not in response:
-                break
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        found, following = self._page(
+            reseller_id,
+            index,
+            condition,
+            names,
+            values,
+            filters,
+            wanted.limit,
+            wanted.cursor,
+            cursor_keys={keys.PK, keys.SK, keys.CREATED_AT, partition},
+        )
         return TaskPage(
-            items=[SyncTask.model_validate(from_item(raw)["task"]) for raw in found],
+            items=[SyncTask.model_validate(item["task"]) for item in found],
             next_cursor=following,
         )
 
@@ -690,18 +717,26 @@ def _same(previous: SyncTask) -> dict[str, Any]:
 
 
 class DynamoActionLog(_Table, ActionLog):
+    """Entries under the reseller, newest last in key order (time, then id); unread ones also
+    in a sparse index; each findable by its id through another."""
+
     def add(self, entry: ActionLogEntry) -> None:
+        self._client.put_item(TableName=self._table, Item=self._item(entry))
+
+    def _item(self, entry: ActionLogEntry) -> dict[str, Any]:
         document = entry.model_dump(mode="json")
-        self._client.put_item(
-            TableName=self._table,
-            Item=to_item(
-                {
-                    keys.PK: entry.reseller_id,
-                    keys.SK: f"{document['at']}#{entry.entry_id}",
-                    keys.TTL_ATTRIBUTE: int((entry.at + ACTION_LOG_RETENTION).timestamp()),
-                    "entry": document,
-                }
-            ),
+        return to_item(
+            {
+                keys.PK: entry.reseller_id,
+                keys.SK: f"{document['at']}#{entry.entry_id}",
+                keys.ENTRY_KEY: f"{entry.reseller_id}#{entry.entry_id}",
+                keys.UNREAD_KEY: None if entry.read else entry.reseller_id,
+                keys.TTL_ATTRIBUTE: int((entry.at + ACTION_LOG_RETENTION).timestamp()),
+                "status": entry.status.value,
+                "action": entry.action,
+                "customer_id": entry.customer_id,
+                "entry": document,
+            }
         )
 
     def for_reseller(self, reseller_id: str, limit: int = 50) -> list[ActionLogEntry]:
@@ -709,3 +744,64 @@ class DynamoActionLog(_Table, ActionLog):
             ActionLogEntry.model_validate(item["entry"])
             for item in self._query(reseller_id, forward=False, limit=limit)
         ]
+
+    def page(self, reseller_id: str, wanted: LogFilter) -> LogPage:
+        from cbxero.domain.listing import LogPage
+
+        index = keys.Index.UNREAD_ENTRIES if wanted.unread_only else None
+        partition = keys.UNREAD_KEY if wanted.unread_only else keys.PK
+        condition = "#p = :p"
+        names = {"#p": partition}
+        values: dict[str, Any] = {":p": reseller_id}
+        if wanted.at_from or wanted.at_to:
+            names["#s"] = keys.SK
+            values[":from"] = _stamp(wanted.at_from) if wanted.at_from else "0"
+            values[":to"] = (_stamp(wanted.at_to) if wanted.at_to else "9") + "#~"
+            condition += " AND #s BETWEEN :from AND :to"
+        filters = []
+        for name, value in (
+            ("status", wanted.status.value if wanted.status else None),
+            ("action", wanted.action),
+            ("customer_id", wanted.customer_id),
+        ):
+            if value is not None:
+                names[f"#{name}"] = name
+                values[f":{name}"] = value
+                filters.append(f"#{name} = :{name}")
+        if wanted.problems_only:
+            names["#status"] = "status"
+            values.update(
+                {":error": LogStatus.ERROR.value, ":act": LogStatus.ACTION_REQUIRED.value}
+            )
+            filters.append("#status IN (:error, :act)")
+        found, following = self._page(
+            reseller_id,
+            index,
+            condition,
+            names,
+            values,
+            filters,
+            wanted.limit,
+            wanted.cursor,
+            cursor_keys={keys.PK, keys.SK, partition},
+        )
+        return LogPage(
+            items=[ActionLogEntry.model_validate(item["entry"]) for item in found],
+            next_cursor=following,
+        )
+
+    def get(self, reseller_id: str, entry_id: str) -> ActionLogEntry | None:
+        found = self._query(
+            f"{reseller_id}#{entry_id}",
+            index=keys.Index.ENTRIES_BY_ID,
+            partition=keys.ENTRY_KEY,
+            limit=1,
+        )
+        item = next(found, None)
+        return ActionLogEntry.model_validate(item["entry"]) if item else None
+
+    def mark_read(self, reseller_id: str, entry_ids: Sequence[str]) -> int:
+        entries = [e for i in entry_ids if (e := self.get(reseller_id, i)) and not e.read]
+        for entry in entries:  # written whole again: read, and out of the unread index
+            self.add(entry.model_copy(update={"read": True}))
+        return len(entries)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from cbxero.domain.errors import Conflict, StaleVersion
+from cbxero.domain.errors import Conflict, NotFound, StaleVersion
+from cbxero.domain.listing import LogFilter, LogPage
 from cbxero.domain.model import (
     ActionLogEntry,
     CustomerLink,
     LogStatus,
     ProductMapping,
 )
-from cbxero.domain.settings import Settings, SettingsPatch
+from cbxero.domain.settings import NotificationLevel, Settings, SettingsPatch
 from cbxero.ports import (
     ActionLog,
     Clock,
@@ -148,8 +149,37 @@ class ResellerAdmin:
         self._queue.send([job])
         return job
 
-    def action_log(self, reseller_id: str, limit: int) -> list[ActionLogEntry]:
-        return self._log.for_reseller(reseller_id, limit=limit)
+    def action_log(self, reseller_id: str, wanted: LogFilter) -> LogPage:
+        return self._log.page(reseller_id, wanted)
+
+    def log_entry(self, reseller_id: str, entry_id: str) -> ActionLogEntry:
+        entry = self._log.get(reseller_id, entry_id)
+        if entry is None:
+            raise NotFound(f"no Action Log entry {entry_id}", field="entryId")
+        return entry
+
+    def notifications(self, reseller_id: str, limit: int, cursor: str | None) -> LogPage:
+        """Unread entries the notifications setting shows: problems only, or every one."""
+        problems_only = (
+            self._settings.get(reseller_id).notifications is NotificationLevel.ERRORS_AND_ACTIONS
+        )
+        return self._log.page(
+            reseller_id,
+            LogFilter(unread_only=True, problems_only=problems_only, limit=limit, cursor=cursor),
+        )
+
+    def mark_read(self, reseller_id: str, entry_id: str | None) -> int:
+        """One notification read (it must be the reseller's), or all those shown (None)."""
+        if entry_id is not None:
+            self.log_entry(reseller_id, entry_id)
+            return self._log.mark_read(reseller_id, [entry_id])
+        shown: list[str] = []
+        cursor = None
+        while True:
+            page = self.notifications(reseller_id, 200, cursor)
+            shown += [entry.entry_id for entry in page.items]
+            if (cursor := page.next_cursor) is None:
+                return self._log.mark_read(reseller_id, shown) if shown else 0
 
     def _record(
         self,

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cbxero.domain.documents import DocumentPlan, ItemPriceMissing, UnmappedProducts, mapping_key
 from cbxero.domain.errors import Conflict, InvalidInput, NotFound
+from cbxero.domain.listing import TaskFilter, TaskPage
 from cbxero.domain.model import (
     ActionLogEntry,
     LineEdit,
@@ -22,7 +23,6 @@ from cbxero.domain.model import (
     TaskStatus,
 )
 from cbxero.domain.settings import PriceSource
-from cbxero.domain.task_list import TaskFilter, TaskPage
 from cbxero.domain.xero import LineItem
 from cbxero.ports import (
     ActionLog,
