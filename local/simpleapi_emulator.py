@@ -23,6 +23,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 
 TOKEN_LIFETIME = timedelta(minutes=25)
+DEFAULT_RESELLER = "reseller-1001"  # the local stack's demo reseller (the marketplace account)
 
 
 def _now() -> datetime:
@@ -121,6 +122,7 @@ class SimpleApiEmulator:
         email: str | None = "billing@example.com",
         country: str | None = "US",
         tax_reg_id: str | None = None,
+        reseller_id: str = DEFAULT_RESELLER,
     ) -> dict[str, Any]:
         customer: dict[str, Any] = {
             "id": self._id(),
@@ -128,7 +130,7 @@ class SimpleApiEmulator:
             **({"taxRegId": tax_reg_id} if tax_reg_id else {}),
             "status": "active",
             "language": "en",
-            "resellerId": "1000000",
+            "resellerId": reseller_id,
             "address": {
                 "streetAddress": "1 Main Street",
                 "city": "Irvine",

@@ -387,6 +387,7 @@ class LocalStack:
                 json={"product_name": product["name"], "xero_item_code": code},
             ).raise_for_status()
         customer = next(iter(self.marketplace.customers.values()))
+        customer["resellerId"] = reseller_id  # the reseller's own marketplace customer
         self.api(
             "PUT", f"/customers/{customer['id']}", reseller_id, json={"auto_sync": True}
         ).raise_for_status()

@@ -207,7 +207,7 @@ class SyncWorld:
 
     def customer(self, name: str, *, linked: bool = False, **profile: Any) -> str:
         """A marketplace customer; linked: also a Xero contact already mapped to it."""
-        made = self.market.add_customer(name, **profile)
+        made = self.market.add_customer(name, reseller_id=self.reseller_id, **profile)
         contact_id = None
         if linked:
             contact_id = str(uuid.uuid4())

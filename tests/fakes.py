@@ -189,6 +189,9 @@ class FakeMappings(ProductMappingRepository):
     def for_reseller(self, reseller_id: str) -> list[ProductMapping]:
         return [m for (r, _), m in sorted(self.mappings.items()) if r == reseller_id]
 
+    def delete(self, reseller_id: str, mpn: str) -> None:
+        self.mappings.pop((reseller_id, mpn), None)
+
     def products_for_item(self, reseller_id: str, item_code: str) -> list[str]:
         return [m.mpn for m in self.for_reseller(reseller_id) if m.xero_item_code == item_code]
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cbxero import composition
 from cbxero.config import config
+from cbxero.domain.documents import CANCELLATION_FEE
 from cbxero.domain.errors import InvalidInput
 from cbxero.domain.listing import LogFilter, LogPage, TaskFilter, TaskPage
 from cbxero.domain.marketplace import OrderType
@@ -27,8 +28,10 @@ from cbxero.domain.model import (
     TaskStatus,
 )
 from cbxero.domain.settings import Settings, SettingsPatch
+from cbxero.domain.xero import Account, Contact, Item, TaxRate
 from cbxero.http import actor_of, etag, install_error_handlers, parsed_if_match, reseller_of
 from cbxero.ports import Clock
+from cbxero.services.mapping import CustomerRow, ImportReport, ItemMade, ProductRow
 from cbxero.services.tasks import MAX_TASKS_BY_HAND, HandSync, TaskDetail
 
 logger = Logger()
@@ -37,15 +40,17 @@ install_error_handlers(app, logger)
 CONFIG = config()
 ADMIN = composition.admin(CONFIG, Clock())
 TASKS = composition.task_desk(CONFIG, Clock())
+MAPPING = composition.mapping_desk(CONFIG, Clock())
 
 
 class CustomerLinkBody(BaseModel):
-    xero_contact_id: str | None = Field(None, min_length=1, max_length=64)
+    xero_contact_id: str | None = Field(
+        None, min_length=1, max_length=64, description="An existing Xero contact to map to."
+    )
     auto_sync: bool = False
 
 
 class ProductMappingBody(BaseModel):
-    product_name: str = Field(min_length=1, max_length=255)
     xero_item_code: str = Field(min_length=1, max_length=30)
 
 
@@ -95,41 +100,120 @@ def patch_settings(body: SettingsPatch, if_match_header: IfMatch = None) -> Resp
     return _versioned(ADMIN.patch_settings(_reseller(), body, actor_of(app), version))
 
 
+CustomerId = Annotated[str, Path(min_length=1, max_length=64)]
+Mpn = Annotated[str, Path(min_length=1, max_length=128)]
+Unmapped = Annotated[bool, Query(description="Only those not mapped yet.")]
+
+
+class AutoSyncBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    customer_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=500
+    )
+    auto_sync: bool
+
+
+class UnmappedProduct(BaseModel):
+    unmapped: str
+
+
 @app.get("/customers")
-def list_customers() -> list[CustomerLink]:
-    return ADMIN.customers(_reseller())
+def list_customers(unmapped: Unmapped = False) -> list[CustomerRow]:
+    return MAPPING.customers(_reseller(), unmapped_only=unmapped)
+
+
+@app.post("/customers/import")
+def import_customers() -> ImportReport:
+    return MAPPING.import_all(_reseller(), actor_of(app))
+
+
+@app.put("/customers/auto-sync")
+def auto_sync_many(body: AutoSyncBody) -> list[CustomerLink]:
+    return MAPPING.set_auto_sync(_reseller(), body.customer_ids, body.auto_sync, actor_of(app))
 
 
 @app.put("/customers/<customerId>")
-def link_customer(
-    customerId: Annotated[str, Path(min_length=1, max_length=64)],
-    body: CustomerLinkBody,
-) -> CustomerLink:
-    return ADMIN.link_customer(
-        _reseller(), customerId, body.xero_contact_id, body.auto_sync, actor_of(app)
-    )
+def link_customer(customerId: CustomerId, body: CustomerLinkBody) -> CustomerLink:
+    reseller, actor = _reseller(), actor_of(app)
+    if body.xero_contact_id:
+        MAPPING.map_customer(reseller, customerId, body.xero_contact_id, actor)
+    (link,) = MAPPING.set_auto_sync(reseller, [customerId], body.auto_sync, actor)
+    return link
+
+
+@app.get("/customers/<customerId>/suggestions")
+def contact_suggestions(customerId: CustomerId) -> list[Contact]:
+    return MAPPING.suggestions(_reseller(), customerId)
+
+
+@app.post("/customers/<customerId>/xero-contact")
+def create_contact(customerId: CustomerId) -> CustomerLink:
+    return MAPPING.create_contact(_reseller(), customerId, actor_of(app))
+
+
+@app.delete("/customers/<customerId>/xero-contact")
+def unmap_customer(customerId: CustomerId) -> CustomerLink:
+    return MAPPING.unmap_customer(_reseller(), customerId, actor_of(app))
 
 
 @app.post("/customers/<customerId>/sync")
-def sync_customer(
-    customerId: Annotated[str, Path(min_length=1, max_length=64)],
-) -> SyncQueued:
-    ADMIN.sync_now(_reseller(), customerId, actor_of(app))
+def sync_customer(customerId: CustomerId) -> SyncQueued:
+    TASKS.sync_now(_reseller(), customerId, actor_of(app))
     return SyncQueued(customer_id=customerId)
 
 
 @app.get("/products")
-def list_products() -> list[ProductMapping]:
-    return ADMIN.products(_reseller())
+def list_products(unmapped: Unmapped = False) -> list[ProductRow]:
+    return MAPPING.products(_reseller(), unmapped_only=unmapped)
 
 
 @app.put("/products/<mpn>")
-def map_product(
-    mpn: Annotated[str, Path(min_length=1, max_length=128)], body: ProductMappingBody
-) -> ProductMapping:
-    return ADMIN.map_product(
-        _reseller(), mpn, body.product_name, body.xero_item_code, actor_of(app)
-    )
+def map_product(mpn: Mpn, body: ProductMappingBody) -> ProductMapping:
+    return MAPPING.map_product(_reseller(), mpn, body.xero_item_code, actor_of(app))
+
+
+@app.delete("/products/<mpn>")
+def unmap_product(mpn: Mpn) -> UnmappedProduct:
+    MAPPING.unmap_product(_reseller(), mpn, actor_of(app))
+    return UnmappedProduct(unmapped=mpn)
+
+
+@app.post("/products/<mpn>/xero-item")
+def create_item(mpn: Mpn) -> ItemMade:
+    return MAPPING.create_item(_reseller(), mpn, actor_of(app))
+
+
+@app.get("/fees")
+def fees() -> dict[str, str | None]:
+    return MAPPING.fees(_reseller())
+
+
+@app.put("/fees/cancellation")
+def map_cancellation_fee(body: ProductMappingBody) -> ProductMapping:
+    return MAPPING.map_product(_reseller(), CANCELLATION_FEE, body.xero_item_code, actor_of(app))
+
+
+@app.get("/xero/contacts")
+def xero_contacts(
+    search: Annotated[str | None, Query(min_length=1, max_length=255)] = None,
+) -> list[Contact]:
+    return MAPPING.contacts(_reseller(), search)
+
+
+@app.get("/xero/items")
+def xero_items() -> list[Item]:
+    return MAPPING.items(_reseller())
+
+
+@app.get("/xero/accounts")
+def xero_accounts() -> list[Account]:
+    return MAPPING.accounts(_reseller())
+
+
+@app.get("/xero/tax-rates")
+def xero_tax_rates() -> list[TaxRate]:
+    return MAPPING.tax_rates(_reseller())
 
 
 TaskId = Annotated[str, Path(min_length=1, max_length=64)]

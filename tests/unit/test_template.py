@@ -62,10 +62,11 @@ def _references(value: Any) -> set[str]:
 
 
 @pytest.mark.parametrize("function", TEMPLATE.functions())
-def test_only_oauth_and_worker_touch_the_token_table(function: str) -> None:
+def test_only_the_functions_that_call_xero_touch_the_token_table(function: str) -> None:
     policies = TEMPLATE.resources[function]["Properties"]["Policies"]
     may_read = "TokensTable" in _references(policies)
-    assert may_read == (function in {"OAuthFunction", "WorkerFunction"})
+    # The dispatcher never calls Xero; it learns who must reconnect from the reseller's item.
+    assert may_read == (function in {"OAuthFunction", "WorkerFunction", "SettingsFunction"})
 
 
 def test_functions_run_python_313_with_the_shared_layer() -> None:

@@ -24,7 +24,15 @@ from cbxero.adapters.dynamo import (
 from cbxero.config import Config
 from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceOrder, MarketplaceProduct
 from cbxero.domain.model import ConnectionStatus, TokenSet, XeroTenant
-from cbxero.ports import Clock, JobQueue, Marketplace, SyncJob, TokenCipher, XeroAuthorizer
+from cbxero.ports import (
+    Clock,
+    JobQueue,
+    Marketplace,
+    SyncJob,
+    TokenCipher,
+    XeroAccounting,
+    XeroAuthorizer,
+)
 
 if TYPE_CHECKING:
     from cbxero.adapters.marketplace import SimpleApiClient
@@ -33,6 +41,7 @@ if TYPE_CHECKING:
     from cbxero.services.admin import ResellerAdmin
     from cbxero.services.connection import TokenVault, XeroConnector
     from cbxero.services.dispatch import Dispatcher
+    from cbxero.services.mapping import MappingDesk
     from cbxero.services.sync import CustomerSync
     from cbxero.services.tasks import TaskDesk
 
@@ -307,29 +316,27 @@ def job_queue(config: Config) -> JobQueue:
     return _queue(config)
 
 
-def customer_sync(config: Config, clock: Clock) -> CustomerSync:
+def xero_accounting(config: Config, clock: Clock) -> Callable[[str], XeroAccounting]:
+    """A reseller's governed Xero client, its tokens from the vault (refreshed as needed)."""
     import time
 
     from cbxero.adapters.governor import DynamoRateGovernor, XeroLimits
     from cbxero.adapters.xero import XeroClient
-    from cbxero.domain.model import XeroConnection
-    from cbxero.services.sync import CustomerSync
 
-    db = _dynamodb()
     vault = token_vault(config, clock)
     governor = DynamoRateGovernor(
-        db,
+        _dynamodb(),
         config.require("rate_limits_table"),
         clock=clock,
         sleep=time.sleep,
         limits=XeroLimits(per_day=config.xero_daily_budget),
     )
 
-    def xero_for(reseller_id: str) -> tuple[XeroConnection, XeroClient]:
+    def xero_for(reseller_id: str) -> XeroClient:
         connection = vault.connection(reseller_id)
         if connection.tenant is None or connection.tokens is None:
             raise RuntimeError("the token vault handed out an unusable connection")
-        return connection, XeroClient(
+        return XeroClient(
             api_url=config.xero_api_url,
             tenant_id=connection.tenant.tenant_id,
             access_token=connection.tokens.access_token.get_secret_value(),
@@ -337,6 +344,14 @@ def customer_sync(config: Config, clock: Clock) -> CustomerSync:
             governor=governor,
         )
 
+    return xero_for
+
+
+def customer_sync(config: Config, clock: Clock) -> CustomerSync:
+    from cbxero.services.sync import CustomerSync
+
+    db = _dynamodb()
+    xero_for = xero_accounting(config, clock)
     return CustomerSync(
         settings=DynamoSettingsRepository(db, config.resellers_table),
         links=DynamoCustomerLinkRepository(db, config.mappings_table),
@@ -344,6 +359,21 @@ def customer_sync(config: Config, clock: Clock) -> CustomerSync:
         tasks=DynamoTaskRepository(db, config.tasks_table),
         action_log=DynamoActionLog(db, config.action_log_table),
         marketplace=_marketplace(config, clock),
-        xero=xero_for,
+        xero=lambda reseller_id: (None, xero_for(reseller_id)),
+        clock=clock,
+    )
+
+
+def mapping_desk(config: Config, clock: Clock) -> MappingDesk:
+    from cbxero.services.mapping import MappingDesk
+
+    db = _dynamodb()
+    return MappingDesk(
+        settings=DynamoSettingsRepository(db, config.resellers_table),
+        links=DynamoCustomerLinkRepository(db, config.mappings_table),
+        mappings=DynamoProductMappingRepository(db, config.mappings_table),
+        marketplace=_marketplace(config, clock),
+        xero=xero_accounting(config, clock),
+        action_log=DynamoActionLog(db, config.action_log_table),
         clock=clock,
     )

@@ -175,6 +175,9 @@ class ProductMappingRepository(ABC):
     def for_reseller(self, reseller_id: str) -> list[ProductMapping]: ...
 
     @abstractmethod
+    def delete(self, reseller_id: str, mpn: str) -> None: ...
+
+    @abstractmethod
     def products_for_item(self, reseller_id: str, item_code: str) -> list[str]: ...
 
 
@@ -309,6 +312,20 @@ class XeroAccounting(ABC):
 
     @abstractmethod
     def items(self, codes: Sequence[str]) -> dict[str, Item]: ...
+
+    @abstractmethod
+    def all_items(self) -> list[Item]: ...
+
+    @abstractmethod
+    def create_item(self, item: Item, idempotency_key: str) -> Item: ...
+
+    @abstractmethod
+    def contact(self, contact_id: str) -> Contact:
+        """One contact by id; raises NotFound."""
+
+    @abstractmethod
+    def contacts(self) -> list[Contact]:
+        """The organisation's contacts, first page (100)."""
 
     @abstractmethod
     def contacts_matching(self, criteria: Mapping[str, str]) -> list[Contact]:

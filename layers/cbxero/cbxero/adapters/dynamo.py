@@ -482,6 +482,9 @@ class DynamoProductMappingRepository(_Table, ProductMappingRepository):
             for item in self._query(reseller_id, sk_prefix=self.PREFIX)
         ]
 
+    def delete(self, reseller_id: str, mpn: str) -> None:
+        self._client.delete_item(TableName=self._table, Key=_key(reseller_id, self.PREFIX + mpn))
+
     def products_for_item(self, reseller_id: str, item_code: str) -> list[str]:
         return [
             str(item[keys.SK]).removeprefix(self.PREFIX)

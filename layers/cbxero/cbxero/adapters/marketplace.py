@@ -201,6 +201,7 @@ def customer_from_api(raw: dict[str, Any]) -> MarketplaceCustomer:
     return MarketplaceCustomer(
         id=str(raw["id"]),
         name=raw.get("name", ""),
+        reseller_id=raw.get("resellerId"),
         tax_reg_id=raw.get("taxRegId"),
         email=person.get("email") if person else None,
         contact=ContactPerson(

@@ -275,6 +275,29 @@ class XeroClient(XeroAccounting):
         )
         return Contact.model_validate(created["Contacts"][0])
 
+    def all_items(self) -> list[Item]:
+        return [Item.model_validate(raw) for raw in self._call("GET", "/Items").get("Items") or []]
+
+    def create_item(self, item: Item, idempotency_key: str) -> Item:
+        answer = self._call(
+            "PUT",
+            "/Items",
+            params={"summarizeErrors": "false"},
+            body={"Items": [item.to_xero()]},
+            idempotency_key=idempotency_key,
+        )
+        made = answer["Items"][0]
+        if made.get("HasErrors"):
+            raise DocumentRejected(_element_errors(made))
+        return Item.model_validate(made)
+
+    def contact(self, contact_id: str) -> Contact:
+        return Contact.model_validate(self._call("GET", f"/Contacts/{contact_id}")["Contacts"][0])
+
+    def contacts(self) -> list[Contact]:
+        answer = self._call("GET", "/Contacts", params={"page": "1"})
+        return [Contact.model_validate(raw) for raw in answer.get("Contacts") or []]
+
     def items(self, codes: Sequence[str]) -> dict[str, Item]:
         # One call for the whole catalogue beats one per code: organisations hold few items.
         wanted = set(codes)
@@ -455,6 +478,10 @@ def _result(response: requests.Response) -> dict[str, Any]:
     response.raise_for_status()
     result: dict[str, Any] = response.json()
     return result
+
+
+def _element_errors(element: dict[str, Any]) -> str:
+    return "; ".join(e.get("Message", "") for e in element.get("ValidationErrors") or [])
 
 
 def _validation_message(response: requests.Response) -> str:

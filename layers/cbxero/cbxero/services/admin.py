@@ -20,7 +20,6 @@ from cbxero.ports import (
     JobQueue,
     ProductMappingRepository,
     SettingsRepository,
-    SyncJob,
     TaskRepository,
 )
 
@@ -137,17 +136,6 @@ class ResellerAdmin:
 
     def products(self, reseller_id: str) -> list[ProductMapping]:
         return self._mappings.for_reseller(reseller_id)
-
-    def sync_now(self, reseller_id: str, customer_id: str, actor: str) -> SyncJob:
-        """Queue a by-hand sync of one customer (check changes, then process its tasks)."""
-        job = SyncJob(
-            reseller_id=reseller_id,
-            customer_id=customer_id,
-            slot=f"manual:{self._clock.now().isoformat()}",
-            actor=actor,
-        )
-        self._queue.send([job])
-        return job
 
     def action_log(self, reseller_id: str, wanted: LogFilter) -> LogPage:
         return self._log.page(reseller_id, wanted)

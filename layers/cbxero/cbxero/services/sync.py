@@ -430,6 +430,8 @@ class _Run:
 
     def _match_or_create(self, customer_id: str) -> str | None:
         customer = self._ports.marketplace.customer(customer_id)
+        if customer.reseller_id != self._reseller_id:  # never another reseller's customer
+            raise NotFound(f"customer {customer_id} is not this reseller's")
         criteria = {
             "ContactNumber": customer.id,
             "TaxNumber": customer.tax_reg_id,

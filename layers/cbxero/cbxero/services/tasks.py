@@ -34,6 +34,7 @@ from cbxero.ports import (
     SyncJob,
     TaskRepository,
 )
+from cbxero.services.mapping import owned_customer
 
 MAX_TASKS_BY_HAND = 100
 
@@ -126,9 +127,9 @@ class TaskDesk:
         """Queue a look for new orders (tasks are created, not processed) for one customer, or
         every customer the marketplace lists; returns how many jobs were queued."""
         customers = (
-            [customer_id]
+            [owned_customer(self._marketplace, reseller_id, customer_id).id]
             if customer_id
-            else [customer.id for customer in self._marketplace.customers()]
+            else [c.id for c in self._marketplace.customers() if c.reseller_id == reseller_id]
         )
         slot = f"check:{self._clock.now().isoformat()}"
         jobs = [
@@ -136,6 +137,19 @@ class TaskDesk:
             for c in customers
         ]
         return self._queue.send(jobs) if jobs else 0
+
+    def sync_now(self, reseller_id: str, customer_id: str, actor: str) -> SyncJob:
+        """Queue a by-hand sync of one of the reseller's customers: check changes, then
+        process its tasks."""
+        owned_customer(self._marketplace, reseller_id, customer_id)
+        job = SyncJob(
+            reseller_id=reseller_id,
+            customer_id=customer_id,
+            slot=f"manual:{self._clock.now().isoformat()}",
+            actor=actor,
+        )
+        self._queue.send([job])
+        return job
 
     def sync_by_hand(self, reseller_id: str, request: HandSync, actor: str) -> list[SyncTask]:
         """Store each task's edits and target, then queue it for the worker."""

@@ -1,0 +1,403 @@
+"""The store's mapping screen: marketplace customers and products beside their Xero contacts
+and items, the fees mapping, and the Xero look-ups the screens need (cached, governed)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from cbxero.domain.documents import CANCELLATION_FEE
+from cbxero.domain.errors import Conflict, InvalidInput, NotFound
+from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceProduct
+from cbxero.domain.model import ActionLogEntry, CustomerLink, LogStatus, ProductMapping
+from cbxero.domain.xero import Account, Contact, Item, ItemSalesDetails, TaxRate
+from cbxero.ports import (
+    ActionLog,
+    Clock,
+    CustomerLinkRepository,
+    Marketplace,
+    ProductMappingRepository,
+    SettingsRepository,
+    XeroAccounting,
+)
+
+ITEM_CODE_LIMIT = 30  # Xero's limits on an item's code and name
+ITEM_NAME_LIMIT = 50
+LOOKUP_TTL = 300.0  # seconds a Xero look-up is served from this container's cache
+
+
+class CustomerRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    customer_id: str
+    name: str
+    email: str | None = None
+    tax_id: str | None = None
+    complete: bool
+    missing: list[str]
+    xero_contact_id: str | None = None
+    auto_sync: bool = False
+
+
+class ProductRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    mpn: str
+    name: str
+    xero_item_code: str | None = None
+
+
+class ImportReport(BaseModel):
+    """What "import all" did: contacts made, existing ones matched, profiles left out."""
+
+    created: list[str]
+    matched: list[str]
+    incomplete: dict[str, list[str]]
+
+
+class ItemMade(BaseModel):
+    mapping: ProductMapping
+    code_shortened: bool
+    name_shortened: bool
+
+
+def item_code_for(mpn: str) -> str:
+    """A Xero item code for a product: its MPN when it fits, else a stable shortening that
+    keeps the MPN's start and ends with a digest of the whole (the same MPN, the same code)."""
+    if len(mpn) <= ITEM_CODE_LIMIT:
+        return mpn
+    digest = hashlib.sha256(mpn.encode()).hexdigest()[:8]
+    return f"{mpn[: ITEM_CODE_LIMIT - 9]}-{digest}"
+
+
+def item_name_for(name: str) -> str:
+    return name if len(name) <= ITEM_NAME_LIMIT else name[: ITEM_NAME_LIMIT - 1].rstrip() + "…"
+
+
+class MappingDesk:
+    def __init__(
+        self,
+        *,
+        settings: SettingsRepository,
+        links: CustomerLinkRepository,
+        mappings: ProductMappingRepository,
+        marketplace: Marketplace,
+        xero: Callable[[str], XeroAccounting],
+        action_log: ActionLog,
+        clock: Clock,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = settings
+        self._links = links
+        self._mappings = mappings
+        self._marketplace = marketplace
+        self._xero = xero
+        self._log = action_log
+        self._clock = clock
+        self._monotonic = monotonic
+        self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
+
+    # ------------------------------------------------------------------ customers
+    def customers(self, reseller_id: str, *, unmapped_only: bool = False) -> list[CustomerRow]:
+        links = {link.customer_id: link for link in self._links.for_reseller(reseller_id)}
+        rows = [
+            _customer_row(customer, links.get(customer.id)) for customer in self._owned(reseller_id)
+        ]
+        return [row for row in rows if not (unmapped_only and row.xero_contact_id)]
+
+    def suggestions(self, reseller_id: str, customer_id: str) -> list[Contact]:
+        """Xero contacts that may be this customer: same number, tax id, email or name."""
+        customer = self._customer(reseller_id, customer_id)
+        criteria = {
+            "ContactNumber": customer.id,
+            "TaxNumber": customer.tax_reg_id,
+            "EmailAddress": customer.email,
+            "Name": customer.name,
+        }
+        present = {name: value for name, value in criteria.items() if value}
+        return self._xero(reseller_id).contacts_matching(present)
+
+    def map_customer(
+        self, reseller_id: str, customer_id: str, contact_id: str, actor: str
+    ) -> CustomerLink:
+        """Link the customer to an existing Xero contact (which must exist)."""
+        self._customer(reseller_id, customer_id)
+        try:
+            contact = self._xero(reseller_id).contact(contact_id)
+        except NotFound:
+            raise InvalidInput(
+                f"Xero has no contact {contact_id}", field="xero_contact_id"
+            ) from None
+        return self._link(reseller_id, customer_id, contact.contact_id, actor, contact.name)
+
+    def create_contact(self, reseller_id: str, customer_id: str, actor: str) -> CustomerLink:
+        """Make the customer's Xero contact from its marketplace profile, and link it."""
+        customer = self._customer(reseller_id, customer_id)
+        missing = customer.missing_for_contact()
+        if missing:
+            raise InvalidInput(
+                f"customer {customer_id}'s profile lacks {', '.join(missing)}",
+                field="customer",
+            )
+        made = self._make_contact(reseller_id, customer)
+        return self._link(reseller_id, customer_id, made.contact_id, actor, made.name)
+
+    def import_all(self, reseller_id: str, actor: str) -> ImportReport:
+        """Every unlinked customer: matched to its Xero contact if one exists, else made from a
+        complete profile; incomplete profiles are listed with what they lack."""
+        report = ImportReport(created=[], matched=[], incomplete={})
+        linked = {
+            link.customer_id
+            for link in self._links.for_reseller(reseller_id)
+            if link.xero_contact_id
+        }
+        for customer in self._owned(reseller_id):
+            if customer.id in linked:
+                continue
+            existing = self._xero(reseller_id).contacts_matching({"ContactNumber": customer.id})
+            if existing and existing[0].contact_id:
+                self._link(reseller_id, customer.id, existing[0].contact_id, actor, customer.name)
+                report.matched.append(customer.id)
+            elif missing := customer.missing_for_contact():
+                report.incomplete[customer.id] = missing
+            else:
+                made = self._make_contact(reseller_id, customer)
+                self._link(reseller_id, customer.id, made.contact_id, actor, made.name)
+                report.created.append(customer.id)
+        return report
+
+    def unmap_customer(self, reseller_id: str, customer_id: str, actor: str) -> CustomerLink:
+        link = self._links.get(reseller_id, customer_id)
+        if link is None or link.xero_contact_id is None:
+            raise NotFound(f"customer {customer_id} is not mapped", field="customerId")
+        return self._link(reseller_id, customer_id, None, actor, None)
+
+    def set_auto_sync(
+        self, reseller_id: str, customer_ids: list[str], on: bool, actor: str
+    ) -> list[CustomerLink]:
+        known = {customer.id for customer in self._owned(reseller_id)}
+        unknown = sorted(set(customer_ids) - known)
+        if unknown:
+            raise NotFound(f"no marketplace customer {unknown[0]}", field="customer_ids")
+        changed = []
+        for customer_id in customer_ids:
+            link = self._links.get(reseller_id, customer_id) or CustomerLink(
+                reseller_id=reseller_id, customer_id=customer_id
+            )
+            link = link.model_copy(update={"auto_sync": on})
+            self._links.save(link)
+            changed.append(link)
+        self._record(
+            reseller_id,
+            "auto_sync_changed",
+            actor,
+            f"Auto-sync {'on' if on else 'off'} for {len(changed)} customer(s)",
+        )
+        return changed
+
+    # ------------------------------------------------------------------ products and fees
+    def products(self, reseller_id: str, *, unmapped_only: bool = False) -> list[ProductRow]:
+        mapped = {m.mpn: m for m in self._mappings.for_reseller(reseller_id)}
+        rows = [
+            ProductRow(
+                mpn=product.mpn,
+                name=product.name,
+                xero_item_code=mapped[product.mpn].xero_item_code
+                if product.mpn in mapped
+                else None,
+            )
+            for product in self._marketplace.products()
+        ]
+        return [row for row in rows if not (unmapped_only and row.xero_item_code)]
+
+    def create_item(self, reseller_id: str, mpn: str, actor: str) -> ItemMade:
+        """Make the Xero item for a product (its code and name shortened to Xero's limits, the
+        same way every time, and said so) and map the product to it."""
+        product = self._product(mpn)
+        code, name = item_code_for(product.mpn), item_name_for(product.name)
+        self._check_item_free(reseller_id, mpn, code)
+        xero = self._xero(reseller_id)
+        existing = xero.items([code]).get(code)
+        made = existing or xero.create_item(
+            Item(code=code, name=name, description=product.name, sales_details=ItemSalesDetails()),
+            f"cbxero:{reseller_id}:item:{code}",
+        )
+        mapping = self._save_mapping(reseller_id, mpn, product.name, made, actor)
+        return ItemMade(
+            mapping=mapping,
+            code_shortened=code != product.mpn,
+            name_shortened=name != product.name,
+        )
+
+    def map_product(self, reseller_id: str, mpn: str, item_code: str, actor: str) -> ProductMapping:
+        """Map a product (or the cancellation fee) to an existing Xero item."""
+        name = "Cancellation fee" if mpn == CANCELLATION_FEE else self._product(mpn).name
+        self._check_item_free(reseller_id, mpn, item_code)
+        item = self._xero(reseller_id).items([item_code]).get(item_code)
+        if item is None:
+            raise InvalidInput(f"Xero has no item {item_code}", field="xero_item_code")
+        return self._save_mapping(reseller_id, mpn, name, item, actor)
+
+    def unmap_product(self, reseller_id: str, mpn: str, actor: str) -> None:
+        if not self._mappings.get_many(reseller_id, [mpn]):
+            raise NotFound(f"product {mpn} is not mapped", field="mpn")
+        self._mappings.delete(reseller_id, mpn)
+        self._record(reseller_id, "product_unmapped", actor, f"Product {mpn} unmapped")
+
+    def fees(self, reseller_id: str) -> dict[str, str | None]:
+        found = self._mappings.get_many(reseller_id, [CANCELLATION_FEE])
+        fee = found.get(CANCELLATION_FEE)
+        return {"cancellation": fee.xero_item_code if fee else None}
+
+    # ------------------------------------------------------------------ Xero look-ups
+    def contacts(self, reseller_id: str, search: str | None) -> list[Contact]:
+        def read() -> list[Contact]:
+            xero = self._xero(reseller_id)
+            return xero.contacts_matching({"Name": search}) if search else xero.contacts()
+
+        return self._cached(reseller_id, f"contacts:{search or ''}", read)
+
+    def items(self, reseller_id: str) -> list[Item]:
+        return self._cached(reseller_id, "items", lambda: self._xero(reseller_id).all_items())
+
+    def accounts(self, reseller_id: str) -> list[Account]:
+        return self._cached(reseller_id, "accounts", lambda: self._xero(reseller_id).accounts())
+
+    def tax_rates(self, reseller_id: str) -> list[TaxRate]:
+        return self._cached(reseller_id, "tax", lambda: self._xero(reseller_id).tax_rates())
+
+    def _cached[T](self, reseller_id: str, what: str, read: Callable[[], T]) -> T:
+        key, now = (reseller_id, what), self._monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and now - hit[0] < LOOKUP_TTL:
+            value: T = hit[1]
+            return value
+        fresh = read()
+        self._cache[key] = (now, fresh)
+        return fresh
+
+    # ------------------------------------------------------------------ helpers
+    def _owned(self, reseller_id: str) -> list[MarketplaceCustomer]:
+        """The marketplace customers of this reseller (the credential sees the provider's)."""
+        return [c for c in self._marketplace.customers() if c.reseller_id == reseller_id]
+
+    def _customer(self, reseller_id: str, customer_id: str) -> MarketplaceCustomer:
+        return owned_customer(self._marketplace, reseller_id, customer_id)
+
+    def _product(self, mpn: str) -> MarketplaceProduct:
+        for product in self._marketplace.products():
+            if product.mpn == mpn:
+                return product
+        raise NotFound(f"no marketplace product {mpn}", field="mpn")
+
+    def _check_item_free(self, reseller_id: str, mpn: str, item_code: str) -> None:
+        if self._settings.get(reseller_id).allow_many_products_per_item:
+            return
+        others = [m for m in self._mappings.products_for_item(reseller_id, item_code) if m != mpn]
+        if others:
+            raise Conflict(
+                f"Xero item {item_code} is already mapped to product {others[0]}; "
+                "mapping several products to one item is not allowed in the settings",
+                field="xero_item_code",
+            )
+
+    def _make_contact(self, reseller_id: str, customer: MarketplaceCustomer) -> Contact:
+        return self._xero(reseller_id).create_contact(
+            Contact(
+                contact_number=customer.id,
+                name=customer.name,
+                email_address=customer.email,
+                tax_number=customer.tax_reg_id,
+                first_name=customer.contact.first_name if customer.contact else None,
+                last_name=customer.contact.last_name if customer.contact else None,
+            ),
+            f"cbxero:{reseller_id}:{customer.id}:contact",
+        )
+
+    def _link(
+        self,
+        reseller_id: str,
+        customer_id: str,
+        contact_id: str | None,
+        actor: str,
+        contact_name: str | None,
+    ) -> CustomerLink:
+        link = self._links.get(reseller_id, customer_id) or CustomerLink(
+            reseller_id=reseller_id, customer_id=customer_id
+        )
+        link = link.model_copy(update={"xero_contact_id": contact_id})
+        self._links.save(link)
+        self._record(
+            reseller_id,
+            "customer_mapped" if contact_id else "customer_unmapped",
+            actor,
+            f"Customer {customer_id} "
+            + (f"mapped to Xero contact {contact_name}" if contact_id else "unmapped"),
+            customer_id=customer_id,
+        )
+        return link
+
+    def _save_mapping(
+        self, reseller_id: str, mpn: str, name: str, item: Item, actor: str
+    ) -> ProductMapping:
+        mapping = ProductMapping(
+            reseller_id=reseller_id,
+            mpn=mpn,
+            product_name=name,
+            xero_item_code=item.code,
+            xero_item_id=item.item_id,
+        )
+        self._mappings.save(mapping)
+        self._record(reseller_id, "product_mapped", actor, f"Product {mpn} mapped to {item.code}")
+        return mapping
+
+    def _record(
+        self,
+        reseller_id: str,
+        action: str,
+        actor: str,
+        message: str,
+        customer_id: str | None = None,
+    ) -> None:
+        self._log.add(
+            ActionLogEntry(
+                reseller_id=reseller_id,
+                at=self._clock.now(),
+                action=action,
+                status=LogStatus.INFO,
+                actor=actor,
+                message=message,
+                customer_id=customer_id,
+            )
+        )
+
+
+def owned_customer(
+    marketplace: Marketplace, reseller_id: str, customer_id: str
+) -> MarketplaceCustomer:
+    """The reseller's marketplace customer; NotFound for anyone else's, as for a missing one."""
+    try:
+        customer = marketplace.customer(customer_id)
+    except NotFound:
+        customer = None
+    if customer is None or customer.reseller_id != reseller_id:
+        raise NotFound(f"no marketplace customer {customer_id}", field="customerId")
+    return customer
+
+
+def _customer_row(customer: MarketplaceCustomer, link: CustomerLink | None) -> CustomerRow:
+    missing = customer.missing_for_contact()
+    return CustomerRow(
+        customer_id=customer.id,
+        name=customer.name,
+        email=customer.email,
+        tax_id=customer.tax_reg_id,
+        complete=not missing,
+        missing=missing,
+        xero_contact_id=link.xero_contact_id if link else None,
+        auto_sync=link.auto_sync if link else False,
+    )
