@@ -8,6 +8,7 @@ import time
 import uuid
 from collections import deque
 from typing import Any
+from urllib.parse import unquote
 
 import jwt
 from flask import Flask, Response, request
@@ -33,9 +34,14 @@ class HttpFront:
         self.app = Flask("http_front")
         self.app.add_url_rule("/", "root", self.handle, methods=METHODS, defaults={"path": ""})
         self.app.add_url_rule("/<path:path>", "any", self.handle, methods=METHODS)
+        # Paths Flask's own routing refuses (an encoded line break, say) reach the gateway too.
+        self.app.register_error_handler(404, lambda _error: self.handle(""))
+        self.app.register_error_handler(405, lambda _error: self.handle(""))
 
     def handle(self, path: str) -> Response:
-        raw_path = "/" + path
+        del path  # routes match the raw path, as API Gateway's do: %2F stays in its segment
+        raw_path = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or "/"
+        raw_path = raw_path.split("?", 1)[0]
         for route in self._routes:
             match = route.pattern.match(raw_path)
             if match and route.method == request.method:
@@ -49,7 +55,8 @@ class HttpFront:
                 claims = tokens.verify(header.removeprefix("Bearer ").strip())
             except jwt.PyJWTError:
                 return _gateway_error(401, "Unauthorized")
-        event = self._event(route, raw_path, match.groupdict(), claims)
+        parameters = {name: unquote(value) for name, value in match.groupdict().items()}
+        event = self._event(route, raw_path, parameters, claims)
         result = self._invoker.invoke(route.function, event)
         body = result.get("body") or ""
         if result.get("isBase64Encoded"):
@@ -93,6 +100,7 @@ class HttpFront:
             context["authorizer"] = {
                 "jwt": {"claims": {k: str(v) for k, v in claims.items()}, "scopes": None}
             }
+        text, encoded = _body(body)
         return {
             "version": "2.0",
             "routeKey": context["routeKey"],
@@ -102,6 +110,16 @@ class HttpFront:
             "queryStringParameters": request.args.to_dict() or None,
             "pathParameters": path_parameters or None,
             "requestContext": context,
-            "body": body.decode() if body else None,
-            "isBase64Encoded": False,
+            "body": text,
+            "isBase64Encoded": encoded,
         }
+
+
+def _body(raw: bytes) -> tuple[str | None, bool]:
+    """The body as API Gateway passes it on: text, or base64 when it is not UTF-8."""
+    if not raw:
+        return None, False
+    try:
+        return raw.decode(), False
+    except UnicodeDecodeError:
+        return base64.b64encode(raw).decode(), True

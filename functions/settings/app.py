@@ -29,7 +29,14 @@ from cbxero.domain.model import (
 )
 from cbxero.domain.settings import Settings, SettingsPatch
 from cbxero.domain.xero import Account, Contact, Item, TaxRate
-from cbxero.http import actor_of, etag, install_error_handlers, parsed_if_match, reseller_of
+from cbxero.http import (
+    actor_of,
+    etag,
+    install_error_handlers,
+    parsed_if_match,
+    reseller_of,
+    with_error_responses,
+)
 from cbxero.ports import Clock
 from cbxero.services.mapping import CustomerRow, ImportReport, ItemMade, ProductRow
 from cbxero.services.tasks import MAX_TASKS_BY_HAND, HandSync, TaskDetail
@@ -268,14 +275,15 @@ def list_tasks(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(min_length=1, max_length=2000)] = None,
 ) -> TaskPage:
+    created_from, created_to = _period(created_from, created_to)
     return TASKS.page(
         _reseller(),
         TaskFilter(
             status=status,
             order_type=type,
             customer_id=customer_id,
-            created_from=_aware(created_from, "from"),
-            created_to=_aware(created_to, "to"),
+            created_from=created_from,
+            created_to=created_to,
             limit=limit,
             cursor=cursor,
         ),
@@ -337,6 +345,14 @@ def _aware(moment: datetime | None, name: str) -> datetime | None:
     return moment
 
 
+def _period(start: datetime | None, end: datetime | None) -> tuple[datetime | None, ...]:
+    """A from/to pair, both with a time zone, from no later than to."""
+    start, end = _aware(start, "from"), _aware(end, "to")
+    if start is not None and end is not None and start > end:
+        raise InvalidInput("from is later than to", field="from")
+    return start, end
+
+
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(min_length=1, max_length=2000)]
 EntryId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -356,14 +372,15 @@ def action_log(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> LogPage:
+    at_from, at_to = _period(at_from, at_to)
     return ADMIN.action_log(
         _reseller(),
         LogFilter(
             status=status,
             action=action,
             customer_id=customer_id,
-            at_from=_aware(at_from, "from"),
-            at_to=_aware(at_to, "to"),
+            at_from=at_from,
+            at_to=at_to,
             limit=limit,
             cursor=cursor,
         ),
@@ -392,9 +409,10 @@ def mark_all_read() -> MarkedRead:
 
 @app.get("/openapi.json")
 def openapi() -> Any:
-    return app.get_openapi_schema(title="cbxero store API", version="1").model_dump(
+    document = app.get_openapi_schema(title="cbxero store API", version="1").model_dump(
         mode="json", by_alias=True, exclude_none=True
     )
+    return with_error_responses(document)
 
 
 @logger.inject_lambda_context(clear_state=True)

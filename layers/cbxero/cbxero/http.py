@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from cbxero.domain.errors import (
     Conflict,
@@ -88,6 +88,36 @@ def install_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None:
             ErrorBody(code="invalid_request", message="the request is not valid", fields=fields),
         )
 
+    @app.not_found
+    def _no_route(error: Exception) -> Response[Any]:
+        del error  # a path no route takes (an id with characters no route accepts, say)
+        return error_response(
+            HTTPStatus.NOT_FOUND, ErrorBody(code="not_found", message="no such resource")
+        )
+
+    @app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
+    def _not_text(error: UnicodeDecodeError) -> Response[Any]:
+        return error_response(
+            HTTPStatus.BAD_REQUEST,
+            ErrorBody(
+                code="invalid_request",
+                message="the request body is not UTF-8 text",
+                fields=[FieldProblem(field="body", problem="not UTF-8")],
+            ),
+        )
+
+    @app.exception_handler(ValidationError)  # type: ignore[untyped-decorator]
+    def _invalid_value(error: ValidationError) -> Response[Any]:
+        # A model built from accepted input (settings merged by a PATCH, say) still failed.
+        fields = [
+            FieldProblem(field=".".join(str(p) for p in e["loc"]) or "body", problem=e["msg"])
+            for e in error.errors()
+        ]
+        return error_response(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            ErrorBody(code="invalid_request", message="the request is not valid", fields=fields),
+        )
+
     @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
     def _domain_error(error: DomainError) -> Response[Any]:
         status = status_of(error)
@@ -99,6 +129,35 @@ def install_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None:
         if isinstance(error, RateLimited):
             response.headers["Retry-After"] = str(math.ceil(error.retry_after))
         return response
+
+
+# What each failure status means, as the OpenAPI document declares it for every operation.
+ERROR_STATUSES = {
+    400: "Bad input: the body's `fields` name what and why",
+    401: "No valid token (answered by the API's JWT authorizer)",
+    403: "The token names no reseller",
+    404: "Not found (or another reseller's)",
+    409: "Conflicts with the current state (a mapping taken, a task already synced, ...)",
+    412: "If-Match names a version that is no longer the stored one",
+    422: "The request does not match this document: `fields` name the paths",
+    429: "Xero's limits: retry after Retry-After seconds",
+    503: "Xero or the marketplace is unavailable; retry later",
+}
+
+
+def with_error_responses(document: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document with the one error shape declared for every operation."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    shape = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(shape.pop("$defs", {}))
+    schemas["ErrorBody"] = shape
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    for path in document.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.setdefault("responses", {})
+            for status, meaning in ERROR_STATUSES.items():
+                responses[str(status)] = {"description": meaning, "content": content}
+    return document
 
 
 def reseller_of(app: APIGatewayHttpResolver, claim: str) -> str:

@@ -155,6 +155,11 @@ class SettingsPatch(BaseModel):
     due_date_terms: DueDateTerms | None = None
 
     def applied_to(self, current: Settings) -> Settings:
-        """The current settings with these changes; `tax_type` is cleared by sending null."""
-        changes = self.model_dump(exclude_unset=True)
+        """The current settings with these changes. A null leaves a setting as it is, except
+        `tax_type`, which null clears (Xero then decides)."""
+        changes = {
+            name: value
+            for name, value in self.model_dump(exclude_unset=True).items()
+            if value is not None or name == "tax_type"
+        }
         return Settings.model_validate({**current.model_dump(), **changes})

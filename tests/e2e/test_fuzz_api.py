@@ -1,0 +1,99 @@
+"""Generated input against every route of the OpenAPI document, through the local HTTP front.
+
+Schemathesis draws requests from the document itself: valid ones and ones that break it (wrong
+types, missing fields, strings out of bounds). Whatever comes, the API must answer without a
+5xx, with a status the document declares, and with every error in the one shape.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from typing import Any
+
+import requests
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.core.result import Err
+
+from local.stack import LocalStack
+
+EXAMPLES_PER_MODE = 45  # per operation, valid and invalid
+MINIMUM_CASES = 2000
+
+
+def test_no_input_makes_a_5xx_and_every_error_has_the_shape(stack: LocalStack) -> None:
+    customer = stack.seed_demo_reseller(settings={"auto_sync": "off"})
+    stack.marketplace.add_order(customer["id"], [("MS-TEAMS-ESS", 2, "4.00")])
+    stack.api("POST", f"/customers/{customer['id']}/sync")
+    stack.drain_queue()
+    document = requests.get(f"{stack.front_url}/openapi.json", timeout=10).json()
+    schema = schemathesis.openapi.from_dict(document)
+    run = FuzzRun(stack.front_url, {"Authorization": f"Bearer {stack.token()}"})
+    for result in schema.get_all_operations():
+        assert not isinstance(result, Err), result  # every operation of the document loads
+        operation = result.ok()
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            run.probe(operation, mode)
+        stack.drain_queue()  # jobs queued by generated calls run, as the worker would
+    cases, statuses, problems = run.cases, run.statuses, run.problems
+    print(f"\nfuzzing: {cases} requests, statuses {dict(sorted(statuses.items()))}")
+    assert problems == [], problems[:10]
+    assert cases >= MINIMUM_CASES
+    assert statuses[200] > 0 and statuses[422] > 0  # both kinds of input were made
+
+
+class FuzzRun:
+    """Requests drawn for each operation, their statuses, and what was wrong with them."""
+
+    def __init__(self, base_url: str, headers: dict[str, str]) -> None:
+        self.base_url, self.headers = base_url, headers
+        self.cases = 0
+        self.statuses: Counter[int] = Counter()
+        self.problems: list[str] = []
+
+    def probe(self, operation: Any, mode: GenerationMode) -> None:
+        declared = {int(code) for code in operation.definition.raw["responses"]}
+        declared.add(401)  # the authorizer's, before the function
+
+        @settings(
+            max_examples=EXAMPLES_PER_MODE,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=operation.as_strategy(generation_mode=mode))
+        def one(case: Any) -> None:
+            self.check(case, declared)
+
+        # Unsatisfiable: nothing of this kind can be made for it (no input to break).
+        with contextlib.suppress(Unsatisfiable):
+            one()
+
+    def check(self, case: Any, declared: set[int]) -> None:
+        self.cases += 1
+        response = case.call(base_url=self.base_url, headers=self.headers)
+        status = response.status_code
+        self.statuses[status] += 1
+        where = f"{case.method} {case.formatted_path}"
+        if status >= 500:
+            self.problems.append(f"{where}: {status} {response.text[:200]}")
+        elif status not in declared:
+            self.problems.append(f"{where}: undeclared {status}")
+        elif status >= 400 and not _has_the_error_shape(response):
+            self.problems.append(f"{where}: {status} {response.text[:200]}")
+
+
+def _has_the_error_shape(response: Any) -> bool:
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("code"), str)
+        and isinstance(body.get("message"), str)
+        and isinstance(body.get("fields", []), list)
+    )
