@@ -19,6 +19,7 @@ def main() -> int:
             f"""
 cbxero local stack is up.
   API (HTTP API routes)   {stack.front_url}   OpenAPI: {stack.front_url}/openapi.json
+  Swagger UI              {stack.front_url}/docs  (Authorize with the token below)
   Xero emulator           {stack.xero_server.url}   (consent page at /identity/connect/authorize)
   SimpleAPI emulator      {stack.market_server.url}
 Reseller {DEMO_RESELLER} is connected; customer {customer["id"]} has auto-sync on.

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import jwt
-from flask import Flask, Response, request
+from flask import Flask, Response, request, send_from_directory
 
 from local import template as cfn
 from local import tokens
@@ -19,6 +19,25 @@ from local.invoke import Invoker
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 TRANSCRIPT_LIMIT = 10_000
+
+
+SWAGGER_PAGE = """<!doctype html>
+<html><head><title>cbxero store API</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script>
+</body></html>"""
+
+
+def _swagger_page() -> Response:
+    return Response(SWAGGER_PAGE, mimetype="text/html")
+
+
+def _swagger_asset(name: str) -> Response:
+    from swagger_ui_bundle import swagger_ui_path
+
+    return send_from_directory(swagger_ui_path, name)
 
 
 def _gateway_error(status: int, message: str) -> Response:
@@ -32,6 +51,9 @@ class HttpFront:
         # The latest responses served, for tests to scan; bounded for a long `make dev`.
         self.transcript: deque[str] = deque(maxlen=TRANSCRIPT_LIMIT)
         self.app = Flask("http_front")
+        # Swagger UI over the API's own OpenAPI document (served from the pip package: no CDN).
+        self.app.add_url_rule("/docs", "docs", _swagger_page)
+        self.app.add_url_rule("/docs/assets/<path:name>", "docs-assets", _swagger_asset)
         self.app.add_url_rule("/", "root", self.handle, methods=METHODS, defaults={"path": ""})
         self.app.add_url_rule("/<path:path>", "any", self.handle, methods=METHODS)
         # Paths Flask's own routing refuses (an encoded line break, say) reach the gateway too.

@@ -253,3 +253,15 @@ def test_the_action_log_filters_pages_and_notifies(stack: LocalStack) -> None:
     assert stack.api("POST", "/notifications/read-all").json() == {"marked": 2}
     assert stack.api("GET", "/notifications").json()["items"] == []
     assert stack.api("GET", f"/action-log/{notes[1]['entry_id']}").json()["read"] is True
+
+
+def test_swagger_ui_is_served_from_the_package(stack: LocalStack) -> None:
+    import requests
+
+    page = requests.get(f"{stack.front_url}/docs", timeout=10)
+    assert page.status_code == 200 and "/openapi.json" in page.text
+    script = requests.get(f"{stack.front_url}/docs/assets/swagger-ui-bundle.js", timeout=10)
+    assert script.status_code == 200 and len(script.content) > 100_000
+    document = requests.get(f"{stack.front_url}/openapi.json", timeout=10).json()
+    assert document["components"]["securitySchemes"]["storeJwt"]["scheme"] == "bearer"
+    assert set(document["paths"]["/settings"]["patch"]["responses"]) >= {"200", "412", "422"}

@@ -146,8 +146,16 @@ ERROR_STATUSES = {
 
 
 def with_error_responses(document: dict[str, Any]) -> dict[str, Any]:
-    """The OpenAPI document with the one error shape declared for every operation."""
-    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    """The OpenAPI document with the one error shape declared for every operation, and the
+    store's bearer token (a JWT) as its security."""
+    components = document.setdefault("components", {})
+    components.setdefault("securitySchemes", {})["storeJwt"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
+    document["security"] = [{"storeJwt": []}]
+    schemas = components.setdefault("schemas", {})
     shape = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(shape.pop("$defs", {}))
     schemas["ErrorBody"] = shape
