@@ -160,11 +160,18 @@ def with_error_responses(document: dict[str, Any]) -> dict[str, Any]:
     schemas.update(shape.pop("$defs", {}))
     schemas["ErrorBody"] = shape
     content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    # API Gateway's authorizer answers 401 itself, in its own shape.
+    gateway = {
+        "application/json": {
+            "schema": {"type": "object", "properties": {"message": {"type": "string"}}}
+        }
+    }
     for path in document.get("paths", {}).values():
         for operation in path.values():
             responses = operation.setdefault("responses", {})
             for status, meaning in ERROR_STATUSES.items():
-                responses[str(status)] = {"description": meaning, "content": content}
+                shape = gateway if status == HTTPStatus.UNAUTHORIZED else content
+                responses[str(status)] = {"description": meaning, "content": shape}
     return document
 
 
