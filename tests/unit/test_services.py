@@ -28,6 +28,8 @@ from cbxero.services.connection import (
     checked_return_url,
 )
 from cbxero.services.dispatch import Dispatcher, schedule_slot
+from cbxero.services.mapping import MappingDesk
+from local.world import Repositories, SyncWorld
 from tests.fakes import (
     FakeActionLog,
     FakeConnections,
@@ -319,6 +321,55 @@ class TestConnector:
         assert refused.value.field == "return_url"
 
 
+class TestMappingDesk:
+    def make(self, **settings: object) -> tuple[MappingDesk, SyncWorld]:
+        world = SyncWorld(
+            Repositories(FakeSettings(), FakeLinks(), FakeMappings(), FakeTasks(), FakeActionLog())
+        )
+        world.configure(**settings)
+        for mpn in ("A", "B"):
+            world.market.add_product(mpn, f"Product {mpn}", "1.00")
+        world.item_for("ITEM", "One item", item_price="1.00")  # a Xero item, code X-ITEM...
+        world.repos.mappings.delete(world.reseller_id, "ITEM")  # ...mapped to nothing yet
+        desk = MappingDesk(
+            settings=world.repos.settings,
+            links=world.repos.links,
+            mappings=world.repos.mappings,
+            marketplace=world.marketplace,
+            xero=lambda _reseller: world.client(),
+            action_log=world.repos.action_log,
+            clock=world.clock,
+        )
+        return desk, world
+
+    def test_second_product_on_one_item_is_refused_unless_allowed(self) -> None:
+        desk, world = self.make()
+        desk.map_product(world.reseller_id, "A", "X-ITEM", "u")
+        with pytest.raises(Conflict) as refused:
+            desk.map_product(world.reseller_id, "B", "X-ITEM", "u")
+        assert "already mapped to product A" in refused.value.message
+        desk.map_product(world.reseller_id, "A", "X-ITEM", "u")  # remapping itself is fine
+
+    def test_many_to_one_when_allowed(self) -> None:
+        desk, world = self.make(allow_many_products_per_item=True)
+        desk.map_product(world.reseller_id, "A", "X-ITEM", "u")
+        desk.map_product(world.reseller_id, "B", "X-ITEM", "u")
+        mapped = {row.mpn: row.xero_item_code for row in desk.products(world.reseller_id)}
+        assert (mapped["A"], mapped["B"]) == ("X-ITEM", "X-ITEM")
+
+    def test_lookups_are_cached_for_five_minutes(self) -> None:
+        desk, world = self.make()
+        clock = [0.0]
+        desk._monotonic = lambda: clock[0]
+        first = desk.accounts(world.reseller_id)
+        calls = world.accounting_calls()
+        assert desk.accounts(world.reseller_id) == first
+        assert world.accounting_calls() == calls
+        clock[0] += 301
+        desk.accounts(world.reseller_id)
+        assert world.accounting_calls() == calls + 1
+
+
 class TestResellerAdmin:
     def make(self, settings: Settings) -> tuple[ResellerAdmin, FakeActionLog]:
         repo = FakeSettings()
@@ -334,22 +385,6 @@ class TestResellerAdmin:
             clock=FixedClock(),
         )
         return admin, log
-
-    def test_second_product_on_one_item_is_refused_unless_allowed(self) -> None:
-        admin, _ = self.make(Settings())
-        admin.map_product(RESELLER, "A", "Product A", "ITEM", "u")
-        with pytest.raises(Conflict) as refused:
-            admin.map_product(RESELLER, "B", "Product B", "ITEM", "u")
-        assert "already mapped to product A" in refused.value.message
-        admin.map_product(
-            RESELLER, "A", "Product A renamed", "ITEM", "u"
-        )  # remapping itself is fine
-
-    def test_many_to_one_when_allowed(self) -> None:
-        admin, _ = self.make(Settings(allow_many_products_per_item=True))
-        admin.map_product(RESELLER, "A", "Product A", "ITEM", "u")
-        admin.map_product(RESELLER, "B", "Product B", "ITEM", "u")
-        assert len(admin.products(RESELLER)) == 2
 
     def test_settings_changes_are_logged_with_actor_and_fields(self) -> None:
         admin, log = self.make(Settings())

@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from cbxero.domain.xero import Contact
+
 
 class OrderType(StrEnum):
     SALES = "sales"
@@ -82,6 +84,28 @@ class MarketplaceCustomer(BaseModel):
     city: str | None = None
     postal_code: str | None = None
     country_code: str | None = None
+
+    def contact_criteria(self) -> dict[str, str]:
+        """What a Xero contact for this customer would match, in order of preference: the
+        customer id as ContactNumber, the tax number, the email, the exact name."""
+        criteria = {
+            "ContactNumber": self.id,
+            "TaxNumber": self.tax_reg_id,
+            "EmailAddress": self.email,
+            "Name": self.name,
+        }
+        return {name: value for name, value in criteria.items() if value}
+
+    def as_contact(self) -> Contact:
+        """The Xero contact made from this profile (ContactNumber = the customer id)."""
+        return Contact(
+            contact_number=self.id,
+            name=self.name,
+            email_address=self.email,
+            tax_number=self.tax_reg_id,
+            first_name=self.contact.first_name if self.contact else None,
+            last_name=self.contact.last_name if self.contact else None,
+        )
 
     def missing_for_contact(self) -> list[str]:
         """What a Xero contact made from this profile would lack; empty when complete."""

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from cbxero.domain.errors import Conflict, NotFound, StaleVersion
+from cbxero.domain.errors import NotFound, StaleVersion
 from cbxero.domain.listing import LogFilter, LogPage
 from cbxero.domain.model import (
     ActionLogEntry,
-    CustomerLink,
-    LogStatus,
-    ProductMapping,
 )
 from cbxero.domain.settings import NotificationLevel, Settings, SettingsPatch
 from cbxero.ports import (
@@ -22,6 +19,7 @@ from cbxero.ports import (
     SettingsRepository,
     TaskRepository,
 )
+from cbxero.services.recording import Recorder
 
 
 class ResellerAdmin:
@@ -45,6 +43,7 @@ class ResellerAdmin:
         self._log = action_log
         self._queue = queue
         self._clock = clock
+        self._recorder = Recorder(action_log, clock)
 
     def settings(self, reseller_id: str) -> tuple[Settings, int]:
         """The settings (documented defaults before the first save) and their version."""
@@ -70,7 +69,7 @@ class ResellerAdmin:
             for name in Settings.model_fields
             if getattr(old, name) != getattr(new, name)
         ]
-        self._record(
+        self._recorder.info(
             reseller_id,
             "settings_changed",
             actor,
@@ -84,58 +83,6 @@ class ResellerAdmin:
         current, version = self._settings.versioned(reseller_id)
         expected = version if if_match is None else if_match
         return self.replace_settings(reseller_id, patch.applied_to(current), actor, expected)
-
-    def link_customer(
-        self,
-        reseller_id: str,
-        customer_id: str,
-        xero_contact_id: str | None,
-        auto_sync: bool,
-        actor: str,
-    ) -> CustomerLink:
-        current = self._links.get(reseller_id, customer_id) or CustomerLink(
-            reseller_id=reseller_id, customer_id=customer_id
-        )
-        link = current.model_copy(
-            update={"xero_contact_id": xero_contact_id, "auto_sync": auto_sync}
-        )
-        self._links.save(link)
-        self._record(
-            reseller_id,
-            "customer_linked",
-            actor,
-            f"Customer {customer_id}: contact {xero_contact_id or 'auto'}, auto-sync "
-            + ("on" if auto_sync else "off"),
-            customer_id=customer_id,
-        )
-        return link
-
-    def customers(self, reseller_id: str) -> list[CustomerLink]:
-        return self._links.for_reseller(reseller_id)
-
-    def map_product(
-        self, reseller_id: str, mpn: str, product_name: str, item_code: str, actor: str
-    ) -> ProductMapping:
-        """Map a product to a Xero item; refused when the item is taken and many-to-one is off."""
-        if not self._settings.get(reseller_id).allow_many_products_per_item:
-            others = [
-                m for m in self._mappings.products_for_item(reseller_id, item_code) if m != mpn
-            ]
-            if others:
-                raise Conflict(
-                    f"Xero item {item_code} is already mapped to product {others[0]}; "
-                    "mapping several products to one item is not allowed in the settings",
-                    field="xero_item_code",
-                )
-        mapping = ProductMapping(
-            reseller_id=reseller_id, mpn=mpn, product_name=product_name, xero_item_code=item_code
-        )
-        self._mappings.save(mapping)
-        self._record(reseller_id, "product_mapped", actor, f"Product {mpn} mapped to {item_code}")
-        return mapping
-
-    def products(self, reseller_id: str) -> list[ProductMapping]:
-        return self._mappings.for_reseller(reseller_id)
 
     def action_log(self, reseller_id: str, wanted: LogFilter) -> LogPage:
         return self._log.page(reseller_id, wanted)
@@ -168,26 +115,6 @@ class ResellerAdmin:
             shown += [entry.entry_id for entry in page.items]
             if (cursor := page.next_cursor) is None:
                 return self._log.mark_read(reseller_id, shown) if shown else 0
-
-    def _record(
-        self,
-        reseller_id: str,
-        action: str,
-        actor: str,
-        message: str,
-        customer_id: str | None = None,
-    ) -> None:
-        self._log.add(
-            ActionLogEntry(
-                reseller_id=reseller_id,
-                at=self._clock.now(),
-                action=action,
-                status=LogStatus.INFO,
-                actor=actor,
-                message=message,
-                customer_id=customer_id,
-            )
-        )
 
 
 def _shown(value: object) -> str:

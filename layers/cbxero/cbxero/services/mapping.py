@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from cbxero.domain.documents import CANCELLATION_FEE
 from cbxero.domain.errors import Conflict, InvalidInput, NotFound
 from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceProduct
-from cbxero.domain.model import ActionLogEntry, CustomerLink, LogStatus, ProductMapping
+from cbxero.domain.model import CustomerLink, ProductMapping
 from cbxero.domain.xero import Account, Contact, Item, ItemSalesDetails, TaxRate
 from cbxero.ports import (
     ActionLog,
@@ -24,6 +24,7 @@ from cbxero.ports import (
     SettingsRepository,
     XeroAccounting,
 )
+from cbxero.services.recording import Recorder
 
 ITEM_CODE_LIMIT = 30  # Xero's limits on an item's code and name
 ITEM_NAME_LIMIT = 50
@@ -99,6 +100,7 @@ class MappingDesk:
         self._log = action_log
         self._clock = clock
         self._monotonic = monotonic
+        self._recorder = Recorder(action_log, clock)
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
 
     # ------------------------------------------------------------------ customers
@@ -112,13 +114,7 @@ class MappingDesk:
     def suggestions(self, reseller_id: str, customer_id: str) -> list[Contact]:
         """Xero contacts that may be this customer: same number, tax id, email or name."""
         customer = self._customer(reseller_id, customer_id)
-        criteria = {
-            "ContactNumber": customer.id,
-            "TaxNumber": customer.tax_reg_id,
-            "EmailAddress": customer.email,
-            "Name": customer.name,
-        }
-        present = {name: value for name, value in criteria.items() if value}
+        present = customer.contact_criteria()
         return self._xero(reseller_id).contacts_matching(present)
 
     def map_customer(
@@ -191,7 +187,7 @@ class MappingDesk:
             link = link.model_copy(update={"auto_sync": on})
             self._links.save(link)
             changed.append(link)
-        self._record(
+        self._recorder.info(
             reseller_id,
             "auto_sync_changed",
             actor,
@@ -246,7 +242,7 @@ class MappingDesk:
         if not self._mappings.get_many(reseller_id, [mpn]):
             raise NotFound(f"product {mpn} is not mapped", field="mpn")
         self._mappings.delete(reseller_id, mpn)
-        self._record(reseller_id, "product_unmapped", actor, f"Product {mpn} unmapped")
+        self._recorder.info(reseller_id, "product_unmapped", actor, f"Product {mpn} unmapped")
 
     def fees(self, reseller_id: str) -> dict[str, str | None]:
         found = self._mappings.get_many(reseller_id, [CANCELLATION_FEE])
@@ -307,15 +303,7 @@ class MappingDesk:
 
     def _make_contact(self, reseller_id: str, customer: MarketplaceCustomer) -> Contact:
         return self._xero(reseller_id).create_contact(
-            Contact(
-                contact_number=customer.id,
-                name=customer.name,
-                email_address=customer.email,
-                tax_number=customer.tax_reg_id,
-                first_name=customer.contact.first_name if customer.contact else None,
-                last_name=customer.contact.last_name if customer.contact else None,
-            ),
-            f"cbxero:{reseller_id}:{customer.id}:contact",
+            customer.as_contact(), f"cbxero:{reseller_id}:{customer.id}:contact"
         )
 
     def _link(
@@ -331,7 +319,7 @@ class MappingDesk:
         )
         link = link.model_copy(update={"xero_contact_id": contact_id})
         self._links.save(link)
-        self._record(
+        self._recorder.info(
             reseller_id,
             "customer_mapped" if contact_id else "customer_unmapped",
             actor,
@@ -352,28 +340,10 @@ class MappingDesk:
             xero_item_id=item.item_id,
         )
         self._mappings.save(mapping)
-        self._record(reseller_id, "product_mapped", actor, f"Product {mpn} mapped to {item.code}")
-        return mapping
-
-    def _record(
-        self,
-        reseller_id: str,
-        action: str,
-        actor: str,
-        message: str,
-        customer_id: str | None = None,
-    ) -> None:
-        self._log.add(
-            ActionLogEntry(
-                reseller_id=reseller_id,
-                at=self._clock.now(),
-                action=action,
-                status=LogStatus.INFO,
-                actor=actor,
-                message=message,
-                customer_id=customer_id,
-            )
+        self._recorder.info(
+            reseller_id, "product_mapped", actor, f"Product {mpn} mapped to {item.code}"
         )
+        return mapping
 
 
 def owned_customer(

@@ -55,7 +55,6 @@ from cbxero.domain.model import (
 from cbxero.domain.settings import InvoiceTarget, NotificationLevel, Settings
 from cbxero.domain.xero import (
     Allocation,
-    Contact,
     CreditNote,
     Invoice,
     InvoiceRef,
@@ -432,13 +431,7 @@ class _Run:
         customer = self._ports.marketplace.customer(customer_id)
         if customer.reseller_id != self._reseller_id:  # never another reseller's customer
             raise NotFound(f"customer {customer_id} is not this reseller's")
-        criteria = {
-            "ContactNumber": customer.id,
-            "TaxNumber": customer.tax_reg_id,
-            "EmailAddress": customer.email,
-            "Name": customer.name,
-        }
-        present = {name: value for name, value in criteria.items() if value}
+        present = customer.contact_criteria()
         found = self._xero.contacts_matching(present)
         for name, value in present.items():  # in order of preference
             for contact in found:
@@ -447,15 +440,7 @@ class _Run:
         if customer.missing_for_contact():
             return None
         made = self._xero.create_contact(
-            Contact(
-                contact_number=customer.id,
-                name=customer.name,
-                email_address=customer.email,
-                tax_number=customer.tax_reg_id,
-                first_name=customer.contact.first_name if customer.contact else None,
-                last_name=customer.contact.last_name if customer.contact else None,
-            ),
-            idempotency_key(self._reseller_id, customer.id, "contact"),
+            customer.as_contact(), idempotency_key(self._reseller_id, customer.id, "contact")
         )
         return made.contact_id
 

@@ -15,9 +15,7 @@ from cbxero.domain.documents import DocumentPlan, ItemPriceMissing, UnmappedProd
 from cbxero.domain.errors import Conflict, InvalidInput, NotFound
 from cbxero.domain.listing import TaskFilter, TaskPage
 from cbxero.domain.model import (
-    ActionLogEntry,
     LineEdit,
-    LogStatus,
     SyncTask,
     TargetChoice,
     TaskStatus,
@@ -35,6 +33,7 @@ from cbxero.ports import (
     TaskRepository,
 )
 from cbxero.services.mapping import owned_customer
+from cbxero.services.recording import Recorder
 
 MAX_TASKS_BY_HAND = 100
 
@@ -88,6 +87,7 @@ class TaskDesk:
         self._log = action_log
         self._queue = queue
         self._clock = clock
+        self._recorder = Recorder(action_log, clock)
 
     # ------------------------------------------------------------------ reading
     def page(self, reseller_id: str, wanted: TaskFilter) -> TaskPage:
@@ -252,15 +252,11 @@ class TaskDesk:
         return task
 
     def _record(self, task: SyncTask, actor: str, action: str, message: str) -> None:
-        self._log.add(
-            ActionLogEntry(
-                reseller_id=task.reseller_id,
-                at=self._clock.now(),
-                action=action,
-                status=LogStatus.INFO,
-                actor=actor,
-                message=f"Order {task.order_number}: {message}",
-                customer_id=task.customer_id,
-                order_id=task.order_id,
-            )
+        self._recorder.info(
+            task.reseller_id,
+            action,
+            actor,
+            f"Order {task.order_number}: {message}",
+            customer_id=task.customer_id,
+            order_id=task.order_id,
         )
