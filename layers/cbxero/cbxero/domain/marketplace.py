@@ -3,10 +3,12 @@
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from cbxero.domain.xero import Contact
+if TYPE_CHECKING:  # functions that never write to Xero do not load its models
+    from cbxero.domain.xero import Contact
 
 
 class OrderType(StrEnum):
@@ -96,8 +98,10 @@ class MarketplaceCustomer(BaseModel):
         }
         return {name: value for name, value in criteria.items() if value}
 
-    def as_contact(self) -> Contact:
+    def as_contact(self) -> "Contact":
         """The Xero contact made from this profile (ContactNumber = the customer id)."""
+        from cbxero.domain.xero import Contact
+
         return Contact(
             contact_number=self.id,
             name=self.name,
