@@ -48,7 +48,13 @@ def test_marketplace_prices_and_descriptions(world: SyncWorld) -> None:
         "ACCREC",
     )
     assert invoice["InvoiceNumber"] == "INV-0001"  # Xero numbers it by default
-    assert world.task(order).status is TaskStatus.SYNCED
+    task = world.task(order)
+    assert task.status is TaskStatus.SYNCED
+    assert task.document is not None
+    assert (task.document.number, task.document.link) == (
+        "INV-0001",
+        f"https://go.xero.com/app/invoicing/view/{invoice['InvoiceID']}",
+    )
 
 
 def test_xero_prices_and_descriptions(world: SyncWorld) -> None:

@@ -28,6 +28,7 @@ from cbxero.ports import (
     Clock,
     JobQueue,
     Marketplace,
+    RateGovernor,
     SyncJob,
     TokenCipher,
     XeroAccounting,
@@ -317,22 +318,29 @@ def job_queue(config: Config) -> JobQueue:
 
 
 def xero_accounting(config: Config, clock: Clock) -> Callable[[str], XeroAccounting]:
-    """A reseller's governed Xero client, its tokens from the vault (refreshed as needed)."""
-    import time
+    """A reseller's governed Xero client, its tokens from the vault (refreshed as needed).
+    The vault, governor and client code are built on the first call, not at init: the
+    Settings function serves most requests without Xero."""
 
-    from cbxero.adapters.governor import DynamoRateGovernor, XeroLimits
-    from cbxero.adapters.xero import XeroClient
+    @cache
+    def parts() -> tuple[TokenVault, RateGovernor]:
+        import time
 
-    vault = token_vault(config, clock)
-    governor = DynamoRateGovernor(
-        _dynamodb(),
-        config.require("rate_limits_table"),
-        clock=clock,
-        sleep=time.sleep,
-        limits=XeroLimits(per_day=config.xero_daily_budget),
-    )
+        from cbxero.adapters.governor import DynamoRateGovernor, XeroLimits
 
-    def xero_for(reseller_id: str) -> XeroClient:
+        governor = DynamoRateGovernor(
+            _dynamodb(),
+            config.require("rate_limits_table"),
+            clock=clock,
+            sleep=time.sleep,
+            limits=XeroLimits(per_day=config.xero_daily_budget),
+        )
+        return token_vault(config, clock), governor
+
+    def xero_for(reseller_id: str) -> XeroAccounting:
+        from cbxero.adapters.xero import XeroClient
+
+        vault, governor = parts()
         connection = vault.connection(reseller_id)
         if connection.tenant is None or connection.tokens is None:
             raise RuntimeError("the token vault handed out an unusable connection")

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import ClassVar
 from uuid import uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, computed_field
 
 from cbxero.domain.errors import IllegalTransition
 from cbxero.domain.marketplace import MarketplaceOrder, OrderStatus, OrderType
@@ -157,13 +157,27 @@ class TargetChoice(StrEnum):
     GIVEN = "given"
 
 
+XERO_LINKS = {
+    "invoice": "https://go.xero.com/app/invoicing/view/{id}",
+    "credit_note": "https://go.xero.com/AccountsReceivable/ViewCreditNote.aspx?creditNoteID={id}",
+}
+
+
 class XeroDocumentRef(BaseModel):
+    """A document a task made in Xero, with the link that opens it there."""
+
     model_config = ConfigDict(frozen=True)
 
     kind: str
     id: str
     number: str | None = None
     total: Decimal | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def link(self) -> str | None:
+        template = XERO_LINKS.get(self.kind)
+        return template.format(id=self.id) if template else None
 
 
 class SyncTask(BaseModel):

@@ -30,7 +30,6 @@ from cbxero.domain.documents import (
     ItemPriceMissing,
     UnmappedProducts,
     compared_figure,
-    lines_total,
     mapping_key,
     reference_entries,
 )
@@ -771,11 +770,6 @@ def _message(task: SyncTask, reason: str | None) -> str:
     return message + (f" ({task.note})" if task.note else "")
 
 
-def document_link(ref: XeroDocumentRef) -> str:
-    template = XERO_INVOICE_LINK if ref.kind == "invoice" else XERO_CREDIT_NOTE_LINK
-    return template.format(id=ref.id)
-
-
 def _errors(errors: Iterable[ValidationError]) -> str:
     return "; ".join(error.message for error in errors)
 
@@ -786,6 +780,3 @@ def _with_reference(reference: str | None, order_number: str) -> str:
         return reference or order_number
     joined = f"{reference}, {order_number}" if reference else order_number
     return joined[:255]
-
-
-__all__ = ["CustomerSync", "SyncOutcome", "document_link", "idempotency_key", "lines_total"]
