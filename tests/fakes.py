@@ -306,15 +306,11 @@ class FakeQueue(JobQueue):
     def __init__(self) -> None:
         self.jobs: list[SyncJob] = []
         self.calls = 0
-        self.delayed: dict[str, int] = {}
 
     def send(self, jobs: Sequence[SyncJob]) -> int:
         self.calls += 1
         self.jobs.extend(jobs)
         return len(jobs)
-
-    def delay(self, receipt_handle: str, seconds: int) -> None:
-        self.delayed[receipt_handle] = seconds
 
 
 class FakeMarketplace(Marketplace):

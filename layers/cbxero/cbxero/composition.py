@@ -87,9 +87,6 @@ class DeferredJobQueue(JobQueue):
     def send(self, jobs: Sequence[SyncJob]) -> int:
         return self._target.send(jobs)
 
-    def delay(self, receipt_handle: str, seconds: int) -> None:
-        self._target.delay(receipt_handle, seconds)
-
 
 class DeferredAuthorizer(XeroAuthorizer):
     def __init__(self, build: Callable[[], XeroAuthorizer]) -> None:

@@ -244,10 +244,6 @@ class JobQueue(ABC):
     def send(self, jobs: Sequence[SyncJob]) -> int:
         """Enqueue jobs (batched); returns how many were accepted."""
 
-    @abstractmethod
-    def delay(self, receipt_handle: str, seconds: int) -> None:
-        """Hide a received job for a while: it comes back then, nothing lost."""
-
 
 class Permit(BaseModel):
     model_config = ConfigDict(frozen=True)

@@ -38,9 +38,3 @@ class SqsJobQueue(JobQueue):
                 raise RuntimeError(f"SQS refused {len(failed)} job(s): {failed[0].get('Code')}")
             sent += len(response.get("Successful") or [])
         return sent
-
-    def delay(self, receipt_handle: str, seconds: int) -> None:
-        # SQS allows at most 12 hours of invisibility.
-        self._client.change_message_visibility(
-            QueueUrl=self._url, ReceiptHandle=receipt_handle, VisibilityTimeout=min(seconds, 43200)
-        )

@@ -154,13 +154,6 @@ class CustomerSync:
         self._orders: dict[str, MarketplaceOrder] = {}  # read during this run's check changes
 
     # ------------------------------------------------------------------ the whole run
-    def run(self, job: SyncJob) -> SyncOutcome:
-        """One customer: check changes, then (when the job says so) process its tasks."""
-        outcome = self.check_changes(job)
-        if job.process:
-            self.process([job], outcome)
-        return outcome
-
     def check_changes(self, job: SyncJob) -> SyncOutcome:
         """Record a task for every order created since the customer's cursor."""
         settings = self._ports.settings.get(job.reseller_id)
