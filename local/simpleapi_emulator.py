@@ -24,6 +24,9 @@ from flask import Flask, Response, jsonify, request
 
 TOKEN_LIFETIME = timedelta(minutes=25)
 DEFAULT_RESELLER = "reseller-1001"  # the local stack's demo reseller (the marketplace account)
+# Each customer's own billing mailbox unless one is given ({id}: the customer id), so that a
+# shared mailbox is something a test chooses, never an accident of the defaults.
+DEFAULT_EMAIL = "billing+{id}@example.com"
 
 
 def _now() -> datetime:
@@ -119,13 +122,15 @@ class SimpleApiEmulator:
         self,
         name: str,
         *,
-        email: str | None = "billing@example.com",
+        email: str | None = DEFAULT_EMAIL,
         country: str | None = "US",
         tax_reg_id: str | None = None,
         reseller_id: str = DEFAULT_RESELLER,
     ) -> dict[str, Any]:
+        customer_id = self._id()
+        email = email.replace("{id}", customer_id) if email else email
         customer: dict[str, Any] = {
-            "id": self._id(),
+            "id": customer_id,
             "name": name,
             **({"taxRegId": tax_reg_id} if tax_reg_id else {}),
             "status": "active",

@@ -173,6 +173,13 @@ class FakeLinks(CustomerLinkRepository):
             )
         )
 
+    def customers_linked_to(self, reseller_id: str, contact_id: str) -> list[str]:
+        return [
+            link.customer_id
+            for link in self.for_reseller(reseller_id)
+            if link.xero_contact_id == contact_id
+        ]
+
 
 class FakeMappings(ProductMappingRepository):
     def __init__(self) -> None:

@@ -74,6 +74,21 @@ def test_auto_sync_customers_index(tables: tuple[Any, dict[str, str]]) -> None:
     assert [link.customer_id for link in repo.for_reseller("r1")] == ["c1", "c2"]
 
 
+def test_customers_linked_to_a_contact_come_from_the_sparse_index(
+    tables: tuple[Any, dict[str, str]],
+) -> None:
+    client, names = tables
+    repo = DynamoCustomerLinkRepository(client, names["MappingsTable"])
+    repo.save(CustomerLink(reseller_id="r1", customer_id="c1", xero_contact_id="x1"))
+    repo.save(CustomerLink(reseller_id="r1", customer_id="c2", xero_contact_id="x1"))
+    repo.save(CustomerLink(reseller_id="r1", customer_id="c3"))
+    repo.save(CustomerLink(reseller_id="r2", customer_id="c4", xero_contact_id="x1"))
+    assert repo.customers_linked_to("r1", "x1") == ["c1", "c2"]
+    repo.save(CustomerLink(reseller_id="r1", customer_id="c2"))  # unmapped: out of the index
+    assert repo.customers_linked_to("r1", "x1") == ["c1"]
+    assert repo.customers_linked_to("r2", "x1") == ["c4"]
+
+
 def test_product_mappings_by_item_and_in_bulk(tables: tuple[Any, dict[str, str]]) -> None:
     client, names = tables
     repo = DynamoProductMappingRepository(client, names["MappingsTable"])

@@ -190,19 +190,34 @@ def test_contact_made_from_a_complete_profile_and_linked(world: SyncWorld) -> No
     assert link is not None and link.xero_contact_id == contact["ContactID"]
 
 
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [("TaxNumber", "DE999"), ("EmailAddress", "billing@example.com"), ("Name", "Nordwind GmbH")],
-)
-def test_an_existing_contact_is_matched_not_duplicated(
+@pytest.mark.parametrize(("field", "value"), [("TaxNumber", "DE999"), ("ContactNumber", "own-id")])
+def test_an_existing_contact_is_matched_on_a_strong_identity(
     world: SyncWorld, field: str, value: str
 ) -> None:
-    world.org.contacts["c-1"] = {"ContactID": "c-1", "Name": "Someone", field: value}
     customer = world.customer("Nordwind GmbH", tax_reg_id="DE999")
+    value = customer if value == "own-id" else value
+    world.org.contacts["c-1"] = {"ContactID": "c-1", "Name": "Someone", field: value}
     order = world.order(customer, [("TEAMS", 1, "4.00")])
     world.sync(customer)
     assert list(world.org.contacts) == ["c-1"]
     assert world.invoice_for(order)["Contact"]["ContactID"] == "c-1"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("EmailAddress", "billing@nordwind.example"), ("Name", "Nordwind GmbH")]
+)
+def test_an_email_or_name_match_is_a_suggestion_to_confirm(
+    world: SyncWorld, field: str, value: str
+) -> None:
+    world.org.contacts["c-1"] = {"ContactID": "c-1", "Name": "Someone", field: value}
+    customer = world.customer("Nordwind GmbH", email="billing@nordwind.example")
+    order = world.order(customer, [("TEAMS", 1, "4.00")])
+    world.sync(customer)
+    task = world.task(order)
+    assert task.status is TaskStatus.ACTION_REQUIRED
+    assert (task.reason or "").startswith("confirm or create the contact")
+    assert list(world.org.contacts) == ["c-1"]
+    assert world.invoices() == []
 
 
 def test_an_incomplete_profile_without_a_match_needs_action(world: SyncWorld) -> None:

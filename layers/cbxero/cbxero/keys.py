@@ -25,6 +25,7 @@ class Index(StrEnum):
     RESELLERS_BY_AUTO_SYNC = "by-auto-sync"
     AUTO_SYNC_CUSTOMERS = "auto-sync-customers"
     MAPPINGS_BY_XERO_ITEM = "by-xero-item"
+    LINKS_BY_XERO_CONTACT = "by-xero-contact"
     TASKS_BY_STATUS = "by-status"
     TASKS_BY_CREATION = "by-creation"
     OPEN_TASKS_BY_CUSTOMER = "open-by-customer"
@@ -37,6 +38,7 @@ class Index(StrEnum):
 AUTO_SYNC = "auto_sync"
 AUTO_SYNC_RESELLER = "auto_sync_reseller"
 XERO_ITEM_KEY = "xero_item_key"
+XERO_CONTACT_KEY = "xero_contact_key"  # reseller#contact id while a customer is linked to it
 STATUS_KEY = "status_key"
 CREATED_AT = "created_at"
 OPEN_KEY = "open_key"  # reseller#customer while a task is not final
@@ -50,6 +52,7 @@ INDEX_KEYS: dict[tuple[Table, Index], tuple[str, str]] = {
     (Table.RESELLERS, Index.RESELLERS_BY_AUTO_SYNC): (AUTO_SYNC, PK),
     (Table.MAPPINGS, Index.AUTO_SYNC_CUSTOMERS): (AUTO_SYNC_RESELLER, SK),
     (Table.MAPPINGS, Index.MAPPINGS_BY_XERO_ITEM): (XERO_ITEM_KEY, SK),
+    (Table.MAPPINGS, Index.LINKS_BY_XERO_CONTACT): (XERO_CONTACT_KEY, SK),
     (Table.TASKS, Index.TASKS_BY_STATUS): (STATUS_KEY, CREATED_AT),
     (Table.TASKS, Index.TASKS_BY_CREATION): (PK, CREATED_AT),
     (Table.TASKS, Index.OPEN_TASKS_BY_CUSTOMER): (OPEN_KEY, CREATED_AT),

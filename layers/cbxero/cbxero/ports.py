@@ -163,6 +163,11 @@ class CustomerLinkRepository(ABC):
     def auto_sync_customers(self, reseller_id: str, after: str | None = None) -> Iterator[str]:
         """Customers with auto-sync on, in id order, from after `after`."""
 
+    @abstractmethod
+    def customers_linked_to(self, reseller_id: str, contact_id: str) -> list[str]:
+        """The reseller's customers linked to this Xero contact (none, one, or several mapped
+        there by the reseller)."""
+
 
 class ProductMappingRepository(ABC):
     @abstractmethod

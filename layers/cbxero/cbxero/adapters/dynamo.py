@@ -408,6 +408,9 @@ class DynamoCustomerLinkRepository(_Table, CustomerLinkRepository):
                     keys.PK: link.reseller_id,
                     keys.SK: self.PREFIX + link.customer_id,
                     keys.AUTO_SYNC_RESELLER: link.reseller_id if link.auto_sync else None,
+                    keys.XERO_CONTACT_KEY: f"{link.reseller_id}#{link.xero_contact_id}"
+                    if link.xero_contact_id
+                    else None,
                     "link": link.model_dump(mode="json"),
                 }
             ),
@@ -438,6 +441,16 @@ class DynamoCustomerLinkRepository(_Table, CustomerLinkRepository):
             start=start,
         ):
             yield str(item[keys.SK]).removeprefix(self.PREFIX)
+
+    def customers_linked_to(self, reseller_id: str, contact_id: str) -> list[str]:
+        return [
+            str(item[keys.SK]).removeprefix(self.PREFIX)
+            for item in self._query(
+                f"{reseller_id}#{contact_id}",
+                index=keys.Index.LINKS_BY_XERO_CONTACT,
+                partition=keys.XERO_CONTACT_KEY,
+            )
+        ]
 
 
 class DynamoProductMappingRepository(_Table, ProductMappingRepository):

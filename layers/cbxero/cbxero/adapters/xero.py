@@ -273,7 +273,10 @@ class XeroClient(XeroAccounting):
             body={"Contacts": [contact.to_xero()]},
             idempotency_key=idempotency_key,
         )
-        return Contact.model_validate(created["Contacts"][0])
+        made = created["Contacts"][0]
+        if made.get("HasErrors"):  # e.g. the name is another contact's: nothing was made
+            raise DocumentRejected(_element_errors(made))
+        return Contact.model_validate(made)
 
     def all_items(self) -> list[Item]:
         return [Item.model_validate(raw) for raw in self._call("GET", "/Items").get("Items") or []]

@@ -24,6 +24,7 @@ from typing import TypeVar
 
 from aws_lambda_powertools import Logger
 
+from cbxero.domain.contacts import ContactToConfirm, choose_contact
 from cbxero.domain.documents import (
     CENT,
     DocumentPlan,
@@ -54,6 +55,7 @@ from cbxero.domain.model import (
 from cbxero.domain.settings import InvoiceTarget, NotificationLevel, Settings
 from cbxero.domain.xero import (
     Allocation,
+    Contact,
     CreditNote,
     Invoice,
     InvoiceRef,
@@ -329,7 +331,7 @@ class _Run:
         self._actor = actor
         self._open: dict[str, SyncTask] = {}
         self.statuses: dict[str, TaskStatus] = {}
-        self._contacts: dict[str, str | None] = {}
+        self._contacts: dict[str, str | ContactToConfirm | None] = {}
         self._sent: set[str] = set()  # tasks whose documents went out in a write
         self._ended: list[tuple[SyncTask, SyncTask, str]] = []  # (done, as stored, message)
         self._latest: dict[tuple[str, str], Invoice | None] = {}
@@ -379,6 +381,9 @@ class _Run:
             except (UnmappedProducts, ItemPriceMissing) as problem:
                 self._stop(task, TaskStatus.ACTION_REQUIRED, str(problem))
                 continue
+            except ContactToConfirm as ask:
+                self._stop(task, TaskStatus.ACTION_REQUIRED, str(ask))
+                continue
             except DocumentRejected as problem:
                 self._stop(task, TaskStatus.ACTION_REQUIRED, f"Xero refused the contact: {problem}")
                 continue
@@ -408,12 +413,20 @@ class _Run:
         return order
 
     def _contact(self, customer_id: str) -> str | None:
-        """The customer's Xero contact: linked; else matched by ContactNumber (the customer id),
-        tax number, email or exact name; else made from a complete profile; else None."""
+        """The customer's Xero contact: linked (the reseller's word, or an earlier decision);
+        else the one `choose_contact` allows; else made from a complete profile; else None.
+        Raises ContactToConfirm when only the reseller can tell which contact it is."""
         if customer_id in self._contacts:
-            return self._contacts[customer_id]
+            known = self._contacts[customer_id]
+            if isinstance(known, ContactToConfirm):
+                raise known
+            return known
         link = _link(self._ports, self._reseller_id, customer_id)
-        contact_id = link.xero_contact_id or self._match_or_create(customer_id)
+        try:
+            contact_id = link.xero_contact_id or self._match_or_create(customer_id)
+        except ContactToConfirm as ask:
+            self._contacts[customer_id] = ask
+            raise
         if contact_id and not link.xero_contact_id:
             self._ports.links.save(link.model_copy(update={"xero_contact_id": contact_id}))
         self._contacts[customer_id] = contact_id
@@ -423,18 +436,32 @@ class _Run:
         customer = self._ports.marketplace.customer(customer_id)
         if customer.reseller_id != self._reseller_id:  # never another reseller's customer
             raise NotFound(f"customer {customer_id} is not this reseller's")
-        present = customer.contact_criteria()
-        found = self._xero.contacts_matching(present)
-        for name, value in present.items():  # in order of preference
-            for contact in found:
-                if str(contact.model_dump(by_alias=True).get(name) or "") == value:
-                    return contact.contact_id
+        found = self._xero.contacts_matching(customer.contact_criteria())
+        choice = choose_contact(customer, found, self._holders(found))
+        if choice.linked is not None:
+            return choice.linked.contact_id
+        if choice.to_confirm:
+            raise ContactToConfirm(choice)
         if customer.missing_for_contact():
             return None
         made = self._xero.create_contact(
             customer.as_contact(), idempotency_key(self._reseller_id, customer.id, "contact")
         )
         return made.contact_id
+
+    def _holders(self, found: list[Contact]) -> dict[str, set[str]]:
+        """Which of the reseller's customers hold each contact: the stored links, and this run's
+        own decisions (a link saved a moment ago may not be in the index yet)."""
+        holders: dict[str, set[str]] = defaultdict(set)
+        for contact in found:
+            if contact.contact_id:
+                holders[contact.contact_id].update(
+                    self._ports.links.customers_linked_to(self._reseller_id, contact.contact_id)
+                )
+        for customer_id, known in self._contacts.items():
+            if isinstance(known, str):
+                holders[known].add(customer_id)
+        return holders
 
     # ------------------------------------------------------------------ look before re-making
     def _reconcile(self, work: list[_Work]) -> None:
