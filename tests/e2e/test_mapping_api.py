@@ -101,6 +101,13 @@ def test_import_all_makes_complete_profiles_and_lists_the_rest(stack: LocalStack
     assert "Nordwind GmbH" in names and "Someone Else's" not in names
     again = stack.api("POST", "/customers/import").json()
     assert again["created"] == [] and partial["id"] in again["incomplete"]
+    # A customer named like an existing contact is not made again: the reseller confirms.
+    twin = market.add_customer("Nordwind GmbH", reseller_id=DEMO_RESELLER)
+    third = stack.api("POST", "/customers/import").json()
+    assert third["created"] == [] and third["refused"] == {}
+    assert third["to_confirm"][twin["id"]] == [
+        f"Nordwind GmbH (same name; linked to customer {complete['id']})"
+    ]
     made = stack.api("POST", f"/customers/{partial['id']}/xero-contact")
     assert (made.status_code, made.json()["fields"][0]["field"]) == (400, "customer")
 

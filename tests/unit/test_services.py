@@ -357,6 +357,31 @@ class TestMappingDesk:
         mapped = {row.mpn: row.xero_item_code for row in desk.products(world.reseller_id)}
         assert (mapped["A"], mapped["B"]) == ("X-ITEM", "X-ITEM")
 
+    def test_import_all_links_only_on_a_strong_identity_and_asks_about_the_rest(self) -> None:
+        desk, world = self.make()
+        reseller = world.reseller_id
+        named = world.customer("Nordwind GmbH")
+        taxed = world.customer("Taxed Ltd", tax_reg_id="DE42")
+        taken = world.customer("Taken Inc")
+        holder = world.customer("Holder Inc")
+        fresh = world.customer("Fresh AG")
+        contacts = world.org.contacts
+        contacts["same-name"] = {"ContactID": "same-name", "Name": "Nordwind GmbH"}
+        contacts["tax"] = {"ContactID": "tax", "Name": "Taxed (Xero)", "TaxNumber": "DE42"}
+        contacts["numbered"] = {"ContactID": "numbered", "Name": "Taken", "ContactNumber": taken}
+        desk.map_customer(reseller, holder, "numbered", "u")  # the reseller's word
+        report = desk.import_all(reseller, "u")
+        assert (report.matched, report.created) == ([taxed], [fresh])
+        assert sorted(report.to_confirm) == sorted([named, taken])
+        assert "Nordwind GmbH (same name)" in report.to_confirm[named][0]
+        assert f"linked to customer {holder}" in report.to_confirm[taken][0]
+        linked = {
+            link.customer_id: link.xero_contact_id
+            for link in world.repos.links.for_reseller(reseller)
+        }
+        assert (linked[named], linked[taken], linked[taxed]) == (None, None, "tax")
+        assert sum(c["Name"] == "Nordwind GmbH" for c in contacts.values()) == 1
+
     def test_lookups_are_cached_for_five_minutes(self) -> None:
         desk, world = self.make()
         clock = [0.0]

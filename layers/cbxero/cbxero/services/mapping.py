@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from cbxero.domain.contacts import choose_contact
 from cbxero.domain.documents import CANCELLATION_FEE
-from cbxero.domain.errors import Conflict, InvalidInput, NotFound
+from cbxero.domain.errors import Conflict, DocumentRejected, InvalidInput, NotFound
 from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceProduct
 from cbxero.domain.model import CustomerLink, ProductMapping
 from cbxero.domain.xero import Account, Contact, Item, ItemSalesDetails, TaxRate
@@ -53,11 +55,15 @@ class ProductRow(BaseModel):
 
 
 class ImportReport(BaseModel):
-    """What "import all" did: contacts made, existing ones matched, profiles left out."""
+    """What "import all" did: contacts made, existing ones matched (on a strong identity),
+    customers whose contact the reseller must confirm (with the candidates), profiles left out,
+    and contacts Xero refused to make (with its reason)."""
 
     created: list[str]
     matched: list[str]
     incomplete: dict[str, list[str]]
+    to_confirm: dict[str, list[str]] = Field(default_factory=dict)
+    refused: dict[str, str] = Field(default_factory=dict)
 
 
 class ItemMade(BaseModel):
@@ -143,27 +149,42 @@ class MappingDesk:
         return self._link(reseller_id, customer_id, made.contact_id, actor, made.name)
 
     def import_all(self, reseller_id: str, actor: str) -> ImportReport:
-        """Every unlinked customer: matched to its Xero contact if one exists, else made from a
-        complete profile; incomplete profiles are listed with what they lack."""
+        """Every unlinked customer: linked to its Xero contact when `choose_contact` allows it (a
+        strong, unique identity no other customer holds); listed with its candidates when only
+        the reseller can tell; else made from a complete profile; incomplete profiles are listed
+        with what they lack."""
         report = ImportReport(created=[], matched=[], incomplete={})
-        linked = {
-            link.customer_id
-            for link in self._links.for_reseller(reseller_id)
-            if link.xero_contact_id
-        }
+        holders: dict[str, set[str]] = defaultdict(set)
+        for link in self._links.for_reseller(reseller_id):
+            if link.xero_contact_id:
+                holders[link.xero_contact_id].add(link.customer_id)
+        linked = {customer for held in holders.values() for customer in held}
+        xero = self._xero(reseller_id)
         for customer in self._owned(reseller_id):
             if customer.id in linked:
                 continue
-            existing = self._xero(reseller_id).contacts_matching({"ContactNumber": customer.id})
-            if existing and existing[0].contact_id:
-                self._link(reseller_id, customer.id, existing[0].contact_id, actor, customer.name)
+            found = xero.contacts_matching(customer.contact_criteria())
+            choice = choose_contact(customer, found, holders)
+            if choice.linked is not None and choice.linked.contact_id:
+                contact_id = choice.linked.contact_id
+                self._link(reseller_id, customer.id, contact_id, actor, choice.linked.name)
                 report.matched.append(customer.id)
+            elif choice.to_confirm:
+                report.to_confirm[customer.id] = [c.describe() for c in choice.candidates]
+                continue
             elif missing := customer.missing_for_contact():
                 report.incomplete[customer.id] = missing
+                continue
             else:
-                made = self._make_contact(reseller_id, customer)
-                self._link(reseller_id, customer.id, made.contact_id, actor, made.name)
+                try:
+                    made = self._make_contact(reseller_id, customer)
+                except DocumentRejected as refused:
+                    report.refused[customer.id] = refused.message
+                    continue
+                contact_id = made.contact_id or ""
+                self._link(reseller_id, customer.id, contact_id, actor, made.name)
                 report.created.append(customer.id)
+            holders[contact_id].add(customer.id)
         return report
 
     def unmap_customer(self, reseller_id: str, customer_id: str, actor: str) -> CustomerLink:
