@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -236,17 +236,19 @@ class CheckQueued(BaseModel):
     jobs_queued: int
 
 
+TARGET_DOC = (
+    "new: an invoice of its own; latest: the customer's latest editable invoice; given: the "
+    "invoice named by invoice_id; left out: as the invoice_target setting says."
+)
+
+
 class SyncOneBody(BaseModel):
     """A sync by hand: lines edited first, and where they go."""
 
     model_config = ConfigDict(extra="forbid")
 
     edits: list[LineEdit] = Field(default_factory=list, max_length=500)
-    target: TargetChoice = Field(
-        TargetChoice.NEW,
-        description="new: an invoice of its own; latest: the customer's latest editable "
-        "invoice; given: the invoice named by invoice_id.",
-    )
+    target: TargetChoice | None = Field(None, description=TARGET_DOC)
     invoice_id: str | None = Field(None, min_length=1, max_length=64)
 
 
@@ -257,7 +259,7 @@ class SyncManyBody(BaseModel):
         min_length=1, max_length=MAX_TASKS_BY_HAND
     )
     edits: dict[str, list[LineEdit]] = Field(default_factory=dict, max_length=MAX_TASKS_BY_HAND)
-    target: TargetChoice = TargetChoice.NEW
+    target: TargetChoice | None = Field(None, description=TARGET_DOC)
     invoice_id: str | None = Field(None, min_length=1, max_length=64)
 
 
@@ -313,7 +315,8 @@ def sync_tasks(body: SyncManyBody) -> list[SyncTask]:
 
 
 @app.post("/tasks/<taskId>/sync")
-def sync_task(taskId: TaskId, body: SyncOneBody) -> SyncTask:
+def sync_task(taskId: TaskId, body: Annotated[SyncOneBody | None, Body()] = None) -> SyncTask:
+    body = body or SyncOneBody()  # no body: the order's lines as they are, the setting's target
     request = HandSync(
         task_ids=(taskId,),
         edits={taskId: tuple(body.edits)},

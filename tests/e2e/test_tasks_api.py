@@ -102,6 +102,34 @@ def test_sync_by_hand_with_edited_lines(stack: LocalStack) -> None:
     assert any(e["action"] == "task_sync_requested" and e["actor"] for e in log)
 
 
+def test_a_hand_sync_without_a_target_follows_the_invoice_target_setting(
+    stack: LocalStack,
+) -> None:
+    customer = stack.seed_demo_reseller(settings={"auto_sync": "off", "invoice_target": "existing"})
+    placed = [
+        stack.marketplace.add_order(customer["id"], [("MS-TEAMS-ESS", n + 1, "4.00")])
+        for n in range(3)
+    ]
+    stack.api("POST", "/tasks/check-changes", json={"customer_id": customer["id"]})
+    stack.drain_queue()
+    first, second, third = (order["id"] for order in placed)
+    requests = (
+        lambda: stack.api("POST", f"/tasks/{first}/sync", json={}),  # an empty body
+        lambda: stack.api("POST", f"/tasks/{second}/sync"),  # no body at all
+        lambda: stack.api("POST", "/tasks/sync", json={"task_ids": [third]}),
+    )
+    for send in requests:  # one at a time: each finds the invoice the one before made
+        answer = send()
+        assert answer.status_code == 200, answer.text
+        stack.drain_queue()
+    (invoice,) = stack.xero.organisation().invoices.values()  # one invoice, as the setting says
+    assert invoice["Reference"] == ", ".join(order["orderNumber"] for order in placed)
+    stored = stack.api("GET", f"/tasks/{second}").json()["task"]
+    assert (stored["status"], stored["target"]) == ("synced", None)  # None: the setting's
+    chosen = stack.api("POST", f"/tasks/{first}/sync", json={"target": "new"})
+    assert chosen.status_code == 409  # synced already; an explicit target is still accepted
+
+
 def test_bad_hand_syncs_are_refused_and_change_nothing(stack: LocalStack) -> None:
     _, placed = a_reseller_with_orders(stack, orders=1)
     task = placed[0]["id"]

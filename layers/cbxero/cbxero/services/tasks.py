@@ -60,11 +60,12 @@ class TaskDetail(BaseModel):
 
 @dataclass(frozen=True)
 class HandSync:
-    """A sync by hand: the tasks, each one's edited lines, and where their lines go."""
+    """A sync by hand: the tasks, each one's edited lines, and where their lines go (None: where
+    the reseller's invoice_target setting says, when the worker takes them up)."""
 
     task_ids: tuple[str, ...]
     edits: dict[str, tuple[LineEdit, ...]]
-    target: TargetChoice = TargetChoice.NEW
+    target: TargetChoice | None = None
     invoice_id: str | None = None
 
 
