@@ -113,13 +113,13 @@ def test_a_hand_sync_without_a_target_follows_the_invoice_target_setting(
     stack.api("POST", "/tasks/check-changes", json={"customer_id": customer["id"]})
     stack.drain_queue()
     first, second, third = (order["id"] for order in placed)
-    requests = (
-        lambda: stack.api("POST", f"/tasks/{first}/sync", json={}),  # an empty body
-        lambda: stack.api("POST", f"/tasks/{second}/sync"),  # no body at all
-        lambda: stack.api("POST", "/tasks/sync", json={"task_ids": [third]}),
-    )
-    for send in requests:  # one at a time: each finds the invoice the one before made
-        answer = send()
+    sends: list[tuple[str, dict[str, Any]]] = [
+        (f"/tasks/{first}/sync", {"json": {}}),  # an empty body
+        (f"/tasks/{second}/sync", {}),  # no body at all
+        ("/tasks/sync", {"json": {"task_ids": [third]}}),
+    ]
+    for path, body in sends:  # one at a time: each finds the invoice the one before made
+        answer = stack.api("POST", path, **body)
         assert answer.status_code == 200, answer.text
         stack.drain_queue()
     (invoice,) = stack.xero.organisation().invoices.values()  # one invoice, as the setting says

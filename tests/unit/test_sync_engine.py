@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -406,7 +407,7 @@ def test_a_mixed_change_order_makes_an_invoice_and_a_credit_note(world: SyncWorl
     assert world.credit_notes()[0]["SubTotal"] == 36.0
     task = world.task(order)
     assert task.status is TaskStatus.SYNCED  # 40 - 36 = the order's 4.00
-    assert "draft" in (task.note or "")  # drafts cannot be allocated
+    assert "new documents are DRAFT here" in (task.note or "")  # drafts cannot be allocated
 
 
 def test_quantity_only_downgrades_move_no_money(world: SyncWorld) -> None:
@@ -423,7 +424,54 @@ def test_quantity_only_downgrades_move_no_money(world: SyncWorld) -> None:
         "quantity change recorded, no money moved (downgrades: quantity only): "
         "Microsoft 365 E3: quantity -4"
     )
-    assert "quantity -4" in world.repos.action_log.for_reseller(world.reseller_id)[0].message
+    message = world.repos.action_log.for_reseller(world.reseller_id)[0].message
+    assert "quantity -4" in message
+    assert "synced to Xero" not in message  # nothing went to Xero
+    assert message.startswith(f"Order {order['orderNumber']}: nothing sent to Xero")
+
+
+def log_line(world: SyncWorld, order: dict[str, Any]) -> str:
+    (entry,) = [
+        e
+        for e in world.repos.action_log.for_reseller(world.reseller_id)
+        if e.order_id == order["id"] and e.action == "sync_task"
+    ]
+    return entry.message
+
+
+def test_a_draft_credit_note_says_why_it_is_not_allocated_and_what_to_do(
+    world: SyncWorld,
+) -> None:
+    customer = linked(world)  # default settings: new documents are drafts
+    world.order(customer, [("E3", 10, "36.00")])
+    world.sync(customer)
+    downgrade = world.order(
+        customer, [fee("E3", -4, "36.00", type="recurringRefund")], order_type="change"
+    )
+    world.clock.advance(minutes=5)
+    world.sync(customer)
+    (note,) = world.credit_notes()
+    assert (note["Status"], note["Allocations"]) == ("DRAFT", [])
+    task = world.task(downgrade)
+    assert task.status is TaskStatus.SYNCED
+    why = task.note or ""
+    assert f"credit note {note['CreditNoteNumber']} is not allocated" in why
+    assert "only approved (AUTHORISED)" in why and "new_invoice_status" in why
+    assert why in log_line(world, downgrade)  # the reseller reads it in the Action Log too
+
+
+def test_an_approved_credit_note_with_no_invoice_to_credit_says_so(world: SyncWorld) -> None:
+    world.configure(new_invoice_status="AUTHORISED")
+    customer = linked(world)
+    downgrade = world.order(
+        customer, [fee("E3", -1, "36.00", type="recurringRefund")], order_type="change"
+    )
+    world.sync(customer)
+    (note,) = world.credit_notes()
+    assert note["RemainingCredit"] == 36.0
+    task = world.task(downgrade)
+    assert "no invoice of the customer has an amount due" in (task.note or "")
+    assert (task.note or "") in log_line(world, downgrade)
 
 
 def test_a_cancellation_fee_goes_through_the_fees_mapping(world: SyncWorld) -> None:
@@ -606,3 +654,36 @@ def test_an_order_found_later_on_a_shared_invoice_is_not_made_again(world: SyncW
     task = world.task(first)
     assert task.status is TaskStatus.SYNCED
     assert task.note == "totals not checked: the invoice also holds other orders"
+
+
+def test_a_credit_notes_allocation_note_survives_a_shared_invoice_found_again(
+    world: SyncWorld,
+) -> None:
+    world.configure(invoice_target="existing")
+    customer = linked(world)
+    first = world.order(
+        customer,
+        [("TEAMS", 10, "4.00"), fee("E3", -1, "36.00", type="downgrade")],
+        order_type="change",
+    )
+    world.sync(customer)
+    # Its worker died after Xero answered: taken over later, found on a shared invoice.
+    done = world.task(first)
+    world.repos.tasks.tasks[(world.reseller_id, first["id"])] = done.model_copy(  # type: ignore[attr-defined]
+        update={
+            "status": TaskStatus.PROCESSING,
+            "document": None,
+            "credit_note": None,
+            "note": None,
+            "retry_at": world.clock.now() + timedelta(minutes=10),
+        }
+    )
+    world.order(customer, [("TEAMS", 1, "4.00")])
+    world.sync(customer)
+    world.clock.advance(minutes=11)
+    world.sync(customer)
+    task = world.task(first)
+    assert task.status is TaskStatus.SYNCED
+    assert "totals not checked" in (task.note or "")
+    assert "is not allocated" in (task.note or "")  # kept beside it, not overwritten
+    assert len(world.credit_notes()) == 1

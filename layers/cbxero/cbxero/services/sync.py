@@ -121,6 +121,8 @@ class _Work:
     invoice: Invoice | None = None
     invoice_before: Decimal | None = None  # sub-total of an existing invoice before our lines
     credit_note: CreditNote | None = None
+    credited: str | None = None  # what became of the credit note's allocation, for the task
+    note_before: str | None = None  # the task's note when this run took it up
 
 
 @dataclass(frozen=True)
@@ -402,7 +404,11 @@ class _Run:
                     "profile is incomplete",
                 )
                 continue
-            work.append(_Work(task=task, order=order, contact_id=contact_id, plan=plan))
+            work.append(
+                _Work(
+                    task=task, order=order, contact_id=contact_id, plan=plan, note_before=task.note
+                )
+            )
         return work
 
     def _order(self, task: SyncTask) -> MarketplaceOrder:
@@ -622,13 +628,20 @@ class _Run:
                 self._allocate(w)
 
     def _allocate(self, w: _Work) -> None:
-        """Apply the credit to the invoice it belongs with, while that invoice has a balance."""
+        """Apply the credit to the invoice it belongs with, while that invoice has a balance;
+        when it cannot be applied, the task says why and what the reseller can do."""
         note = w.credit_note
         if note is None or note.credit_note_id is None or note.allocations:
             return
+        unallocated = f"credit note {note.credit_note_number} is not allocated: "
         if note.status != "AUTHORISED":
-            w.task = w.task.model_copy(
-                update={"note": "credit note left unallocated: it is a draft in Xero"}
+            # Xero allocates only AUTHORISED credit notes, and only to AUTHORISED invoices.
+            w.credited = unallocated + (
+                "Xero allocates only approved (AUTHORISED) credit notes, to approved invoices, "
+                f"and new documents are {note.status} here (setting new_invoice_status: "
+                f"{self._settings.new_invoice_status.value}). Approve the credit note and the "
+                "customer's invoice in Xero and apply the credit there, or set "
+                "new_invoice_status to AUTHORISED for the next ones"
             )
             return
         invoice = w.invoice or self._xero.latest_invoice_due(w.contact_id, w.plan.currency)
@@ -636,6 +649,10 @@ class _Run:
         credit = note.remaining_credit if note.remaining_credit is not None else note.total
         amount = min(due, credit or Decimal(0))
         if invoice is None or invoice.invoice_id is None or amount <= 0:
+            w.credited = unallocated + (
+                f"no invoice of the customer has an amount due in {w.plan.currency}; the credit "
+                "stays on the contact in Xero, to apply to a later invoice or refund there"
+            )
             return
         try:
             self._xero.allocate(
@@ -648,11 +665,9 @@ class _Run:
                 idempotency_key(self._reseller_id, w.task.order_id, "allocate"),
             )
         except DocumentRejected as refused:
-            w.task = w.task.model_copy(update={"note": f"credit not allocated: {refused.message}"})
+            w.credited = unallocated + f"Xero refused: {refused.message}"
             return
-        w.task = w.task.model_copy(
-            update={"note": f"{amount.quantize(CENT)} credited to invoice {invoice.invoice_number}"}
-        )
+        w.credited = f"{amount.quantize(CENT)} credited to invoice {invoice.invoice_number}"
 
     # ------------------------------------------------------------------ finishing
     def _complete(self, w: _Work) -> None:
@@ -700,13 +715,16 @@ class _Run:
                 number=w.credit_note.credit_note_number,
                 total=w.credit_note.total,
             )
-        note = w.task.note
+        # This run's notes; a note kept from an earlier attempt is not said twice.
+        parts = [w.task.note if w.task.note != w.note_before else None, w.credited]
         if w.plan.quantity_changes:
-            note = "quantity change recorded, no money moved (downgrades: quantity only): " + (
-                "; ".join(w.plan.quantity_changes)
+            parts.append(
+                "quantity change recorded, no money moved (downgrades: quantity only): "
+                + "; ".join(w.plan.quantity_changes)
             )
-        elif not w.plan.moves_money and note is None:
-            note = "nothing to invoice: the order has no fees"
+        elif not w.plan.moves_money:
+            parts.append("nothing to invoice: the order has no fees")
+        note = "; ".join(part for part in parts if part) or None
         self._end(w.task, status, reason, document=document, credit_note=credit, note=note)
 
     def _stop(self, task: SyncTask, status: TaskStatus, reason: str) -> None:
@@ -741,6 +759,7 @@ class _Run:
         current = self._open.pop(task.order_id, None)
         if current is None:
             return  # already ended, or another worker took it
+        said = note  # this run's note, for the Action Log
         if task.note and not note:
             note = task.note
         done = current.moved_to(
@@ -755,7 +774,7 @@ class _Run:
             done = done.retried_after(retry_after)
         if task.order_id in self._sent:
             done = done.model_copy(update={"sent": True})
-        self._ended.append((done, current, _message(done, reason)))
+        self._ended.append((done, current, _message(done, reason, said)))
 
     def flush(self) -> None:
         """Store the ended tasks (many to a call), then tell the Action Log. A worker that
@@ -777,17 +796,23 @@ class _Run:
             )
 
 
-def _message(task: SyncTask, reason: str | None) -> str:
-    """The Action Log's line for an ended task."""
+def _message(task: SyncTask, reason: str | None, note: str | None = None) -> str:
+    """The Action Log's line for an ended task: what reached Xero, or that nothing did, with
+    this run's note (why a credit is not allocated, what was recorded instead)."""
     if task.status is not TaskStatus.SYNCED:
-        return f"Order {task.order_number}: {reason}"
+        return f"Order {task.order_number}: {reason}" + (f" ({note})" if note else "")
     made = ", ".join(
         f"{ref.kind.replace('_', ' ')} {ref.number}"
         for ref in (task.document, task.credit_note)
         if ref
     )
-    message = f"Order {task.order_number} synced to Xero" + (f": {made}" if made else "")
-    return message + (f" ({task.note})" if task.note else "")
+    if not made:  # done, but no document: a quantity-only change, or no fees at all
+        return f"Order {task.order_number}: nothing sent to Xero" + (
+            f"; {task.note}" if task.note else ""
+        )
+    return f"Order {task.order_number} synced to Xero: {made}" + (
+        f" ({task.note})" if task.note else ""
+    )
 
 
 def _errors(errors: Iterable[ValidationError]) -> str:
