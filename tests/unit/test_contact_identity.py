@@ -13,7 +13,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from cbxero.domain.contacts import choose_contact
+from cbxero.domain.marketplace import MarketplaceCustomer
 from cbxero.domain.model import CustomerLink, TaskStatus
+from cbxero.domain.xero import Contact
 from local.simpleapi_emulator import fee
 from local.world import Repositories, SyncWorld
 from tests.fakes import FakeActionLog, FakeLinks, FakeMappings, FakeSettings, FakeTasks
@@ -40,6 +43,50 @@ def contact_of(world: SyncWorld, order: dict[str, Any]) -> dict[str, Any]:
 def link_of(world: SyncWorld, customer_id: str) -> str | None:
     link = world.repos.links.get(world.reseller_id, customer_id)
     return link.xero_contact_id if link else None
+
+
+# ---------------------------------------------------------------------- the decision alone
+CUSTOMER = MarketplaceCustomer(
+    id="c1", name="Alpha Corp", email="shared@example.com", tax_reg_id="DE1"
+)
+
+
+def contact(contact_id: str, **fields: str) -> Contact:
+    return Contact.model_validate({"ContactID": contact_id, "Name": contact_id, **fields})
+
+
+@pytest.mark.parametrize(
+    ("found", "holders", "linked", "candidates"),
+    [
+        ([contact("x", ContactNumber="c1")], {}, "x", []),
+        ([contact("x", ContactNumber="c1")], {"x": ["c2"]}, None, ["x"]),  # held by another
+        ([contact("x", ContactNumber="c1")], {"x": ["c1"]}, "x", []),  # held by itself
+        (
+            [contact("x", ContactNumber="c1"), contact("y", ContactNumber="c1")],
+            {},
+            None,
+            ["x", "y"],
+        ),
+        ([contact("x", TaxNumber="DE1")], {}, "x", []),
+        ([contact("x", TaxNumber="DE1", ContactNumber="c9")], {}, None, ["x"]),  # c9's contact
+        ([contact("x", TaxNumber="DE1"), contact("y", TaxNumber="DE1")], {}, None, ["x", "y"]),
+        ([contact("x", TaxNumber="DE1")], {"x": ["c2"]}, None, ["x"]),
+        ([contact("x", EmailAddress="SHARED@example.com")], {}, None, ["x"]),
+        ([contact("Alpha  corp")], {}, None, ["Alpha  corp"]),
+        ([contact("x", TaxNumber="de1")], {}, None, []),  # identities match exactly
+        ([], {}, None, []),
+    ],
+)
+def test_only_a_strong_unique_identity_no_one_else_holds_is_linked(
+    found: list[Contact],
+    holders: dict[str, list[str]],
+    linked: str | None,
+    candidates: list[str],
+) -> None:
+    choice = choose_contact(CUSTOMER, found, holders)
+    assert (choice.linked.contact_id if choice.linked else None) == linked
+    assert [c.contact.contact_id for c in choice.candidates] == candidates
+    assert choice.to_confirm == bool(candidates)
 
 
 # ---------------------------------------------------------------------- the issue's reproduction
