@@ -17,6 +17,7 @@ from cbxero.domain.contacts import choose_contact
 from cbxero.domain.marketplace import MarketplaceCustomer
 from cbxero.domain.model import CustomerLink, TaskStatus
 from cbxero.domain.xero import Contact
+from cbxero.services.mapping import MappingDesk
 from local.simpleapi_emulator import fee
 from local.world import Repositories, SyncWorld
 from tests.fakes import FakeActionLog, FakeLinks, FakeMappings, FakeSettings, FakeTasks
@@ -161,6 +162,7 @@ class Case:
     orders: tuple[tuple[int, bool], ...]
     target: str
     together: bool
+    imported: bool = False  # "import all" on the mapping screen first
 
 
 @st.composite
@@ -200,6 +202,7 @@ def cases(draw: st.DrawFn) -> Case:
         orders=tuple(orders),
         target=draw(st.sampled_from(["new", "existing"])),
         together=draw(st.booleans()),
+        imported=draw(st.booleans()),
     )
 
 
@@ -238,6 +241,16 @@ def run(case: Case) -> list[str]:
         order = world.order(ids[i], lines, order_type="change" if refund else "sales")
         customer_of[order["orderNumber"]] = ids[i]
     world.clock.advance(minutes=1)
+    if case.imported:
+        MappingDesk(
+            settings=world.repos.settings,
+            links=world.repos.links,
+            mappings=world.repos.mappings,
+            marketplace=world.marketplace,
+            xero=lambda _reseller: world.client(),
+            action_log=world.repos.action_log,
+            clock=world.clock,
+        ).import_all(world.reseller_id, "ann@reseller")
     if case.together:
         world.sync(*ids)
     else:
