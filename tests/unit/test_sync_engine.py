@@ -460,6 +460,26 @@ def test_a_draft_credit_note_says_why_it_is_not_allocated_and_what_to_do(
     assert why in log_line(world, downgrade)  # the reseller reads it in the Action Log too
 
 
+def test_an_unallocated_credit_note_is_an_action_even_when_only_problems_are_logged(
+    world: SyncWorld,
+) -> None:
+    world.configure(notifications="errors_and_actions")  # the default: no success entries
+    customer = linked(world)
+    world.order(customer, [("E3", 10, "36.00")])
+    world.sync(customer)
+    downgrade = world.order(
+        customer, [fee("E3", -4, "36.00", type="recurringRefund")], order_type="change"
+    )
+    world.clock.advance(minutes=5)
+    world.sync(customer)
+    assert world.task(downgrade).status is TaskStatus.SYNCED  # the credit note is made
+    entries = world.repos.action_log.for_reseller(world.reseller_id)
+    assert [e.order_id for e in entries if e.action == "sync_task"] == [downgrade["id"]]
+    (entry,) = [e for e in entries if e.order_id == downgrade["id"]]
+    assert entry.status is LogStatus.ACTION_REQUIRED
+    assert "is not allocated" in entry.message and "Approve the credit note" in entry.message
+
+
 def test_an_approved_credit_note_with_no_invoice_to_credit_says_so(world: SyncWorld) -> None:
     world.configure(new_invoice_status="AUTHORISED")
     customer = linked(world)

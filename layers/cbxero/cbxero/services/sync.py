@@ -335,6 +335,7 @@ class _Run:
         self.statuses: dict[str, TaskStatus] = {}
         self._contacts: dict[str, str | ContactToConfirm | None] = {}
         self._sent: set[str] = set()  # tasks whose documents went out in a write
+        self._follow_up: set[str] = set()  # synced, but the reseller has something to do in Xero
         self._ended: list[tuple[SyncTask, SyncTask, str]] = []  # (done, as stored, message)
         self._latest: dict[tuple[str, str], Invoice | None] = {}
 
@@ -634,6 +635,7 @@ class _Run:
         if note is None or note.credit_note_id is None or note.allocations:
             return
         unallocated = f"credit note {note.credit_note_number} is not allocated: "
+        self._follow_up.add(w.task.order_id)  # taken back below once the credit is applied
         if note.status != "AUTHORISED":
             # Xero allocates only AUTHORISED credit notes, and only to AUTHORISED invoices.
             w.credited = unallocated + (
@@ -667,6 +669,7 @@ class _Run:
         except DocumentRejected as refused:
             w.credited = unallocated + f"Xero refused: {refused.message}"
             return
+        self._follow_up.discard(w.task.order_id)
         w.credited = f"{amount.quantize(CENT)} credited to invoice {invoice.invoice_number}"
 
     # ------------------------------------------------------------------ finishing
@@ -786,14 +789,10 @@ class _Run:
             if not ok:
                 continue  # another worker's now
             self.statuses[done.order_id] = done.status
-            _note(
-                self._ports,
-                self._settings,
-                done,
-                _LOG_STATUS.get(done.status, LogStatus.ACTION_REQUIRED),
-                message,
-                actor=self._actor,
-            )
+            status = _LOG_STATUS.get(done.status, LogStatus.ACTION_REQUIRED)
+            if done.order_id in self._follow_up and status is LogStatus.SUCCESS:
+                status = LogStatus.ACTION_REQUIRED  # e.g. a credit note left to apply by hand
+            _note(self._ports, self._settings, done, status, message, actor=self._actor)
 
 
 def _message(task: SyncTask, reason: str | None, note: str | None = None) -> str:
