@@ -7,7 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from cbxero.domain.errors import Conflict, InvalidInput, NotConnected, ReconnectNeeded
+from cbxero.domain.errors import (
+    Conflict,
+    DocumentRejected,
+    InvalidInput,
+    NotConnected,
+    ReconnectNeeded,
+)
 from cbxero.domain.marketplace import MarketplaceOrder, Money
 from cbxero.domain.model import (
     ConnectionStatus,
@@ -381,6 +387,17 @@ class TestMappingDesk:
         }
         assert (linked[named], linked[taken], linked[taxed]) == (None, None, "tax")
         assert sum(c["Name"] == "Nordwind GmbH" for c in contacts.values()) == 1
+
+    def test_a_contact_xero_refuses_is_not_linked_and_says_why(self) -> None:
+        desk, world = self.make()
+        customer = world.customer("Nordwind GmbH")
+        world.org.contacts["theirs"] = {"ContactID": "theirs", "Name": "NORDWIND GMBH"}
+        with pytest.raises(DocumentRejected) as refused:
+            desk.create_contact(world.reseller_id, customer, "u")
+        assert "already assigned to another contact" in refused.value.message
+        link = world.repos.links.get(world.reseller_id, customer)
+        assert link is not None and link.xero_contact_id is None
+        assert world.repos.action_log.for_reseller(world.reseller_id) == []
 
     def test_lookups_are_cached_for_five_minutes(self) -> None:
         desk, world = self.make()
