@@ -208,7 +208,8 @@ class SyncTask(BaseModel):
     edits: tuple[LineEdit, ...] = ()
     target: TargetChoice | None = None
     target_invoice_id: str | None = None
-    target_before: Decimal | None = None  # that invoice's figure before our lines went on
+    # The ids of the lines Xero holds for this order on an invoice that collects orders.
+    line_item_ids: tuple[str, ...] = ()
     # A write carrying this task's document went to Xero (its answer may have been lost).
     sent: bool = False
 

@@ -30,8 +30,11 @@ from cbxero.domain.documents import (
     ItemPriceMissing,
     UnmappedProducts,
     compared_figure,
+    lines_of_order,
     mapping_key,
     reference_entries,
+    with_reference,
+    xero_lines_total,
 )
 from cbxero.domain.errors import (
     DocumentRejected,
@@ -57,6 +60,7 @@ from cbxero.domain.xero import (
     CreditNote,
     Invoice,
     InvoiceRef,
+    LineItem,
     ValidationError,
 )
 from cbxero.ports import (
@@ -117,7 +121,6 @@ class _Work:
     contact_id: str
     plan: DocumentPlan
     invoice: Invoice | None = None
-    invoice_before: Decimal | None = None  # sub-total of an existing invoice before our lines
     credit_note: CreditNote | None = None
 
 
@@ -338,6 +341,9 @@ class _Run:
     def sync(self, claimed: list[SyncTask]) -> None:
         self._open = {task.order_id: task for task in claimed}
         work = self._plan(claimed)
+        for w in work:
+            if self._may_share(w.task):  # its lines may join other orders' on one invoice
+                w.plan = w.plan.marked()
         self._reconcile([w for w in work if w.task.may_have_reached_xero])
         pending = [w for w in work if w.task.order_id in self._open]
         nothing = [w for w in pending if not w.plan.moves_money]
@@ -457,29 +463,33 @@ class _Run:
             number = w.order.order_number
             if w.plan.charges:
                 w.invoice = invoices.get(number) or self._target_holding(w)
-                if w.invoice is not None and w.task.target_invoice_id == w.invoice.invoice_id:
-                    w.invoice_before = w.task.target_before
             if w.plan.refunds:
                 w.credit_note = notes.get(number)
 
     def _target_holding(self, w: _Work) -> Invoice | None:
-        """The existing invoice recorded on the task, if our lines made it there."""
+        """The existing invoice recorded on the task, if our lines made it there: lines that
+        carry the order's mark (the Reference may have had no room for its number)."""
         if not w.task.target_invoice_id:
             return None
         try:
             target = self._xero.invoice(w.task.target_invoice_id)
         except NotFound:
             return None  # gone from Xero: the lines go out again
-        return target if w.order.order_number in reference_entries(target.reference) else None
+        number = w.order.order_number
+        if lines_of_order(target.line_items, number):
+            return target
+        return target if number in reference_entries(target.reference) else None
 
     # ------------------------------------------------------------------ invoices
     def _onto_existing(self, w: _Work) -> bool:
-        if w.invoice is not None:
-            return False
-        if w.task.target is TargetChoice.NEW:
+        return w.invoice is None and self._may_share(w.task)
+
+    def _may_share(self, task: SyncTask) -> bool:
+        """Whether the task's lines go onto an invoice that collects several orders."""
+        if task.target is TargetChoice.NEW:
             return False
         return (
-            w.task.target in (TargetChoice.LATEST, TargetChoice.GIVEN)
+            task.target in (TargetChoice.LATEST, TargetChoice.GIVEN)
             or self._settings.invoice_target is InvoiceTarget.EXISTING
         )
 
@@ -507,21 +517,26 @@ class _Run:
             target = self._latest[key]
         if target is None or target.invoice_id is None:
             return  # goes out as a new invoice
-        # The ledger: where the lines are going is stored before they go.
-        task = self._record(
-            w.task,
-            target_invoice_id=target.invoice_id,
-            target_before=compared_figure(self._settings, target.sub_total, target.total),
-        )
+        reference = with_reference(target.reference, w.order.order_number)
+        if reference is None:  # no room left to name the order: a new invoice, never a stub
+            if w.task.target is TargetChoice.GIVEN:
+                self._stop(
+                    w.task,
+                    TaskStatus.ACTION_REQUIRED,
+                    f"Xero invoice {target.invoice_number}'s Reference has no room for another "
+                    "order number (255 characters): choose another invoice or a new one",
+                )
+            self._latest[key] = None
+            return
+        # The ledger: where the lines are going is stored before they go; the lines carry the
+        # order's mark, so a retry finds them there whatever the Reference holds.
+        task = self._record(w.task, target_invoice_id=target.invoice_id)
         if task is None:
             return
         w.task = task
         self._sent.add(w.task.order_id)
         updated = target.model_copy(
-            update={
-                "line_items": (*target.line_items, *w.plan.charges),
-                "reference": _with_reference(target.reference, w.order.order_number),
-            }
+            update={"line_items": (*target.line_items, *w.plan.charges), "reference": reference}
         )
         try:
             result = self._xero.update_invoice(
@@ -533,7 +548,7 @@ class _Run:
                 self._stop(w.task, TaskStatus.ACTION_REQUIRED, f"Xero refused: {refused.message}")
             self._latest[key] = None  # it changed under us: the lines go on a new invoice
             return
-        w.invoice, w.invoice_before = result, task.target_before
+        w.invoice = result
         self._latest[key] = result if result.editable else None
 
     def _batches(
@@ -565,7 +580,7 @@ class _Run:
             message = _errors(result.validation_errors)
             if NUMBER_TAKEN in message and result.invoice_number:
                 owner = self._xero.invoice_by_number(result.invoice_number)
-                if owner is not None and owner.reference == w.order.order_number:
+                if owner is not None and w.order.order_number in reference_entries(owner.reference):
                     w.invoice = owner  # ours, made by an earlier attempt
                     continue
                 message = (
@@ -631,17 +646,27 @@ class _Run:
     def _complete(self, w: _Work) -> None:
         """Synced when Xero's figures agree with the order's, else waiting for the reseller."""
         actual = Decimal(0)
+        own: tuple[LineItem, ...] = ()
         if w.invoice is not None:
-            actual += compared_figure(self._settings, w.invoice.sub_total, w.invoice.total)
-            if w.invoice_before is not None:
-                actual -= w.invoice_before
+            # On an invoice that collects orders, only this order's lines (by their mark):
+            # "the invoice now less before" would count later orders' lines too.
+            own = lines_of_order(w.invoice.line_items, w.order.order_number)
+            actual += (
+                xero_lines_total(own)
+                if own
+                else compared_figure(self._settings, w.invoice.sub_total, w.invoice.total)
+            )
+            if own:
+                w.task = w.task.model_copy(
+                    update={"line_item_ids": tuple(i.line_item_id for i in own if i.line_item_id)}
+                )
         if w.credit_note is not None:
             actual -= compared_figure(self._settings, w.credit_note.sub_total, w.credit_note.total)
         expected = w.plan.expected
         if expected is None:  # prices from Xero or edited by hand: hold Xero to our own lines
             expected = w.plan.planned_total.quantize(CENT)
         shared = w.invoice is not None and len(reference_entries(w.invoice.reference)) > 1
-        if shared and w.invoice_before is None:
+        if shared and not own:
             # Found again on an invoice that also holds later orders' lines: ours cannot be
             # told apart from theirs, so there is no figure to hold it to.
             w.task = w.task.model_copy(
@@ -728,6 +753,8 @@ class _Run:
             done = done.retried_after(retry_after)
         if task.order_id in self._sent:
             done = done.model_copy(update={"sent": True})
+        if task.line_item_ids:  # the ledger: the lines Xero holds for this order
+            done = done.model_copy(update={"line_item_ids": task.line_item_ids})
         self._ended.append((done, current, _message(done, reason)))
 
     def flush(self) -> None:
@@ -765,11 +792,3 @@ def _message(task: SyncTask, reason: str | None) -> str:
 
 def _errors(errors: Iterable[ValidationError]) -> str:
     return "; ".join(error.message for error in errors)
-
-
-def _with_reference(reference: str | None, order_number: str) -> str:
-    """An existing invoice's Reference with one more order number (Xero allows 255 chars)."""
-    if order_number in reference_entries(reference):
-        return reference or order_number
-    joined = f"{reference}, {order_number}" if reference else order_number
-    return joined[:255]
