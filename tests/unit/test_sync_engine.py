@@ -665,3 +665,13 @@ def test_a_full_reference_starts_a_new_invoice(world: SyncWorld) -> None:
     assert reference_entries(first["Reference"]) == [o["orderNumber"] for o in orders[:25]]
     assert reference_entries(second["Reference"]) == [o["orderNumber"] for o in orders[25:]]
     assert (len(first["LineItems"]), len(second["LineItems"])) == (25, 2)
+
+
+def test_a_run_of_many_open_orders_fills_one_invoice_before_the_next(world: SyncWorld) -> None:
+    world.configure(invoice_target="existing")
+    customer = linked(world)
+    orders = [world.order(customer, [("TEAMS", 1, "4.00")]) for _ in range(55)]
+    world.sync(customer)
+    assert sorted(len(reference_entries(i["Reference"])) for i in world.invoices()) == [5, 25, 25]
+    assert {world.task(o).status for o in orders} == {TaskStatus.SYNCED}
+    assert set(named_orders(world)) == {o["orderNumber"] for o in orders}

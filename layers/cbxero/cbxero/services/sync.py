@@ -236,6 +236,9 @@ class CustomerSync:
                 for task in self._ports.tasks.open_for_customer(reseller_id, job.customer_id)
                 if task.is_processable(now)
             )
+        # Two jobs of one batch may name the same task (a sync by hand and the schedule): it
+        # is claimed once (a transaction may not touch one item twice).
+        due = list({task.order_id: task for task in due}.values())
         due.sort(key=lambda task: (task.ordered_at or task.created_at, task.order_id))
         return due[: self._tasks_per_run], len(due) > self._tasks_per_run
 
@@ -516,7 +519,8 @@ class _Run:
                 self._latest[key] = self._xero.latest_editable_invoice(*key)
             target = self._latest[key]
         if target is None or target.invoice_id is None:
-            return  # goes out as a new invoice
+            self._start_invoice(w, key)
+            return
         reference = with_reference(target.reference, w.order.order_number)
         if reference is None:  # no room left to name the order: a new invoice, never a stub
             if w.task.target is TargetChoice.GIVEN:
@@ -526,7 +530,8 @@ class _Run:
                     f"Xero invoice {target.invoice_number}'s Reference has no room for another "
                     "order number (255 characters): choose another invoice or a new one",
                 )
-            self._latest[key] = None
+                return
+            self._start_invoice(w, key)
             return
         # The ledger: where the lines are going is stored before they go; the lines carry the
         # order's mark, so a retry finds them there whatever the Reference holds.
@@ -550,6 +555,12 @@ class _Run:
             return
         w.invoice = result
         self._latest[key] = result if result.editable else None
+
+    def _start_invoice(self, w: _Work, key: tuple[str, str]) -> None:
+        """A new invoice for this order, which the customer's next orders of the run join."""
+        self._create_invoices([w])
+        made = w.invoice if w.task.order_id in self._open else None
+        self._latest[key] = made if made is not None and made.editable else None
 
     def _batches(
         self,
