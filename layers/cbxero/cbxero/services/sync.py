@@ -38,6 +38,7 @@ from cbxero.domain.documents import (
 )
 from cbxero.domain.errors import (
     DocumentRejected,
+    DomainError,
     NotConnected,
     NotFound,
     RateLimited,
@@ -110,6 +111,9 @@ class SyncOutcome:
     tasks_created: int = 0
     more: bool = False  # tasks were left for another run
     statuses: dict[str, TaskStatus] = field(default_factory=dict)
+    # Resellers whose processing failed (the problem, for the Action Log and the queue):
+    # their tasks were set aside with a retry time; their jobs are reported failed.
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -199,7 +203,11 @@ class CustomerSync:
                 by_reseller[job.reseller_id].append(job)
         try:
             for reseller_id, group in by_reseller.items():
-                self._process_reseller(reseller_id, group, outcome)
+                try:
+                    self._process_reseller(reseller_id, group, outcome)
+                except Exception as failure:  # stays inside this reseller
+                    logger.exception("processing failed", extra={"reseller_id": reseller_id})
+                    outcome.failed[reseller_id] = problem_of(failure)
         finally:
             self._orders.clear()
         return outcome
@@ -217,6 +225,22 @@ class CustomerSync:
                 message=f"Syncing customer {job.customer_id} failed repeatedly and was set "
                 f"aside for support (dead-letter queue): {problem}",
                 customer_id=job.customer_id,
+            )
+        )
+
+    def unreadable_job(self, reseller_id: str, customer_id: str | None, problem: str) -> None:
+        """A queued job that is not a valid job: dropped (it can never succeed), and the
+        reseller is told what could be read."""
+        whose = f"customer {customer_id}" if customer_id else "a customer"
+        self._ports.action_log.add(
+            ActionLogEntry(
+                reseller_id=reseller_id,
+                at=self._ports.clock.now(),
+                action="sync_job",
+                status=LogStatus.ERROR,
+                message=f"A sync job for {whose} could not be read and was dropped "
+                f"({problem}); the customer's orders are taken up by the next sync",
+                customer_id=customer_id,
             )
         )
 
@@ -245,33 +269,105 @@ class CustomerSync:
     def _process_reseller(
         self, reseller_id: str, jobs: list[SyncJob], outcome: SyncOutcome
     ) -> None:
-        due, outcome.more = self._due_tasks(reseller_id, jobs)
+        due, more = self._due_tasks(reseller_id, jobs)
+        outcome.more = outcome.more or more
         if not due:
             return
         actor = jobs[0].actor
-        settings = self._ports.settings.get(reseller_id)
-        try:
-            _, xero = self._xero(reseller_id)
-        except NotConnected:
-            return  # tasks stay open; the next run after reconnecting takes them up
         now = self._ports.clock.now()
         taken = [(task.claimed(now), task) for task in due]
-        won = self._ports.tasks.replace_many(taken)
-        claimed = [task for (task, _), ok in zip(taken, won, strict=True) if ok]
-        run = _Run(self._ports, reseller_id, settings, xero, actor, self._orders)
+        run: _Run | None = None
+        claiming = False
         try:
-            run.sync(claimed)
-        except RateLimited as limited:
-            run.abandon(TaskStatus.FAILED, limited.message, retry_after=limited.retry_after)
-        except ReconnectNeeded as refused:
-            run.abandon(TaskStatus.ACTION_REQUIRED, refused.message)
-        except (UpstreamUnavailable, NotConnected) as problem:
-            run.abandon(TaskStatus.FAILED, problem.message)
-        except Exception as failure:  # a bug or an answer we did not expect: retried later
-            logger.exception("sync run failed", extra={"reseller_id": reseller_id})
-            run.abandon(TaskStatus.FAILED, f"unexpected error ({type(failure).__name__})")
-        run.flush()
-        outcome.statuses.update(run.statuses)
+            settings = self._ports.settings.get(reseller_id)
+            try:
+                _, xero = self._xero(reseller_id)
+            except NotConnected:
+                return  # tasks stay open; the next run after reconnecting takes them up
+            claiming = True
+            won = self._ports.tasks.replace_many(taken)
+            claimed = [task for (task, _), ok in zip(taken, won, strict=True) if ok]
+            run = _Run(self._ports, reseller_id, settings, xero, actor, self._orders)
+            try:
+                run.sync(claimed)
+            except RateLimited as limited:
+                run.abandon(TaskStatus.FAILED, limited.message, retry_after=limited.retry_after)
+            except ReconnectNeeded as refused:
+                run.abandon(TaskStatus.ACTION_REQUIRED, refused.message)
+            except (UpstreamUnavailable, NotConnected) as problem:
+                run.abandon(TaskStatus.FAILED, problem.message)
+            except Exception as failure:  # a bug or an answer we did not expect: retried later
+                logger.exception("sync run failed", extra={"reseller_id": reseller_id})
+                run.abandon(TaskStatus.FAILED, f"unexpected error ({type(failure).__name__})")
+            run.flush()
+        except Exception as failure:
+            self._set_aside(jobs, taken, run, claiming, problem_of(failure))
+            raise
+        finally:
+            if run is not None:
+                outcome.statuses.update(run.statuses)
+
+    def _set_aside(
+        self,
+        jobs: list[SyncJob],
+        taken: list[tuple[SyncTask, SyncTask]],
+        run: _Run | None,
+        claiming: bool,
+        problem: str,
+    ) -> None:
+        """Processing failed (the task store, the token): the claims are released and every
+        task waits with the reason and a retry time the retry sweep honours, so that none is
+        left new and forgotten when auto-sync is off; the Action Log says so."""
+        now = self._ports.clock.now()
+        reason = f"sync interrupted: {problem}"
+        if run is not None:  # claimed: back from what is stored to failed
+            releases = run.releases(reason)
+        elif claiming:  # the claim's outcome is unknown: release what it may have written
+            releases = [
+                (claim.moved_to(TaskStatus.FAILED, now, reason=reason), claim) for claim, _ in taken
+            ]
+        else:
+            releases = []
+        deferrals = (
+            [] if run is not None else [(task.deferred(now, reason), task) for _, task in taken]
+        )
+        released: set[str] = set()
+        try:
+            done = self._ports.tasks.replace_many(releases) if releases else []
+            released = {task.order_id for (task, _), ok in zip(releases, done, strict=True) if ok}
+            deferrals = [(d, t) for d, t in deferrals if t.order_id not in released]
+            stored = self._ports.tasks.replace_many(deferrals) if deferrals else []
+            released |= {
+                task.order_id for (task, _), ok in zip(deferrals, stored, strict=True) if ok
+            }
+        except Exception:  # the store still fails: the jobs come back (and, at last, the DLQ)
+            logger.exception("tasks not set aside", extra={"reseller_id": jobs[0].reseller_id})
+        customers = ", ".join(sorted({job.customer_id for job in jobs}))
+        waiting = f"{len(released)} task(s) will be retried" if released else "it will be retried"
+        self._ports.action_log.add(
+            ActionLogEntry(
+                reseller_id=jobs[0].reseller_id,
+                at=now,
+                action="sync_job",
+                status=LogStatus.ERROR,
+                actor=jobs[0].actor,
+                message=f"Syncing customer(s) {customers} stopped ({problem}); {waiting}",
+                customer_id=jobs[0].customer_id if len(jobs) == 1 else None,
+            )
+        )
+
+
+def problem_of(failure: BaseException) -> str:
+    """What went wrong, short and free of secrets: the AWS error code, a domain error's own
+    message, else the kind of exception."""
+    response = getattr(failure, "response", None)
+    if isinstance(response, dict):
+        code = (response.get("Error") or {}).get("Code")
+        if code:
+            return str(code)
+    if isinstance(failure, DomainError):
+        return failure.message[:200]
+    return type(failure).__name__
 
 
 def _link(ports: _Ports, reseller_id: str, customer_id: str) -> CustomerLink:
@@ -727,6 +823,27 @@ class _Run:
         for task in list(self._open.values()):
             self._end(task, status, reason, retry_after=retry_after)
 
+    def releases(self, reason: str) -> list[tuple[SyncTask, SyncTask]]:
+        """The run could not store how its tasks ended: each goes from the version stored back
+        to failed with a retry time, keeping what reached Xero (sent, documents), so that the
+        retry looks there first. Pairs of (released, stored)."""
+        now = self._ports.clock.now()
+        pairs = [(done, current) for done, current, _ in self._ended]
+        pairs += [(task, task) for task in self._open.values()]
+        released = []
+        for done, current in pairs:
+            back = current.moved_to(
+                TaskStatus.FAILED,
+                now,
+                reason=reason,
+                document=done.document,
+                credit_note=done.credit_note,
+            )
+            if current.order_id in self._sent:
+                back = back.model_copy(update={"sent": True})
+            released.append((back, current))
+        return released
+
     def _record(self, task: SyncTask, **changes: object) -> SyncTask | None:
         current = self._open.get(task.order_id, task)
         updated = current.model_copy(update={**changes, "updated_at": self._ports.clock.now()})
@@ -772,8 +889,9 @@ class _Run:
         """Store the ended tasks (many to a call), then tell the Action Log. A worker that
         dies before this leaves them in processing: taken over after the lease, and looked
         for in Xero first."""
-        ended, self._ended = self._ended, []
+        ended = self._ended
         stored = self._ports.tasks.replace_many([(done, current) for done, current, _ in ended])
+        self._ended = []  # stored: nothing left to release
         for (done, _, message), ok in zip(ended, stored, strict=True):
             if not ok:
                 continue  # another worker's now
