@@ -272,11 +272,14 @@ def test_existing_target_adds_lines_to_the_latest_editable_invoice(world: SyncWo
     customer = linked(world)
     first = world.order(customer, [("E3", 1, "36.00")])
     world.sync(customer)
+    kept = world.invoice_for(first)["LineItems"][0]["LineItemID"]
     world.clock.advance(minutes=5)
     second = world.order(customer, [("TEAMS", 2, "4.00")])
     world.sync(customer)
     (invoice,) = world.invoices()
     assert invoice["Reference"] == f"{first['orderNumber']}, {second['orderNumber']}"
+    assert invoice["LineItems"][0]["LineItemID"] == kept  # Xero keeps the lines sent with ids
+    assert world.task(second).line_item_ids == (invoice["LineItems"][1]["LineItemID"],)
     assert [line[:3] for line in lines_of(invoice)] == [  # each line marked with its order
         ("X-E3", f"Microsoft 365 E3 - recurring fee (order {first['orderNumber']})", 1.0),
         ("X-TEAMS", f"Teams Essentials - recurring fee (order {second['orderNumber']})", 2.0),
