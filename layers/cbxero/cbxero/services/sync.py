@@ -9,7 +9,14 @@ Exactly once, in three parts:
 - every write carries an Idempotency-Key derived from what it writes, so a retried call is
   answered with the first call's result;
 - a task taken up again after it may have reached Xero is first looked for in Xero by its order
-  number (invoices and credit notes carry it in Reference), and is not made twice.
+  number (invoices and credit notes carry it in Reference), and is not made twice. Lines added
+  to an invoice that collects orders also carry the order's mark, and the invoice is recorded on
+  the task before the call: the look-up reads that invoice's lines for the mark, and the totals
+  check counts those lines only.
+
+A failure while processing one reseller (the task store, the token) stays inside it: its claims
+are released, its tasks wait with a retry time the retry sweep honours, and the outcome names it
+so that the worker reports only its jobs as failed.
 """
 
 from __future__ import annotations
