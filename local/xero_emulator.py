@@ -645,7 +645,7 @@ class XeroEmulator:
             lines.append(
                 {
                     **line,
-                    "LineItemID": str(uuid.uuid4()),
+                    "LineItemID": line.get("LineItemID") or str(uuid.uuid4()),  # kept on update
                     "Quantity": float(quantity),
                     "UnitAmount": float(unit_amount),
                     "LineAmount": _money(line_amount),

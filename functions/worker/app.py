@@ -1,13 +1,19 @@
 """Worker function: one SQS FIFO message per customer; failures reported per message.
 
-Each message's new orders become tasks first (a failure there fails that message alone); then
-the tasks of all the batch's customers are processed together, so that Xero gets its
-documents 50 to a call. Tasks stopped by a rate limit or an outage wait with a retry time,
-and the dispatcher's retry sweep brings them back: the message itself is not redelivered.
+Each message's new orders become tasks first (a failure there fails that message, and the
+rest of its reseller's group); then the tasks of all the batch's customers are processed
+together, so that Xero gets its documents 50 to a call. Tasks stopped by a rate limit or an
+outage wait with a retry time, and the dispatcher's retry sweep brings them back: the message
+itself is not redelivered. When processing fails for one reseller (the task store, the token),
+its tasks are set aside with a retry time and only its messages are reported failed; the other
+resellers' jobs are done. A job that fails at its last delivery goes to the dead-letter queue
+with an Action Log entry; a message that is not a job is logged and dropped.
 """
 
 from __future__ import annotations
 
+import json
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -15,55 +21,146 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
 from cbxero import composition
 from cbxero.config import config
-from cbxero.ports import Clock, SyncJob
+from cbxero.ports import Clock, JobQueue, SyncJob
+from cbxero.services.sync import CustomerSync, problem_of
 
 logger = Logger()
 # A failed job stops only its own reseller's group; other resellers in the batch go on.
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 # A batch whose every job failed is reported item by item too, not as a failed invocation.
 processor.raise_on_entire_batch_failure = False
-SYNC = composition.customer_sync(config(), Clock())
-QUEUE = composition.job_queue(config())
-MAX_RECEIVES = config().sync_max_receives
-CHECKED: list[SyncJob] = []  # this invocation's jobs whose orders became tasks
+SKIPPED = "not tried: an earlier job of the same reseller failed in this batch"
 
 
-def check_one(record: SQSRecord) -> None:
-    job = SyncJob.model_validate_json(record.body)
-    try:
-        outcome = SYNC.check_changes(job) if job.check else None
-    except Exception as failure:
-        if int(record.attributes.approximate_receive_count) >= MAX_RECEIVES:
-            SYNC.give_up(job, f"{type(failure).__name__}: {failure}"[:300])
-        raise
-    CHECKED.append(job)
-    if outcome is not None:
-        logger.info(
-            "orders checked",
-            extra={
-                "reseller_id": job.reseller_id,
-                "customer_id": job.customer_id,
-                "orders_seen": outcome.orders_seen,
-                "tasks_created": outcome.tasks_created,
-            },
-        )
+@cache
+def _parts() -> tuple[CustomerSync, JobQueue, int]:
+    settings = config()
+    sync = composition.customer_sync(settings, Clock())
+    return sync, composition.job_queue(settings), settings.sync_max_receives
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    CHECKED.clear()
+    sync, queue, max_receives = _parts()
+    return handle(event, context, sync=sync, queue=queue, max_receives=max_receives)
+
+
+def handle(
+    event: dict[str, Any],
+    context: LambdaContext,
+    *,
+    sync: CustomerSync,
+    queue: JobQueue,
+    max_receives: int,
+) -> PartialItemFailureResponse:
+    """One batch: check each job, process the jobs checked, report the failed messages."""
+    checked: list[tuple[str, SyncJob]] = []  # (message id, job) whose orders became tasks
+    jobs: dict[str, SyncJob] = {}
+    problems: dict[str, str] = {}
+
+    def check_one(record: SQSRecord) -> None:
+        job = _job(record, sync)
+        if job is None:
+            return  # not a job: logged, and dropped (it would hold back its group in vain)
+        jobs[record.message_id] = job
+        try:
+            outcome = sync.check_changes(job) if job.check else None
+        except Exception as failure:
+            problems[record.message_id] = problem_of(failure)
+            raise
+        checked.append((record.message_id, job))
+        if outcome is not None:
+            logger.info(
+                "orders checked",
+                extra={
+                    "reseller_id": job.reseller_id,
+                    "customer_id": job.customer_id,
+                    "orders_seen": outcome.orders_seen,
+                    "tasks_created": outcome.tasks_created,
+                },
+            )
+
     response = process_partial_response(
         event=event, record_handler=check_one, processor=processor, context=context
     )
-    if CHECKED:
-        outcome = SYNC.process(CHECKED)
+    failed = [str(item["itemIdentifier"]) for item in response["batchItemFailures"]]
+    if checked:
+        outcome = sync.process([job for _, job in checked])
+        for message_id, job in checked:
+            if job.reseller_id in outcome.failed:  # that reseller's jobs only
+                failed.append(message_id)
+                problems[message_id] = outcome.failed[job.reseller_id]
         if outcome.more:  # too many tasks for one run: the rest in a job of their own
-            QUEUE.send([job.continued() for job in CHECKED])
+            try:
+                queue.send([job.continued() for _, job in checked])
+            except Exception:
+                logger.exception("continuation not queued: the jobs come back instead")
+                failed += [m for m, _ in checked if m not in failed]
         counts: dict[str, int] = {}
         for status in outcome.statuses.values():
             counts[status.value] = counts.get(status.value, 0) + 1
-        logger.info("tasks processed", extra={"jobs": len(CHECKED), "statuses": counts})
-    return response
+        logger.info(
+            "tasks processed",
+            extra={"jobs": len(checked), "statuses": counts, "failed": sorted(outcome.failed)},
+        )
+    records = {record["messageId"]: record for record in event["Records"]}
+    for message_id in failed:
+        receives = int(records[message_id]["attributes"]["ApproximateReceiveCount"])
+        last = jobs.get(message_id) or _quietly(records[message_id]["body"])
+        if receives >= max_receives and last is not None:
+            try:  # its last delivery: the dead-letter queue, and the reseller is told
+                sync.give_up(last, problems.get(message_id, SKIPPED)[:300])
+            except Exception:
+                logger.exception("dead-letter entry not written", extra={"job": last.dedupe_id})
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
+
+
+def _job(record: SQSRecord, sync: CustomerSync) -> SyncJob | None:
+    """The message's job; None for a body that is not one, after logging what can be read
+    (in the reseller's Action Log when the body names one)."""
+    try:
+        return SyncJob.model_validate_json(record.body)
+    except ValidationError as invalid:
+        problem = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
+            for error in invalid.errors(include_input=False, include_url=False)[:5]
+        )[:300]
+    readable = _readable(record.body)
+    logger.error(
+        "unreadable sync job dropped",
+        extra={"message_id": record.message_id, "problem": problem, **readable},
+    )
+    reseller_id = readable.get("reseller_id")
+    if reseller_id:
+        try:
+            sync.unreadable_job(reseller_id, readable.get("customer_id"), problem)
+        except Exception:
+            logger.exception("unreadable job not logged", extra={"reseller_id": reseller_id})
+    return None
+
+
+def _quietly(body: str) -> SyncJob | None:
+    """A skipped message's job (its body was not read in this batch)."""
+    try:
+        return SyncJob.model_validate_json(body)
+    except ValidationError:
+        return None
+
+
+def _readable(body: str) -> dict[str, str]:
+    """The reseller and customer a broken body names, when they are plain short strings."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return {}
+    if not isinstance(document, dict):
+        return {}
+    return {
+        name: value
+        for name in ("reseller_id", "customer_id")
+        if isinstance(value := document.get(name), str) and 0 < len(value) <= 128
+    }

@@ -286,3 +286,18 @@ def test_rate_limited_is_a_429() -> None:
     from cbxero.http import status_of
 
     assert status_of(RateLimited("x", retry_after=3)) == 429
+
+
+def test_an_order_mark_is_read_back_and_fits_xero_s_description() -> None:
+    from cbxero.domain.documents import DESCRIPTION_LIMIT, marked, order_of, with_reference
+    from cbxero.domain.xero import LineItem
+
+    line = LineItem(description="x" * 4000, quantity=Decimal(1), unit_amount=Decimal(1))
+    mark = marked(line, "SO000123")
+    assert (order_of(mark), len(mark.description)) == ("SO000123", DESCRIPTION_LIMIT)
+    assert marked(mark, "SO000123") == mark  # marked once
+    assert order_of(line.model_copy(update={"description": "Teams (order form)"})) == "form"
+    assert order_of(line.model_copy(update={"description": "Teams"})) is None
+    assert with_reference("SO1", "SO2") == "SO1, SO2"
+    assert len(with_reference("S" * 250, "SO2") or "") == 255
+    assert with_reference("S" * 251, "SO2") is None  # never cut

@@ -5,14 +5,17 @@ The real Xero and SimpleAPI clients talk to the emulators in-process; repositori
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from cbxero.domain.documents import order_of, reference_entries
 from cbxero.domain.model import LineEdit, LogStatus, TargetChoice, TaskStatus
 from cbxero.domain.settings import Settings
+from cbxero.domain.xero import LineItem
 from local.simpleapi_emulator import fee
 from local.world import Repositories, SyncWorld, lines_of
 from tests.fakes import FakeActionLog, FakeLinks, FakeMappings, FakeSettings, FakeTasks
@@ -285,14 +288,17 @@ def test_existing_target_adds_lines_to_the_latest_editable_invoice(world: SyncWo
     customer = linked(world)
     first = world.order(customer, [("E3", 1, "36.00")])
     world.sync(customer)
+    kept = world.invoice_for(first)["LineItems"][0]["LineItemID"]
     world.clock.advance(minutes=5)
     second = world.order(customer, [("TEAMS", 2, "4.00")])
     world.sync(customer)
     (invoice,) = world.invoices()
     assert invoice["Reference"] == f"{first['orderNumber']}, {second['orderNumber']}"
-    assert [line[:3] for line in lines_of(invoice)] == [
-        ("X-E3", "Microsoft 365 E3 - recurring fee", 1.0),
-        ("X-TEAMS", "Teams Essentials - recurring fee", 2.0),
+    assert invoice["LineItems"][0]["LineItemID"] == kept  # Xero keeps the lines sent with ids
+    assert world.task(second).line_item_ids == (invoice["LineItems"][1]["LineItemID"],)
+    assert [line[:3] for line in lines_of(invoice)] == [  # each line marked with its order
+        ("X-E3", f"Microsoft 365 E3 - recurring fee (order {first['orderNumber']})", 1.0),
+        ("X-TEAMS", f"Teams Essentials - recurring fee (order {second['orderNumber']})", 2.0),
     ]
     assert invoice["SubTotal"] == 44.0
     assert world.task(second).status is TaskStatus.SYNCED  # its own 8.00 checked
@@ -673,7 +679,8 @@ def test_an_order_found_later_on_a_shared_invoice_is_not_made_again(world: SyncW
     assert len(world.invoices()) == 1
     task = world.task(first)
     assert task.status is TaskStatus.SYNCED
-    assert task.note == "totals not checked: the invoice also holds other orders"
+    assert task.note is None  # its own marked lines were checked, the second order's left out
+    assert len(task.line_item_ids) == 1
 
 
 def test_a_credit_notes_allocation_note_survives_a_shared_invoice_found_again(
@@ -704,6 +711,85 @@ def test_a_credit_notes_allocation_note_survives_a_shared_invoice_found_again(
     world.sync(customer)
     task = world.task(first)
     assert task.status is TaskStatus.SYNCED
-    assert "totals not checked" in (task.note or "")
     assert "is not allocated" in (task.note or "")  # kept beside it, not overwritten
     assert len(world.credit_notes()) == 1
+
+
+# ---------------------------------------------------------------------- a busy existing invoice
+def named_orders(world: SyncWorld) -> list[str]:
+    """Every order number the invoices name: in a Reference, or on a line's order mark."""
+    named = []
+    for invoice in world.invoices():
+        named += reference_entries(invoice["Reference"])
+        named += [order_of(LineItem.model_validate(line)) or "" for line in invoice["LineItems"]]
+    return named
+
+
+def test_a_busy_existing_invoice_survives_a_lost_answer(world: SyncWorld) -> None:
+    # issue 9: 30 one-line orders onto one invoice; before the 28th, Xero commits and the
+    # answer is lost, then it answers 500; the schedule fires again.
+    world.configure(invoice_target="existing", invoice_number_source="marketplace")
+    customer = linked(world)
+    orders = []
+    for n in range(30):
+        orders.append(world.order(customer, [("TEAMS", 2, "4.00")]))
+        if n == 27:  # after reading the items and the latest invoice: the update
+            world.xero.faults.extend(["pass", "pass", "commit_then_drop", "500", "500", "500"])
+        world.sync(customer)
+        world.clock.advance(minutes=5)
+    world.clock.advance(hours=1)
+    world.sync(customer)
+    assert world.xero.faults == deque()  # every fault struck
+    invoices = world.invoices()
+    assert sum(len(i["LineItems"]) for i in invoices) == 30  # no line twice
+    assert sum(i["SubTotal"] for i in invoices) == 240.0
+    assert all(len(i["Reference"]) <= 255 for i in invoices)
+    numbers = {o["orderNumber"] for o in orders}
+    assert all(set(reference_entries(i["Reference"])) <= numbers for i in invoices)  # no stub
+    assert {o["orderNumber"] for o in orders} - set(named_orders(world)) == set()
+    assert {world.task(o).status for o in orders} == {TaskStatus.SYNCED}
+
+
+def test_a_retry_checks_its_own_lines_not_later_orders(world: SyncWorld) -> None:
+    # issue 9: a retry measured "invoice now less before", which counts later orders' lines,
+    # and held a correct invoice as "totals disagree".
+    world.configure(invoice_target="existing")
+    customer = linked(world)
+    world.order(customer, [("E3", 1, "36.00")])
+    world.sync(customer)
+    lost = world.order(customer, [("TEAMS", 1, "4.00")])
+    world.xero.faults.extend(["pass", "pass", "commit_then_drop", "500", "500", "500"])
+    world.sync(customer)  # its lines reach the invoice, the answer does not
+    assert world.task(lost).status is TaskStatus.FAILED
+    later = world.order(customer, [("TEAMS", 3, "4.00")])
+    world.sync(customer)  # before the lost one's retry time: the later order joins the invoice
+    world.clock.advance(minutes=5)
+    world.sync(customer)
+    (invoice,) = world.invoices()
+    assert invoice["SubTotal"] == 52.0
+    assert (world.task(lost).status, world.task(lost).reason) == (TaskStatus.SYNCED, None)
+    assert world.task(later).status is TaskStatus.SYNCED
+
+
+def test_a_full_reference_starts_a_new_invoice(world: SyncWorld) -> None:
+    world.configure(invoice_target="existing")
+    customer = linked(world)
+    orders = []
+    for _ in range(27):  # "SO000123, " is 10 characters: 25 numbers fill 255
+        orders.append(world.order(customer, [("TEAMS", 1, "4.00")]))
+        world.sync(customer)
+        world.clock.advance(minutes=1)
+    first, second = sorted(world.invoices(), key=lambda i: len(i["LineItems"]), reverse=True)
+    assert reference_entries(first["Reference"]) == [o["orderNumber"] for o in orders[:25]]
+    assert reference_entries(second["Reference"]) == [o["orderNumber"] for o in orders[25:]]
+    assert (len(first["LineItems"]), len(second["LineItems"])) == (25, 2)
+
+
+def test_a_run_of_many_open_orders_fills_one_invoice_before_the_next(world: SyncWorld) -> None:
+    world.configure(invoice_target="existing")
+    customer = linked(world)
+    orders = [world.order(customer, [("TEAMS", 1, "4.00")]) for _ in range(55)]
+    world.sync(customer)
+    assert sorted(len(reference_entries(i["Reference"])) for i in world.invoices()) == [5, 25, 25]
+    assert {world.task(o).status for o in orders} == {TaskStatus.SYNCED}
+    assert set(named_orders(world)) == {o["orderNumber"] for o in orders}

@@ -576,6 +576,11 @@ class DynamoTaskRepository(_Table, TaskRepository):
     def _transact(self, writes: list[dict[str, Any]]) -> list[bool]:
         """Conditional writes, up to 100 to a transaction. A transaction fails whole when one
         condition fails; those writes are then dropped and the rest tried again."""
+        keys_written = [json.dumps(_written_key(w), sort_keys=True) for w in writes]
+        if len(set(keys_written)) != len(keys_written):
+            # AWS refuses the whole transaction (ValidationException, no cancellation reasons);
+            # DynamoDB Local cancels one write instead. Refuse here, the same everywhere.
+            raise ValueError("one transaction may not write the same item twice")
         done = [False] * len(writes)
         for start in range(0, len(writes), TRANSACTION_LIMIT):
             pending = list(range(start, min(start + TRANSACTION_LIMIT, len(writes))))
@@ -691,6 +696,13 @@ class DynamoTaskRepository(_Table, TaskRepository):
             if "LastEvaluatedKey" not in page:
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _written_key(write: dict[str, Any]) -> tuple[str, Any, Any]:
+    """The table and primary key a transaction's write touches."""
+    ((_kind, body),) = write.items()
+    item = body.get("Item") or body.get("Key") or {}
+    return (body["TableName"], item.get(keys.PK), item.get(keys.SK))
 
 
 def _stamp(at: datetime) -> str:

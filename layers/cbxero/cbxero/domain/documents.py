@@ -8,7 +8,8 @@ Lines that are payments rather than fees are left out. Money stays Decimal throu
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -87,6 +88,51 @@ def reference_entries(reference: str | None) -> list[str]:
     return [part.strip() for part in (reference or "").split(",") if part.strip()]
 
 
+REFERENCE_LIMIT = 255  # Xero's longest Reference
+DESCRIPTION_LIMIT = 4000  # Xero's longest line description
+_MARK = re.compile(r" \(order ([^()]+)\)$")
+
+
+def with_reference(reference: str | None, order_number: str) -> str | None:
+    """An invoice's Reference naming one more order ("SO1, SO2"), or None when Xero's 255
+    characters cannot take the number whole: a Reference is never cut."""
+    if order_number in reference_entries(reference):
+        return reference or order_number
+    joined = f"{reference}, {order_number}" if reference else order_number
+    return joined if len(joined) <= REFERENCE_LIMIT else None
+
+
+def marked(line: LineItem, order_number: str) -> LineItem:
+    """A line that says which order it belongs to, at the end of its description:
+    "Teams Essentials - recurring fee (order SO123456)". Lines that share an invoice carry it,
+    so that a retry can tell an order's lines from the others' (a Reference can fill up)."""
+    mark = f" (order {order_number})"
+    if order_of(line) == order_number:
+        return line
+    text = line.description[: DESCRIPTION_LIMIT - len(mark)]
+    return line.model_copy(update={"description": text + mark})
+
+
+def order_of(line: LineItem) -> str | None:
+    """The order number a line's mark names, if it has one."""
+    found = _MARK.search(line.description or "")
+    return found.group(1) if found else None
+
+
+def lines_of_order(lines: tuple[LineItem, ...], order_number: str) -> tuple[LineItem, ...]:
+    """The lines an order put on an invoice (by their mark)."""
+    return tuple(line for line in lines if order_of(line) == order_number)
+
+
+def xero_lines_total(lines: tuple[LineItem, ...]) -> Decimal:
+    """What Xero says these lines come to (its LineAmount: before tax with tax-exclusive
+    amounts, after tax with tax-inclusive ones, like `compared_figure`)."""
+    return sum(
+        (line.line_amount if line.line_amount is not None else line_amount(line) for line in lines),
+        Decimal(0),
+    ).quantize(CENT, ROUND_HALF_UP)
+
+
 def mapping_key(line: OrderLine) -> str:
     """The mapping a fee line goes through: its fee's, or its product's."""
     return FEE_TYPES.get(line.type, line.mpn)
@@ -163,6 +209,13 @@ class DocumentPlan:
             refunds=tuple(refunds),
             quantity_changes=tuple(changes),
             expected=expected,
+        )
+
+    def marked(self) -> DocumentPlan:
+        """This plan with every charge marked with the order's number, for an invoice that
+        collects several orders' lines."""
+        return replace(
+            self, charges=tuple(marked(line, self.order_number) for line in self.charges)
         )
 
     @property

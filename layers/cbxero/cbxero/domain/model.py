@@ -208,7 +208,8 @@ class SyncTask(BaseModel):
     edits: tuple[LineEdit, ...] = ()
     target: TargetChoice | None = None
     target_invoice_id: str | None = None
-    target_before: Decimal | None = None  # that invoice's figure before our lines went on
+    # The ids of the lines Xero holds for this order on an invoice that collects orders.
+    line_item_ids: tuple[str, ...] = ()
     # A write carrying this task's document went to Xero (its answer may have been lost).
     sent: bool = False
 
@@ -279,6 +280,20 @@ class SyncTask(BaseModel):
         """A failed task told exactly when to come back (Xero's Retry-After)."""
         return self.model_copy(update={"retry_at": self.updated_at + timedelta(seconds=seconds)})
 
+    def deferred(self, now: datetime, reason: str) -> SyncTask:
+        """A task a run could not take up (the task store or the token failed first): it keeps
+        its status and waits with the reason until a retry time, which the retry sweep honours
+        (a new task included, so that it is not forgotten when auto-sync is off)."""
+        keeps_reason = self.status is TaskStatus.ACTION_REQUIRED
+        return self.model_copy(
+            update={
+                "reason": self.reason if keeps_reason else reason,
+                "attempts": self.attempts + 1,  # the waits grow, as a failed task's do
+                "retry_at": now + back_off(self.attempts + 1),
+                "updated_at": now,
+            }
+        )
+
     @property
     def may_have_reached_xero(self) -> bool:
         """A task whose document was sent before (or whose worker died, so nobody knows) may
@@ -288,8 +303,8 @@ class SyncTask(BaseModel):
     def is_processable(self, now: datetime) -> bool:
         """New tasks; failed or waiting ones when due; processing ones whose worker's lease
         ran out. A task holding a document whose totals disagree waits for the reseller."""
-        if self.status is TaskStatus.NEW:
-            return True
+        if self.status is TaskStatus.NEW:  # unless a failed run set it aside for a while
+            return self.retry_at is None or self.retry_at <= now
         if self.status is TaskStatus.ACTION_REQUIRED and self.document is not None:
             return False
         if self.status in {TaskStatus.PROCESSING, TaskStatus.FAILED, TaskStatus.ACTION_REQUIRED}:

@@ -9,7 +9,14 @@ Exactly once, in three parts:
 - every write carries an Idempotency-Key derived from what it writes, so a retried call is
   answered with the first call's result;
 - a task taken up again after it may have reached Xero is first looked for in Xero by its order
-  number (invoices and credit notes carry it in Reference), and is not made twice.
+  number (invoices and credit notes carry it in Reference), and is not made twice. Lines added
+  to an invoice that collects orders also carry the order's mark, and the invoice is recorded on
+  the task before the call: the look-up reads that invoice's lines for the mark, and the totals
+  check counts those lines only.
+
+A failure while processing one reseller (the task store, the token) stays inside it: its claims
+are released, its tasks wait with a retry time the retry sweep honours, and the outcome names it
+so that the worker reports only its jobs as failed.
 """
 
 from __future__ import annotations
@@ -31,11 +38,15 @@ from cbxero.domain.documents import (
     ItemPriceMissing,
     UnmappedProducts,
     compared_figure,
+    lines_of_order,
     mapping_key,
     reference_entries,
+    with_reference,
+    xero_lines_total,
 )
 from cbxero.domain.errors import (
     DocumentRejected,
+    DomainError,
     NotConnected,
     NotFound,
     RateLimited,
@@ -59,6 +70,7 @@ from cbxero.domain.xero import (
     CreditNote,
     Invoice,
     InvoiceRef,
+    LineItem,
     ValidationError,
 )
 from cbxero.ports import (
@@ -108,6 +120,9 @@ class SyncOutcome:
     tasks_created: int = 0
     more: bool = False  # tasks were left for another run
     statuses: dict[str, TaskStatus] = field(default_factory=dict)
+    # Resellers whose processing failed (the problem, for the Action Log and the queue):
+    # their tasks were set aside with a retry time; their jobs are reported failed.
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -119,7 +134,6 @@ class _Work:
     contact_id: str
     plan: DocumentPlan
     invoice: Invoice | None = None
-    invoice_before: Decimal | None = None  # sub-total of an existing invoice before our lines
     credit_note: CreditNote | None = None
     credited: str | None = None  # what became of the credit note's allocation, for the task
     note_before: str | None = None  # the task's note when this run took it up
@@ -200,7 +214,11 @@ class CustomerSync:
                 by_reseller[job.reseller_id].append(job)
         try:
             for reseller_id, group in by_reseller.items():
-                self._process_reseller(reseller_id, group, outcome)
+                try:
+                    self._process_reseller(reseller_id, group, outcome)
+                except Exception as failure:  # stays inside this reseller
+                    logger.exception("processing failed", extra={"reseller_id": reseller_id})
+                    outcome.failed[reseller_id] = problem_of(failure)
         finally:
             self._orders.clear()
         return outcome
@@ -221,6 +239,22 @@ class CustomerSync:
             )
         )
 
+    def unreadable_job(self, reseller_id: str, customer_id: str | None, problem: str) -> None:
+        """A queued job that is not a valid job: dropped (it can never succeed), and the
+        reseller is told what could be read."""
+        whose = f"customer {customer_id}" if customer_id else "a customer"
+        self._ports.action_log.add(
+            ActionLogEntry(
+                reseller_id=reseller_id,
+                at=self._ports.clock.now(),
+                action="sync_job",
+                status=LogStatus.ERROR,
+                message=f"A sync job for {whose} could not be read and was dropped "
+                f"({problem}); the customer's orders are taken up by the next sync",
+                customer_id=customer_id,
+            )
+        )
+
     # ------------------------------------------------------------------ one reseller
     def _due_tasks(self, reseller_id: str, jobs: list[SyncJob]) -> tuple[list[SyncTask], bool]:
         now = self._ports.clock.now()
@@ -237,39 +271,114 @@ class CustomerSync:
                 for task in self._ports.tasks.open_for_customer(reseller_id, job.customer_id)
                 if task.is_processable(now)
             )
+        # Two jobs of one batch may name the same task (a sync by hand and the schedule): it
+        # is claimed once (a transaction may not touch one item twice).
+        due = list({task.order_id: task for task in due}.values())
         due.sort(key=lambda task: (task.ordered_at or task.created_at, task.order_id))
         return due[: self._tasks_per_run], len(due) > self._tasks_per_run
 
     def _process_reseller(
         self, reseller_id: str, jobs: list[SyncJob], outcome: SyncOutcome
     ) -> None:
-        due, outcome.more = self._due_tasks(reseller_id, jobs)
+        due, more = self._due_tasks(reseller_id, jobs)
+        outcome.more = outcome.more or more
         if not due:
             return
         actor = jobs[0].actor
-        settings = self._ports.settings.get(reseller_id)
-        try:
-            _, xero = self._xero(reseller_id)
-        except NotConnected:
-            return  # tasks stay open; the next run after reconnecting takes them up
         now = self._ports.clock.now()
         taken = [(task.claimed(now), task) for task in due]
-        won = self._ports.tasks.replace_many(taken)
-        claimed = [task for (task, _), ok in zip(taken, won, strict=True) if ok]
-        run = _Run(self._ports, reseller_id, settings, xero, actor, self._orders)
+        run: _Run | None = None
+        claiming = False
         try:
-            run.sync(claimed)
-        except RateLimited as limited:
-            run.abandon(TaskStatus.FAILED, limited.message, retry_after=limited.retry_after)
-        except ReconnectNeeded as refused:
-            run.abandon(TaskStatus.ACTION_REQUIRED, refused.message)
-        except (UpstreamUnavailable, NotConnected) as problem:
-            run.abandon(TaskStatus.FAILED, problem.message)
-        except Exception as failure:  # a bug or an answer we did not expect: retried later
-            logger.exception("sync run failed", extra={"reseller_id": reseller_id})
-            run.abandon(TaskStatus.FAILED, f"unexpected error ({type(failure).__name__})")
-        run.flush()
-        outcome.statuses.update(run.statuses)
+            settings = self._ports.settings.get(reseller_id)
+            try:
+                _, xero = self._xero(reseller_id)
+            except NotConnected:
+                return  # tasks stay open; the next run after reconnecting takes them up
+            claiming = True
+            won = self._ports.tasks.replace_many(taken)
+            claimed = [task for (task, _), ok in zip(taken, won, strict=True) if ok]
+            run = _Run(self._ports, reseller_id, settings, xero, actor, self._orders)
+            try:
+                run.sync(claimed)
+            except RateLimited as limited:
+                run.abandon(TaskStatus.FAILED, limited.message, retry_after=limited.retry_after)
+            except ReconnectNeeded as refused:
+                run.abandon(TaskStatus.ACTION_REQUIRED, refused.message)
+            except (UpstreamUnavailable, NotConnected) as problem:
+                run.abandon(TaskStatus.FAILED, problem.message)
+            except Exception as failure:  # a bug or an answer we did not expect: retried later
+                logger.exception("sync run failed", extra={"reseller_id": reseller_id})
+                run.abandon(TaskStatus.FAILED, f"unexpected error ({type(failure).__name__})")
+            run.flush()
+        except Exception as failure:
+            self._set_aside(jobs, taken, run, claiming, problem_of(failure))
+            raise
+        finally:
+            if run is not None:
+                outcome.statuses.update(run.statuses)
+
+    def _set_aside(
+        self,
+        jobs: list[SyncJob],
+        taken: list[tuple[SyncTask, SyncTask]],
+        run: _Run | None,
+        claiming: bool,
+        problem: str,
+    ) -> None:
+        """Processing failed (the task store, the token): the claims are released and every
+        task waits with the reason and a retry time the retry sweep honours, so that none is
+        left new and forgotten when auto-sync is off; the Action Log says so."""
+        now = self._ports.clock.now()
+        reason = f"sync interrupted: {problem}"
+        if run is not None:  # claimed: back from what is stored to failed
+            releases = run.releases(reason)
+        elif claiming:  # the claim's outcome is unknown: release what it may have written
+            releases = [
+                (claim.moved_to(TaskStatus.FAILED, now, reason=reason), claim) for claim, _ in taken
+            ]
+        else:
+            releases = []
+        deferrals = (
+            [] if run is not None else [(task.deferred(now, reason), task) for _, task in taken]
+        )
+        released: set[str] = set()
+        try:
+            done = self._ports.tasks.replace_many(releases) if releases else []
+            released = {task.order_id for (task, _), ok in zip(releases, done, strict=True) if ok}
+            deferrals = [(d, t) for d, t in deferrals if t.order_id not in released]
+            stored = self._ports.tasks.replace_many(deferrals) if deferrals else []
+            released |= {
+                task.order_id for (task, _), ok in zip(deferrals, stored, strict=True) if ok
+            }
+        except Exception:  # the store still fails: the jobs come back (and, at last, the DLQ)
+            logger.exception("tasks not set aside", extra={"reseller_id": jobs[0].reseller_id})
+        customers = ", ".join(sorted({job.customer_id for job in jobs}))
+        waiting = f"{len(released)} task(s) will be retried" if released else "it will be retried"
+        self._ports.action_log.add(
+            ActionLogEntry(
+                reseller_id=jobs[0].reseller_id,
+                at=now,
+                action="sync_job",
+                status=LogStatus.ERROR,
+                actor=jobs[0].actor,
+                message=f"Syncing customer(s) {customers} stopped ({problem}); {waiting}",
+                customer_id=jobs[0].customer_id if len(jobs) == 1 else None,
+            )
+        )
+
+
+def problem_of(failure: BaseException) -> str:
+    """What went wrong, short and free of secrets: the AWS error code, a domain error's own
+    message, else the kind of exception."""
+    response = getattr(failure, "response", None)
+    if isinstance(response, dict):
+        code = (response.get("Error") or {}).get("Code")
+        if code:
+            return str(code)
+    if isinstance(failure, DomainError):
+        return failure.message[:200]
+    return type(failure).__name__
 
 
 def _link(ports: _Ports, reseller_id: str, customer_id: str) -> CustomerLink:
@@ -343,6 +452,9 @@ class _Run:
     def sync(self, claimed: list[SyncTask]) -> None:
         self._open = {task.order_id: task for task in claimed}
         work = self._plan(claimed)
+        for w in work:
+            if self._may_share(w.task):  # its lines may join other orders' on one invoice
+                w.plan = w.plan.marked()
         self._reconcile([w for w in work if w.task.may_have_reached_xero])
         pending = [w for w in work if w.task.order_id in self._open]
         nothing = [w for w in pending if not w.plan.moves_money]
@@ -491,29 +603,33 @@ class _Run:
             number = w.order.order_number
             if w.plan.charges:
                 w.invoice = invoices.get(number) or self._target_holding(w)
-                if w.invoice is not None and w.task.target_invoice_id == w.invoice.invoice_id:
-                    w.invoice_before = w.task.target_before
             if w.plan.refunds:
                 w.credit_note = notes.get(number)
 
     def _target_holding(self, w: _Work) -> Invoice | None:
-        """The existing invoice recorded on the task, if our lines made it there."""
+        """The existing invoice recorded on the task, if our lines made it there: lines that
+        carry the order's mark (the Reference may have had no room for its number)."""
         if not w.task.target_invoice_id:
             return None
         try:
             target = self._xero.invoice(w.task.target_invoice_id)
         except NotFound:
             return None  # gone from Xero: the lines go out again
-        return target if w.order.order_number in reference_entries(target.reference) else None
+        number = w.order.order_number
+        if lines_of_order(target.line_items, number):
+            return target
+        return target if number in reference_entries(target.reference) else None
 
     # ------------------------------------------------------------------ invoices
     def _onto_existing(self, w: _Work) -> bool:
-        if w.invoice is not None:
-            return False
-        if w.task.target is TargetChoice.NEW:
+        return w.invoice is None and self._may_share(w.task)
+
+    def _may_share(self, task: SyncTask) -> bool:
+        """Whether the task's lines go onto an invoice that collects several orders."""
+        if task.target is TargetChoice.NEW:
             return False
         return (
-            w.task.target in (TargetChoice.LATEST, TargetChoice.GIVEN)
+            task.target in (TargetChoice.LATEST, TargetChoice.GIVEN)
             or self._settings.invoice_target is InvoiceTarget.EXISTING
         )
 
@@ -540,22 +656,29 @@ class _Run:
                 self._latest[key] = self._xero.latest_editable_invoice(*key)
             target = self._latest[key]
         if target is None or target.invoice_id is None:
-            return  # goes out as a new invoice
-        # The ledger: where the lines are going is stored before they go.
-        task = self._record(
-            w.task,
-            target_invoice_id=target.invoice_id,
-            target_before=compared_figure(self._settings, target.sub_total, target.total),
-        )
+            self._start_invoice(w, key)
+            return
+        reference = with_reference(target.reference, w.order.order_number)
+        if reference is None:  # no room left to name the order: a new invoice, never a stub
+            if w.task.target is TargetChoice.GIVEN:
+                self._stop(
+                    w.task,
+                    TaskStatus.ACTION_REQUIRED,
+                    f"Xero invoice {target.invoice_number}'s Reference has no room for another "
+                    "order number (255 characters): choose another invoice or a new one",
+                )
+                return
+            self._start_invoice(w, key)
+            return
+        # The ledger: where the lines are going is stored before they go; the lines carry the
+        # order's mark, so a retry finds them there whatever the Reference holds.
+        task = self._record(w.task, target_invoice_id=target.invoice_id)
         if task is None:
             return
         w.task = task
         self._sent.add(w.task.order_id)
         updated = target.model_copy(
-            update={
-                "line_items": (*target.line_items, *w.plan.charges),
-                "reference": _with_reference(target.reference, w.order.order_number),
-            }
+            update={"line_items": (*target.line_items, *w.plan.charges), "reference": reference}
         )
         try:
             result = self._xero.update_invoice(
@@ -567,8 +690,14 @@ class _Run:
                 self._stop(w.task, TaskStatus.ACTION_REQUIRED, f"Xero refused: {refused.message}")
             self._latest[key] = None  # it changed under us: the lines go on a new invoice
             return
-        w.invoice, w.invoice_before = result, task.target_before
+        w.invoice = result
         self._latest[key] = result if result.editable else None
+
+    def _start_invoice(self, w: _Work, key: tuple[str, str]) -> None:
+        """A new invoice for this order, which the customer's next orders of the run join."""
+        self._create_invoices([w])
+        made = w.invoice if w.task.order_id in self._open else None
+        self._latest[key] = made if made is not None and made.editable else None
 
     def _batches(
         self,
@@ -599,7 +728,7 @@ class _Run:
             message = _errors(result.validation_errors)
             if NUMBER_TAKEN in message and result.invoice_number:
                 owner = self._xero.invoice_by_number(result.invoice_number)
-                if owner is not None and owner.reference == w.order.order_number:
+                if owner is not None and w.order.order_number in reference_entries(owner.reference):
                     w.invoice = owner  # ours, made by an earlier attempt
                     continue
                 message = (
@@ -676,17 +805,27 @@ class _Run:
     def _complete(self, w: _Work) -> None:
         """Synced when Xero's figures agree with the order's, else waiting for the reseller."""
         actual = Decimal(0)
+        own: tuple[LineItem, ...] = ()
         if w.invoice is not None:
-            actual += compared_figure(self._settings, w.invoice.sub_total, w.invoice.total)
-            if w.invoice_before is not None:
-                actual -= w.invoice_before
+            # On an invoice that collects orders, only this order's lines (by their mark):
+            # "the invoice now less before" would count later orders' lines too.
+            own = lines_of_order(w.invoice.line_items, w.order.order_number)
+            actual += (
+                xero_lines_total(own)
+                if own
+                else compared_figure(self._settings, w.invoice.sub_total, w.invoice.total)
+            )
+            if own:
+                w.task = w.task.model_copy(
+                    update={"line_item_ids": tuple(i.line_item_id for i in own if i.line_item_id)}
+                )
         if w.credit_note is not None:
             actual -= compared_figure(self._settings, w.credit_note.sub_total, w.credit_note.total)
         expected = w.plan.expected
         if expected is None:  # prices from Xero or edited by hand: hold Xero to our own lines
             expected = w.plan.planned_total.quantize(CENT)
         shared = w.invoice is not None and len(reference_entries(w.invoice.reference)) > 1
-        if shared and w.invoice_before is None:
+        if shared and not own:
             # Found again on an invoice that also holds later orders' lines: ours cannot be
             # told apart from theirs, so there is no figure to hold it to.
             w.task = w.task.model_copy(
@@ -739,6 +878,27 @@ class _Run:
         for task in list(self._open.values()):
             self._end(task, status, reason, retry_after=retry_after)
 
+    def releases(self, reason: str) -> list[tuple[SyncTask, SyncTask]]:
+        """The run could not store how its tasks ended: each goes from the version stored back
+        to failed with a retry time, keeping what reached Xero (sent, documents), so that the
+        retry looks there first. Pairs of (released, stored)."""
+        now = self._ports.clock.now()
+        pairs = [(done, current) for done, current, _ in self._ended]
+        pairs += [(task, task) for task in self._open.values()]
+        released = []
+        for done, current in pairs:
+            back = current.moved_to(
+                TaskStatus.FAILED,
+                now,
+                reason=reason,
+                document=done.document,
+                credit_note=done.credit_note,
+            )
+            if current.order_id in self._sent:
+                back = back.model_copy(update={"sent": True})
+            released.append((back, current))
+        return released
+
     def _record(self, task: SyncTask, **changes: object) -> SyncTask | None:
         current = self._open.get(task.order_id, task)
         updated = current.model_copy(update={**changes, "updated_at": self._ports.clock.now()})
@@ -777,14 +937,17 @@ class _Run:
             done = done.retried_after(retry_after)
         if task.order_id in self._sent:
             done = done.model_copy(update={"sent": True})
+        if task.line_item_ids:  # the ledger: the lines Xero holds for this order
+            done = done.model_copy(update={"line_item_ids": task.line_item_ids})
         self._ended.append((done, current, _message(done, reason, said)))
 
     def flush(self) -> None:
         """Store the ended tasks (many to a call), then tell the Action Log. A worker that
         dies before this leaves them in processing: taken over after the lease, and looked
         for in Xero first."""
-        ended, self._ended = self._ended, []
+        ended = self._ended
         stored = self._ports.tasks.replace_many([(done, current) for done, current, _ in ended])
+        self._ended = []  # stored: nothing left to release
         for (done, _, message), ok in zip(ended, stored, strict=True):
             if not ok:
                 continue  # another worker's now
@@ -816,11 +979,3 @@ def _message(task: SyncTask, reason: str | None, note: str | None = None) -> str
 
 def _errors(errors: Iterable[ValidationError]) -> str:
     return "; ".join(error.message for error in errors)
-
-
-def _with_reference(reference: str | None, order_number: str) -> str:
-    """An existing invoice's Reference with one more order number (Xero allows 255 chars)."""
-    if order_number in reference_entries(reference):
-        return reference or order_number
-    joined = f"{reference}, {order_number}" if reference else order_number
-    return joined[:255]

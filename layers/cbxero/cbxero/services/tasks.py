@@ -173,7 +173,6 @@ class TaskDesk:
                     "edits": request.edits.get(task.task_id, ()),
                     "target": request.target,
                     "target_invoice_id": request.invoice_id,
-                    "target_before": None,
                     "retry_at": None,
                     "updated_at": self._clock.now(),
                 }
