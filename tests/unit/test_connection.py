@@ -3,10 +3,14 @@ callback's answers, a switch of organisation, and Xero refusing an organisation.
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
+from cbxero.adapters.xero import XeroClient
 from cbxero.domain.errors import Conflict, InvalidInput, ReconnectNeeded
 from cbxero.domain.model import (
     ConnectionStatus,
@@ -277,3 +281,52 @@ class TestXeroRefusesTheOrganisation:
         assert len(asked) == 1 and "reconnect Xero" in asked[0].message
         with pytest.raises(ReconnectNeeded):
             flow.vault.connection(RESELLER)
+
+
+class Answering(requests.Session):
+    """A session whose every request gets one canned answer."""
+
+    def __init__(self, status: int, body: dict[str, object]) -> None:
+        super().__init__()
+        self.status, self.body, self.sent = status, body, 0
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        self.sent += 1
+        answer = requests.Response()
+        answer.status_code = self.status
+        answer._content = json.dumps(self.body).encode()
+        answer.request = requests.Request(str(method), str(url)).prepare()
+        return answer
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (
+            403,
+            {
+                "Type": None,
+                "Title": "Forbidden",
+                "Status": 403,
+                "Detail": "AuthenticationUnsuccessful",
+            },
+        ),
+        (401, {"Type": None, "Title": "Unauthorized", "Status": 401, "Detail": "TokenExpired"}),
+    ],
+)
+def test_xero_refusing_the_organisation_means_reconnect_and_is_reported(
+    status: int, body: dict[str, object]
+) -> None:
+    told: list[str] = []
+    wire = Answering(status, body)
+    client = XeroClient(
+        api_url="https://api.xero.example",
+        tenant_id="t-1",
+        access_token="a",
+        http=wire,
+        sleep=lambda _s: None,
+        on_refused=lambda: told.append("refused"),
+    )
+    with pytest.raises(ReconnectNeeded):
+        client.all_items()
+    assert told == ["refused"] and wire.sent == 1  # not retried: retrying cannot help
