@@ -80,10 +80,12 @@ def connect(return_url: Annotated[str, Query(min_length=1, max_length=2048)]) ->
 
 @app.get("/xero/callback")
 def callback(
-    state: Annotated[str | None, Query(max_length=512)] = None,
-    code: Annotated[str | None, Query(max_length=2048)] = None,
-    error: Annotated[str | None, Query(max_length=256)] = None,
+    state: Annotated[str | None, Query()] = None,
+    code: Annotated[str | None, Query()] = None,
+    error: Annotated[str | None, Query()] = None,
 ) -> Response[str]:
+    # Unbounded here on purpose: a person's browser lands on this route, so every oddity is
+    # answered by the connector with the store page or a plain page, never a JSON error.
     # No JWT here: the single-use state names the flow; nothing connects before /complete.
     outcome = CONNECTOR.finish(state=state, code=code, error=error)
     if outcome.location is not None:

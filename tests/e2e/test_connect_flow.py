@@ -52,6 +52,10 @@ def test_a_forged_state_gets_a_plain_page_and_a_replay_goes_back_to_the_store(
     assert forged.status_code == 400
     assert forged.headers["Content-Type"].startswith("text/html")
     assert "cannot be used" in forged.text
+    huge = requests.get(
+        f"{stack.front_url}/xero/callback", params={"state": "s" * 5000}, timeout=10
+    )
+    assert (huge.status_code, huge.headers["Content-Type"][:9]) == (400, "text/html")
     ann = Browser(stack, RESELLER, ANN)
     ann.consent(ann.start(), only="First Org Ltd")
     # The same callback URL opened again (the back button, or a replay).
@@ -66,7 +70,7 @@ def test_the_callback_error_is_stored_cleaned_and_named_after_the_person(
     stack = two_orgs
     ann = Browser(stack, RESELLER, ANN)
     state = parse_qs(urlsplit(ann.start()).query)["state"][0]
-    raw = "access_denied\n<img src=x onerror=alert(1)>" + "y" * 200
+    raw = "access_denied\n<img src=x onerror=alert(1)>" + "y" * 500
     back = requests.get(
         f"{stack.front_url}/xero/callback",
         params={"state": state, "error": raw},

@@ -56,6 +56,8 @@ REFRESH_LEASE = timedelta(seconds=40)
 REFRESH_POLL_SECONDS = 0.25
 REFRESH_POLLS = 240
 REASON_LENGTH = 64
+CODE_LENGTH = 2048
+STATE_LENGTH = 512
 NOT_YOURS = "the connection flow is unknown, used, expired or not yours"
 
 
@@ -187,7 +189,7 @@ class XeroConnector:
     def finish(self, *, state: str | None, code: str | None, error: str | None) -> CallbackOutcome:
         """Xero redirected the browser back: exchange the code and hold the grant as pending.
         Connects nothing by itself; returns where to send the browser."""
-        if not state or not self._signer.is_ours(state):
+        if not state or len(state) > STATE_LENGTH or not self._signer.is_ours(state):
             return CallbackOutcome(None, "This link was not issued by the Xero connection.")
         lookup = self._states.consume(state, self._clock.now())
         start = lookup.start
@@ -209,6 +211,8 @@ class XeroConnector:
             return CallbackOutcome(with_outcome(back, xero="error", reason=reason))
         if not code:
             return CallbackOutcome(with_outcome(back, xero="error", reason="missing_code"))
+        if len(code) > CODE_LENGTH:
+            return CallbackOutcome(with_outcome(back, xero="error", reason="invalid_code"))
         try:
             tokens = self._identity.exchange_code(code)
         except AuthorizationRefused as refused:
