@@ -261,6 +261,15 @@ class TestChoosingAndSwitching:
         assert any("set aside" in e.message for e in flow.log.entries)
         assert flow.organisations.bound(RESELLER) == other
 
+    def test_disconnecting_before_choosing_revokes_the_consent(self, flow: Flow) -> None:
+        flow.identity.tenant_list.append(
+            XeroTenant(tenant_id="t-2", name="Other", connection_id="c-2")
+        )
+        flow.connect()
+        flow.connector.disconnect(RESELLER, "ann")
+        assert flow.identity.revoked == ["refresh-1"]
+        assert flow.connections.get(RESELLER) is None
+
     def test_reconnecting_to_the_same_organisation_keeps_everything(self, flow: Flow) -> None:
         flow.connect()
         flow.links.save(CustomerLink(reseller_id=RESELLER, customer_id="c1", xero_contact_id="x1"))

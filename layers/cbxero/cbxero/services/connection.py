@@ -394,12 +394,14 @@ class XeroConnector:
             raise UpstreamUnavailable("the connection changed meanwhile; try again")
         self._organisations.bind(reseller_id, chosen)
         others = [t for t in current.tenants_to_choose if t.tenant_id != chosen.tenant_id]
-        for tenant in others:
-            if tenant.connection_id:
-                try:
-                    self._identity.disconnect(current.tokens, tenant.connection_id)
-                except Exception:
-                    logger.warning("disconnecting an organisation not chosen failed")
+        if others:
+            try:
+                tokens = self._vault.connection(reseller_id).tokens  # refreshed if it must be
+                for tenant in others:
+                    if tokens is not None and tenant.connection_id:
+                        self._identity.disconnect(tokens, tenant.connection_id)
+            except Exception:  # the choice stands; the consent is only wider than needed
+                logger.warning("disconnecting the organisations not chosen failed")
         self._record(reseller_id, LogStatus.SUCCESS, f"Syncing to Xero: {chosen.name}", actor)
         return updated
 
@@ -416,6 +418,8 @@ class XeroConnector:
             if usable.tenant is not None and usable.tenant.connection_id:
                 self._identity.disconnect(usable.tokens, usable.tenant.connection_id)
             self._identity.revoke(usable.tokens)
+        elif current.tokens is not None and current.status is ConnectionStatus.CHOOSE_TENANT:
+            self._release(current.tokens, current.tenants_to_choose)  # a consent never chosen
         self._connections.delete(reseller_id)
         self._record(reseller_id, LogStatus.INFO, "Disconnected from Xero", actor)
 
