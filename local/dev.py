@@ -38,6 +38,8 @@ Ctrl-C stops everything.""",
             while True:
                 if time.monotonic() - last_tick >= FIVE_MINUTES:
                     stack.fire_schedule("every_5_minutes")
+                    # and the OAuth function's sweep of consents nobody finished
+                    stack.invoker.invoke("OAuthFunction", {"sweep": "abandoned_consents"})
                     last_tick = time.monotonic()
                 stack.drain_queue()
                 time.sleep(POLL_SECONDS)

@@ -173,6 +173,10 @@ class FakePendingGrants(PendingGrantStore):
         found = self.held.pop(handle, None)
         return None if found is None else (found[0], found[1] > now)
 
+    def take_abandoned(self, now: datetime, limit: int = 100) -> list[PendingGrant]:
+        ripe = [handle for handle, (_, expires_at) in self.held.items() if expires_at <= now]
+        return [self.held.pop(handle)[0] for handle in ripe[:limit]]
+
 
 class FakeOrganisations(OrganisationRecord):
     """The organisation record over the fake links and mappings."""

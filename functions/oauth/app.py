@@ -137,6 +137,13 @@ def disconnect() -> Response[str]:
     return Response(status_code=204, body="")
 
 
+SWEEP = {"sweep": "abandoned_consents"}  # the schedule's input (template.yaml)
+
+
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event == SWEEP:
+        released = CONNECTOR.release_abandoned()
+        logger.info("abandoned Xero consents released", extra={"released": released})
+        return {"released": released}
     return app.resolve(event, context)

@@ -89,6 +89,7 @@ def test_every_call_the_functions_make_is_granted_by_the_template(stack: LocalSt
     assert stack.api("GET", "/xero/connection").json()["status"] == "reconnect_needed"
     stack.api("DELETE", "/xero/connection").raise_for_status()
     stack.connect_xero()
+    assert stack.invoker.invoke("OAuthFunction", {"sweep": "abandoned_consents"}) == {"released": 0}
 
     calls = [c for c in stack.invoker.calls if c.action.split(":")[0] in ("dynamodb", "kms")]
     assert {c.function for c in calls} == set(stack.template.functions())

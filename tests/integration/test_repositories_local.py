@@ -121,6 +121,13 @@ def test_a_pending_grant_is_taken_once_and_its_tokens_are_sealed(
     assert results.count((grant, True)) == 1 and results.count(None) == 5
     pending.hold("handle-2", grant, NOW + timedelta(minutes=10))
     assert pending.take("handle-2", NOW + timedelta(minutes=11)) == (grant, False)
+    # Nobody finishes handle-3 and handle-4; handle-5 has time left.
+    for n, minutes in ((3, 10), (4, 5), (5, 30)):
+        pending.hold(f"handle-{n}", grant, NOW + timedelta(minutes=minutes))
+    later = NOW + timedelta(minutes=11)
+    assert pending.take_abandoned(later) == [grant, grant]
+    assert pending.take_abandoned(later) == []
+    assert pending.take("handle-5", later) == (grant, True)
 
 
 def test_setting_aside_an_organisations_links_and_mappings(

@@ -135,6 +135,23 @@ class TestBoundToTheStartingUser:
         assert flow.identity.revoked == ["refresh-1"]
 
 
+class TestAbandonedConsents:
+    def test_a_consent_nobody_finishes_is_revoked_when_its_time_runs_out(self, flow: Flow) -> None:
+        state, _ = flow.start()
+        flow.callback(state)  # consent given (in some browser); the page never finishes it
+        finished_state, verifier = flow.start()
+        handle = _flow_of(flow.callback(finished_state))
+        flow.connector.complete(RESELLER, ANN, "ann", handle, verifier)
+        assert flow.connector.release_abandoned() == 0  # not yet: it may still be finished
+        flow.clock.advance(minutes=11)
+        assert flow.connector.release_abandoned() == 1
+        assert flow.identity.revoked == ["refresh-1"]  # the first consent, not the finished one
+        assert "not finished in time" in flow.log.entries[-1].message
+        assert flow.log.entries[-1].actor == f"{ANN}@example.com"
+        assert flow.connector.release_abandoned() == 0
+        assert flow.connections.get(RESELLER) is not None  # the finished one stays connected
+
+
 class TestCallbackAnswers:
     def test_a_forged_state_gets_a_page_not_a_redirect(self, flow: Flow) -> None:
         state, _ = flow.start()

@@ -97,7 +97,8 @@ def test_no_policy_grants_everything() -> None:
 # "CRUD" policy would let the internet-facing Settings function scan every reseller's tokens).
 TABLE_ACTIONS: dict[str, dict[str, set[str]]] = {
     "OAuthFunction": {
-        "TokensTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
+        # Query: consents nobody finished, by expiry, for the sweep that revokes them.
+        "TokensTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
         "ActionLogTable": {"PutItem"},
         "ResellersTable": {"UpdateItem"},  # the connection status mirror
         "MappingsTable": {"GetItem", "PutItem", "DeleteItem", "Query"},  # organisation switch

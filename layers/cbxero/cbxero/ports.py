@@ -163,6 +163,10 @@ class PendingGrantStore(ABC):
     def take(self, handle: str, now: datetime) -> tuple[PendingGrant, bool] | None:
         """Atomically remove the grant held under handle: (grant, still live), or None."""
 
+    @abstractmethod
+    def take_abandoned(self, now: datetime, limit: int = 100) -> list[PendingGrant]:
+        """Atomically remove grants whose time ran out unfinished (at most limit), to release."""
+
 
 class OrganisationRecord(ABC):
     """Which Xero organisation a reseller's customer links and product mappings belong to."""

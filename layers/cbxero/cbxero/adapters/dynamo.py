@@ -417,6 +417,7 @@ class DynamoPendingGrantStore(_Table, PendingGrantStore):
     lives only in the browser), tokens sealed like a connection's."""
 
     SK = "PENDING_GRANT"
+    BY_EXPIRY = "PENDING_GRANTS_BY_EXPIRY"
 
     def __init__(self, client: DynamoDBClient, table_name: str, cipher: TokenCipher) -> None:
         super().__init__(client, table_name)
@@ -429,6 +430,18 @@ class DynamoPendingGrantStore(_Table, PendingGrantStore):
     def hold(self, handle: str, grant: PendingGrant, expires_at: datetime) -> None:
         reseller_id = grant.start.reseller_id
         sealed = self._cipher.seal(reseller_id, json.dumps(_token_document(grant.tokens)).encode())
+        # A pointer by expiry first, so that a consent nobody finishes is found and released.
+        self._client.put_item(
+            TableName=self._table,
+            Item=to_item(
+                {
+                    keys.PK: self.BY_EXPIRY,
+                    keys.SK: self._expiry_key(expires_at, self._pk(handle)),
+                    "grant_pk": self._pk(handle),
+                    keys.TTL_ATTRIBUTE: int((expires_at + timedelta(days=1)).timestamp()),
+                }
+            ),
+        )
         self._client.put_item(
             TableName=self._table,
             Item=to_item(
@@ -437,18 +450,48 @@ class DynamoPendingGrantStore(_Table, PendingGrantStore):
                     keys.SK: self.SK,
                     "grant": grant.model_dump(mode="json", exclude={"tokens"}),
                     "sealed_tokens": sealed,
-                    keys.TTL_ATTRIBUTE: int(expires_at.timestamp()),
+                    "pending_until": int(expires_at.timestamp()),
+                    # Kept a day past its time, for the sweep to find it and release it at Xero.
+                    keys.TTL_ATTRIBUTE: int((expires_at + timedelta(days=1)).timestamp()),
                 }
             ),
             ConditionExpression="attribute_not_exists(#pk)",
             ExpressionAttributeNames={"#pk": keys.PK},
         )
 
+    @staticmethod
+    def _expiry_key(expires_at: datetime, grant_pk: str) -> str:
+        return f"{int(expires_at.timestamp()):012d}#{grant_pk}"
+
     def take(self, handle: str, now: datetime) -> tuple[PendingGrant, bool] | None:
+        return self._take(self._pk(handle), now)
+
+    def take_abandoned(self, now: datetime, limit: int = 100) -> list[PendingGrant]:
+        ripe = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression="#p = :p AND #s < :now",
+            ExpressionAttributeNames={"#p": keys.PK, "#s": keys.SK},
+            ExpressionAttributeValues=to_item(
+                {":p": self.BY_EXPIRY, ":now": f"{int(now.timestamp()):012d}#"}
+            ),
+            Limit=limit,
+        ).get("Items", [])
+        released = []
+        for raw in ripe:
+            pointer = from_item(raw)
+            taken = self._take(str(pointer["grant_pk"]), now)
+            if taken is not None:
+                released.append(taken[0])
+            self._client.delete_item(
+                TableName=self._table, Key=_key(self.BY_EXPIRY, str(pointer[keys.SK]))
+            )
+        return released
+
+    def _take(self, grant_pk: str, now: datetime) -> tuple[PendingGrant, bool] | None:
         try:
             response = self._client.delete_item(
                 TableName=self._table,
-                Key=_key(self._pk(handle), self.SK),
+                Key=_key(grant_pk, self.SK),
                 ConditionExpression="attribute_exists(#pk)",
                 ExpressionAttributeNames={"#pk": keys.PK},
                 ReturnValues="ALL_OLD",
@@ -461,7 +504,7 @@ class DynamoPendingGrantStore(_Table, PendingGrantStore):
         document = dict(old["grant"])
         opened = self._cipher.open(document["start"]["reseller_id"], bytes(old["sealed_tokens"]))
         document["tokens"] = json.loads(opened)
-        live = int(old[keys.TTL_ATTRIBUTE]) > int(now.timestamp())
+        live = int(old["pending_until"]) > int(now.timestamp())
         return PendingGrant.model_validate(document), live
 
 

@@ -274,6 +274,21 @@ class XeroConnector:
             raise InvalidInput(NOT_YOURS, field="flow")
         return self._connect(reseller_id, grant.tokens, grant.tenants, actor)
 
+    def release_abandoned(self) -> int:
+        """Consents Xero granted that nobody finished in time (a link sent to someone else, a
+        closed tab): revoked at Xero and logged. Run on a schedule; returns how many."""
+        released = self._pending.take_abandoned(self._clock.now())
+        for grant in released:
+            self._release(grant.tokens, grant.tenants)
+            self._record(
+                grant.start.reseller_id,
+                LogStatus.INFO,
+                "A Xero consent was not finished in time from the page that started it: "
+                "nothing was connected, and the consent was revoked at Xero.",
+                grant.start.actor,
+            )
+        return len(released)
+
     def _connect(
         self,
         reseller_id: str,
