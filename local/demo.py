@@ -1,6 +1,7 @@
 """`make demo`: a marketplace order becomes a Xero invoice, on this machine, end to end.
 
-Starts the local stack, connects a reseller to the emulated Xero (OAuth with automatic consent),
+Starts the local stack, connects a reseller to the emulated Xero (OAuth with automatic consent,
+finished by the same user with the page's verifier),
 saves settings, maps products, places a sales order in the emulated marketplace, fires the
 five-minute schedule, lets the worker sync and prints the invoice; then a downgrade is synced by
 hand and becomes a credit note allocated to that invoice. Prints the Action Log and checks that

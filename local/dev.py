@@ -25,6 +25,10 @@ cbxero local stack is up.
 Reseller {DEMO_RESELLER} is connected; customer {customer["id"]} has auto-sync on.
 Try:
   curl -s -H "Authorization: Bearer {stack.token()}" {stack.front_url}/settings
+Connect again as the store page does (the consent page lets you pick organisations):
+  GET  /xero/connect?return_url=http://localhost/store/xero   -> authorization_url, verifier
+  open authorization_url, allow; the browser lands on ...?xero=pending&flow=<handle>
+  POST /xero/connection/complete {{"flow": "<handle>", "verifier": "<verifier>"}} (same token)
 The five-minute schedule fires every five minutes; queued jobs run every {POLL_SECONDS} s.
 Ctrl-C stops everything.""",
             flush=True,
@@ -34,6 +38,8 @@ Ctrl-C stops everything.""",
             while True:
                 if time.monotonic() - last_tick >= FIVE_MINUTES:
                     stack.fire_schedule("every_5_minutes")
+                    # and the OAuth function's sweep of consents nobody finished
+                    stack.invoker.invoke("OAuthFunction", {"sweep": "abandoned_consents"})
                     last_tick = time.monotonic()
                 stack.drain_queue()
                 time.sleep(POLL_SECONDS)

@@ -26,6 +26,73 @@ from typing import Any
 from local import template as cfn
 
 Handler = Callable[[dict[str, Any], Any], Any]
+_running = threading.local()  # the function an invocation on this thread runs
+_TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+@dataclass(frozen=True)
+class AwsCall:
+    """One AWS call a function made: the IAM action, the table (name) or key it acted on,
+    whether through an index, the partition keys it touched and the KMS encryption context."""
+
+    function: str
+    action: str
+    resource: str = ""
+    index: bool = False
+    partition_keys: tuple[str, ...] = ()
+    context: tuple[tuple[str, str], ...] = ()
+
+
+def _partition(key: dict[str, Any] | None) -> tuple[str, ...]:
+    value = (key or {}).get("pk", {})
+    return (str(value["S"]),) if isinstance(value, dict) and "S" in value else ()
+
+
+def aws_calls(function: str, service: str, operation: str, params: dict[str, Any]) -> list[AwsCall]:
+    """The IAM actions one API call needs (a transaction or batch needs one per item)."""
+    if service == "kms":
+        context = tuple(sorted((params.get("EncryptionContext") or {}).items()))
+        return [
+            AwsCall(function, f"kms:{operation}", str(params.get("KeyId", "")), context=context)
+        ]
+    if service != "dynamodb":
+        return [AwsCall(function, f"{service}:{operation}")]
+    if operation == "TransactWriteItems":
+        calls = []
+        for entry in params.get("TransactItems", []):
+            for kind, body in entry.items():
+                keys = _partition(body.get("Key") or body.get("Item"))
+                calls.append(
+                    AwsCall(
+                        function,
+                        f"dynamodb:{_TRANSACT_ACTIONS[kind]}",
+                        body["TableName"],
+                        partition_keys=keys,
+                    )
+                )
+        return calls
+    if operation in ("BatchGetItem", "BatchWriteItem"):
+        return [
+            AwsCall(function, f"dynamodb:{operation}", table) for table in params["RequestItems"]
+        ]
+    keys = _partition(params.get("Key") or params.get("Item"))
+    if operation == "Query":
+        values = params.get("ExpressionAttributeValues", {})
+        keys = _partition({"pk": values.get(":p", {})}) if "IndexName" not in params else ()
+    return [
+        AwsCall(
+            function,
+            f"dynamodb:{operation}",
+            str(params.get("TableName", "")),
+            index="IndexName" in params,
+            partition_keys=keys,
+        )
+    ]
 
 
 @dataclass
@@ -91,6 +158,19 @@ class Invoker:
         self._refs = {**self._template.parameter_defaults(), **refs}
         self._handlers: dict[str, Handler] = {}
         self._lock = threading.RLock()
+        self.calls: list[AwsCall] = []  # every AWS call the functions made, for IAM checks
+        import boto3
+
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()
+        # The functions' clients come from the default session (composition.aws_client).
+        boto3.DEFAULT_SESSION.events.register("provide-client-params", self._record)  # type: ignore[union-attr]
+
+    def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        function = getattr(_running, "function", None)
+        if function is not None:
+            service = model.service_model.endpoint_prefix
+            self.calls += aws_calls(function, service, model.name, params)
 
     def environment(self, logical_id: str) -> dict[str, str]:
         function = self._template.function(logical_id)
@@ -122,7 +202,11 @@ class Invoker:
             if logical_id not in self._handlers:
                 self._handlers[logical_id] = self._load(function)
             context = LambdaContext(function_name=logical_id)
-            return self._handlers[logical_id](json.loads(json.dumps(event)), context)
+            _running.function = logical_id
+            try:
+                return self._handlers[logical_id](json.loads(json.dumps(event)), context)
+            finally:
+                _running.function = None
 
 
 def function_for_event(path: Path) -> str:

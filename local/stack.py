@@ -154,13 +154,14 @@ class LocalStack:
         quiet: bool = False,
         auto_consent: bool = True,
         visibility_timeout: int = 180,
+        organisations: list[str] | None = None,
     ) -> None:
         self._visibility_timeout = visibility_timeout
         self.template = cfn.load()
         self.prefix = f"cbx{uuid.uuid4().hex[:8]}"
         self._dynamodb_endpoint = dynamodb_endpoint or os.environ.get("CBXERO_DYNAMODB_ENDPOINT")
         self._own_dynamodb: DynamoDBLocal | None = None
-        self.xero = XeroEmulator(auto_consent=auto_consent)
+        self.xero = XeroEmulator(auto_consent=auto_consent, organisations=organisations)
         self.marketplace = SimpleApiEmulator()
         self.marketplace.seed()
         self._ports = {"front": front_port, "xero": xero_port, "market": marketplace_port}
@@ -310,27 +311,44 @@ class LocalStack:
             **kwargs,
         )
 
-    def connect_xero(self, reseller_id: str = DEMO_RESELLER) -> str:
-        """The OAuth dance against the emulator's automatic consent; returns where it ends."""
+    def connect_xero(self, reseller_id: str = DEMO_RESELLER, tenants: str = "first") -> str:
+        """The OAuth dance as the store page does it: start (keeping the verifier), consent on the
+        emulator's page (the first organisation, or "all"), the callback, then finish the pending
+        flow as the same user. Returns the store URL the callback sent the browser to."""
+        browser = requests.Session()  # one browser, its own cookie jar, from start to finish
         started = self.api(
             "GET", "/xero/connect", reseller_id, params={"return_url": LOCAL_STORE_PAGE}
         )
         started.raise_for_status()
-        authorization_url = started.json()["authorization_url"]
-        consent = requests.get(authorization_url, allow_redirects=False, timeout=30)
-        if consent.status_code == 200:  # the consent page: allow the first organisation
+        link = started.json()
+        authorization_url, verifier = link["authorization_url"], link["verifier"]
+        consent = browser.get(authorization_url, allow_redirects=False, timeout=30)
+        if consent.status_code == 200:  # the consent page
             form = {k: v[0] for k, v in parse_qs(urlsplit(authorization_url).query).items()}
-            first = next(iter(self.xero.organisations))
-            consent = requests.post(
+            chosen = list(self.xero.organisations)
+            consent = browser.post(
                 f"{self.xero_server.url}/identity/connect/consent",
-                data={**form, "tenant": first, "decision": "allow"},
+                data={
+                    **form,
+                    "tenant": chosen if tenants == "all" else chosen[:1],
+                    "decision": "allow",
+                },
                 allow_redirects=False,
                 timeout=30,
             )
-        callback = requests.get(consent.headers["Location"], allow_redirects=False, timeout=30)
+        callback = browser.get(consent.headers["Location"], allow_redirects=False, timeout=30)
         if callback.status_code != 302:
             raise RuntimeError(f"callback answered {callback.status_code}: {callback.text}")
-        return str(callback.headers["Location"])
+        landed = str(callback.headers["Location"])
+        outcome = {k: v[0] for k, v in parse_qs(urlsplit(landed).query).items()}
+        if outcome.get("xero") == "pending":  # the store page finishes what it started
+            self.api(
+                "POST",
+                "/xero/connection/complete",
+                reseller_id,
+                json={"flow": outcome["flow"], "verifier": verifier},
+            ).raise_for_status()
+        return landed
 
     def fire_schedule(self, frequency: str) -> Any:
         return self.invoker.invoke("DispatcherFunction", {"frequency": frequency})

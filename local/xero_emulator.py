@@ -345,6 +345,20 @@ class XeroEmulator:
                         del table[token]
         return Response(status=200)
 
+    def disconnect_in_xero(self, tenant_id: str) -> int:
+        """What a user does under Xero's Connected Apps: the organisation is no longer connected
+        to the app (its calls answer 403), while the refresh token keeps working. Returns how
+        many consents covered it."""
+        with self.lock:
+            grants = {
+                id(t.grant.tenant_ids): t.grant
+                for t in [*self.refresh_tokens.values()]
+                if tenant_id in t.grant.tenant_ids
+            }
+            for grant in grants.values():
+                grant.tenant_ids.remove(tenant_id)  # shared by every token of the consent
+        return len(grants)
+
     def delete_connection(self, connection_id: str) -> Response:
         grant = self._grant()
         if grant is None:
@@ -389,7 +403,7 @@ class XeroEmulator:
             return _problem(401, "Unauthorized", "AuthenticationUnsuccessful")
         tenant_id = request.headers.get("xero-tenant-id", "")
         if tenant_id not in grant.tenant_ids:
-            return _problem(403, "AuthorizationUnsuccessful", "the tenant is not connected")
+            return _forbidden()
         org = self.organisations[tenant_id]
         with self.lock:
             self.arrivals.append(self.clock())
@@ -814,6 +828,19 @@ def _auth_of(token: Grant | RefreshToken) -> str:
 
 def _oauth_error(error: str, status: int = 400) -> Response:
     return Response(json.dumps({"error": error}), status=status, mimetype="application/json")
+
+
+def _forbidden() -> Response:
+    """Xero's answer when xero-tenant-id names an organisation the token may not use (missing,
+    wrong, or disconnected by the user in Xero): an RFC 7807 problem, as in Xero's docs."""
+    body = {
+        "Type": None,
+        "Title": "Forbidden",
+        "Status": 403,
+        "Detail": "AuthenticationUnsuccessful",
+        "Instance": str(uuid.uuid4()),
+    }
+    return Response(json.dumps(body), status=403, mimetype="application/json")
 
 
 def _problem(status: int, kind: str, message: str) -> Response:

@@ -16,8 +16,11 @@ from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceOrder, Mar
 from cbxero.domain.model import (
     ActionLogEntry,
     ConnectionStatus,
+    ConnectStart,
     CustomerLink,
+    PendingGrant,
     ProductMapping,
+    StateLookup,
     SyncTask,
     TaskStatus,
     TokenSet,
@@ -34,6 +37,8 @@ from cbxero.ports import (
     JobQueue,
     Marketplace,
     OAuthStateStore,
+    OrganisationRecord,
+    PendingGrantStore,
     ProductMappingRepository,
     SettingsRepository,
     SyncJob,
@@ -139,16 +144,65 @@ class FakeConnections(ConnectionRepository):
 
 class FakeStates(OAuthStateStore):
     def __init__(self) -> None:
-        self.states: dict[str, tuple[str, str, datetime]] = {}
+        self.states: dict[str, tuple[ConnectStart, datetime, bool]] = {}
 
-    def put(self, state: str, reseller_id: str, return_url: str, expires_at: datetime) -> None:
-        self.states[state] = (reseller_id, return_url, expires_at)
+    def put(self, state: str, start: ConnectStart, expires_at: datetime) -> None:
+        self.states[state] = (start, expires_at, False)
 
-    def consume(self, state: str, now: datetime) -> tuple[str, str] | None:
-        found = self.states.pop(state, None)
-        if found is None or found[2] <= now:
-            return None
-        return found[0], found[1]
+    def consume(self, state: str, now: datetime) -> StateLookup:
+        found = self.states.get(state)
+        if found is None:
+            return StateLookup()
+        start, expires_at, used = found
+        if used:
+            return StateLookup(start=start, problem="used")
+        if expires_at <= now:
+            return StateLookup(start=start, problem="expired")
+        self.states[state] = (start, expires_at, True)
+        return StateLookup(start=start)
+
+
+class FakePendingGrants(PendingGrantStore):
+    def __init__(self) -> None:
+        self.held: dict[str, tuple[PendingGrant, datetime]] = {}
+
+    def hold(self, handle: str, grant: PendingGrant, expires_at: datetime) -> None:
+        self.held[handle] = (grant, expires_at)
+
+    def take(self, handle: str, now: datetime) -> tuple[PendingGrant, bool] | None:
+        found = self.held.pop(handle, None)
+        return None if found is None else (found[0], found[1] > now)
+
+    def take_abandoned(self, now: datetime, limit: int = 100) -> list[PendingGrant]:
+        ripe = [handle for handle, (_, expires_at) in self.held.items() if expires_at <= now]
+        return [self.held.pop(handle)[0] for handle in ripe[:limit]]
+
+
+class FakeOrganisations(OrganisationRecord):
+    """The organisation record over the fake links and mappings."""
+
+    def __init__(self, links: FakeLinks, mappings: FakeMappings) -> None:
+        self.links, self.mappings = links, mappings
+        self.bound_to: dict[str, XeroTenant] = {}
+        self.archive: dict[tuple[str, str], list[object]] = {}
+
+    def bound(self, reseller_id: str) -> XeroTenant | None:
+        return self.bound_to.get(reseller_id)
+
+    def bind(self, reseller_id: str, tenant: XeroTenant) -> None:
+        self.bound_to[reseller_id] = tenant
+
+    def set_aside(self, reseller_id: str, tenant: XeroTenant) -> tuple[int, int]:
+        shelf = self.archive.setdefault((reseller_id, tenant.tenant_id), [])
+        links = [link for link in self.links.for_reseller(reseller_id) if link.xero_contact_id]
+        for link in links:
+            shelf.append(link)
+            self.links.save(link.model_copy(update={"xero_contact_id": None}))
+        mappings = self.mappings.for_reseller(reseller_id)
+        for mapping in mappings:
+            shelf.append(mapping)
+            self.mappings.delete(reseller_id, mapping.mpn)
+        return len(links), len(mappings)
 
 
 class FakeLinks(CustomerLinkRepository):

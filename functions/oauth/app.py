@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
@@ -14,7 +15,7 @@ from pydantic import BaseModel, Field
 from cbxero import composition
 from cbxero.config import config
 from cbxero.domain.model import ConnectionStatus, XeroConnection, XeroTenant
-from cbxero.http import actor_of, install_error_handlers, reseller_of
+from cbxero.http import actor_of, install_error_handlers, reseller_of, user_of
 from cbxero.ports import Clock
 
 logger = Logger()
@@ -25,7 +26,10 @@ CONNECTOR = composition.connector(CONFIG, Clock())
 
 
 class AuthorizationLink(BaseModel):
+    """Send the user to authorization_url; keep verifier in the page (never in a URL) to finish."""
+
     authorization_url: str
+    verifier: str = Field(description="One-time value the starting page sends to /complete")
 
 
 class ConnectionView(BaseModel):
@@ -35,34 +39,63 @@ class ConnectionView(BaseModel):
     organisation_id: str | None = None
     organisation_name: str | None = None
     organisations_to_choose: list[XeroTenant] = []
+    switch_from: XeroTenant | None = Field(
+        default=None,
+        description="Set while a consent for another organisation than the one the links and "
+        "mappings belong to waits for confirm_switch",
+    )
     scopes: list[str] = []
     connected_since: datetime | None = None
 
 
-@app.get("/xero/connect")
-def connect(
-    return_url: Annotated[str, Query(min_length=1, max_length=2048)],
-    redirect: Annotated[bool, Query()] = False,
-) -> Any:
-    url = CONNECTOR.start(reseller_of(app, CONFIG.reseller_claim), return_url)
-    if redirect:
-        return Response(status_code=302, headers={"Location": url}, body="")
-    return AuthorizationLink(authorization_url=url)
+class CompleteFlow(BaseModel):
+    """The store page that started connecting finishes it with what only it holds."""
 
-
-@app.get("/xero/callback")
-def callback(
-    state: Annotated[str | None, Query(max_length=512)] = None,
-    code: Annotated[str | None, Query(max_length=2048)] = None,
-    error: Annotated[str | None, Query(max_length=256)] = None,
-) -> Response[str]:
-    # No JWT here: the single-use state is the credential and names the reseller.
-    back_to = CONNECTOR.finish(state=state, code=code, error=error)
-    return Response(status_code=302, headers={"Location": back_to}, body="")
+    flow: str = Field(min_length=1, max_length=128, description="`flow` from the return URL")
+    verifier: str = Field(min_length=1, max_length=128, description="from GET /xero/connect")
 
 
 class TenantChoice(BaseModel):
     tenant_id: str = Field(min_length=1, max_length=64)
+    confirm_switch: bool = Field(
+        default=False,
+        description="Set aside the links and mappings made in another organisation",
+    )
+
+
+ERROR_PAGE = (
+    "<!doctype html><html lang=en><meta charset=utf-8><title>Xero connection</title>"
+    "<h1>This Xero connection link cannot be used</h1><p>{problem}</p>"
+    "<p>Go back to the store and connect Xero again.</p></html>"
+)
+
+
+@app.get("/xero/connect")
+def connect(return_url: Annotated[str, Query(min_length=1, max_length=2048)]) -> AuthorizationLink:
+    link = CONNECTOR.start(
+        reseller_of(app, CONFIG.reseller_claim), user_of(app), actor_of(app), return_url
+    )
+    return AuthorizationLink(authorization_url=link.authorization_url, verifier=link.verifier)
+
+
+@app.get("/xero/callback")
+def callback(
+    state: Annotated[str | None, Query()] = None,
+    code: Annotated[str | None, Query()] = None,
+    error: Annotated[str | None, Query()] = None,
+) -> Response[str]:
+    # Unbounded here on purpose: a person's browser lands on this route, so every oddity is
+    # answered by the connector with the store page or a plain page, never a JSON error.
+    # No JWT here: the single-use state names the flow; nothing connects before /complete.
+    outcome = CONNECTOR.finish(state=state, code=code, error=error)
+    if outcome.location is not None:
+        return Response(status_code=302, headers={"Location": outcome.location}, body="")
+    return Response(
+        status_code=400,
+        content_type=content_types.TEXT_HTML,
+        body=ERROR_PAGE.format(problem=html.escape(outcome.problem)),
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _view(current: XeroConnection) -> ConnectionView:
@@ -71,9 +104,17 @@ def _view(current: XeroConnection) -> ConnectionView:
         organisation_id=current.tenant.tenant_id if current.tenant else None,
         organisation_name=current.tenant.name if current.tenant else None,
         organisations_to_choose=list(current.tenants_to_choose),
+        switch_from=current.switch_from,
         scopes=list(current.tokens.scopes) if current.tokens else [],
         connected_since=current.connected_since,
     )
+
+
+@app.post("/xero/connection/complete")
+def complete(body: CompleteFlow) -> ConnectionView:
+    reseller = reseller_of(app, CONFIG.reseller_claim)
+    finished = CONNECTOR.complete(reseller, user_of(app), actor_of(app), body.flow, body.verifier)
+    return _view(finished)
 
 
 @app.get("/xero/connection")
@@ -84,7 +125,10 @@ def connection() -> ConnectionView:
 @app.put("/xero/connection/tenant")
 def choose_tenant(body: TenantChoice) -> ConnectionView:
     reseller = reseller_of(app, CONFIG.reseller_claim)
-    return _view(CONNECTOR.choose_tenant(reseller, body.tenant_id, actor_of(app)))
+    chosen = CONNECTOR.choose_tenant(
+        reseller, body.tenant_id, actor_of(app), confirm_switch=body.confirm_switch
+    )
+    return _view(chosen)
 
 
 @app.delete("/xero/connection")
@@ -93,6 +137,13 @@ def disconnect() -> Response[str]:
     return Response(status_code=204, body="")
 
 
+SWEEP = {"sweep": "abandoned_consents"}  # the schedule's input (template.yaml)
+
+
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event == SWEEP:
+        released = CONNECTOR.release_abandoned()
+        logger.info("abandoned Xero consents released", extra={"released": released})
+        return {"released": released}
     return app.resolve(event, context)

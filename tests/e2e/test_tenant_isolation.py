@@ -15,6 +15,7 @@ from local.stack import DEMO_RESELLER, LocalStack
 INTRUDER = "reseller-intruder"
 BODIES: dict[str, Any] = {
     "PUT /xero/connection/tenant": {"tenant_id": "any"},
+    "POST /xero/connection/complete": {"flow": "guessed", "verifier": "guessed"},
     "PUT /settings": {"trim_descriptions": True},
     "PATCH /settings": {"price_source": "xero"},
     "PUT /customers/{customerId}": {"auto_sync": True, "xero_contact_id": "c-a"},

@@ -11,11 +11,27 @@ import pytest
 
 from cbxero.adapters.dynamo import (
     DynamoConnectionRepository,
+    DynamoCustomerLinkRepository,
     DynamoOAuthStateStore,
+    DynamoOrganisationRecord,
+    DynamoPendingGrantStore,
+    DynamoProductMappingRepository,
     DynamoTaskRepository,
 )
 from cbxero.domain.marketplace import MarketplaceOrder, Money
-from cbxero.domain.model import ConnectionStatus, SyncTask, TaskStatus, TokenSet, XeroConnection
+from cbxero.domain.model import (
+    ConnectionStatus,
+    ConnectStart,
+    CustomerLink,
+    PendingGrant,
+    ProductMapping,
+    StateLookup,
+    SyncTask,
+    TaskStatus,
+    TokenSet,
+    XeroConnection,
+    XeroTenant,
+)
 from tests.conftest import LocalTables
 from tests.fakes import FakeCipher
 
@@ -70,12 +86,70 @@ def test_an_oauth_state_is_consumed_once_and_not_after_expiry(
 ) -> None:
     client, names = real
     states = DynamoOAuthStateStore(client, names["TokensTable"])
-    states.put("s1", "r1", "https://store.example.com/", NOW + timedelta(minutes=10))
+    start = ConnectStart(
+        reseller_id="r1",
+        user="ann",
+        actor="ann@x",
+        return_url="https://store.example.com/",
+        verifier_hash="h",
+    )
+    states.put("s1", start, NOW + timedelta(minutes=10))
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: states.consume("s1", NOW), range(8)))
-    assert results.count(("r1", "https://store.example.com/")) == 1
-    states.put("s2", "r1", "https://store.example.com/", NOW + timedelta(minutes=10))
-    assert states.consume("s2", NOW + timedelta(minutes=11)) is None
+    assert results.count(StateLookup(start=start)) == 1
+    assert results.count(StateLookup(start=start, problem="used")) == 7
+    states.put("s2", start, NOW + timedelta(minutes=10))
+    assert states.consume("s2", NOW + timedelta(minutes=11)).problem == "expired"
+    assert states.consume("never-issued", NOW) == StateLookup()
+
+
+def test_a_pending_grant_is_taken_once_and_its_tokens_are_sealed(
+    real: tuple[Any, dict[str, str]],
+) -> None:
+    client, names = real
+    pending = DynamoPendingGrantStore(client, names["TokensTable"], FakeCipher())
+    start = ConnectStart(
+        reseller_id="r1", user="ann", actor="a", return_url="https://s/", verifier_hash="h"
+    )
+    tokens = TokenSet(access_token="a-secret", refresh_token="r-secret", expires_at=NOW)
+    grant = PendingGrant(start=start, tokens=tokens, tenants=(XeroTenant(tenant_id="t", name="T"),))
+    pending.hold("handle-1", grant, NOW + timedelta(minutes=10))
+    raw = client.scan(TableName=names["TokensTable"])["Items"]
+    assert "handle-1" not in str(raw) and "r-secret" not in str(raw)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: pending.take("handle-1", NOW), range(6)))
+    assert results.count((grant, True)) == 1 and results.count(None) == 5
+    pending.hold("handle-2", grant, NOW + timedelta(minutes=10))
+    assert pending.take("handle-2", NOW + timedelta(minutes=11)) == (grant, False)
+    # Nobody finishes handle-3 and handle-4; handle-5 has time left.
+    for n, minutes in ((3, 10), (4, 5), (5, 30)):
+        pending.hold(f"handle-{n}", grant, NOW + timedelta(minutes=minutes))
+    later = NOW + timedelta(minutes=11)
+    assert pending.take_abandoned(later) == [grant, grant]
+    assert pending.take_abandoned(later) == []
+    assert pending.take("handle-5", later) == (grant, True)
+
+
+def test_setting_aside_an_organisations_links_and_mappings(
+    real: tuple[Any, dict[str, str]],
+) -> None:
+    client, names = real
+    links = DynamoCustomerLinkRepository(client, names["MappingsTable"])
+    mappings = DynamoProductMappingRepository(client, names["MappingsTable"])
+    record = DynamoOrganisationRecord(client, names["MappingsTable"])
+    old = XeroTenant(tenant_id="t-old", name="Old")
+    record.bind("r1", old)
+    links.save(
+        CustomerLink(reseller_id="r1", customer_id="c1", xero_contact_id="x", auto_sync=True)
+    )
+    links.save(CustomerLink(reseller_id="r1", customer_id="c2"))
+    mappings.save(ProductMapping(reseller_id="r1", mpn="M", product_name="P", xero_item_code="I"))
+    assert record.set_aside("r1", old) == (1, 1)
+    assert links.get("r1", "c1") == CustomerLink(reseller_id="r1", customer_id="c1", auto_sync=True)
+    assert list(links.auto_sync_customers("r1")) == ["c1"]
+    assert mappings.for_reseller("r1") == [] and mappings.products_for_item("r1", "I") == []
+    assert len(links.for_reseller("r1")) == 2  # the archive is not read as links
+    assert record.bound("r1") == old
 
 
 def test_connection_versions_let_one_refresh_win(real: tuple[Any, dict[str, str]]) -> None:

@@ -10,7 +10,6 @@ import pytest
 from cbxero.domain.errors import (
     Conflict,
     DocumentRejected,
-    InvalidInput,
     NotConnected,
     ReconnectNeeded,
 )
@@ -28,10 +27,7 @@ from cbxero.domain.model import (
 from cbxero.domain.settings import AutoSync, Settings
 from cbxero.services.admin import ResellerAdmin
 from cbxero.services.connection import (
-    StateSigner,
     TokenVault,
-    XeroConnector,
-    checked_return_url,
 )
 from cbxero.services.dispatch import Dispatcher, schedule_slot
 from cbxero.services.mapping import MappingDesk
@@ -44,7 +40,6 @@ from tests.fakes import (
     FakeMappings,
     FakeQueue,
     FakeSettings,
-    FakeStates,
     FakeTasks,
     FixedClock,
 )
@@ -222,109 +217,6 @@ class TestTokenVault:
     def test_not_connected(self) -> None:
         with pytest.raises(NotConnected):
             self.vault.connection(RESELLER)
-
-
-class TestConnector:
-    def setup_method(self) -> None:
-        self.clock = FixedClock()
-        self.identity = FakeIdentity(self.clock)
-        self.states, self.connections, self.log = FakeStates(), FakeConnections(), FakeActionLog()
-        self.connector = XeroConnector(
-            states=self.states,
-            signer=StateSigner(lambda: b"test-key"),
-            connections=self.connections,
-            vault=TokenVault(
-                connections=self.connections,
-                identity=self.identity,
-                action_log=self.log,
-                clock=self.clock,
-            ),
-            identity=self.identity,
-            action_log=self.log,
-            clock=self.clock,
-            allowed_return_hosts=["store.example.com"],
-        )
-
-    def start(self) -> str:
-        url = self.connector.start(RESELLER, "https://store.example.com/xero?tab=1")
-        return url.split("state=")[1]
-
-    def test_connects_a_single_organisation_and_returns_to_the_store(self) -> None:
-        back = self.connector.finish(state=self.start(), code="good-code", error=None)
-        assert back == "https://store.example.com/xero?tab=1&xero=connected"
-        stored = self.connections.get(RESELLER)
-        assert stored is not None and stored.status is ConnectionStatus.CONNECTED
-        assert self.log.entries[-1].status is LogStatus.SUCCESS
-
-    def test_several_organisations_wait_for_a_choice(self) -> None:
-        self.identity.tenant_list.append(XeroTenant(tenant_id="tenant-2", name="Other"))
-        back = self.connector.finish(state=self.start(), code="good-code", error=None)
-        assert back.endswith("xero=choose_tenant")
-        stored = self.connections.get(RESELLER)
-        assert stored is not None and len(stored.tenants_to_choose) == 2
-
-    def test_a_state_works_once(self) -> None:
-        state = self.start()
-        self.connector.finish(state=state, code="good-code", error=None)
-        with pytest.raises(InvalidInput) as refused:
-            self.connector.finish(state=state, code="good-code", error=None)
-        assert refused.value.field == "state"
-
-    def test_an_expired_state_is_refused_and_nothing_stored(self) -> None:
-        state = self.start()
-        self.clock.advance(minutes=11)
-        with pytest.raises(InvalidInput):
-            self.connector.finish(state=state, code="good-code", error=None)
-        assert self.connections.writes == 0
-
-    def test_a_forged_state_is_refused_before_anything_is_read(self) -> None:
-        state = self.start()
-        nonce, _, _ = state.partition(".")
-        for forged in (f"{nonce}.AAAA", nonce, "x.y", state + "x"):
-            with pytest.raises(InvalidInput) as refused:
-                self.connector.finish(state=forged, code="good-code", error=None)
-            assert refused.value.message == "state was not issued by this service"
-        assert state in self.states.states  # the real one is still unused
-
-    def test_choosing_one_of_several_organisations(self) -> None:
-        self.identity.tenant_list.append(XeroTenant(tenant_id="tenant-2", name="Other"))
-        self.connector.finish(state=self.start(), code="good-code", error=None)
-        with pytest.raises(InvalidInput) as refused:
-            self.connector.choose_tenant(RESELLER, "tenant-9", "ann")
-        assert refused.value.field == "tenant_id"
-        chosen = self.connector.choose_tenant(RESELLER, "tenant-2", "ann")
-        assert chosen.status is ConnectionStatus.CONNECTED
-        assert chosen.tenant is not None and chosen.tenant.name == "Other"
-
-    def test_disconnect_revokes_removes_the_connection_and_forgets(self) -> None:
-        self.connector.finish(state=self.start(), code="good-code", error=None)
-        stored = self.connections.get(RESELLER)
-        assert stored is not None and stored.tokens is not None
-        self.connector.disconnect(RESELLER, "ann")
-        assert self.identity.disconnected == ["c-1"]
-        assert self.identity.revoked == [stored.tokens.refresh_token.get_secret_value()]
-        assert self.connections.get(RESELLER) is None
-        assert self.log.entries[-1].message == "Disconnected from Xero"
-
-    def test_access_denied_goes_back_with_the_reason(self) -> None:
-        back = self.connector.finish(state=self.start(), code=None, error="access_denied")
-        assert back.endswith("xero=error&reason=access_denied")
-        assert self.connections.writes == 0
-
-    @pytest.mark.parametrize(
-        "url",
-        [
-            "https://evil.example.com/",
-            "http://store.example.com/",
-            "javascript:alert(1)",
-            "https://user:pw@store.example.com/",
-            "not a url",
-        ],
-    )
-    def test_foreign_or_malformed_return_urls_are_refused(self, url: str) -> None:
-        with pytest.raises(InvalidInput) as refused:
-            checked_return_url(url, ["store.example.com"])
-        assert refused.value.field == "return_url"
 
 
 class TestMappingDesk:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from cbxero import keys
+from cbxero.adapters.kms import PURPOSE
 from local import template as cfn
 
 TEMPLATE = cfn.load()
@@ -90,3 +91,112 @@ def test_no_policy_grants_everything() -> None:
         for policy in policies:
             for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
                 assert statement["Resource"] != "*"
+
+
+# What each function does with each table: exactly these actions, nothing more (a table-wide
+# "CRUD" policy would let the internet-facing Settings function scan every reseller's tokens).
+TABLE_ACTIONS: dict[str, dict[str, set[str]]] = {
+    "OAuthFunction": {
+        # Query: consents nobody finished, by expiry, for the sweep that revokes them.
+        "TokensTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
+        "ActionLogTable": {"PutItem"},
+        "ResellersTable": {"UpdateItem"},  # the connection status mirror
+        "MappingsTable": {"GetItem", "PutItem", "DeleteItem", "Query"},  # organisation switch
+    },
+    "SettingsFunction": {
+        "TokensTable": {"GetItem", "PutItem", "UpdateItem"},  # a connection's token refresh
+        "RateLimitsTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
+        "ResellersTable": {"GetItem", "UpdateItem"},
+        "MappingsTable": {"GetItem", "BatchGetItem", "PutItem", "DeleteItem", "Query"},
+        "TasksTable": {"GetItem", "PutItem", "Query"},
+        "ActionLogTable": {"PutItem", "Query"},
+    },
+    "DispatcherFunction": {
+        "ResellersTable": {"Query"},
+        "MappingsTable": {"Query"},
+        "TasksTable": {"Query"},
+    },
+    "WorkerFunction": {
+        "TokensTable": {"GetItem", "PutItem", "UpdateItem"},
+        "RateLimitsTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
+        "ResellersTable": {"GetItem", "UpdateItem"},
+        "MappingsTable": {"GetItem", "BatchGetItem", "PutItem", "Query"},
+        "TasksTable": {"GetItem", "PutItem", "Query"},
+        "ActionLogTable": {"PutItem"},
+    },
+}
+# Only connection items (RESELLER#...) of the token table: never a flow's state or consent.
+CONNECTIONS_ONLY = {"SettingsFunction", "WorkerFunction"}
+
+
+def statements(function: str) -> list[dict[str, Any]]:
+    policies = TEMPLATE.resources[function]["Properties"]["Policies"]
+    found = []
+    for policy in policies:
+        if isinstance(policy, dict) and "Statement" in policy:
+            found += policy["Statement"]
+        elif isinstance(policy, dict):
+            (name,) = policy
+            # DynamoDB access only through explicit statements, never SAM's table-wide templates.
+            assert not name.startswith("DynamoDB"), f"{function} uses {name}"
+    return found
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def granted_tables(function: str) -> dict[str, set[str]]:
+    granted: dict[str, set[str]] = {}
+    for statement in statements(function):
+        actions = [a for a in _as_list(statement["Action"]) if a.startswith("dynamodb:")]
+        for resource in _as_list(statement["Resource"]):
+            if "Fn::GetAtt" in resource:
+                table = resource["Fn::GetAtt"].split(".")[0]
+            else:  # an index: !Sub "${Table.Arn}/index/*"
+                table = resource["Fn::Sub"].removeprefix("${").split(".")[0]
+            granted.setdefault(table, set()).update(a.removeprefix("dynamodb:") for a in actions)
+    return {table: actions for table, actions in granted.items() if actions}
+
+
+@pytest.mark.parametrize("function", TEMPLATE.functions())
+def test_each_function_has_exactly_the_table_actions_it_uses(function: str) -> None:
+    assert granted_tables(function) == TABLE_ACTIONS[function]
+
+
+@pytest.mark.parametrize("function", sorted(CONNECTIONS_ONLY))
+def test_settings_and_worker_reach_only_connection_items_of_the_token_table(
+    function: str,
+) -> None:
+    for statement in statements(function):
+        if any(r == {"Fn::GetAtt": "TokensTable.Arn"} for r in _as_list(statement["Resource"])):
+            leading = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            assert leading == ["RESELLER#*"]
+
+
+@pytest.mark.parametrize("function", TEMPLATE.functions())
+def test_the_token_key_is_used_only_under_an_encryption_context(function: str) -> None:
+    kms = [s for s in statements(function) if any(a.startswith("kms:") for a in s["Action"])]
+    may_seal = function in {"OAuthFunction", "WorkerFunction", "SettingsFunction"}
+    assert bool(kms) == may_seal
+    for statement in kms:
+        assert statement["Resource"] == {"Fn::GetAtt": "TokenKey.Arn"}
+        assert set(statement["Action"]) <= {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}
+        equals = statement["Condition"]["StringEquals"]
+        context = {k for k in equals if k.startswith("kms:EncryptionContext:")}
+        assert context, statement
+    sealing = [s for s in kms if "kms:EncryptionContext:purpose" in s["Condition"]["StringEquals"]]
+    if may_seal:
+        (seal,) = sealing
+        assert seal["Condition"]["StringEquals"]["kms:EncryptionContext:purpose"] == PURPOSE
+        keys_allowed = seal["Condition"]["ForAllValues:StringEquals"]["kms:EncryptionContextKeys"]
+        assert sorted(keys_allowed) == ["purpose", "reseller_id"]
+
+
+def test_xero_is_asked_only_for_the_scopes_the_code_uses() -> None:
+    # Invoices, credit notes and allocations; contacts; items, accounts, tax rates and the
+    # organisation; and a refresh token. Nothing reads the user's identity (openid, profile, email).
+    scopes = TEMPLATE.body["Parameters"]["XeroScopes"]["Default"].split()
+    assert sorted(scopes) == sorted(
+        ["offline_access", "accounting.invoices", "accounting.contacts", "accounting.settings"]
+    )

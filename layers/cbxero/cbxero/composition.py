@@ -17,6 +17,8 @@ from cbxero.adapters.dynamo import (
     DynamoConnectionRepository,
     DynamoCustomerLinkRepository,
     DynamoOAuthStateStore,
+    DynamoOrganisationRecord,
+    DynamoPendingGrantStore,
     DynamoProductMappingRepository,
     DynamoSettingsRepository,
     DynamoTaskRepository,
@@ -282,10 +284,12 @@ def connector(config: Config, clock: Clock) -> XeroConnector:
     tokens_table = config.require("tokens_table")
     return XeroConnector(
         states=DynamoOAuthStateStore(db, tokens_table),
+        pending=DynamoPendingGrantStore(db, tokens_table, _cipher(config)),
         signer=StateSigner(lambda: _state_key(config)),
         connections=DynamoConnectionRepository(
             db, tokens_table, _cipher(config), mirror=_status_mirror(config)
         ),
+        organisations=DynamoOrganisationRecord(db, config.mappings_table),
         vault=token_vault(config, clock),
         identity=_identity(config, clock),
         action_log=DynamoActionLog(db, config.action_log_table),
@@ -347,6 +351,7 @@ def xero_accounting(config: Config, clock: Clock) -> Callable[[str], XeroAccount
             access_token=connection.tokens.access_token.get_secret_value(),
             http=http_session(),
             governor=governor,
+            on_refused=lambda: vault.refused(reseller_id),
         )
 
     return xero_for

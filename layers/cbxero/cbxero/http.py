@@ -198,6 +198,15 @@ def parsed_if_match(header: str | None) -> int | None:
     return int(value)
 
 
+def user_of(app: APIGatewayHttpResolver) -> str:
+    """The caller's own identity (the JWT's subject), to bind a flow to the user who started it."""
+    claims = app.current_event.request_context.authorizer.jwt_claim or {}
+    user = claims.get("sub")
+    if not isinstance(user, str) or not user:
+        raise Forbidden("the token carries no sub claim")
+    return user
+
+
 def actor_of(app: APIGatewayHttpResolver) -> str:
     claims = app.current_event.request_context.authorizer.jwt_claim or {}
     return str(claims.get("email") or claims.get("sub") or "user")

@@ -20,8 +20,11 @@ from cbxero.domain.marketplace import (
 from cbxero.domain.model import (
     ActionLogEntry,
     ConnectionStatus,
+    ConnectStart,
     CustomerLink,
+    PendingGrant,
     ProductMapping,
+    StateLookup,
     SyncTask,
     TokenSet,
     XeroConnection,
@@ -142,11 +145,42 @@ class ConnectionRepository(ABC):
 
 class OAuthStateStore(ABC):
     @abstractmethod
-    def put(self, state: str, reseller_id: str, return_url: str, expires_at: datetime) -> None: ...
+    def put(self, state: str, start: ConnectStart, expires_at: datetime) -> None: ...
 
     @abstractmethod
-    def consume(self, state: str, now: datetime) -> tuple[str, str] | None:
-        """Atomically remove a live state; (reseller_id, return_url), or None if unknown or old."""
+    def consume(self, state: str, now: datetime) -> StateLookup:
+        """Atomically use a live state once. A state used before or expired comes back with its
+        start (so the user can be sent back to the store) and the problem ("used", "expired")."""
+
+
+class PendingGrantStore(ABC):
+    """Consents exchanged by the public callback, waiting for the user who started to finish."""
+
+    @abstractmethod
+    def hold(self, handle: str, grant: PendingGrant, expires_at: datetime) -> None: ...
+
+    @abstractmethod
+    def take(self, handle: str, now: datetime) -> tuple[PendingGrant, bool] | None:
+        """Atomically remove the grant held under handle: (grant, still live), or None."""
+
+    @abstractmethod
+    def take_abandoned(self, now: datetime, limit: int = 100) -> list[PendingGrant]:
+        """Atomically remove grants whose time ran out unfinished (at most limit), to release."""
+
+
+class OrganisationRecord(ABC):
+    """Which Xero organisation a reseller's customer links and product mappings belong to."""
+
+    @abstractmethod
+    def bound(self, reseller_id: str) -> XeroTenant | None: ...
+
+    @abstractmethod
+    def bind(self, reseller_id: str, tenant: XeroTenant) -> None: ...
+
+    @abstractmethod
+    def set_aside(self, reseller_id: str, tenant: XeroTenant) -> tuple[int, int]:
+        """Move the links' contacts and the product mappings made in tenant to an archive, so no
+        other organisation uses them; returns (links, mappings) set aside."""
 
 
 class CustomerLinkRepository(ABC):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -16,13 +17,17 @@ from cbxero.domain.errors import InvalidInput
 from cbxero.domain.model import (
     ActionLogEntry,
     ConnectionStatus,
+    ConnectStart,
     CustomerLink,
     LogStatus,
+    PendingGrant,
     ProductMapping,
+    StateLookup,
     SyncTask,
     TaskStatus,
     TokenSet,
     XeroConnection,
+    XeroTenant,
 )
 from cbxero.domain.settings import AutoSync, Settings
 from cbxero.ports import (
@@ -31,6 +36,8 @@ from cbxero.ports import (
     CustomerLinkRepository,
     DueReseller,
     OAuthStateStore,
+    OrganisationRecord,
+    PendingGrantStore,
     ProductMappingRepository,
     SettingsRepository,
     TaskRepository,
@@ -356,17 +363,19 @@ def _token_document(tokens: TokenSet) -> dict[str, Any]:
 
 
 class DynamoOAuthStateStore(_Table, OAuthStateStore):
+    """States in the token table. A used state is marked, not deleted, until its TTL: a replay
+    is then known, and its user can be sent back to the store page."""
+
     SK = "STATE"
 
-    def put(self, state: str, reseller_id: str, return_url: str, expires_at: datetime) -> None:
+    def put(self, state: str, start: ConnectStart, expires_at: datetime) -> None:
         self._client.put_item(
             TableName=self._table,
             Item=to_item(
                 {
                     keys.PK: f"STATE#{state}",
                     keys.SK: self.SK,
-                    "reseller_id": reseller_id,
-                    "return_url": return_url,
+                    "start": start.model_dump(mode="json"),
                     keys.TTL_ATTRIBUTE: int(expires_at.timestamp()),
                 }
             ),
@@ -374,15 +383,117 @@ class DynamoOAuthStateStore(_Table, OAuthStateStore):
             ExpressionAttributeNames={"#pk": keys.PK},
         )
 
-    def consume(self, state: str, now: datetime) -> tuple[str, str] | None:
+    def consume(self, state: str, now: datetime) -> StateLookup:
+        stamp = int(now.timestamp())
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=_key(f"STATE#{state}", self.SK),
+                UpdateExpression="SET used_at = :now",
+                # TTL deletion lags by hours, so expiry is checked here too.
+                ConditionExpression=(
+                    "attribute_exists(#pk) AND attribute_not_exists(used_at) AND #exp > :now"
+                ),
+                ExpressionAttributeNames={"#pk": keys.PK, "#exp": keys.TTL_ATTRIBUTE},
+                ExpressionAttributeValues=to_item({":now": stamp}),
+                ReturnValues="ALL_OLD",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not _is_conditional_failure(error):
+                raise
+            raw: Any = error.response.get("Item")
+            if not raw:
+                return StateLookup()
+            old = from_item(raw)
+            problem = "used" if "used_at" in old else "expired"
+            return StateLookup(start=ConnectStart.model_validate(old["start"]), problem=problem)
+        old = from_item(response["Attributes"])
+        return StateLookup(start=ConnectStart.model_validate(old["start"]))
+
+
+class DynamoPendingGrantStore(_Table, PendingGrantStore):
+    """Pending consents in the token table, under the hash of their handle (the handle itself
+    lives only in the browser), tokens sealed like a connection's."""
+
+    SK = "PENDING_GRANT"
+    BY_EXPIRY = "PENDING_GRANTS_BY_EXPIRY"
+
+    def __init__(self, client: DynamoDBClient, table_name: str, cipher: TokenCipher) -> None:
+        super().__init__(client, table_name)
+        self._cipher = cipher
+
+    @staticmethod
+    def _pk(handle: str) -> str:
+        return "FLOW#" + hashlib.sha256(handle.encode()).hexdigest()
+
+    def hold(self, handle: str, grant: PendingGrant, expires_at: datetime) -> None:
+        reseller_id = grant.start.reseller_id
+        sealed = self._cipher.seal(reseller_id, json.dumps(_token_document(grant.tokens)).encode())
+        # A pointer by expiry first, so that a consent nobody finishes is found and released.
+        self._client.put_item(
+            TableName=self._table,
+            Item=to_item(
+                {
+                    keys.PK: self.BY_EXPIRY,
+                    keys.SK: self._expiry_key(expires_at, self._pk(handle)),
+                    "grant_pk": self._pk(handle),
+                    keys.TTL_ATTRIBUTE: int((expires_at + timedelta(days=1)).timestamp()),
+                }
+            ),
+        )
+        self._client.put_item(
+            TableName=self._table,
+            Item=to_item(
+                {
+                    keys.PK: self._pk(handle),
+                    keys.SK: self.SK,
+                    "grant": grant.model_dump(mode="json", exclude={"tokens"}),
+                    "sealed_tokens": sealed,
+                    "pending_until": int(expires_at.timestamp()),
+                    # Kept a day past its time, for the sweep to find it and release it at Xero.
+                    keys.TTL_ATTRIBUTE: int((expires_at + timedelta(days=1)).timestamp()),
+                }
+            ),
+            ConditionExpression="attribute_not_exists(#pk)",
+            ExpressionAttributeNames={"#pk": keys.PK},
+        )
+
+    @staticmethod
+    def _expiry_key(expires_at: datetime, grant_pk: str) -> str:
+        return f"{int(expires_at.timestamp()):012d}#{grant_pk}"
+
+    def take(self, handle: str, now: datetime) -> tuple[PendingGrant, bool] | None:
+        return self._take(self._pk(handle), now)
+
+    def take_abandoned(self, now: datetime, limit: int = 100) -> list[PendingGrant]:
+        ripe = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression="#p = :p AND #s < :now",
+            ExpressionAttributeNames={"#p": keys.PK, "#s": keys.SK},
+            ExpressionAttributeValues=to_item(
+                {":p": self.BY_EXPIRY, ":now": f"{int(now.timestamp()):012d}#"}
+            ),
+            Limit=limit,
+        ).get("Items", [])
+        released = []
+        for raw in ripe:
+            pointer = from_item(raw)
+            taken = self._take(str(pointer["grant_pk"]), now)
+            if taken is not None:
+                released.append(taken[0])
+            self._client.delete_item(
+                TableName=self._table, Key=_key(self.BY_EXPIRY, str(pointer[keys.SK]))
+            )
+        return released
+
+    def _take(self, grant_pk: str, now: datetime) -> tuple[PendingGrant, bool] | None:
         try:
             response = self._client.delete_item(
                 TableName=self._table,
-                Key=_key(f"STATE#{state}", self.SK),
-                # TTL deletion lags by hours, so expiry is checked here too.
-                ConditionExpression="attribute_exists(#pk) AND #exp > :now",
-                ExpressionAttributeNames={"#pk": keys.PK, "#exp": keys.TTL_ATTRIBUTE},
-                ExpressionAttributeValues=to_item({":now": int(now.timestamp())}),
+                Key=_key(grant_pk, self.SK),
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={"#pk": keys.PK},
                 ReturnValues="ALL_OLD",
             )
         except ClientError as error:
@@ -390,7 +501,75 @@ class DynamoOAuthStateStore(_Table, OAuthStateStore):
                 return None
             raise
         old = from_item(response["Attributes"])
-        return str(old["reseller_id"]), str(old["return_url"])
+        document = dict(old["grant"])
+        opened = self._cipher.open(document["start"]["reseller_id"], bytes(old["sealed_tokens"]))
+        document["tokens"] = json.loads(opened)
+        live = int(old["pending_until"]) > int(now.timestamp())
+        return PendingGrant.model_validate(document), live
+
+
+class DynamoOrganisationRecord(_Table, OrganisationRecord):
+    """The organisation a reseller's links and mappings belong to, in the mappings table; links'
+    contacts and mappings of an organisation left behind are moved under ARCHIVE#<tenant>#."""
+
+    SK = "ORGANISATION"
+    LINK = "CUSTOMER#"
+    MAPPING = "PRODUCT#"
+
+    def bound(self, reseller_id: str) -> XeroTenant | None:
+        item = self._get(reseller_id, self.SK)
+        return XeroTenant.model_validate(item["tenant"]) if item else None
+
+    def bind(self, reseller_id: str, tenant: XeroTenant) -> None:
+        self._client.put_item(
+            TableName=self._table,
+            Item=to_item(
+                {
+                    keys.PK: reseller_id,
+                    keys.SK: self.SK,
+                    "tenant": tenant.model_dump(mode="json", exclude={"connection_id"}),
+                }
+            ),
+        )
+
+    def _archive(self, reseller_id: str, tenant: XeroTenant, sk: str, item: Item) -> None:
+        kept = {k: v for k, v in item.items() if k in ("link", "mapping")}
+        self._client.put_item(
+            TableName=self._table,
+            Item=to_item(
+                {keys.PK: reseller_id, keys.SK: f"ARCHIVE#{tenant.tenant_id}#{sk}", **kept}
+            ),
+        )
+
+    def set_aside(self, reseller_id: str, tenant: XeroTenant) -> tuple[int, int]:
+        links = 0
+        for item in self._query(reseller_id, sk_prefix=self.LINK):
+            link = CustomerLink.model_validate(item["link"])
+            if link.xero_contact_id is None:
+                continue
+            self._archive(reseller_id, tenant, str(item[keys.SK]), item)
+            # The customer keeps its auto-sync switch and cursor; only the contact is set aside.
+            kept = link.model_copy(update={"xero_contact_id": None})
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(
+                    {
+                        keys.PK: reseller_id,
+                        keys.SK: item[keys.SK],
+                        keys.AUTO_SYNC_RESELLER: reseller_id if kept.auto_sync else None,
+                        "link": kept.model_dump(mode="json"),
+                    }
+                ),
+            )
+            links += 1
+        mappings = 0
+        for item in self._query(reseller_id, sk_prefix=self.MAPPING):
+            self._archive(reseller_id, tenant, str(item[keys.SK]), item)
+            self._client.delete_item(
+                TableName=self._table, Key=_key(reseller_id, str(item[keys.SK]))
+            )
+            mappings += 1
+        return links, mappings
 
 
 class DynamoCustomerLinkRepository(_Table, CustomerLinkRepository):

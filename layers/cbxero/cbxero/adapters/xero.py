@@ -40,6 +40,7 @@ TIMEOUT = (5, 30)
 BATCH_SIZE = 50  # documents per PUT: Xero's advice for reliable batches
 LOOKUP_BATCH = 25  # references OR-ed into one `where` (keeps the URL short)
 PAGE_SIZE = 100  # Xero's page size for paged reads
+REFUSED = (401, 403)  # the organisation's calls are refused: the connection needs renewing
 
 
 def _quoted(value: str) -> str:
@@ -181,6 +182,7 @@ class XeroClient(XeroAccounting):
         http: requests.Session,
         governor: RateGovernor | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        on_refused: Callable[[], None] | None = None,
         attempts: int = 4,
         longest_sleep: float = 5.0,
         timeout: tuple[float, float] = TIMEOUT,
@@ -191,6 +193,8 @@ class XeroClient(XeroAccounting):
         self._tenant_id = tenant_id
         self._governor = governor
         self._sleep = sleep
+        # Told when Xero refuses the organisation (401, or 403: disconnected inside Xero).
+        self._on_refused = on_refused
         self._attempts = attempts
         self._longest_sleep = longest_sleep
         self._headers = {
@@ -237,6 +241,10 @@ class XeroClient(XeroAccounting):
                     continue
                 if self._governor is not None:
                     self._governor.observe(self._tenant_id, response.headers)
+                if response.status_code in REFUSED:
+                    if self._on_refused is not None:
+                        self._on_refused()
+                    raise ReconnectNeeded(_refusal(response))
                 if response.status_code < 500:
                     return _result(response)
                 problem = f"{what} answered {response.status_code}"
@@ -471,9 +479,17 @@ class XeroClient(XeroAccounting):
         return Organisation.model_validate(self._call("GET", "/Organisation")["Organisations"][0])
 
 
-def _result(response: requests.Response) -> dict[str, Any]:
+def _refusal(response: requests.Response) -> str:
     if response.status_code == 401:
-        raise ReconnectNeeded("Xero refused the access token")
+        return "Xero refused the access token; reconnect Xero"
+    # 403: the organisation is no longer connected to the app (removed under Connected Apps,
+    # the user lost the right to connect apps, or the organisation is gone).
+    return "Xero refused access to the organisation (disconnected in Xero?); reconnect Xero"
+
+
+def _result(response: requests.Response) -> dict[str, Any]:
+    if response.status_code in REFUSED:
+        raise ReconnectNeeded(_refusal(response))
     if response.status_code == 400:
         raise DocumentRejected(_validation_message(response))
     if response.status_code == 404:

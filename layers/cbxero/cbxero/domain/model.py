@@ -59,6 +59,9 @@ class XeroConnection(BaseModel):
     tokens: TokenSet | None = None
     connected_since: AwareDatetime | None = None
     version: int = 0
+    # The organisation the reseller's links and mappings belong to, while a consent for another
+    # one waits for the reseller to confirm the switch.
+    switch_from: XeroTenant | None = None
 
     @property
     def usable(self) -> bool:
@@ -67,6 +70,38 @@ class XeroConnection(BaseModel):
             and self.tenant is not None
             and self.tokens is not None
         )
+
+
+class ConnectStart(BaseModel):
+    """What an OAuth state stands for: who started connecting, from which store page, and the
+    hash of the one-time verifier only that page holds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reseller_id: str
+    user: str  # the JWT subject of the user who started
+    actor: str  # how the Action Log names that user
+    return_url: str
+    verifier_hash: str
+
+
+class StateLookup(BaseModel):
+    """A state looked up once: its start if known, and why it cannot be used (None: it can)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: ConnectStart | None = None
+    problem: str | None = None
+
+
+class PendingGrant(BaseModel):
+    """A consent Xero granted, exchanged and held until the user who started finishes it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: ConnectStart
+    tokens: TokenSet
+    tenants: tuple[XeroTenant, ...]
 
 
 class CustomerLink(BaseModel):
