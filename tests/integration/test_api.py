@@ -34,7 +34,7 @@ def test_bad_settings_get_a_422_naming_the_field_and_nothing_is_written(stack: L
     )
     assert answer.status_code == 422
     body = answer.json()
-    assert body["code"] == "invalid_request"
+    assert body["code"] == "invalid_input"
     assert [f["field"] for f in body["fields"]] == ["price_source"]
     assert stack.api("GET", "/settings").json()["trim_descriptions"] is False
 

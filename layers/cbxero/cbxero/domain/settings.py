@@ -1,9 +1,9 @@
 """A reseller's settings: the nine of the store's Settings window plus the accounting defaults."""
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 
 class PriceSource(StrEnum):
@@ -91,10 +91,10 @@ class Settings(BaseModel):
         DescriptionSource.MARKETPLACE,
         description="A line's description: the order detail's, or the Xero item's.",
     )
-    trim_descriptions: bool = Field(
+    trim_descriptions: StrictBool = Field(
         False, description="Only the product name goes in the line description."
     )
-    allow_many_products_per_item: bool = Field(
+    allow_many_products_per_item: StrictBool = Field(
         False, description="Whether several marketplace products may map to one Xero item."
     )
     invoice_number_source: InvoiceNumberSource = Field(
@@ -134,32 +134,38 @@ class Settings(BaseModel):
     )
 
 
+def _no_defaults_shown(schema: dict[str, Any]) -> None:
+    # A field left out keeps its setting; the None below only marks it as left out.
+    for field in schema.get("properties", {}).values():
+        field.pop("default", None)
+
+
 class SettingsPatch(BaseModel):
-    """Some settings to change, the others kept (PATCH /settings)."""
+    """Some settings to change, the others kept (PATCH /settings, a JSON merge patch).
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    A field left out keeps its setting. null is refused (422 naming the field) for every
+    setting but `tax_type`, where null clears it (Xero then decides the tax).
+    """
 
-    price_source: PriceSource | None = None
-    description_source: DescriptionSource | None = None
-    trim_descriptions: bool | None = None
-    allow_many_products_per_item: bool | None = None
-    invoice_number_source: InvoiceNumberSource | None = None
-    auto_sync: AutoSync | None = None
-    downgrades: DowngradeMode | None = None
-    notifications: NotificationLevel | None = None
-    invoice_target: InvoiceTarget | None = None
-    sales_account_code: AccountCode | None = None
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_no_defaults_shown)
+
+    # Not Optional: null is no value for these; the default only marks a field left out.
+    price_source: PriceSource = Field(None)
+    description_source: DescriptionSource = Field(None)
+    trim_descriptions: StrictBool = Field(None)
+    allow_many_products_per_item: StrictBool = Field(None)
+    invoice_number_source: InvoiceNumberSource = Field(None)
+    auto_sync: AutoSync = Field(None)
+    downgrades: DowngradeMode = Field(None)
+    notifications: NotificationLevel = Field(None)
+    invoice_target: InvoiceTarget = Field(None)
+    sales_account_code: AccountCode = Field(None)
     tax_type: TaxType | None = None
-    line_amount_types: LineAmountTypes | None = None
-    new_invoice_status: NewInvoiceStatus | None = None
-    due_date_terms: DueDateTerms | None = None
+    line_amount_types: LineAmountTypes = Field(None)
+    new_invoice_status: NewInvoiceStatus = Field(None)
+    due_date_terms: DueDateTerms = Field(None)
 
     def applied_to(self, current: Settings) -> Settings:
-        """The current settings with these changes. A null leaves a setting as it is, except
-        `tax_type`, which null clears (Xero then decides)."""
-        changes = {
-            name: value
-            for name, value in self.model_dump(exclude_unset=True).items()
-            if value is not None or name == "tax_type"
-        }
+        """The current settings with the fields this patch names (a null `tax_type` clears it)."""
+        changes = self.model_dump(exclude_unset=True)
         return Settings.model_validate({**current.model_dump(), **changes})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pydantic import BaseModel
 
 from cbxero.domain.errors import NotFound, StaleVersion
@@ -61,19 +63,18 @@ class ResellerAdmin:
                 "read them again before saving",
                 field="If-Match",
             )
-        saved = self._settings.save_if(reseller_id, new, version)
-        if saved is None:
-            raise StaleVersion("the settings changed while saving; read them again")
         changed = [
             f"{name}: {_shown(getattr(old, name))} -> {_shown(getattr(new, name))}"
             for name in Settings.model_fields
             if getattr(old, name) != getattr(new, name)
         ]
+        if not changed:  # a save that changes nothing: no new version, nothing logged
+            return old, version
+        saved = self._settings.save_if(reseller_id, new, version)
+        if saved is None:
+            raise StaleVersion("the settings changed while saving; read them again")
         self._recorder.info(
-            reseller_id,
-            "settings_changed",
-            actor,
-            "Settings changed: " + ("; ".join(changed) if changed else "nothing"),
+            reseller_id, "settings_changed", actor, "Settings changed: " + "; ".join(changed)
         )
         return new, saved
 
@@ -118,7 +119,10 @@ class ResellerAdmin:
 
 
 def _shown(value: object) -> str:
-    """A setting's value as the Action Log shows it."""
+    """A setting's value as the Action Log shows it: as the API spells it (true, null), a
+    choice without quotes."""
     if isinstance(value, BaseModel):
         return value.model_dump_json()
-    return str(getattr(value, "value", value))
+    if isinstance(value, str):  # a choice (StrEnum) or a code
+        return str(value)
+    return json.dumps(value)
