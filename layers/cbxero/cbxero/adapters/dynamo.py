@@ -46,6 +46,7 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 ACTION_LOG_RETENTION = timedelta(days=400)
 CONNECTION_STATUS = "connection_status"
+NOTIFICATIONS_SINCE = "notifications_since"
 BATCH_GET_LIMIT = 100
 TRANSACTION_LIMIT = 100
 
@@ -218,6 +219,19 @@ class DynamoSettingsRepository(_Table, SettingsRepository):
                 return None
             raise
         return int(from_item(answer["Attributes"])["version"])
+
+    def notifications_changed(self, reseller_id: str, at: datetime) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key=_key(reseller_id, self.SK),
+            UpdateExpression="SET #n = :n",
+            ExpressionAttributeNames={"#n": NOTIFICATIONS_SINCE},
+            ExpressionAttributeValues=to_item({":n": _stamp(at)}),
+        )
+
+    def notifications_since(self, reseller_id: str) -> datetime | None:
+        stamp = (self._get(reseller_id, self.SK) or {}).get(NOTIFICATIONS_SINCE)
+        return datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
 
     def resellers_due(self, frequency: AutoSync, after: str | None = None) -> Iterator[DueReseller]:
         start = (
@@ -771,12 +785,18 @@ class DynamoActionLog(_Table, ActionLog):
                 names[f"#{name}"] = name
                 values[f":{name}"] = value
                 filters.append(f"#{name} = :{name}")
-        if wanted.problems_only:
+        if wanted.problems_only or wanted.others_since:
             names["#status"] = "status"
             values.update(
                 {":error": LogStatus.ERROR.value, ":act": LogStatus.ACTION_REQUIRED.value}
             )
-            filters.append("#status IN (:error, :act)")
+            problem = "#status IN (:error, :act)"
+            if wanted.problems_only:
+                filters.append(problem)
+            elif wanted.others_since:
+                names.update({"#e": "entry", "#at": "at"})
+                values[":since"] = _stamp(wanted.others_since)
+                filters.append(f"({problem} OR #e.#at >= :since)")
         found, following = self._page(
             reseller_id,
             index,

@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
 
 
 class PriceSource(StrEnum):
@@ -134,10 +134,22 @@ class Settings(BaseModel):
     )
 
 
-def _no_defaults_shown(schema: dict[str, Any]) -> None:
-    # A field left out keeps its setting; the None below only marks it as left out.
-    for field in schema.get("properties", {}).values():
+CLEARABLE = "tax_type"  # the one setting null clears
+
+
+def _null_only_where_it_clears(schema: dict[str, Any]) -> None:
+    # The document says what the API takes: no null but for tax_type, no default shown (a
+    # field left out keeps its setting; the None below only marks it as left out).
+    for name, field in schema.get("properties", {}).items():
         field.pop("default", None)
+        options = field.get("anyOf", [])
+        if name != CLEARABLE and {"type": "null"} in options:
+            kept = [option for option in options if option != {"type": "null"}]
+            del field["anyOf"]
+            if len(kept) == 1:
+                field.update(kept[0])
+            else:
+                field["anyOf"] = kept
 
 
 class SettingsPatch(BaseModel):
@@ -147,23 +159,31 @@ class SettingsPatch(BaseModel):
     setting but `tax_type`, where null clears it (Xero then decides the tax).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_no_defaults_shown)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_extra=_null_only_where_it_clears
+    )
 
-    # Not Optional: null is no value for these; the default only marks a field left out.
-    price_source: PriceSource = Field(None)
-    description_source: DescriptionSource = Field(None)
-    trim_descriptions: StrictBool = Field(None)
-    allow_many_products_per_item: StrictBool = Field(None)
-    invoice_number_source: InvoiceNumberSource = Field(None)
-    auto_sync: AutoSync = Field(None)
-    downgrades: DowngradeMode = Field(None)
-    notifications: NotificationLevel = Field(None)
-    invoice_target: InvoiceTarget = Field(None)
-    sales_account_code: AccountCode = Field(None)
+    price_source: PriceSource | None = None
+    description_source: DescriptionSource | None = None
+    trim_descriptions: StrictBool | None = None
+    allow_many_products_per_item: StrictBool | None = None
+    invoice_number_source: InvoiceNumberSource | None = None
+    auto_sync: AutoSync | None = None
+    downgrades: DowngradeMode | None = None
+    notifications: NotificationLevel | None = None
+    invoice_target: InvoiceTarget | None = None
+    sales_account_code: AccountCode | None = None
     tax_type: TaxType | None = None
-    line_amount_types: LineAmountTypes = Field(None)
-    new_invoice_status: NewInvoiceStatus = Field(None)
-    due_date_terms: DueDateTerms = Field(None)
+    line_amount_types: LineAmountTypes | None = None
+    new_invoice_status: NewInvoiceStatus | None = None
+    due_date_terms: DueDateTerms | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_null(cls, value: object, info: ValidationInfo) -> object:
+        if value is None and info.field_name != CLEARABLE:
+            raise ValueError("null is no value for this setting; leave the field out to keep it")
+        return value
 
     def applied_to(self, current: Settings) -> Settings:
         """The current settings with the fields this patch names (a null `tax_type` clears it)."""

@@ -73,6 +73,9 @@ class ResellerAdmin:
         saved = self._settings.save_if(reseller_id, new, version)
         if saved is None:
             raise StaleVersion("the settings changed while saving; read them again")
+        if old.notifications != new.notifications:
+            # Before the entry below, so that the switch itself is the first one it shows.
+            self._settings.notifications_changed(reseller_id, self._clock.now())
         self._recorder.info(
             reseller_id, "settings_changed", actor, "Settings changed: " + "; ".join(changed)
         )
@@ -95,14 +98,17 @@ class ResellerAdmin:
         return entry
 
     def notifications(self, reseller_id: str, limit: int, cursor: str | None) -> LogPage:
-        """Unread entries the notifications setting shows: problems only, or every one."""
-        problems_only = (
-            self._settings.get(reseller_id).notifications is NotificationLevel.ERRORS_AND_ACTIONS
-        )
-        return self._log.page(
-            reseller_id,
-            LogFilter(unread_only=True, problems_only=problems_only, limit=limit, cursor=cursor),
-        )
+        """Unread entries the notifications setting shows: problems only, or every one from
+        the moment the level was chosen (problems from before it still show; the history of
+        everything else does not flood in)."""
+        level = self._settings.get(reseller_id).notifications
+        wanted = LogFilter(unread_only=True, limit=limit, cursor=cursor)
+        if level is NotificationLevel.ERRORS_AND_ACTIONS:
+            wanted = wanted.model_copy(update={"problems_only": True})
+        else:
+            since = self._settings.notifications_since(reseller_id)
+            wanted = wanted.model_copy(update={"others_since": since})
+        return self._log.page(reseller_id, wanted)
 
     def mark_read(self, reseller_id: str, entry_id: str | None) -> int:
         """One notification read (it must be the reseller's), or all those shown (None)."""
