@@ -289,3 +289,14 @@ def test_a_wider_notifications_level_applies_from_the_moment_it_is_chosen(
     later = stack.api("GET", "/notifications").json()["items"]
     assert len(later) > len(shown)  # what happens from now on does show
     assert stack.api("POST", "/notifications/read-all").json() == {"marked": len(later)}
+
+
+def test_choosing_the_organisation_already_connected_changes_nothing(stack: LocalStack) -> None:
+    stack.connect_xero()
+    before = stack.api("GET", "/xero/connection").json()
+    logged = len(stack.api("GET", "/action-log").json()["items"])
+    again = stack.api(
+        "PUT", "/xero/connection/tenant", json={"tenant_id": before["organisation_id"]}
+    )
+    assert (again.status_code, again.json()) == (200, before)
+    assert len(stack.api("GET", "/action-log").json()["items"]) == logged

@@ -172,6 +172,8 @@ class XeroConnector:
         current = self._connections.get(reseller_id)
         if current is None or current.tokens is None:
             raise NotConnected("Xero is not connected")
+        if current.tenant is not None and current.tenant.tenant_id == tenant_id:
+            return current  # already the one syncing: nothing changes (PUT is idempotent)
         chosen = next((t for t in current.tenants_to_choose if t.tenant_id == tenant_id), None)
         if chosen is None:
             raise InvalidInput(
