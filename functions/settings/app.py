@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -9,7 +10,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from cbxero import composition
 from cbxero.config import config
@@ -67,6 +68,23 @@ class SyncQueued(BaseModel):
     queued: bool = True
 
 
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?"
+    r"([Zz]|[+-][0-9]{2}:?[0-9]{2})?",
+    re.ASCII,
+)
+
+
+def _rfc3339(value: object) -> object:
+    # pydantic would also take a number (seconds since 1970) or a bare date: not a date-time.
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError("a date-time such as 2026-01-31T09:00:00Z")
+    return value
+
+
+Moment = Annotated[datetime, BeforeValidator(_rfc3339)]
+
+
 def _reseller() -> str:
     return reseller_of(app, CONFIG.reseller_claim)
 
@@ -75,6 +93,7 @@ IfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match",
+        pattern=r'^(\*|(W/)?"[0-9]{1,18}"|[0-9]{1,18})$',
         description="The ETag of the settings read; a save over someone else's answers 412.",
         max_length=100,
     ),
@@ -269,8 +288,8 @@ def list_tasks(
     customer_id: Annotated[
         str | None, Query(min_length=1, max_length=64, pattern=MARKETPLACE_ID_PATTERN)
     ] = None,
-    created_from: Annotated[datetime | None, Query(alias="from")] = None,
-    created_to: Annotated[datetime | None, Query(alias="to")] = None,
+    created_from: Annotated[Moment | None, Query(alias="from")] = None,
+    created_to: Annotated[Moment | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(min_length=1, max_length=2000)] = None,
 ) -> TaskPage:
@@ -373,8 +392,8 @@ def action_log(
     customer_id: Annotated[
         str | None, Query(min_length=1, max_length=64, pattern=MARKETPLACE_ID_PATTERN)
     ] = None,
-    at_from: Annotated[datetime | None, Query(alias="from")] = None,
-    at_to: Annotated[datetime | None, Query(alias="to")] = None,
+    at_from: Annotated[Moment | None, Query(alias="from")] = None,
+    at_to: Annotated[Moment | None, Query(alias="to")] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> LogPage:

@@ -133,7 +133,7 @@ def hostile(dynamodb_local: str) -> Iterator[Hostile]:
         )
 
 
-def _hypothesis(examples: int = EXAMPLES) -> Any:
+def _hypothesis(examples: int = EXAMPLES) -> settings:
     return settings(
         max_examples=examples,
         derandomize=not RANDOM,

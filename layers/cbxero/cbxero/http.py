@@ -79,6 +79,8 @@ _LOCATIONS = ("body", "query", "path", "header", "cookie")
 
 
 def _field_path(location: tuple[Any, ...]) -> str:
+    if location[:1] == ("header",) and len(location) > 1:  # headers come lower-cased
+        return "-".join(word.capitalize() for word in str(location[1]).split("-"))
     return ".".join(str(part) for part in location if part not in _LOCATIONS) or "body"
 
 
@@ -90,19 +92,35 @@ JSON_MEDIA_TYPE = "application/json"
 
 
 def _unreadable_body(event: Mapping[str, Any]) -> ErrorBody | None:
-    """A body in a content type the API does not read (every body it reads is JSON)."""
+    """A body in a content type the API does not read (every body it reads is JSON), or JSON
+    that is not an object."""
     if not event.get("body"):
         return None
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     given = headers.get("content-type", JSON_MEDIA_TYPE)  # none given: read as JSON
     media_type = given.split(";", 1)[0].strip().lower()
     if media_type == JSON_MEDIA_TYPE:
-        return None
+        return None if _an_object(event) else NOT_AN_OBJECT
     return ErrorBody(
         code="unsupported_media_type",
         message=f"the API reads JSON bodies only (Content-Type: {JSON_MEDIA_TYPE})",
         fields=[FieldProblem(field="Content-Type", problem=f"{given[:100]!r} is not JSON")],
     )
+
+
+# Every body the API reads is a JSON object; Powertools would take [{...}] for {...}.
+NOT_AN_OBJECT = ErrorBody(
+    code="invalid_input",
+    message="the body must be a JSON object",
+    fields=[FieldProblem(field="body", problem="not a JSON object")],
+)
+
+
+def _an_object(event: Mapping[str, Any]) -> bool:
+    body = str(event.get("body") or "")
+    if event.get("isBase64Encoded"):
+        return True  # not UTF-8: refused when read, as such
+    return body.lstrip(" \t\r\n").startswith("{")
 
 
 class JsonApiResolver(APIGatewayHttpResolver):
@@ -113,8 +131,13 @@ class JsonApiResolver(APIGatewayHttpResolver):
         refused = _unreadable_body(event)
         if refused is None:
             return super().resolve(event, context)
+        status = (
+            HTTPStatus.UNPROCESSABLE_ENTITY
+            if refused is NOT_AN_OBJECT
+            else (HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
+        )
         return {
-            "statusCode": HTTPStatus.UNSUPPORTED_MEDIA_TYPE.value,
+            "statusCode": status.value,
             "headers": {"Content-Type": content_types.APPLICATION_JSON},
             "body": refused.model_dump_json(),
             "isBase64Encoded": False,
