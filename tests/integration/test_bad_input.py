@@ -227,6 +227,14 @@ def test_boolean_settings_take_only_true_and_false(
     assert _error(answer, 422, "trim_descriptions")["code"] == "invalid_input"
 
 
+@pytest.mark.parametrize("days", [False, True, "14", "", None, 1.5])
+def test_due_days_are_a_whole_number(front: LocalStack, days: Any) -> None:
+    # Found by schemathesis (coverage phase): {"days": false} was taken as 0 days.
+    terms = {"rule": "DAYSAFTERBILLDATE", "days": days}
+    answer = front.api("PATCH", "/settings", json={"due_date_terms": terms})
+    _error(answer, 422, "due_date_terms.days")
+
+
 def test_other_boolean_bodies_are_strict_too(front: LocalStack) -> None:
     answer = front.api("PUT", "/customers/auto-sync", json={"customer_ids": ["1"], "auto_sync": 1})
     _error(answer, 422, "auto_sync")

@@ -3,7 +3,15 @@
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationInfo,
+    field_validator,
+)
 
 
 class PriceSource(StrEnum):
@@ -63,11 +71,18 @@ class DueDateRule(StrEnum):
     DAY_OF_FOLLOWING_MONTH = "OFFOLLOWINGMONTH"
 
 
+def _a_number(value: object) -> object:
+    # pydantic's lax int takes false and "14"; a stored item gives Decimal(14), which is fine.
+    if isinstance(value, bool | str):
+        raise ValueError("a whole number of days")
+    return value
+
+
 class DueDateTerms(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     rule: DueDateRule = DueDateRule.DAYS_AFTER_INVOICE_DATE
-    days: Annotated[int, Field(ge=0, le=365)] = 14
+    days: Annotated[int, BeforeValidator(_a_number), Field(ge=0, le=365)] = 14
 
 
 AccountCode = Annotated[str, Field(min_length=1, max_length=10, pattern=r"^[A-Za-z0-9.\-_]+$")]
