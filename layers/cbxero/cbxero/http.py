@@ -131,11 +131,8 @@ class JsonApiResolver(APIGatewayHttpResolver):
         refused = _unreadable_body(event)
         if refused is None:
             return super().resolve(event, context)
-        status = (
-            HTTPStatus.UNPROCESSABLE_ENTITY
-            if refused is NOT_AN_OBJECT
-            else (HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
-        )
+        not_json = refused is not NOT_AN_OBJECT
+        status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE if not_json else HTTPStatus.UNPROCESSABLE_ENTITY
         return {
             "statusCode": status.value,
             "headers": {"Content-Type": content_types.APPLICATION_JSON},
@@ -148,7 +145,7 @@ def install_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None:
     """Map domain errors and every failure to read a request to the one error shape.
 
     Input refused answers `invalid_input`: 400 when the request cannot be read or breaks a
-    rule of the API (a cursor, If-Match, a time range), 422 when it does not match the
+    rule of the API (a cursor, a time range, ...), 422 when it does not match the
     OpenAPI document. Anything unexpected answers 500 `internal_error`, in the same shape.
     """
 
@@ -237,7 +234,8 @@ def install_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None:
 # What each failure status means, as the OpenAPI document declares it for every operation.
 ERROR_STATUSES = {
     400: "Input refused: unreadable (not JSON, not UTF-8, nested too deep) or against a rule "
-    "of the API (a cursor, If-Match, a time range); `fields` name what and why",
+    "of the API (a cursor, a time range, a Xero record that does not exist); `fields` name "
+    "what and why",
     401: "No valid token (answered by the API's JWT authorizer)",
     403: "The token names no reseller",
     404: "Not found (or another reseller's)",

@@ -145,10 +145,7 @@ class SimpleApiClient(Marketplace):
             },
         )
         # A list row without its fee lines is read whole (GET /orders/{id}).
-        whole = (
-            o if "details" in o else self._get(f"/orders/{_segment(str(o['id']), 'order_id')}")
-            for o in raw
-        )
+        whole = (o if "details" in o else self._order(str(o["id"])) for o in raw)
         return sorted((order_from_api(o) for o in whole), key=lambda o: (o.created_at, o.id))
 
     def _order(self, order_id: str) -> dict[str, Any]:
