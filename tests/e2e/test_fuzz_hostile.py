@@ -166,6 +166,7 @@ forged_cursor = st.one_of(
     start_key.map(lambda k: _b64(json.dumps(k).encode())),
     start_key.map(lambda k: _b64(json.dumps(k).encode()).rstrip("=") + ".bm90IGEgbWFj"),
     st.text(min_size=1, max_size=200),
+    st.tuples(st.text(min_size=1, max_size=60), st.text(min_size=1, max_size=60)).map(".".join),
     st.binary(min_size=1, max_size=120).map(_b64),
     st.recursive(st.none() | st.integers() | st.text(max_size=5), st.lists, max_leaves=8).map(
         lambda v: _b64(json.dumps(v).encode())

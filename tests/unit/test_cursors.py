@@ -34,3 +34,10 @@ def test_another_key_makes_other_cursors() -> None:
         CursorSeal(lambda: b"j" * 32).open("reseller-a", "tasks {}", cursor)
     with pytest.raises(InvalidInput):
         CursorSeal().open("reseller-a", "tasks {}", cursor)  # a process key of its own
+
+
+@pytest.mark.parametrize("cursor", ["\u00f1.\U0008daef\u0093", "a.\u00e9", "\u00e9.a", "a.b\x00"])
+def test_a_cursor_in_any_characters_is_refused_not_a_fault(cursor: str) -> None:
+    # Found by schemathesis (a random seed): hmac.compare_digest raised TypeError on non-ASCII.
+    with pytest.raises(InvalidInput):
+        CursorSeal(lambda: b"k" * 32).open("reseller-a", "tasks {}", cursor)

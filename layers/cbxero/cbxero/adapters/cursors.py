@@ -51,7 +51,9 @@ class CursorSeal:
     def open(self, reseller_id: str, scope: str, cursor: str) -> dict[str, Any]:
         """The start key a cursor carries, if this seal made it for this reseller and scope."""
         payload, _, mac = cursor.partition(".")
-        if payload and mac and hmac.compare_digest(mac, self._mac(reseller_id, scope, payload)):
+        # Bytes: compare_digest refuses str with non-ASCII characters (TypeError, not a no).
+        expected = self._mac(reseller_id, scope, payload).encode()
+        if payload and mac and hmac.compare_digest(mac.encode(), expected):
             try:
                 key = json.loads(_unb64(payload))
             except (ValueError, binascii.Error):
