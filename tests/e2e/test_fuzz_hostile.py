@@ -125,6 +125,8 @@ def hostile(dynamodb_local: str) -> Iterator[Hostile]:
         tokens = {r: stack.token(r) for r in (DEMO_RESELLER, OTHER)}
         run = Hostile(stack, tokens, cursors, routes)
         yield run
+        served = "\n".join(stack.http_front.transcript)
+        assert not [s[:6] for s in stack.secrets_in_play() if s in served]  # no token leaked
         print(
             f"\nhostile fuzzing: {sum(run.tally.requests.values())} requests "
             f"{dict(sorted(run.tally.requests.items()))}, "

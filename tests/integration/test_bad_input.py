@@ -31,6 +31,8 @@ def front(dynamodb_local: str) -> Iterator[LocalStack]:
         running.drain_queue()
         running.connect_xero(OTHER_RESELLER)
         yield running
+        served = "\n".join(running.http_front.transcript)
+        assert not [s[:6] for s in running.secrets_in_play() if s in served]  # no token leaked
 
 
 def _forged(key: dict[str, Any]) -> str:
