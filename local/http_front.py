@@ -54,8 +54,18 @@ class HttpFront:
         # Swagger UI over the API's own OpenAPI document (served from the pip package: no CDN).
         self.app.add_url_rule("/docs", "docs", _swagger_page)
         self.app.add_url_rule("/docs/assets/<path:name>", "docs-assets", _swagger_asset)
-        self.app.add_url_rule("/", "root", self.handle, methods=METHODS, defaults={"path": ""})
-        self.app.add_url_rule("/<path:path>", "any", self.handle, methods=METHODS)
+        # No automatic OPTIONS answer: API Gateway has no route for it (no CORS configured).
+        self.app.add_url_rule(
+            "/",
+            "root",
+            self.handle,
+            methods=METHODS,
+            defaults={"path": ""},
+            provide_automatic_options=False,
+        )
+        self.app.add_url_rule(
+            "/<path:path>", "any", self.handle, methods=METHODS, provide_automatic_options=False
+        )
         # Paths Flask's own routing refuses (an encoded line break, say) reach the gateway too.
         self.app.register_error_handler(404, lambda _error: self.handle(""))
         self.app.register_error_handler(405, lambda _error: self.handle(""))

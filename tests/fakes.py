@@ -77,6 +77,13 @@ class FakeSettings(SettingsRepository):
         self.saved: dict[str, Settings] = {}
         self.versions: dict[str, int] = {}
         self.statuses: dict[str, ConnectionStatus] = {}
+        self.levels_since: dict[str, datetime] = {}
+
+    def notifications_changed(self, reseller_id: str, at: datetime) -> None:
+        self.levels_since[reseller_id] = at
+
+    def notifications_since(self, reseller_id: str) -> datetime | None:
+        return self.levels_since.get(reseller_id)
 
     def get(self, reseller_id: str) -> Settings:
         return self.saved.get(reseller_id, Settings())
@@ -342,6 +349,7 @@ class FakeActionLog(ActionLog):
             and wanted.customer_id in (None, e.customer_id)
             and not (wanted.unread_only and e.read)
             and not (wanted.problems_only and not e.status.is_problem)
+            and not (wanted.others_since and not e.status.is_problem and e.at < wanted.others_since)
         ]
         start = int(wanted.cursor or 0)
         end = start + wanted.limit

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
@@ -15,11 +15,11 @@ from pydantic import BaseModel, Field
 from cbxero import composition
 from cbxero.config import config
 from cbxero.domain.model import ConnectionStatus, XeroConnection, XeroTenant
-from cbxero.http import actor_of, install_error_handlers, reseller_of, user_of
+from cbxero.http import JsonApiResolver, actor_of, install_error_handlers, reseller_of, user_of
 from cbxero.ports import Clock
 
 logger = Logger()
-app = APIGatewayHttpResolver(enable_validation=True)
+app = JsonApiResolver(enable_validation=True)
 install_error_handlers(app, logger)
 CONFIG = config()
 CONNECTOR = composition.connector(CONFIG, Clock())

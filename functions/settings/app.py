@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from cbxero import composition
 from cbxero.config import config
 from cbxero.domain.documents import CANCELLATION_FEE
 from cbxero.domain.errors import InvalidInput
 from cbxero.domain.listing import LogFilter, LogPage, TaskFilter, TaskPage
-from cbxero.domain.marketplace import OrderType
+from cbxero.domain.marketplace import MARKETPLACE_ID_PATTERN, MarketplaceId, OrderType
 from cbxero.domain.model import (
     ActionLogEntry,
     CustomerLink,
@@ -30,6 +31,7 @@ from cbxero.domain.model import (
 from cbxero.domain.settings import Settings, SettingsPatch
 from cbxero.domain.xero import Account, Contact, Item, TaxRate
 from cbxero.http import (
+    JsonApiResolver,
     actor_of,
     etag,
     install_error_handlers,
@@ -42,7 +44,7 @@ from cbxero.services.mapping import CustomerRow, ImportReport, ItemMade, Product
 from cbxero.services.tasks import MAX_TASKS_BY_HAND, HandSync, TaskDetail
 
 logger = Logger()
-app = APIGatewayHttpResolver(enable_validation=True)
+app = JsonApiResolver(enable_validation=True)
 install_error_handlers(app, logger)
 CONFIG = config()
 ADMIN = composition.admin(CONFIG, Clock())
@@ -54,7 +56,7 @@ class CustomerLinkBody(BaseModel):
     xero_contact_id: str | None = Field(
         None, min_length=1, max_length=64, description="An existing Xero contact to map to."
     )
-    auto_sync: bool = False
+    auto_sync: StrictBool = False
 
 
 class ProductMappingBody(BaseModel):
@@ -66,6 +68,23 @@ class SyncQueued(BaseModel):
     queued: bool = True
 
 
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?"
+    r"([Zz]|[+-][0-9]{2}:?[0-9]{2})?",
+    re.ASCII,
+)
+
+
+def _rfc3339(value: object) -> object:
+    # pydantic would also take a number (seconds since 1970) or a bare date: not a date-time.
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError("a date-time such as 2026-01-31T09:00:00Z")
+    return value
+
+
+Moment = Annotated[datetime, BeforeValidator(_rfc3339)]
+
+
 def _reseller() -> str:
     return reseller_of(app, CONFIG.reseller_claim)
 
@@ -74,6 +93,7 @@ IfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match",
+        pattern=r'^(\*|(W/)?"[0-9]{1,18}"|[0-9]{1,18})$',
         description="The ETag of the settings read; a save over someone else's answers 412.",
         max_length=100,
     ),
@@ -107,7 +127,7 @@ def patch_settings(body: SettingsPatch, if_match_header: IfMatch = None) -> Resp
     return _versioned(ADMIN.patch_settings(_reseller(), body, actor_of(app), version))
 
 
-CustomerId = Annotated[str, Path(min_length=1, max_length=64)]
+CustomerId = Annotated[str, Path(min_length=1, max_length=64, pattern=MARKETPLACE_ID_PATTERN)]
 Mpn = Annotated[str, Path(min_length=1, max_length=128)]
 Unmapped = Annotated[bool, Query(description="Only those not mapped yet.")]
 
@@ -115,10 +135,8 @@ Unmapped = Annotated[bool, Query(description="Only those not mapped yet.")]
 class AutoSyncBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    customer_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
-        min_length=1, max_length=500
-    )
-    auto_sync: bool
+    customer_ids: list[MarketplaceId] = Field(min_length=1, max_length=500)
+    auto_sync: StrictBool
 
 
 class UnmappedProduct(BaseModel):
@@ -223,12 +241,12 @@ def xero_tax_rates() -> list[TaxRate]:
     return MAPPING.tax_rates(_reseller())
 
 
-TaskId = Annotated[str, Path(min_length=1, max_length=64)]
+TaskId = Annotated[str, Path(min_length=1, max_length=64, pattern=MARKETPLACE_ID_PATTERN)]
 
 
 class CheckChangesBody(BaseModel):
-    customer_id: str | None = Field(
-        None, min_length=1, max_length=64, description="One customer; none: every customer."
+    customer_id: MarketplaceId | None = Field(
+        None, description="One customer; none: every customer."
     )
 
 
@@ -255,9 +273,7 @@ class SyncOneBody(BaseModel):
 class SyncManyBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    task_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
-        min_length=1, max_length=MAX_TASKS_BY_HAND
-    )
+    task_ids: list[MarketplaceId] = Field(min_length=1, max_length=MAX_TASKS_BY_HAND)
     edits: dict[str, list[LineEdit]] = Field(default_factory=dict, max_length=MAX_TASKS_BY_HAND)
     target: TargetChoice | None = Field(None, description=TARGET_DOC)
     invoice_id: str | None = Field(None, min_length=1, max_length=64)
@@ -271,9 +287,11 @@ class IgnoreBody(BaseModel):
 def list_tasks(
     status: Annotated[TaskStatus | None, Query()] = None,
     type: Annotated[OrderType | None, Query()] = None,
-    customer_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-    created_from: Annotated[datetime | None, Query(alias="from")] = None,
-    created_to: Annotated[datetime | None, Query(alias="to")] = None,
+    customer_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, pattern=MARKETPLACE_ID_PATTERN)
+    ] = None,
+    created_from: Annotated[Moment | None, Query(alias="from")] = None,
+    created_to: Annotated[Moment | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(min_length=1, max_length=2000)] = None,
 ) -> TaskPage:
@@ -343,9 +361,14 @@ def retry_task(taskId: TaskId) -> SyncTask:
 
 
 def _aware(moment: datetime | None, name: str) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
         raise InvalidInput("give a time zone (say, Z)", field=name)
-    return moment
+    try:  # 0001-01-01T00:00+01:00 is a time before year 1 in UTC, which Python cannot hold
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput("out of range once in UTC", field=name) from None
 
 
 def _period(start: datetime | None, end: datetime | None) -> tuple[datetime | None, ...]:
@@ -369,9 +392,11 @@ class MarkedRead(BaseModel):
 def action_log(
     status: Annotated[LogStatus | None, Query()] = None,
     action: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-    customer_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-    at_from: Annotated[datetime | None, Query(alias="from")] = None,
-    at_to: Annotated[datetime | None, Query(alias="to")] = None,
+    customer_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, pattern=MARKETPLACE_ID_PATTERN)
+    ] = None,
+    at_from: Annotated[Moment | None, Query(alias="from")] = None,
+    at_to: Annotated[Moment | None, Query(alias="to")] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> LogPage:

@@ -34,7 +34,7 @@ def test_bad_settings_get_a_422_naming_the_field_and_nothing_is_written(stack: L
     )
     assert answer.status_code == 422
     body = answer.json()
-    assert body["code"] == "invalid_request"
+    assert body["code"] == "invalid_input"
     assert [f["field"] for f in body["fields"]] == ["price_source"]
     assert stack.api("GET", "/settings").json()["trim_descriptions"] is False
 
@@ -219,7 +219,7 @@ def test_a_patch_names_its_bad_field_and_writes_nothing(stack: LocalStack) -> No
     unknown = stack.api("PATCH", "/settings", json={"colour": "blue"})
     assert unknown.status_code == 422
     garbage = stack.api("PATCH", "/settings", json={}, headers={"If-Match": "yesterday"})
-    assert garbage.status_code == 400
+    assert garbage.status_code == 422
     assert stack.api("GET", "/settings").headers["ETag"] == '"0"'
 
 
@@ -270,3 +270,38 @@ def test_swagger_ui_is_served_from_the_package(stack: LocalStack) -> None:
     document = requests.get(f"{stack.front_url}/openapi.json", timeout=10).json()
     assert document["components"]["securitySchemes"]["storeJwt"]["scheme"] == "bearer"
     assert set(document["paths"]["/settings"]["patch"]["responses"]) >= {"200", "412", "422"}
+
+
+def test_a_wider_notifications_level_applies_from_the_moment_it_is_chosen(
+    stack: LocalStack,
+) -> None:
+    customer = stack.seed_demo_reseller(settings={"auto_sync": "off"})
+    stack.marketplace.add_product("NEW-SKU", "Not mapped", "1.00")
+    stack.marketplace.add_order(customer["id"], [("NEW-SKU", 1, "1.00")])  # waits: a problem
+    stack.api("POST", f"/customers/{customer['id']}/sync")
+    stack.drain_queue()
+    history = stack.api("GET", "/action-log", params={"limit": 200}).json()["items"]
+    assert len([e for e in history if not e["read"]]) > 5  # connect, settings, mappings, ...
+    assert len(stack.api("GET", "/notifications").json()["items"]) == 1
+    stack.api("PATCH", "/settings", json={"notifications": "all_tasks"}).raise_for_status()
+    shown = stack.api("GET", "/notifications").json()["items"]
+    # The problem still shows, and the switch itself; the history before it does not flood in.
+    assert sorted(e["status"] for e in shown) == ["action_required", "info"], shown
+    assert [e["action"] for e in shown if e["status"] == "info"] == ["settings_changed"]
+    stack.marketplace.add_order(customer["id"], [("MS-TEAMS-ESS", 1, "4.00")])
+    stack.api("POST", f"/customers/{customer['id']}/sync")
+    stack.drain_queue()
+    later = stack.api("GET", "/notifications").json()["items"]
+    assert len(later) > len(shown)  # what happens from now on does show
+    assert stack.api("POST", "/notifications/read-all").json() == {"marked": len(later)}
+
+
+def test_choosing_the_organisation_already_connected_changes_nothing(stack: LocalStack) -> None:
+    stack.connect_xero()
+    before = stack.api("GET", "/xero/connection").json()
+    logged = len(stack.api("GET", "/action-log").json()["items"])
+    again = stack.api(
+        "PUT", "/xero/connection/tenant", json={"tenant_id": before["organisation_id"]}
+    )
+    assert (again.status_code, again.json()) == (200, before)
+    assert len(stack.api("GET", "/action-log").json()["items"]) == logged

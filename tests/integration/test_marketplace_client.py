@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from cbxero.adapters.marketplace import SimpleApiClient
-from cbxero.domain.errors import UpstreamUnavailable
+from cbxero.domain.errors import InvalidInput, UpstreamUnavailable
 from cbxero.ports import Clock
 from local.simpleapi_emulator import SimpleApiEmulator
 from local.stack import LoopbackServer
@@ -84,3 +84,16 @@ def test_an_unknown_customer_is_not_retried(market: Any) -> None:
     with pytest.raises(NotFound):
         client.customer("nobody")
     assert (session.paths.count("/customers/nobody"), slept) == (1, [])
+
+
+@pytest.mark.parametrize("bad", ["../orders", "..", "1/2", "a?b", "a#b", "a b", "1\n", ""])
+def test_an_id_is_checked_before_it_goes_into_a_path(
+    market: tuple[SimpleApiEmulator, SimpleApiClient, Counting, list[float]], bad: str
+) -> None:
+    _, client, session, _ = market
+    with pytest.raises(InvalidInput) as refused:
+        client.customer(bad)
+    with pytest.raises(InvalidInput):
+        client.order(bad)
+    assert refused.value.field == "customer_id"
+    assert session.paths == []  # nothing was asked of SimpleAPI

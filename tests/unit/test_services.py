@@ -325,5 +325,5 @@ class TestResellerAdmin:
         admin.replace_settings(RESELLER, Settings(trim_descriptions=True), "ann@reseller")
         assert (log.entries[-1].actor, log.entries[-1].message) == (
             "ann@reseller",
-            "Settings changed: trim_descriptions: False -> True",
+            "Settings changed: trim_descriptions: false -> true",
         )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import requests
 
+from cbxero.adapters.cursors import CursorSeal
 from cbxero.adapters.dynamo import (
     DynamoActionLog,
     DynamoConnectionRepository,
@@ -188,16 +189,27 @@ def _xero_identity(config: Config, clock: Clock) -> XeroIdentity:
     )
 
 
+def _cursor_seal(config: Config) -> CursorSeal:
+    """The lists' cursor key, derived from the app's Xero client secret (read on the first page
+    served, not at start): no secret of its own to provision; rotating it ends open cursors."""
+
+    def key() -> bytes:
+        secret = _secret(config.require("xero_secret_name"))["client_secret"]
+        return hashlib.sha256(b"cbxero-page-cursor:" + secret.encode()).digest()
+
+    return CursorSeal(key)
+
+
 def admin(config: Config, clock: Clock) -> ResellerAdmin:
     from cbxero.services.admin import ResellerAdmin
 
-    db = _dynamodb()
+    db, cursors = _dynamodb(), _cursor_seal(config)
     return ResellerAdmin(
         settings=DynamoSettingsRepository(db, config.resellers_table),
         links=DynamoCustomerLinkRepository(db, config.mappings_table),
         mappings=DynamoProductMappingRepository(db, config.mappings_table),
-        tasks=DynamoTaskRepository(db, config.tasks_table),
-        action_log=DynamoActionLog(db, config.action_log_table),
+        tasks=DynamoTaskRepository(db, config.tasks_table, cursors=cursors),
+        action_log=DynamoActionLog(db, config.action_log_table, cursors=cursors),
         queue=_queue(config),
         clock=clock,
     )
@@ -206,13 +218,13 @@ def admin(config: Config, clock: Clock) -> ResellerAdmin:
 def task_desk(config: Config, clock: Clock) -> TaskDesk:
     from cbxero.services.tasks import TaskDesk
 
-    db = _dynamodb()
+    db, cursors = _dynamodb(), _cursor_seal(config)
     return TaskDesk(
         settings=DynamoSettingsRepository(db, config.resellers_table),
         mappings=DynamoProductMappingRepository(db, config.mappings_table),
-        tasks=DynamoTaskRepository(db, config.tasks_table),
+        tasks=DynamoTaskRepository(db, config.tasks_table, cursors=cursors),
         marketplace=_marketplace(config, clock),
-        action_log=DynamoActionLog(db, config.action_log_table),
+        action_log=DynamoActionLog(db, config.action_log_table, cursors=cursors),
         queue=_queue(config),
         clock=clock,
     )

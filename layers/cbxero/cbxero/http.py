@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
 from cbxero.domain.errors import (
@@ -67,25 +74,95 @@ def status_of(error: DomainError) -> HTTPStatus:
     return HTTPStatus.BAD_REQUEST
 
 
+# Where Powertools says a value came from; the field is named as the caller sent it.
+_LOCATIONS = ("body", "query", "path", "header", "cookie")
+
+
 def _field_path(location: tuple[Any, ...]) -> str:
-    # Powertools prefixes the location with where the value came from ("body", "query", ...).
-    return ".".join(str(part) for part in location if part not in ("body",)) or "body"
+    if location[:1] == ("header",) and len(location) > 1:  # headers come lower-cased
+        return "-".join(word.capitalize() for word in str(location[1]).split("-"))
+    return ".".join(str(part) for part in location if part not in _LOCATIONS) or "body"
+
+
+def _input_refused(status: HTTPStatus, message: str, fields: list[FieldProblem]) -> Response[Any]:
+    return error_response(status, ErrorBody(code="invalid_input", message=message, fields=fields))
+
+
+JSON_MEDIA_TYPE = "application/json"
+
+
+def _unreadable_body(event: Mapping[str, Any]) -> ErrorBody | None:
+    """A body in a content type the API does not read (every body it reads is JSON), or JSON
+    that is not an object."""
+    if not event.get("body"):
+        return None
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    given = headers.get("content-type", JSON_MEDIA_TYPE)  # none given: read as JSON
+    media_type = given.split(";", 1)[0].strip().lower()
+    if media_type == JSON_MEDIA_TYPE:
+        return None if _an_object(event) else NOT_AN_OBJECT
+    return ErrorBody(
+        code="unsupported_media_type",
+        message=f"the API reads JSON bodies only (Content-Type: {JSON_MEDIA_TYPE})",
+        fields=[FieldProblem(field="Content-Type", problem=f"{given[:100]!r} is not JSON")],
+    )
+
+
+# Every body the API reads is a JSON object; Powertools would take [{...}] for {...}.
+NOT_AN_OBJECT = ErrorBody(
+    code="invalid_input",
+    message="the body must be a JSON object",
+    fields=[FieldProblem(field="body", problem="not a JSON object")],
+)
+
+
+def _an_object(event: Mapping[str, Any]) -> bool:
+    body = str(event.get("body") or "")
+    if event.get("isBase64Encoded"):
+        return True  # not UTF-8: refused when read, as such
+    return body.lstrip(" \t\r\n").startswith("{")
+
+
+class JsonApiResolver(APIGatewayHttpResolver):
+    """The HTTP API resolver, refusing a body it would not read as JSON before any route runs:
+    Powertools would otherwise parse form and multipart bodies into something else entirely."""
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        refused = _unreadable_body(event)
+        if refused is None:
+            return super().resolve(event, context)
+        not_json = refused is not NOT_AN_OBJECT
+        status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE if not_json else HTTPStatus.UNPROCESSABLE_ENTITY
+        return {
+            "statusCode": status.value,
+            "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": refused.model_dump_json(),
+            "isBase64Encoded": False,
+        }
 
 
 def install_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None:
-    """Map domain errors and request validation failures to the one error shape."""
+    """Map domain errors and every failure to read a request to the one error shape.
+
+    Input refused answers `invalid_input`: 400 when the request cannot be read or breaks a
+    rule of the API (a cursor, a time range, ...), 422 when it does not match the
+    OpenAPI document. Anything unexpected answers 500 `internal_error`, in the same shape.
+    """
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid_request(error: RequestValidationError) -> Response[Any]:
+        errors = error.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            problem = FieldProblem(field="body", problem="not JSON")
+            return _input_refused(HTTPStatus.BAD_REQUEST, "the body is not JSON", [problem])
         fields = [
             FieldProblem(
                 field=_field_path(tuple(e.get("loc", ()))), problem=e.get("msg", "invalid")
             )
-            for e in error.errors()
+            for e in errors
         ]
-        return error_response(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            ErrorBody(code="invalid_request", message="the request is not valid", fields=fields),
+        return _input_refused(
+            HTTPStatus.UNPROCESSABLE_ENTITY, "the request does not match the API", fields
         )
 
     @app.not_found
@@ -97,13 +174,22 @@ def install_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None:
 
     @app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
     def _not_text(error: UnicodeDecodeError) -> Response[Any]:
+        del error
+        problem = FieldProblem(field="body", problem="not UTF-8")
+        return _input_refused(HTTPStatus.BAD_REQUEST, "the body is not UTF-8 text", [problem])
+
+    @app.exception_handler(RecursionError)  # type: ignore[untyped-decorator]
+    def _too_deep(error: RecursionError) -> Response[Any]:
+        del error  # json.loads gives up on nesting a few hundred levels deep
+        problem = FieldProblem(field="body", problem="nested too deep")
+        return _input_refused(HTTPStatus.BAD_REQUEST, "the body is nested too deep", [problem])
+
+    @app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
+    def _not_json(error: RequestUnsupportedContentType) -> Response[Any]:
+        del error  # JsonApiResolver refuses these first; a plain resolver still gets the shape
         return error_response(
-            HTTPStatus.BAD_REQUEST,
-            ErrorBody(
-                code="invalid_request",
-                message="the request body is not UTF-8 text",
-                fields=[FieldProblem(field="body", problem="not UTF-8")],
-            ),
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            ErrorBody(code="unsupported_media_type", message="the API reads JSON bodies only"),
         )
 
     @app.exception_handler(ValidationError)  # type: ignore[untyped-decorator]
@@ -113,9 +199,8 @@ def install_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None:
             FieldProblem(field=".".join(str(p) for p in e["loc"]) or "body", problem=e["msg"])
             for e in error.errors()
         ]
-        return error_response(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            ErrorBody(code="invalid_request", message="the request is not valid", fields=fields),
+        return _input_refused(
+            HTTPStatus.UNPROCESSABLE_ENTITY, "the request does not match the API", fields
         )
 
     @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
@@ -130,15 +215,33 @@ def install_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None:
             response.headers["Retry-After"] = str(math.ceil(error.retry_after))
         return response
 
+    @app.exception_handler(ServiceError)  # type: ignore[untyped-decorator]
+    def _service_error(error: ServiceError) -> Response[Any]:
+        status = HTTPStatus(error.status_code)
+        code = "not_found" if status == HTTPStatus.NOT_FOUND else "invalid_input"
+        return error_response(status, ErrorBody(code=code, message=str(error.msg)))
+
+    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+    def _unexpected(error: Exception) -> Response[Any]:
+        # A bug, never the caller's fault: logged whole (no request body), answered in the shape.
+        logger.exception("unexpected error", extra={"error": type(error).__name__})
+        return error_response(
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            ErrorBody(code="internal_error", message="something went wrong on our side"),
+        )
+
 
 # What each failure status means, as the OpenAPI document declares it for every operation.
 ERROR_STATUSES = {
-    400: "Bad input: the body's `fields` name what and why",
+    400: "Input refused: unreadable (not JSON, not UTF-8, nested too deep) or against a rule "
+    "of the API (a cursor, a time range, a Xero record that does not exist); `fields` name "
+    "what and why",
     401: "No valid token (answered by the API's JWT authorizer)",
     403: "The token names no reseller",
     404: "Not found (or another reseller's)",
     409: "Conflicts with the current state (a mapping taken, a task already synced, ...)",
     412: "If-Match names a version that is no longer the stored one",
+    415: "A body that is not JSON (Content-Type application/json)",
     422: "The request does not match this document: `fields` name the paths",
     429: "Xero's limits: retry after Retry-After seconds",
     503: "Xero or the marketplace is unavailable; retry later",
@@ -188,14 +291,17 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
+_ETAG = re.compile(r'"[0-9]{1,18}"|[0-9]{1,18}', re.ASCII)
+
+
 def parsed_if_match(header: str | None) -> int | None:
     """The version an If-Match header names (None: no header, or "*")."""
     if header is None or header.strip() == "*":
         return None
-    value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    value = header.strip().removeprefix("W/")
+    if not _ETAG.fullmatch(value):  # str.isdigit() would take "²", which int() refuses
         raise InvalidInput("If-Match must be an ETag this API gave out", field="If-Match")
-    return int(value)
+    return int(value.strip('"'))
 
 
 def user_of(app: APIGatewayHttpResolver) -> str:

@@ -100,6 +100,14 @@ class SettingsRepository(ABC):
         version, or None when it moved on."""
 
     @abstractmethod
+    def notifications_changed(self, reseller_id: str, at: datetime) -> None:
+        """Remember when the notifications level last changed: a level applies from then."""
+
+    @abstractmethod
+    def notifications_since(self, reseller_id: str) -> datetime | None:
+        """When the notifications level last changed (None: never changed)."""
+
+    @abstractmethod
     def resellers_due(self, frequency: AutoSync, after: str | None = None) -> Iterator[DueReseller]:
         """Resellers with this auto-sync frequency, in id order, from after `after`."""
 

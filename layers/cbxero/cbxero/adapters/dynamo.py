@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -13,7 +12,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from cbxero import keys
-from cbxero.domain.errors import InvalidInput
+from cbxero.adapters.cursors import CursorSeal
 from cbxero.domain.model import (
     ActionLogEntry,
     ConnectionStatus,
@@ -54,6 +53,7 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 ACTION_LOG_RETENTION = timedelta(days=400)
 CONNECTION_STATUS = "connection_status"
+NOTIFICATIONS_SINCE = "notifications_since"
 BATCH_GET_LIMIT = 100
 TRANSACTION_LIMIT = 100
 
@@ -78,9 +78,12 @@ def _is_conditional_failure(error: ClientError) -> bool:
 
 
 class _Table:
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+    def __init__(
+        self, client: DynamoDBClient, table_name: str, *, cursors: CursorSeal | None = None
+    ) -> None:
         self._client = client
         self._table = table_name
+        self._cursors = cursors or CursorSeal()  # only the lists' repositories use it
 
     def _get(self, pk: str, sk: str) -> Item | None:
         response = self._client.get_item(
@@ -141,10 +144,11 @@ class _Table:
         cursor: str | None,
         *,
         cursor_keys: set[str],
+        scope: str,
     ) -> tuple[list[Item], str | None]:
         """One page, newest first, of a query that may filter: pages are read until `limit`
-        items matched; the cursor names the last one returned (only this reseller's cursors
-        are taken back)."""
+        items matched; the cursor names the last one returned, signed for this reseller and
+        `scope` (the list and its filters): no other cursor is taken back."""
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": condition,
@@ -158,14 +162,15 @@ class _Table:
         if filters:
             request["FilterExpression"] = " AND ".join(filters)
         if cursor:
-            request["ExclusiveStartKey"] = _cursor_key(cursor, reseller_id)
+            request["ExclusiveStartKey"] = self._cursors.open(reseller_id, scope, cursor)
         found: list[dict[str, Any]] = []
         while True:
             response = self._client.query(**request)
             found.extend(response.get("Items", []))
             if len(found) >= limit:
                 last = found[limit - 1]
-                following = _cursor({k: v for k, v in last.items() if k in cursor_keys})
+                start = {k: v for k, v in last.items() if k in cursor_keys}
+                following = self._cursors.seal(reseller_id, scope, start)
                 return [from_item(raw) for raw in found[:limit]], following
             if "LastEvaluatedKey" not in response:
                 return [from_item(raw) for raw in found], None
@@ -221,6 +226,19 @@ class DynamoSettingsRepository(_Table, SettingsRepository):
                 return None
             raise
         return int(from_item(answer["Attributes"])["version"])
+
+    def notifications_changed(self, reseller_id: str, at: datetime) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key=_key(reseller_id, self.SK),
+            UpdateExpression="SET #n = :n",
+            ExpressionAttributeNames={"#n": NOTIFICATIONS_SINCE},
+            ExpressionAttributeValues=to_item({":n": _stamp(at)}),
+        )
+
+    def notifications_since(self, reseller_id: str) -> datetime | None:
+        stamp = (self._get(reseller_id, self.SK) or {}).get(NOTIFICATIONS_SINCE)
+        return datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
 
     def resellers_due(self, frequency: AutoSync, after: str | None = None) -> Iterator[DueReseller]:
         start = (
@@ -815,9 +833,12 @@ class DynamoTaskRepository(_Table, TaskRepository):
         values: dict[str, Any] = {":p": value}
         if wanted.created_from or wanted.created_to:
             names["#c"] = keys.CREATED_AT
-            values[":from"] = _stamp(wanted.created_from) if wanted.created_from else "0"
-            values[":to"] = _stamp(wanted.created_to) if wanted.created_to else "9"
-            condition += " AND #c BETWEEN :from AND :to"
+            condition += _range(
+                "#c",
+                values,
+                _stamp(wanted.created_from) if wanted.created_from else None,
+                _stamp(wanted.created_to) if wanted.created_to else None,
+            )
         filters = []
         if wanted.order_type is not None:
             names.update({"#t": "task", "#o": "order_type"})
@@ -837,6 +858,7 @@ class DynamoTaskRepository(_Table, TaskRepository):
             wanted.limit,
             wanted.cursor,
             cursor_keys={keys.PK, keys.SK, keys.CREATED_AT, partition},
+            scope="tasks " + wanted.model_dump_json(exclude={"cursor", "limit"}),
         )
         return TaskPage(
             items=[SyncTask.model_validate(item["task"]) for item in found],
@@ -889,27 +911,16 @@ def _stamp(at: datetime) -> str:
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _cursor(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
-
-
-def _cursor_key(cursor: str, reseller_id: str) -> dict[str, Any]:
-    """A page cursor back to DynamoDB's start key; only the reseller's own cursors are taken."""
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        valid = (
-            isinstance(key, dict)
-            and key.get(keys.PK) == {"S": reseller_id}
-            and all(
-                isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str)
-                for v in key.values()
-            )
-        )
-    except (ValueError, TypeError):
-        valid = False
-    if not valid:
-        raise InvalidInput("not a cursor this list gave out", field="cursor")
-    return dict(key)
+def _range(name: str, values: dict[str, Any], low: str | None, high: str | None) -> str:
+    """A sort-key condition for a range open at either end (BETWEEN needs low <= high, and a
+    placeholder bound would not be: "9999-..." sorts after "9")."""
+    if low is not None:
+        values[":from"] = low
+    if high is not None:
+        values[":to"] = high
+    if low is not None and high is not None:
+        return f" AND {name} BETWEEN :from AND :to"
+    return f" AND {name} >= :from" if low is not None else f" AND {name} <= :to"
 
 
 def _same(previous: SyncTask) -> dict[str, Any]:
@@ -962,9 +973,12 @@ class DynamoActionLog(_Table, ActionLog):
         values: dict[str, Any] = {":p": reseller_id}
         if wanted.at_from or wanted.at_to:
             names["#s"] = keys.SK
-            values[":from"] = _stamp(wanted.at_from) if wanted.at_from else "0"
-            values[":to"] = (_stamp(wanted.at_to) if wanted.at_to else "9") + "#~"
-            condition += " AND #s BETWEEN :from AND :to"
+            condition += _range(
+                "#s",
+                values,
+                _stamp(wanted.at_from) if wanted.at_from else None,
+                _stamp(wanted.at_to) + "#~" if wanted.at_to else None,  # any id at that time
+            )
         filters = []
         for name, value in (
             ("status", wanted.status.value if wanted.status else None),
@@ -975,12 +989,18 @@ class DynamoActionLog(_Table, ActionLog):
                 names[f"#{name}"] = name
                 values[f":{name}"] = value
                 filters.append(f"#{name} = :{name}")
-        if wanted.problems_only:
+        if wanted.problems_only or wanted.others_since:
             names["#status"] = "status"
             values.update(
                 {":error": LogStatus.ERROR.value, ":act": LogStatus.ACTION_REQUIRED.value}
             )
-            filters.append("#status IN (:error, :act)")
+            problem = "#status IN (:error, :act)"
+            if wanted.problems_only:
+                filters.append(problem)
+            elif wanted.others_since:
+                names.update({"#e": "entry", "#at": "at"})
+                values[":since"] = _stamp(wanted.others_since)
+                filters.append(f"({problem} OR #e.#at >= :since)")
         found, following = self._page(
             reseller_id,
             index,
@@ -991,6 +1011,7 @@ class DynamoActionLog(_Table, ActionLog):
             wanted.limit,
             wanted.cursor,
             cursor_keys={keys.PK, keys.SK, partition},
+            scope="action-log " + wanted.model_dump_json(exclude={"cursor", "limit"}),
         )
         return LogPage(
             items=[ActionLogEntry.model_validate(item["entry"]) for item in found],

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from aws_lambda_powertools import Logger
 
 from cbxero.adapters.retry import jittered_backoff
-from cbxero.domain.errors import NotFound, UpstreamUnavailable
+from cbxero.domain.errors import InvalidInput, NotFound, UpstreamUnavailable
 from cbxero.domain.marketplace import (
+    MARKETPLACE_ID_PATTERN,
     ContactPerson,
     MarketplaceCustomer,
     MarketplaceOrder,
@@ -28,6 +31,16 @@ BILLING_ORDER_PREFIX = "BO"
 PAGE_SIZE = 100
 TOKEN_MARGIN = timedelta(seconds=60)
 logger = Logger(child=True)
+
+
+_ID = re.compile(MARKETPLACE_ID_PATTERN, re.ASCII)
+
+
+def _segment(value: str, name: str) -> str:
+    """An id as one path segment: checked against the id pattern, then percent-escaped."""
+    if not _ID.fullmatch(value):
+        raise InvalidInput(f"not a marketplace id: {value[:64]!r}", field=name)
+    return quote(value, safe="")
 
 
 class SimpleApiClient(Marketplace):
@@ -132,14 +145,18 @@ class SimpleApiClient(Marketplace):
             },
         )
         # A list row without its fee lines is read whole (GET /orders/{id}).
-        whole = (o if "details" in o else self._get(f"/orders/{o['id']}") for o in raw)
+        whole = (o if "details" in o else self._order(str(o["id"])) for o in raw)
         return sorted((order_from_api(o) for o in whole), key=lambda o: (o.created_at, o.id))
 
+    def _order(self, order_id: str) -> dict[str, Any]:
+        return dict(self._get(f"/orders/{_segment(order_id, 'order_id')}"))
+
     def order(self, order_id: str) -> MarketplaceOrder:
-        return order_from_api(self._get(f"/orders/{order_id}"))
+        return order_from_api(self._order(order_id))
 
     def customer(self, customer_id: str) -> MarketplaceCustomer:
-        return customer_from_api(self._get(f"/customers/{customer_id}"))
+        path = f"/customers/{_segment(customer_id, 'customer_id')}"
+        return customer_from_api(self._get(path))
 
     def customers(self) -> list[MarketplaceCustomer]:
         return [customer_from_api(c) for c in self._pages("/customers", {})]

@@ -44,6 +44,7 @@ class LogFilter(BaseModel):
     at_to: datetime | None = None
     unread_only: bool = False
     problems_only: bool = False  # errors and actions required only
+    others_since: datetime | None = None  # entries that are no problem: only from this time
     limit: int = 50
     cursor: str | None = None
 

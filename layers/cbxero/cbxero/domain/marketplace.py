@@ -3,12 +3,18 @@
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:  # functions that never write to Xero do not load its models
     from cbxero.domain.xero import Contact
+
+
+# A marketplace customer's or order's id, as it may go into a SimpleAPI path: a letter or digit,
+# then letters, digits, ".", "_" or "-" (SimpleAPI's own are digits). No "/", no ".." segment.
+MARKETPLACE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+MarketplaceId = Annotated[str, Field(min_length=1, max_length=64, pattern=MARKETPLACE_ID_PATTERN)]
 
 
 class OrderType(StrEnum):

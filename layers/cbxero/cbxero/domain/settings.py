@@ -1,9 +1,17 @@
 """A reseller's settings: the nine of the store's Settings window plus the accounting defaults."""
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationInfo,
+    field_validator,
+)
 
 
 class PriceSource(StrEnum):
@@ -63,11 +71,18 @@ class DueDateRule(StrEnum):
     DAY_OF_FOLLOWING_MONTH = "OFFOLLOWINGMONTH"
 
 
+def _a_number(value: object) -> object:
+    # pydantic's lax int takes false and "14"; a stored item gives Decimal(14), which is fine.
+    if isinstance(value, bool | str):
+        raise ValueError("a whole number of days")
+    return value
+
+
 class DueDateTerms(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     rule: DueDateRule = DueDateRule.DAYS_AFTER_INVOICE_DATE
-    days: Annotated[int, Field(ge=0, le=365)] = 14
+    days: Annotated[int, BeforeValidator(_a_number), Field(ge=0, le=365)] = 14
 
 
 AccountCode = Annotated[str, Field(min_length=1, max_length=10, pattern=r"^[A-Za-z0-9.\-_]+$")]
@@ -91,10 +106,10 @@ class Settings(BaseModel):
         DescriptionSource.MARKETPLACE,
         description="A line's description: the order detail's, or the Xero item's.",
     )
-    trim_descriptions: bool = Field(
+    trim_descriptions: StrictBool = Field(
         False, description="Only the product name goes in the line description."
     )
-    allow_many_products_per_item: bool = Field(
+    allow_many_products_per_item: StrictBool = Field(
         False, description="Whether several marketplace products may map to one Xero item."
     )
     invoice_number_source: InvoiceNumberSource = Field(
@@ -134,15 +149,39 @@ class Settings(BaseModel):
     )
 
 
-class SettingsPatch(BaseModel):
-    """Some settings to change, the others kept (PATCH /settings)."""
+CLEARABLE = "tax_type"  # the one setting null clears
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+def _null_only_where_it_clears(schema: dict[str, Any]) -> None:
+    # The document says what the API takes: no null but for tax_type, no default shown (a
+    # field left out keeps its setting; the None below only marks it as left out).
+    for name, field in schema.get("properties", {}).items():
+        field.pop("default", None)
+        options = field.get("anyOf", [])
+        if name != CLEARABLE and {"type": "null"} in options:
+            kept = [option for option in options if option != {"type": "null"}]
+            del field["anyOf"]
+            if len(kept) == 1:
+                field.update(kept[0])
+            else:
+                field["anyOf"] = kept
+
+
+class SettingsPatch(BaseModel):
+    """Some settings to change, the others kept (PATCH /settings, a JSON merge patch).
+
+    A field left out keeps its setting. null is refused (422 naming the field) for every
+    setting but `tax_type`, where null clears it (Xero then decides the tax).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_extra=_null_only_where_it_clears
+    )
 
     price_source: PriceSource | None = None
     description_source: DescriptionSource | None = None
-    trim_descriptions: bool | None = None
-    allow_many_products_per_item: bool | None = None
+    trim_descriptions: StrictBool | None = None
+    allow_many_products_per_item: StrictBool | None = None
     invoice_number_source: InvoiceNumberSource | None = None
     auto_sync: AutoSync | None = None
     downgrades: DowngradeMode | None = None
@@ -154,12 +193,14 @@ class SettingsPatch(BaseModel):
     new_invoice_status: NewInvoiceStatus | None = None
     due_date_terms: DueDateTerms | None = None
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_null(cls, value: object, info: ValidationInfo) -> object:
+        if value is None and info.field_name != CLEARABLE:
+            raise ValueError("null is no value for this setting; leave the field out to keep it")
+        return value
+
     def applied_to(self, current: Settings) -> Settings:
-        """The current settings with these changes. A null leaves a setting as it is, except
-        `tax_type`, which null clears (Xero then decides)."""
-        changes = {
-            name: value
-            for name, value in self.model_dump(exclude_unset=True).items()
-            if value is not None or name == "tax_type"
-        }
+        """The current settings with the fields this patch names (a null `tax_type` clears it)."""
+        changes = self.model_dump(exclude_unset=True)
         return Settings.model_validate({**current.model_dump(), **changes})

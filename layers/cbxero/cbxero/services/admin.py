@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pydantic import BaseModel
 
 from cbxero.domain.errors import NotFound, StaleVersion
@@ -61,19 +63,21 @@ class ResellerAdmin:
                 "read them again before saving",
                 field="If-Match",
             )
-        saved = self._settings.save_if(reseller_id, new, version)
-        if saved is None:
-            raise StaleVersion("the settings changed while saving; read them again")
         changed = [
             f"{name}: {_shown(getattr(old, name))} -> {_shown(getattr(new, name))}"
             for name in Settings.model_fields
             if getattr(old, name) != getattr(new, name)
         ]
+        if not changed:  # a save that changes nothing: no new version, nothing logged
+            return old, version
+        saved = self._settings.save_if(reseller_id, new, version)
+        if saved is None:
+            raise StaleVersion("the settings changed while saving; read them again")
+        if old.notifications != new.notifications:
+            # Before the entry below, so that the switch itself is the first one it shows.
+            self._settings.notifications_changed(reseller_id, self._clock.now())
         self._recorder.info(
-            reseller_id,
-            "settings_changed",
-            actor,
-            "Settings changed: " + ("; ".join(changed) if changed else "nothing"),
+            reseller_id, "settings_changed", actor, "Settings changed: " + "; ".join(changed)
         )
         return new, saved
 
@@ -94,14 +98,17 @@ class ResellerAdmin:
         return entry
 
     def notifications(self, reseller_id: str, limit: int, cursor: str | None) -> LogPage:
-        """Unread entries the notifications setting shows: problems only, or every one."""
-        problems_only = (
-            self._settings.get(reseller_id).notifications is NotificationLevel.ERRORS_AND_ACTIONS
-        )
-        return self._log.page(
-            reseller_id,
-            LogFilter(unread_only=True, problems_only=problems_only, limit=limit, cursor=cursor),
-        )
+        """Unread entries the notifications setting shows: problems only, or every one from
+        the moment the level was chosen (problems from before it still show; the history of
+        everything else does not flood in)."""
+        level = self._settings.get(reseller_id).notifications
+        wanted = LogFilter(unread_only=True, limit=limit, cursor=cursor)
+        if level is NotificationLevel.ERRORS_AND_ACTIONS:
+            wanted = wanted.model_copy(update={"problems_only": True})
+        else:
+            since = self._settings.notifications_since(reseller_id)
+            wanted = wanted.model_copy(update={"others_since": since})
+        return self._log.page(reseller_id, wanted)
 
     def mark_read(self, reseller_id: str, entry_id: str | None) -> int:
         """One notification read (it must be the reseller's), or all those shown (None)."""
@@ -118,7 +125,10 @@ class ResellerAdmin:
 
 
 def _shown(value: object) -> str:
-    """A setting's value as the Action Log shows it."""
+    """A setting's value as the Action Log shows it: as the API spells it (true, null), a
+    choice without quotes."""
     if isinstance(value, BaseModel):
         return value.model_dump_json()
-    return str(getattr(value, "value", value))
+    if isinstance(value, str):  # a choice (StrEnum) or a code
+        return str(value)
+    return json.dumps(value)
