@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import time
+from types import FrameType
 
 from local.stack import DEMO_RESELLER, LocalStack
 
@@ -10,7 +12,12 @@ FIVE_MINUTES = 300
 POLL_SECONDS = 2
 
 
+def _interrupt(_signal: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops the stack as Ctrl-C does: nothing is left running
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
     with LocalStack(
         front_port=3000, xero_port=4010, marketplace_port=4020, auto_consent=False
     ) as stack:

@@ -7,6 +7,7 @@ world; the invoker runs the real handlers; the HTTP front serves the API routes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -16,7 +17,7 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -43,13 +44,17 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_for(url: str, seconds: float = 60) -> None:
+def _wait_for(url: str, seconds: float = 60, alive: Callable[[], bool] = lambda: True) -> None:
+    """Wait until something answers at url. Any request error (refused, reset, a read timeout
+    while a JVM warms up) means "not yet"; a process that died means "never"."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if not alive():
+            raise RuntimeError(f"the process meant to answer at {url} exited")
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.1)
     raise TimeoutError(f"nothing answered at {url} within {seconds} s")
 
@@ -57,8 +62,9 @@ def _wait_for(url: str, seconds: float = 60) -> None:
 class DynamoDBLocal:
     """Amazon's DynamoDB Local, in memory, as a Java subprocess."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, wait_seconds: float = 60) -> None:
         self.port = port or free_port()
+        self._wait_seconds = wait_seconds
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -82,14 +88,26 @@ class DynamoDBLocal:
         self._process = subprocess.Popen(  # noqa: S603 - fixed command line
             command, cwd=DYNAMODB_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        _wait_for(self.endpoint)
+        try:
+            _wait_for(self.endpoint, self._wait_seconds, alive=self.running)
+        except BaseException:
+            self.stop()  # a failed start leaves no Java behind
+            raise
         return self
 
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
     def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            self._process.wait(timeout=20)
-            self._process = None
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def dynamodb_client(endpoint: str) -> Any:
@@ -186,8 +204,8 @@ class LocalStack:
         self._saved_environ = dict(os.environ)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         if self._dynamodb_endpoint is None:
-            self._own_dynamodb = DynamoDBLocal().start()
-            self._dynamodb_endpoint = self._own_dynamodb.endpoint
+            self._own_dynamodb = DynamoDBLocal()  # known before it starts, so stop() finds it
+            self._dynamodb_endpoint = self._own_dynamodb.start().endpoint
         moto_port = free_port()
         moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
         moto.start()
@@ -276,11 +294,15 @@ class LocalStack:
         self._servers.append(self.front)
 
     def stop(self) -> None:
-        for server in reversed(self._servers):
-            server.stop()
-        self._servers.clear()
-        if self._own_dynamodb is not None:
-            self._own_dynamodb.stop()
+        """Stops everything started so far; each part is stopped even if another fails."""
+        try:
+            for server in reversed(self._servers):
+                with contextlib.suppress(Exception):
+                    server.stop()
+            self._servers.clear()
+        finally:
+            if self._own_dynamodb is not None:
+                self._own_dynamodb.stop()
         if self._saved_environ:
             os.environ.clear()
             os.environ.update(self._saved_environ)
