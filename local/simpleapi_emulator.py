@@ -16,11 +16,13 @@ from collections.abc import (
     Callable,
     Sequence,
 )
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+
+from local.sandbox import sandbox_routes
 
 TOKEN_LIFETIME = timedelta(minutes=25)
 DEFAULT_RESELLER = "reseller-1001"  # the local stack's demo reseller (the marketplace account)
@@ -93,6 +95,7 @@ class SimpleApiEmulator:
         self.customers: dict[str, dict[str, Any]] = {}
         self.products: dict[str, dict[str, Any]] = {}
         self.orders: dict[str, dict[str, Any]] = {}
+        self.subscriptions: dict[str, dict[str, Any]] = {}
         self._next_id = 1000001
         self.app = self._build_app()
 
@@ -165,6 +168,7 @@ class SimpleApiEmulator:
         currency: str = "USD",
         detail_type: str = "recurring",
         created: datetime | None = None,
+        subscription_id: str | None = None,
     ) -> dict[str, Any]:
         """An order with one fee line per (mpn, quantity, unit price), or per fee() dict.
 
@@ -188,10 +192,26 @@ class SimpleApiEmulator:
             "statusCode": "CP" if status == "completed" else "SU",
             "total": _price(total, currency),
             "details": details,
+            **({"subscriptionId": subscription_id} if subscription_id else {}),
         }
         with self.lock:
             self.orders[order_id] = order
         return order
+
+    def add_subscription(self, customer_id: str, mpn: str, quantity: str = "1") -> dict[str, Any]:
+        """An active subscription of a customer to a product (SimpleAPI's Subscription)."""
+        product = self.products[mpn]
+        subscription = {
+            "id": self._id(),
+            "name": f"{product['name']} x {quantity}",
+            "customerId": customer_id,
+            "status": "active",
+            "creationDate": self.clock().date().isoformat(),
+            "billingModel": "chargeBeforeBillingPeriod",
+        }
+        with self.lock:
+            self.subscriptions[subscription["id"]] = subscription
+        return subscription
 
     def _detail(self, line: dict[str, Any], currency: str) -> dict[str, Any]:
         product = self.products[line["mpn"]]
@@ -227,6 +247,9 @@ class SimpleApiEmulator:
         app.add_url_rule("/orders", view_func=self.list_orders)
         app.add_url_rule("/orders/<order_id>", view_func=self.get_order)
         app.add_url_rule("/products", view_func=self.list_products)
+        app.add_url_rule("/subscriptions", view_func=self.list_subscriptions)
+        app.add_url_rule("/subscriptions/<subscription_id>", view_func=self.get_subscription)
+        app.register_blueprint(sandbox_routes(self))  # /sandbox: add things with curl
         app.after_request(_correlate)
         # Unknown paths and methods answer in SimpleAPI's JSON, not Flask's HTML.
         app.register_error_handler(404, lambda _unknown: _error(404, "not found"))
@@ -339,6 +362,34 @@ class SimpleApiEmulator:
             if args.get(name):
                 rows = [p for p in rows if p.get(name) == args[name]]
         return self._page(rows)
+
+    def list_subscriptions(self) -> Response:
+        if denied := self._denied():
+            return denied
+        args = request.args
+        with self.lock:
+            rows = list(self.subscriptions.values())
+        for name in ("customerId", "status"):
+            if args.get(name):
+                rows = [s for s in rows if s.get(name) == args[name]]
+        try:  # dates (creationDate is a date): compared as dates
+            since = args.get("creationDateFrom")
+            until = args.get("creationDateTo")
+            since_day = date.fromisoformat(since[:10]) if since else None
+            until_day = date.fromisoformat(until[:10]) if until else None
+        except ValueError:
+            return _error(400, "creationDateFrom and creationDateTo must be dates")
+        if since_day:
+            rows = [s for s in rows if date.fromisoformat(s["creationDate"]) >= since_day]
+        if until_day:
+            rows = [s for s in rows if date.fromisoformat(s["creationDate"]) <= until_day]
+        return self._page(rows)
+
+    def get_subscription(self, subscription_id: str) -> Response:
+        if denied := self._denied():
+            return denied
+        subscription = self.subscriptions.get(subscription_id)
+        return jsonify(subscription) if subscription else _error(404, "subscription not found")
 
 
 def _correlate(response: Response) -> Response:

@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,12 +32,14 @@ from local import tokens
 from local.http_front import HttpFront
 from local.invoke import Invoker
 from local.simpleapi_emulator import SimpleApiEmulator
-from local.xero_emulator import XeroEmulator
+from local.xero_emulator import Grant, XeroEmulator
 
 DYNAMODB_DIR = cfn.ROOT / ".local" / "dynamodb"
 REGION = "us-east-1"
 LOCAL_STORE_PAGE = "http://localhost/store/xero"
 DEMO_RESELLER = "reseller-1001"
+SCHEDULES = ("every_5_minutes", "daily")  # the dispatcher's two EventBridge schedules
+XERO_TOKEN_LIFETIME = timedelta(hours=8)
 
 
 def free_port() -> int:
@@ -185,6 +189,7 @@ class LocalStack:
         self._quiet = quiet
         self._servers: list[Any] = []
         self._saved_environ: dict[str, str] = {}
+        self._drain_lock = threading.Lock()
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> LocalStack:
@@ -290,6 +295,13 @@ class LocalStack:
         quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "LOG_LEVEL": "WARNING"}
         self.invoker = Invoker(refs, self.template, quiet if self._quiet else None)
         self.http_front = HttpFront(self.invoker, self.template)
+        # Local-only routes beside the API's (no token: loopback development aids).
+        self.http_front.app.add_url_rule(
+            "/_dev/schedule/<frequency>", "dev-schedule", self._dev_schedule, methods=["POST"]
+        )
+        self.http_front.app.add_url_rule(
+            "/_dev/queue/run", "dev-queue", self._dev_run_queue, methods=["POST"]
+        )
         self.front = LoopbackServer(self.http_front.app, self.front_port).start()
         self._servers.append(self.front)
 
@@ -354,11 +366,39 @@ class LocalStack:
             raise RuntimeError(f"callback answered {callback.status_code}: {callback.text}")
         return str(callback.headers["Location"])
 
+    def xero_token(self, lifetime: timedelta = XERO_TOKEN_LIFETIME) -> tuple[str, str]:
+        """An access token to the Xero emulator's organisation, to read what the product sent
+        (as a custom connection would); returns it with the tenant id to send beside it."""
+        org = self.xero.organisation()
+        token = secrets.token_urlsafe(32)
+        with self.xero.lock:
+            self.xero.access_tokens[token] = Grant(
+                client_id=next(iter(self.xero.clients)),
+                tenant_ids=[org.tenant_id],
+                scopes="accounting.transactions accounting.contacts accounting.settings",
+                expires_at=self.xero.clock() + lifetime,
+            )
+            self.xero.issued.append(token)
+        return token, org.tenant_id
+
+    def _dev_schedule(self, frequency: str) -> Any:
+        if frequency not in SCHEDULES:
+            return {"message": f"frequency is one of {', '.join(SCHEDULES)}"}, 404
+        dispatched = self.fire_schedule(frequency)
+        return {"frequency": frequency, "dispatcher": dispatched, "jobs_run": self.drain_queue()}
+
+    def _dev_run_queue(self) -> Any:
+        return {"jobs_run": self.drain_queue()}
+
     def fire_schedule(self, frequency: str) -> Any:
         return self.invoker.invoke("DispatcherFunction", {"frequency": frequency})
 
     def drain_queue(self, rounds: int = 20) -> int:
         """Hand queued jobs to the worker as Lambda's SQS event source does; returns jobs done."""
+        with self._drain_lock:  # `make dev`'s loop and a /_dev request never run it at once
+            return self._drain(rounds)
+
+    def _drain(self, rounds: int) -> int:
         done = 0
         for _ in range(rounds):
             received = self.sqs.receive_message(
