@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
@@ -39,7 +40,16 @@ class ConnectionView(BaseModel):
     connected_since: datetime | None = None
 
 
-@app.get("/xero/connect")
+CONNECT_ANSWERS: dict[int, OpenAPIResponse] = {
+    200: {
+        "description": "The Xero authorization link",
+        "content": {"application/json": {"model": AuthorizationLink}},
+    },
+    302: {"description": "With redirect=true: on to Xero's consent page (Location)"},
+}
+
+
+@app.get("/xero/connect", responses=CONNECT_ANSWERS)
 def connect(
     return_url: Annotated[str, Query(min_length=1, max_length=2048)],
     redirect: Annotated[bool, Query()] = False,
@@ -50,7 +60,7 @@ def connect(
     return AuthorizationLink(authorization_url=url)
 
 
-@app.get("/xero/callback")
+@app.get("/xero/callback", responses={302: {"description": "Back to the store page (Location)"}})
 def callback(
     state: Annotated[str | None, Query(max_length=512)] = None,
     code: Annotated[str | None, Query(max_length=2048)] = None,
@@ -87,7 +97,7 @@ def choose_tenant(body: TenantChoice) -> ConnectionView:
     return _view(CONNECTOR.choose_tenant(reseller, body.tenant_id, actor_of(app)))
 
 
-@app.delete("/xero/connection")
+@app.delete("/xero/connection", responses={204: {"description": "Disconnected"}})
 def disconnect() -> Response[str]:
     CONNECTOR.disconnect(reseller_of(app, CONFIG.reseller_claim), actor_of(app))
     return Response(status_code=204, body="")

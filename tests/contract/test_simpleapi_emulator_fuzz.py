@@ -9,6 +9,7 @@ asked for, and every success valid against the official spec (openapi-core).
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -219,8 +220,8 @@ STATUSES: Counter[int] = Counter()
 
 
 @settings(
-    max_examples=250,
-    derandomize=True,
+    max_examples=int(os.environ.get("CBXERO_FUZZ_EXAMPLES", "250")),
+    derandomize=os.environ.get("CBXERO_FUZZ_SEED", "fixed") == "fixed",
     database=None,
     deadline=None,
     suppress_health_check=list(HealthCheck),
