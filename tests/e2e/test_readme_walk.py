@@ -10,6 +10,7 @@ import shutil
 import subprocess
 
 import pytest
+import requests
 
 from local.dev import banner
 from local.stack import DEMO_RESELLER, LocalStack
@@ -69,6 +70,8 @@ def test_the_readme_walk_syncs_an_order_and_the_daily_schedule(stack: LocalStack
         "Contact": "Walkthrough Ltd",
     }
     assert renewal["Reference"].startswith("RN") and renewal["Total"] == 20.0
+    unknown = requests.post(f"{stack.front_url}/_dev/schedule/hourly", timeout=30)
+    assert unknown.status_code == 404 and "daily" in unknown.json()["message"]
     tasks = stack.api("GET", f"/tasks?customer_id={customer_id}").json()["items"]
     assert sorted((t["order_type"], t["status"]) for t in tasks) == [
         ("renewal", "synced"),

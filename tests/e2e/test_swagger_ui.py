@@ -27,7 +27,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    "--window-size=1280,2400",
+    "--window-size=1280,3800",  # every operation in the screenshot
 ]
 
 

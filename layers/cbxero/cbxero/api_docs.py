@@ -134,4 +134,12 @@ def whole_document(settings: dict[str, Any], oauth: dict[str, Any]) -> dict[str,
     for key, operation in operations(settings).items():
         if key in DESCRIPTIONS:
             operation["description"] = DESCRIPTIONS[key]
+            operation["summary"] = _first_sentence(DESCRIPTIONS[key])
     return settings
+
+
+def _first_sentence(text: str) -> str:
+    """A summary for the operation list: the description up to its first stop or colon."""
+    for stop in (". ", ": ", " ("):
+        text = text.split(stop, 1)[0]
+    return text.rstrip(".")
