@@ -50,7 +50,10 @@ FEE_TYPES = Literal[
 ]
 ROUTES = {
     "GET /sandbox": "this list, and how many of each thing exist",
-    "GET|POST /sandbox/customers": "list / add a customer (name, email, country, tax_reg_id, ...)",
+    "GET|POST /sandbox/customers": (
+        "list / add a customer (name, email, country, tax_reg_id, external_id, reseller_id, "
+        "street, city, postal_code, first_name, last_name, phone, no_billing_contact)"
+    ),
     "GET|POST /sandbox/products": "list / add a product (mpn, name, price, currency, vendor)",
     "GET|POST /sandbox/subscriptions": "list / add a subscription (customer_id, mpn, quantity)",
     "GET|POST /sandbox/orders": (
@@ -72,6 +75,12 @@ class NewCustomer(_Body):
     external_id: str | None = Field(default=None, max_length=100)
     reseller_id: str | None = Field(default=None, min_length=1, max_length=100)
     no_billing_contact: bool = False  # a profile Xero cannot make a contact from
+    street: str | None = Field(default=None, max_length=200)
+    city: str | None = Field(default=None, max_length=100)
+    postal_code: str | None = Field(default=None, max_length=20)
+    first_name: str | None = Field(default=None, max_length=100)
+    last_name: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=50, description="SimpleAPI's +1#555#0100#")
 
 
 class NewProduct(_Body):
@@ -166,6 +175,15 @@ def sandbox_routes(market: SimpleApiEmulator) -> Blueprint:
         )
         if body.external_id:
             customer["externalId"] = body.external_id
+        address = {"streetAddress": body.street, "city": body.city, "postalCode": body.postal_code}
+        customer["address"].update({k: v for k, v in address.items() if v is not None})
+        person = {
+            "firstName": body.first_name,
+            "lastName": body.last_name,
+            "phoneNumber": body.phone,
+        }
+        for contact in customer["contactPersons"]:
+            contact.update({k: v for k, v in person.items() if v is not None})
         return _json(customer, 201)
 
     @routes.get("/products")

@@ -56,6 +56,11 @@ def test_a_customer_with_its_profile_is_served_by_simpleapi(market: SimpleApiEmu
             "country": "GB",
             "tax_reg_id": "GB123",
             "external_id": "EXT-9",
+            "street": "2 High Street",
+            "city": "Leeds",
+            "postal_code": "LS1 1AA",
+            "first_name": "Ada",
+            "last_name": "Lovelace",
         },
     )
     assert made.status_code == 201
@@ -66,6 +71,12 @@ def test_a_customer_with_its_profile_is_served_by_simpleapi(market: SimpleApiEmu
         "GB",
     )
     assert customer.email == "ap@sandbox.example"
+    assert (customer.street, customer.city, customer.postal_code) == (
+        "2 High Street",
+        "Leeds",
+        "LS1 1AA",
+    )
+    assert customer.contact is not None and customer.contact.last_name == "Lovelace"
     bare = post(market, "customers", {"name": "No Contact", "no_billing_contact": True})
     assert bare.get_json()["contactPersons"] == []
     listed = market.app.test_client().get("/sandbox/customers").get_json()
