@@ -1,7 +1,9 @@
-"""A CloudBlue Commerce SimpleAPI 1.15 emulator: /token, /customers, /orders, /products.
+"""A CloudBlue Commerce SimpleAPI 1.15 emulator: /token, /customers, /orders, /products,
+/subscriptions, with every documented filter and SimpleAPI's paging bounds.
 
 Run it alone: python -m local.simpleapi_emulator --port 4020. It starts with seeded data
-(seed()); tests and the demo add customers and orders with add_customer() / add_order().
+(seed()); tests and the demo add customers and orders with add_customer() / add_order(), a
+person with curl through the sandbox at /sandbox (local/sandbox.py).
 """
 
 from __future__ import annotations
@@ -372,13 +374,11 @@ class SimpleApiEmulator:
         for name in ("customerId", "status"):
             if args.get(name):
                 rows = [s for s in rows if s.get(name) == args[name]]
-        try:  # dates (creationDate is a date): compared as dates
-            since = args.get("creationDateFrom")
-            until = args.get("creationDateTo")
-            since_day = date.fromisoformat(since[:10]) if since else None
-            until_day = date.fromisoformat(until[:10]) if until else None
+        try:  # the spec's format is date (2019-12-30), as creationDate is
+            since_day = _day(args["creationDateFrom"]) if args.get("creationDateFrom") else None
+            until_day = _day(args["creationDateTo"]) if args.get("creationDateTo") else None
         except ValueError:
-            return _error(400, "creationDateFrom and creationDateTo must be dates")
+            return _error(400, "creationDateFrom and creationDateTo must be dates (YYYY-MM-DD)")
         if since_day:
             rows = [s for s in rows if date.fromisoformat(s["creationDate"]) >= since_day]
         if until_day:
@@ -413,6 +413,12 @@ def _integer(name: str, default: int, *, minimum: int) -> int:
     if not minimum <= value <= PAGING_MAX:
         raise ValueError(f"{name} must be between {minimum} and {PAGING_MAX}")
     return value
+
+
+def _day(value: str) -> date:
+    if len(value) != 10 or not value.isascii():
+        raise ValueError(value)
+    return date.fromisoformat(value)
 
 
 def _instant(value: str) -> datetime:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -53,6 +53,9 @@ class Market:
                 created=T0 + timedelta(minutes=n - 3),
             )
             for n in range(7)
+        ]
+        self.subscriptions = [
+            m.add_subscription(self.customers[n % 2], "MS-TEAMS-ESS") for n in range(3)
         ]
         self.http = session_for({URL: m.app})
         token = self.http.post(
@@ -196,6 +199,13 @@ FILTERS: dict[str, dict[str, st.SearchStrategy[str]]] = {
         "creationTimeTo": DATES,
         **PAGING,
     },
+    "/subscriptions": {
+        "customerId": st.sampled_from(["1000001", "1000002"]) | HOSTILE,
+        "status": st.sampled_from(["active", "terminated"]) | HOSTILE,
+        "creationDateFrom": DATES.map(lambda text: text[:10]) | DATES,
+        "creationDateTo": DATES.map(lambda text: text[:10]) | DATES,
+        **PAGING,
+    },
     "/products": {
         "name": st.sampled_from(["Azure", "365"]) | HOSTILE,
         "mpn": st.sampled_from(["AZ-PLAN"]) | HOSTILE,
@@ -208,9 +218,11 @@ FILTERS: dict[str, dict[str, st.SearchStrategy[str]]] = {
 
 @st.composite
 def requests_for(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
-    path = draw(st.sampled_from([*FILTERS, "/orders/{id}", "/customers/{id}"]))
+    path = draw(
+        st.sampled_from([*FILTERS, "/orders/{id}", "/customers/{id}", "/subscriptions/{id}"])
+    )
     if "{id}" in path:
-        known = ["1000004", "1000006"]
+        known = ["1000004", "1000006", "1000011"]
         return path.replace("{id}", quote(draw(st.sampled_from(known) | HOSTILE), safe="")), {}
     names = draw(st.sets(st.sampled_from(sorted(FILTERS[path])), max_size=4))
     return path, {name: draw(FILTERS[path][name]) for name in sorted(names)}
@@ -260,6 +272,10 @@ def _matches(path: str, row: dict[str, Any], params: dict[str, str]) -> bool:
             bound = datetime.fromisoformat(value)
             bound = bound if bound.tzinfo else bound.replace(tzinfo=UTC)
             if (at < bound) if name == "creationTimeFrom" else (at > bound):
+                return False
+        elif name in {"creationDateFrom", "creationDateTo"}:
+            day, bound = date.fromisoformat(row["creationDate"]), date.fromisoformat(value)
+            if (day < bound) if name == "creationDateFrom" else (day > bound):
                 return False
         elif name == "name":
             if value.casefold() not in row["name"].casefold():
