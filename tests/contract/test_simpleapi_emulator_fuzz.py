@@ -274,8 +274,8 @@ def _matches(path: str, row: dict[str, Any], params: dict[str, str]) -> bool:
             if (at < bound) if name == "creationTimeFrom" else (at > bound):
                 return False
         elif name in {"creationDateFrom", "creationDateTo"}:
-            day, bound = date.fromisoformat(row["creationDate"]), date.fromisoformat(value)
-            if (day < bound) if name == "creationDateFrom" else (day > bound):
+            day, first = date.fromisoformat(row["creationDate"]), date.fromisoformat(value)
+            if (day < first) if name == "creationDateFrom" else (day > first):
                 return False
         elif name == "name":
             if value.casefold() not in row["name"].casefold():
