@@ -12,7 +12,7 @@ PY := $(BIN)/python
 PYTEST_ARGS ?=
 CODE := layers/cbxero functions local tests benchmarks
 
-.PHONY: help setup lint validate build unit integration e2e test demo dev bench clean
+.PHONY: help setup browser openapi lint validate build unit integration e2e test demo dev bench clean
 
 help:
 	@echo "make demo   set up and run the product locally, end to end"
@@ -29,7 +29,15 @@ $(VENV)/.installed: requirements-dev.txt constraints.txt layers/cbxero/requireme
 .local/dynamodb/DynamoDBLocal.jar:
 	scripts/fetch-dynamodb-local.sh
 
-setup: $(VENV)/.installed .local/dynamodb/DynamoDBLocal.jar
+# Swagger UI 5 for the local /docs (npm swagger-ui-dist; the script names the version).
+.local/swagger-ui/VERSION: scripts/fetch-swagger-ui.sh
+	scripts/fetch-swagger-ui.sh
+
+# Debian's chromium and chromedriver for the browser test, installed only when missing.
+browser:
+	@scripts/install-chromium
+
+setup: $(VENV)/.installed .local/dynamodb/DynamoDBLocal.jar .local/swagger-ui/VERSION browser
 
 lint: setup
 	$(BIN)/ruff check $(CODE)
@@ -53,6 +61,10 @@ e2e: setup
 
 test: lint validate build
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The OAuth function's part of the one OpenAPI document (the Settings function serves it).
+openapi: setup
+	$(PY) -m local.openapi_oauth
 
 demo: setup
 	$(PY) -m local.demo

@@ -2,37 +2,56 @@
 
 from __future__ import annotations
 
+import signal
 import time
+from types import FrameType
 
-from local.stack import DEMO_RESELLER, LocalStack
+from local import tokens
+from local.stack import DEMO_RESELLER, XERO_TOKEN_LIFETIME, LocalStack
 
 FIVE_MINUTES = 300
 POLL_SECONDS = 2
 
 
+def banner(stack: LocalStack, customer_id: str) -> str:
+    """What `make dev` prints: where everything is, and the values the README's walk uses."""
+    xero_token, tenant_id = stack.xero_token()
+    hours = int(XERO_TOKEN_LIFETIME.total_seconds() // 3600)
+    return f"""
+cbxero local stack is up.
+  API (HTTP API routes)   {stack.front_url}   OpenAPI: {stack.front_url}/openapi.json
+  Swagger UI              {stack.front_url}/docs  (Authorize with TOKEN below)
+  Xero emulator           {stack.xero_server.url}   (consent page at /identity/connect/authorize)
+  SimpleAPI emulator      {stack.market_server.url}   (add customers and orders: /sandbox)
+Reseller {DEMO_RESELLER} is connected to Xero; customer {customer_id} has auto-sync on.
+Paste these into a shell for the README's walk ("A walk with curl"):
+export API={stack.front_url} MARKET={stack.market_server.url} XERO={stack.xero_server.url}
+export TOKEN={stack.token()}
+export XERO_TOKEN={xero_token} TENANT={tenant_id}
+TOKEN is a store JWT for {DEMO_RESELLER} (issuer {tokens.ISSUER}, valid {tokens.LIFETIME_HOURS} h);
+XERO_TOKEN reads the Xero emulator's organisation TENANT (valid {hours} h).
+  curl -s -H "Authorization: Bearer $TOKEN" $API/settings
+  curl -s -X POST $API/_dev/schedule/daily      # fire the daily schedule now
+  curl -s -X POST $API/_dev/queue/run           # run queued jobs now
+Connect again as the store page does (the consent page lets you pick organisations):
+  GET  $API/xero/connect?return_url=http://localhost/store/xero  -> authorization_url, verifier
+  open authorization_url, allow; the browser lands on ...?xero=pending&flow=<handle>
+  POST $API/xero/connection/complete {{"flow": "<handle>", "verifier": "<verifier>"}} (same TOKEN)
+The five-minute schedule fires every five minutes; queued jobs run every {POLL_SECONDS} s.
+Ctrl-C stops everything."""
+
+
+def _interrupt(_signal: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops the stack as Ctrl-C does: nothing is left running
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
     with LocalStack(
         front_port=3000, xero_port=4010, marketplace_port=4020, auto_consent=False
     ) as stack:
         customer = stack.seed_demo_reseller(DEMO_RESELLER, {"auto_sync": "every_5_minutes"})
-        print(
-            f"""
-cbxero local stack is up.
-  API (HTTP API routes)   {stack.front_url}   OpenAPI: {stack.front_url}/openapi.json
-  Swagger UI              {stack.front_url}/docs  (Authorize with the token below)
-  Xero emulator           {stack.xero_server.url}   (consent page at /identity/connect/authorize)
-  SimpleAPI emulator      {stack.market_server.url}
-Reseller {DEMO_RESELLER} is connected; customer {customer["id"]} has auto-sync on.
-Try:
-  curl -s -H "Authorization: Bearer {stack.token()}" {stack.front_url}/settings
-Connect again as the store page does (the consent page lets you pick organisations):
-  GET  /xero/connect?return_url=http://localhost/store/xero   -> authorization_url, verifier
-  open authorization_url, allow; the browser lands on ...?xero=pending&flow=<handle>
-  POST /xero/connection/complete {{"flow": "<handle>", "verifier": "<verifier>"}} (same token)
-The five-minute schedule fires every five minutes; queued jobs run every {POLL_SECONDS} s.
-Ctrl-C stops everything.""",
-            flush=True,
-        )
+        print(banner(stack, customer["id"]), flush=True)
         last_tick = 0.0
         try:
             while True:

@@ -21,23 +21,29 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 TRANSCRIPT_LIMIT = 10_000
 
 
+# Swagger UI 5 (reads OpenAPI 3.1), fetched by `make setup` from npm's swagger-ui-dist: no CDN.
+SWAGGER_DIR = cfn.ROOT / ".local" / "swagger-ui"
 SWAGGER_PAGE = """<!doctype html>
-<html><head><title>cbxero store API</title>
+<html lang="en"><head><meta charset="utf-8"><title>cbxero store API</title>
+<link rel="icon" href="/docs/assets/favicon-32x32.png">
 <link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
 <body><div id="ui"></div>
 <script src="/docs/assets/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script>
+<script>
+window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui", persistAuthorization: true});
+</script>
 </body></html>"""
 
 
 def _swagger_page() -> Response:
+    if not (SWAGGER_DIR / "swagger-ui-bundle.js").is_file():
+        missing = f"Swagger UI is not in {SWAGGER_DIR}: run `make setup` (or /openapi.json)."
+        return Response(missing, status=503, mimetype="text/plain")
     return Response(SWAGGER_PAGE, mimetype="text/html")
 
 
 def _swagger_asset(name: str) -> Response:
-    from swagger_ui_bundle import swagger_ui_path
-
-    return send_from_directory(swagger_ui_path, name)
+    return send_from_directory(SWAGGER_DIR, name)
 
 
 def _gateway_error(status: int, message: str) -> Response:
@@ -51,7 +57,7 @@ class HttpFront:
         # The latest responses served, for tests to scan; bounded for a long `make dev`.
         self.transcript: deque[str] = deque(maxlen=TRANSCRIPT_LIMIT)
         self.app = Flask("http_front")
-        # Swagger UI over the API's own OpenAPI document (served from the pip package: no CDN).
+        # Swagger UI over the API's own OpenAPI document (served from .local: no CDN).
         self.app.add_url_rule("/docs", "docs", _swagger_page)
         self.app.add_url_rule("/docs/assets/<path:name>", "docs-assets", _swagger_asset)
         # No automatic OPTIONS answer: API Gateway has no route for it (no CORS configured).

@@ -1,7 +1,9 @@
-"""A CloudBlue Commerce SimpleAPI 1.15 emulator: /token, /customers, /orders, /products.
+"""A CloudBlue Commerce SimpleAPI 1.15 emulator: /token, /customers, /orders, /products,
+/subscriptions, with every documented filter and SimpleAPI's paging bounds.
 
 Run it alone: python -m local.simpleapi_emulator --port 4020. It starts with seeded data
-(seed()); tests and the demo add customers and orders with add_customer() / add_order().
+(seed()); tests and the demo add customers and orders with add_customer() / add_order(), a
+person with curl through the sandbox at /sandbox (local/sandbox.py).
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from collections.abc import (
     Callable,
     Sequence,
 )
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+
+from local.sandbox import sandbox_routes
 
 TOKEN_LIFETIME = timedelta(minutes=25)
 DEFAULT_RESELLER = "reseller-1001"  # the local stack's demo reseller (the marketplace account)
@@ -34,7 +38,7 @@ def _now() -> datetime:
 
 
 def _stamp(at: datetime) -> str:
-    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _price(amount: Decimal, currency: str) -> dict[str, str]:
@@ -96,6 +100,7 @@ class SimpleApiEmulator:
         self.customers: dict[str, dict[str, Any]] = {}
         self.products: dict[str, dict[str, Any]] = {}
         self.orders: dict[str, dict[str, Any]] = {}
+        self.subscriptions: dict[str, dict[str, Any]] = {}
         self._next_id = 1000001
         self.app = self._build_app()
 
@@ -170,6 +175,7 @@ class SimpleApiEmulator:
         currency: str = "USD",
         detail_type: str = "recurring",
         created: datetime | None = None,
+        subscription_id: str | None = None,
     ) -> dict[str, Any]:
         """An order with one fee line per (mpn, quantity, unit price), or per fee() dict.
 
@@ -193,10 +199,26 @@ class SimpleApiEmulator:
             "statusCode": "CP" if status == "completed" else "SU",
             "total": _price(total, currency),
             "details": details,
+            **({"subscriptionId": subscription_id} if subscription_id else {}),
         }
         with self.lock:
             self.orders[order_id] = order
         return order
+
+    def add_subscription(self, customer_id: str, mpn: str, quantity: str = "1") -> dict[str, Any]:
+        """An active subscription of a customer to a product (SimpleAPI's Subscription)."""
+        product = self.products[mpn]
+        subscription = {
+            "id": self._id(),
+            "name": f"{product['name']} x {quantity}",
+            "customerId": customer_id,
+            "status": "active",
+            "creationDate": self.clock().date().isoformat(),
+            "billingModel": "chargeBeforeBillingPeriod",
+        }
+        with self.lock:
+            self.subscriptions[subscription["id"]] = subscription
+        return subscription
 
     def _detail(self, line: dict[str, Any], currency: str) -> dict[str, Any]:
         product = self.products[line["mpn"]]
@@ -225,13 +247,20 @@ class SimpleApiEmulator:
     # ------------------------------------------------------------------ the app
     def _build_app(self) -> Flask:
         app = Flask("simpleapi_emulator")
+        app.url_map.merge_slashes = False  # "/orders/%2F1" is an unknown id, not a redirect
         app.add_url_rule("/token", view_func=self.token, methods=["POST"])
         app.add_url_rule("/customers", view_func=self.list_customers)
         app.add_url_rule("/customers/<customer_id>", view_func=self.get_customer)
         app.add_url_rule("/orders", view_func=self.list_orders)
         app.add_url_rule("/orders/<order_id>", view_func=self.get_order)
         app.add_url_rule("/products", view_func=self.list_products)
+        app.add_url_rule("/subscriptions", view_func=self.list_subscriptions)
+        app.add_url_rule("/subscriptions/<subscription_id>", view_func=self.get_subscription)
+        app.register_blueprint(sandbox_routes(self))  # /sandbox: add things with curl
         app.after_request(_correlate)
+        # Unknown paths and methods answer in SimpleAPI's JSON, not Flask's HTML.
+        app.register_error_handler(404, lambda _unknown: _error(404, "not found"))
+        app.register_error_handler(405, lambda _unknown: _error(405, "method not allowed"))
         return app
 
     def token(self) -> Response:
@@ -261,8 +290,13 @@ class SimpleApiEmulator:
         return None
 
     def _page(self, rows: list[dict[str, Any]]) -> Response:
-        offset = int(request.args.get("offset", 0))
-        limit = int(request.args.get("limit", 10))
+        """One page of rows; offset (>= 0, default 0) and limit (>= 1, default 10) as the spec
+        bounds them, anything else a 400."""
+        try:
+            offset = _integer("offset", 0, minimum=0)
+            limit = _integer("limit", 10, minimum=1)
+        except ValueError as problem:
+            return _error(400, str(problem))
         return jsonify(
             {
                 "data": rows[offset : offset + limit],
@@ -273,8 +307,21 @@ class SimpleApiEmulator:
     def list_customers(self) -> Response:
         if denied := self._denied():
             return denied
+        args = request.args
         with self.lock:
             rows = list(self.customers.values())
+        if args.get("name"):  # "similar to the provided name"
+            rows = [c for c in rows if args["name"].casefold() in c["name"].casefold()]
+        if args.get("email"):  # a contact person with that address
+            wanted = args["email"].casefold()
+            rows = [
+                c
+                for c in rows
+                if any((p.get("email") or "").casefold() == wanted for p in c["contactPersons"])
+            ]
+        for name in ("externalId", "resellerId"):
+            if args.get(name):
+                rows = [c for c in rows if c.get(name) == args[name]]
         return self._page(rows)
 
     def get_customer(self, customer_id: str) -> Response:
@@ -289,16 +336,19 @@ class SimpleApiEmulator:
         args = request.args
         with self.lock:
             rows = list(self.orders.values())
-        for name in ("customerId", "status", "orderNumber", "type"):
+        for name in ("customerId", "subscriptionId", "orderNumber", "status", "statusCode"):
             if args.get(name):
                 rows = [o for o in rows if o.get(name) == args[name]]
-        if args.get("creationTimeFrom"):
-            rows = [
-                o for o in rows if o["creationDate"] >= _stamp(_parse(args["creationTimeFrom"]))
-            ]
-        if args.get("creationTimeTo"):
-            rows = [o for o in rows if o["creationDate"] <= _stamp(_parse(args["creationTimeTo"]))]
-        rows.sort(key=lambda o: (o["creationDate"], o["id"]))
+        try:  # instants compared as instants, whatever offset each was written with
+            since = _instant(args["creationTimeFrom"]) if args.get("creationTimeFrom") else None
+            until = _instant(args["creationTimeTo"]) if args.get("creationTimeTo") else None
+        except ValueError as problem:
+            return _error(400, str(problem))
+        if since is not None:
+            rows = [o for o in rows if _instant(o["creationDate"]) >= since]
+        if until is not None:
+            rows = [o for o in rows if _instant(o["creationDate"]) <= until]
+        rows.sort(key=lambda o: (_instant(o["creationDate"]), o["id"]))
         return self._page(rows)
 
     def get_order(self, order_id: str) -> Response:
@@ -310,9 +360,41 @@ class SimpleApiEmulator:
     def list_products(self) -> Response:
         if denied := self._denied():
             return denied
+        args = request.args
         with self.lock:
             rows = list(self.products.values())
+        if args.get("name"):
+            rows = [p for p in rows if args["name"].casefold() in p["name"].casefold()]
+        for name in ("mpn", "vendor", "serviceName"):
+            if args.get(name):
+                rows = [p for p in rows if p.get(name) == args[name]]
         return self._page(rows)
+
+    def list_subscriptions(self) -> Response:
+        if denied := self._denied():
+            return denied
+        args = request.args
+        with self.lock:
+            rows = list(self.subscriptions.values())
+        for name in ("customerId", "status"):
+            if args.get(name):
+                rows = [s for s in rows if s.get(name) == args[name]]
+        try:  # the spec's format is date (2019-12-30), as creationDate is
+            since_day = _day(args["creationDateFrom"]) if args.get("creationDateFrom") else None
+            until_day = _day(args["creationDateTo"]) if args.get("creationDateTo") else None
+        except ValueError:
+            return _error(400, "creationDateFrom and creationDateTo must be dates (YYYY-MM-DD)")
+        if since_day:
+            rows = [s for s in rows if date.fromisoformat(s["creationDate"]) >= since_day]
+        if until_day:
+            rows = [s for s in rows if date.fromisoformat(s["creationDate"]) <= until_day]
+        return self._page(rows)
+
+    def get_subscription(self, subscription_id: str) -> Response:
+        if denied := self._denied():
+            return denied
+        subscription = self.subscriptions.get(subscription_id)
+        return jsonify(subscription) if subscription else _error(404, "subscription not found")
 
 
 def _correlate(response: Response) -> Response:
@@ -321,8 +403,46 @@ def _correlate(response: Response) -> Response:
     return response
 
 
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+# The request declares int64, but the answer's pagination is int32: a bound the answer can state.
+PAGING_MAX = 2**31 - 1
+
+
+def _integer(name: str, default: int, *, minimum: int) -> int:
+    """A paging parameter within its minimum and what pagination can state; else ValueError."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.strip().lstrip("-").isdigit() or not raw.isascii():
+        raise ValueError(f"{name} must be an integer, not {raw[:40]!r}")
+    value = int(raw)
+    if not minimum <= value <= PAGING_MAX:
+        raise ValueError(f"{name} must be between {minimum} and {PAGING_MAX}")
+    return value
+
+
+def _day(value: str) -> date:
+    if len(value) != 10 or not value.isascii():
+        raise ValueError(value)
+    return date.fromisoformat(value)
+
+
+def _instant(value: str) -> datetime:
+    """A date-time as SimpleAPI writes them (`2019-12-11 17:32:28+00:00`, or ISO 8601 with T or
+    Z), as a UTC instant; no offset means UTC. Raises ValueError for anything else."""
+    text = value.strip()
+    if len(text) <= 10 or not text.isascii():
+        raise ValueError(f"not a date-time: {value[:40]!r}")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not a date-time: {value[:40]!r}") from None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # past the year 9999 or before year 1 in UTC: the ends of time
+        edge = datetime.max.replace(tzinfo=UTC) if parsed.year > 1 else None
+        return edge or datetime.min.replace(tzinfo=UTC)
 
 
 def _error(status: int, message: str) -> Response:

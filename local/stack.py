@@ -7,16 +7,19 @@ world; the invoker runs the real handlers; the HTTP front serves the API routes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import secrets
 import shutil
 import socket
 import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -29,12 +32,14 @@ from local import tokens
 from local.http_front import HttpFront
 from local.invoke import Invoker
 from local.simpleapi_emulator import SimpleApiEmulator
-from local.xero_emulator import XeroEmulator
+from local.xero_emulator import Grant, XeroEmulator
 
 DYNAMODB_DIR = cfn.ROOT / ".local" / "dynamodb"
 REGION = "us-east-1"
 LOCAL_STORE_PAGE = "http://localhost/store/xero"
 DEMO_RESELLER = "reseller-1001"
+SCHEDULES = ("every_5_minutes", "daily")  # the dispatcher's two EventBridge schedules
+XERO_TOKEN_LIFETIME = timedelta(hours=8)
 
 
 def free_port() -> int:
@@ -43,13 +48,17 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_for(url: str, seconds: float = 60) -> None:
+def _wait_for(url: str, seconds: float = 60, alive: Callable[[], bool] = lambda: True) -> None:
+    """Wait until something answers at url. Any request error (refused, reset, a read timeout
+    while a JVM warms up) means "not yet"; a process that died means "never"."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if not alive():
+            raise RuntimeError(f"the process meant to answer at {url} exited")
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.1)
     raise TimeoutError(f"nothing answered at {url} within {seconds} s")
 
@@ -57,8 +66,9 @@ def _wait_for(url: str, seconds: float = 60) -> None:
 class DynamoDBLocal:
     """Amazon's DynamoDB Local, in memory, as a Java subprocess."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, wait_seconds: float = 60) -> None:
         self.port = port or free_port()
+        self._wait_seconds = wait_seconds
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -82,14 +92,26 @@ class DynamoDBLocal:
         self._process = subprocess.Popen(  # noqa: S603 - fixed command line
             command, cwd=DYNAMODB_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        _wait_for(self.endpoint)
+        try:
+            _wait_for(self.endpoint, self._wait_seconds, alive=self.running)
+        except BaseException:
+            self.stop()  # a failed start leaves no Java behind
+            raise
         return self
 
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
     def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            self._process.wait(timeout=20)
-            self._process = None
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def dynamodb_client(endpoint: str) -> Any:
@@ -168,6 +190,7 @@ class LocalStack:
         self._quiet = quiet
         self._servers: list[Any] = []
         self._saved_environ: dict[str, str] = {}
+        self._drain_lock = threading.Lock()
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> LocalStack:
@@ -187,8 +210,8 @@ class LocalStack:
         self._saved_environ = dict(os.environ)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         if self._dynamodb_endpoint is None:
-            self._own_dynamodb = DynamoDBLocal().start()
-            self._dynamodb_endpoint = self._own_dynamodb.endpoint
+            self._own_dynamodb = DynamoDBLocal()  # known before it starts, so stop() finds it
+            self._dynamodb_endpoint = self._own_dynamodb.start().endpoint
         moto_port = free_port()
         moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
         moto.start()
@@ -273,15 +296,26 @@ class LocalStack:
         quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "LOG_LEVEL": "WARNING"}
         self.invoker = Invoker(refs, self.template, quiet if self._quiet else None)
         self.http_front = HttpFront(self.invoker, self.template)
+        # Local-only routes beside the API's (no token: loopback development aids).
+        self.http_front.app.add_url_rule(
+            "/_dev/schedule/<frequency>", "dev-schedule", self._dev_schedule, methods=["POST"]
+        )
+        self.http_front.app.add_url_rule(
+            "/_dev/queue/run", "dev-queue", self._dev_run_queue, methods=["POST"]
+        )
         self.front = LoopbackServer(self.http_front.app, self.front_port).start()
         self._servers.append(self.front)
 
     def stop(self) -> None:
-        for server in reversed(self._servers):
-            server.stop()
-        self._servers.clear()
-        if self._own_dynamodb is not None:
-            self._own_dynamodb.stop()
+        """Stops everything started so far; each part is stopped even if another fails."""
+        try:
+            for server in reversed(self._servers):
+                with contextlib.suppress(Exception):
+                    server.stop()
+            self._servers.clear()
+        finally:
+            if self._own_dynamodb is not None:
+                self._own_dynamodb.stop()
         if self._saved_environ:
             os.environ.clear()
             os.environ.update(self._saved_environ)
@@ -350,11 +384,39 @@ class LocalStack:
             ).raise_for_status()
         return landed
 
+    def xero_token(self, lifetime: timedelta = XERO_TOKEN_LIFETIME) -> tuple[str, str]:
+        """An access token to the Xero emulator's organisation, to read what the product sent
+        (as a custom connection would); returns it with the tenant id to send beside it."""
+        org = self.xero.organisation()
+        token = secrets.token_urlsafe(32)
+        with self.xero.lock:
+            self.xero.access_tokens[token] = Grant(
+                client_id=next(iter(self.xero.clients)),
+                tenant_ids=[org.tenant_id],
+                scopes="accounting.transactions accounting.contacts accounting.settings",
+                expires_at=self.xero.clock() + lifetime,
+            )
+            self.xero.issued.append(token)
+        return token, org.tenant_id
+
+    def _dev_schedule(self, frequency: str) -> Any:
+        if frequency not in SCHEDULES:
+            return {"message": f"frequency is one of {', '.join(SCHEDULES)}"}, 404
+        dispatched = self.fire_schedule(frequency)
+        return {"frequency": frequency, "dispatcher": dispatched, "jobs_run": self.drain_queue()}
+
+    def _dev_run_queue(self) -> Any:
+        return {"jobs_run": self.drain_queue()}
+
     def fire_schedule(self, frequency: str) -> Any:
         return self.invoker.invoke("DispatcherFunction", {"frequency": frequency})
 
     def drain_queue(self, rounds: int = 20) -> int:
         """Hand queued jobs to the worker as Lambda's SQS event source does; returns jobs done."""
+        with self._drain_lock:  # `make dev`'s loop and a /_dev request never run it at once
+            return self._drain(rounds)
+
+    def _drain(self, rounds: int) -> int:
         done = 0
         for _ in range(rounds):
             received = self.sqs.receive_message(

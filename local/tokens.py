@@ -11,6 +11,7 @@ ISSUER = "http://localhost/local-store"
 AUDIENCE = "cbxero"
 SIGNING_KEY = "local-development-signing-key-not-a-secret"
 ALGORITHM = "HS256"
+LIFETIME_HOURS = 8
 
 
 def mint(reseller_id: str, user: str = "admin@reseller.example", **claims: Any) -> str:
@@ -22,7 +23,7 @@ def mint(reseller_id: str, user: str = "admin@reseller.example", **claims: Any) 
         "email": user,
         "reseller_id": reseller_id,
         "iat": now,
-        "exp": now + timedelta(hours=8),
+        "exp": now + timedelta(hours=LIFETIME_HOURS),
         **claims,
     }
     return jwt.encode(body, SIGNING_KEY, algorithm=ALGORITHM)

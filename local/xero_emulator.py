@@ -8,6 +8,7 @@ Run it alone: python -m local.xero_emulator --port 4010 [--client-id ID --client
 from __future__ import annotations
 
 import argparse
+import email.utils
 import hashlib
 import json
 import re
@@ -231,6 +232,12 @@ class XeroEmulator:
             view_func=lambda document_id: self._one("Items", document_id),
         )
         app.after_request(self._after_accounting_call)
+        # What Flask itself refuses answers in Xero's JSON, never an HTML page.
+        app.register_error_handler(
+            400, lambda _e: _problem(400, "ValidationException", "bad request")
+        )
+        app.register_error_handler(404, lambda _e: _problem(404, "NotFound", "not found"))
+        app.register_error_handler(405, lambda _e: _problem(405, "MethodNotAllowed", "not allowed"))
         return app
 
     # ------------------------------------------------------------------ OAuth 2.0
@@ -515,8 +522,18 @@ class XeroEmulator:
                 name, _page(_ordered(_filtered(_modified_since(_where(list(rows(org).values()))))))
             )
 
+        documents = _documents(name)
+        if isinstance(documents, Response):
+            return documents
+
         def create() -> tuple[int, Any]:
-            made = [make(org, dict(raw)) for raw in request.get_json()[name]]
+            made = []
+            for raw in documents:
+                errors = _shape_errors(name, raw)
+                document = _with_errors(dict(raw), errors) if errors else make(org, dict(raw))
+                if not document.get("HasErrors"):  # Xero stamps every document it stores
+                    document.setdefault("UpdatedDateUTC", _ms_time(self.clock()))
+                made.append(document)
             return _batch_result(name, made)
 
         return self._write(org, create)
@@ -553,7 +570,7 @@ class XeroEmulator:
     def _new_contact(org: Organisation, contact: dict[str, Any]) -> dict[str, Any]:
         errors = []
         names = {c["Name"].lower() for c in org.contacts.values()}
-        if not contact.get("Name"):
+        if not contact.get("Name") or not isinstance(contact["Name"], str):
             errors.append("Contact name is required")
         elif contact["Name"].lower() in names:
             errors.append("The contact name is already assigned to another contact.")
@@ -565,7 +582,7 @@ class XeroEmulator:
     @staticmethod
     def _new_item(org: Organisation, item: dict[str, Any]) -> dict[str, Any]:
         errors = []
-        if not item.get("Code") or len(item["Code"]) > 30:
+        if not isinstance(item.get("Code"), str) or not 1 <= len(item["Code"]) <= 30:
             errors.append("Item code must be 1 to 30 characters")
         elif any(i["Code"] == item["Code"] for i in org.items.values()):
             errors.append(f"Item code '{item['Code']}' already exists")
@@ -585,8 +602,15 @@ class XeroEmulator:
             "Contacts": org.contacts,
             "Items": org.items,
         }[name]
+        # By id, or by the other key Xero documents for the path: number, contact number, code.
+        other_key = {
+            "Invoices": "InvoiceNumber",
+            "CreditNotes": "CreditNoteNumber",
+            "Contacts": "ContactNumber",
+            "Items": "Code",
+        }[name]
         found = rows.get(document_id) or next(
-            (row for row in rows.values() if row.get("Code") == document_id), None
+            (row for row in rows.values() if row.get(other_key) == document_id), None
         )
         if found is None:
             return _problem(404, "NotFound", "The resource you're looking for cannot be found")
@@ -695,9 +719,17 @@ class XeroEmulator:
             current = org.invoices.get(document_id)
             if current is None:
                 return 404, {"Type": "NotFound", "Message": "The resource cannot be found"}
-            (raw,) = request.get_json()["Invoices"]
-            errors = []
-            if current["Status"] not in ("DRAFT", "SUBMITTED", "AUTHORISED"):
+            documents = _documents("Invoices")
+            if isinstance(documents, Response) or len(documents) != 1:
+                return 400, _validation_failure("Send one invoice in Invoices")
+            (raw,) = documents
+            errors = _shape_errors("Invoices", raw)
+            contact = raw.get("Contact")
+            if isinstance(contact, dict) and str(contact.get("ContactID")) not in org.contacts:
+                errors.append("A valid contact is required")
+            if errors:
+                pass
+            elif current["Status"] not in ("DRAFT", "SUBMITTED", "AUTHORISED"):
                 errors.append(f"Invoice not of valid status for modification: {current['Status']}")
             elif current["AmountPaid"] or current["AmountCredited"]:
                 errors.append(
@@ -724,12 +756,19 @@ class XeroEmulator:
             note = org.credit_notes.get(document_id)
             if note is None:
                 return 404, {"Type": "NotFound", "Message": "The resource cannot be found"}
+            documents = _documents("Allocations")
+            if isinstance(documents, Response):
+                return 400, _validation_failure("Send the allocations in Allocations")
             made = []
-            for raw in request.get_json()["Allocations"]:
-                invoice = org.invoices.get((raw.get("Invoice") or {}).get("InvoiceID", ""))
-                amount = Decimal(str(raw.get("Amount", 0)))
-                errors = []
-                if invoice is None or invoice["Status"] != "AUTHORISED":
+            for raw in documents:
+                errors = _shape_errors("Allocations", raw)
+                invoice_ref = raw.get("Invoice")
+                invoice_id = invoice_ref.get("InvoiceID") if isinstance(invoice_ref, dict) else None
+                invoice = org.invoices.get(str(invoice_id)) if not errors else None
+                amount = Decimal(str(raw.get("Amount", 0))) if not errors else Decimal(0)
+                if errors:
+                    pass
+                elif invoice is None or invoice["Status"] != "AUTHORISED":
                     errors.append("Allocations need an authorised invoice")
                 elif note["Status"] != "AUTHORISED":
                     errors.append("Only an authorised credit note can be allocated")
@@ -795,22 +834,26 @@ def _document_errors(org: Organisation, raw: dict[str, Any]) -> list[str]:
 
 
 PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
 
 
 def _page(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Xero's `page` parameter: 100 documents a page, from 1; without it, everything."""
-    page = request.args.get("page")
-    if page is None or not page.isdigit() or int(page) < 1:
+    """Xero's `page` (from 1) and `pageSize` (100 by default, at most 1000); without a page,
+    everything. Values that are not positive numbers are ignored, as Xero does."""
+    page, size = request.args.get("page", ""), request.args.get("pageSize", "")
+    if not (page.isascii() and page.isdigit()) or int(page) < 1:
         return rows
-    start = (int(page) - 1) * PAGE_SIZE
-    return rows[start : start + PAGE_SIZE]
+    per_page = min(int(size), MAX_PAGE_SIZE) if size.isascii() and size.isdigit() else PAGE_SIZE
+    per_page = per_page or PAGE_SIZE
+    start = (int(page) - 1) * per_page
+    return rows[start : start + per_page]
 
 
 def _modified_since(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    since = request.headers.get("If-Modified-Since")
-    if not since:
+    since = _http_instant(request.headers.get("If-Modified-Since", ""))
+    if since is None:  # absent or not a date: ignored, as HTTP says of a bad If-Modified-Since
         return rows
-    cutoff = datetime.fromisoformat(since).replace(tzinfo=UTC).timestamp() * 1000
+    cutoff = since.timestamp() * 1000
     return [
         row
         for row in rows
@@ -909,11 +952,16 @@ def _where(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 # Xero's list parameters for invoices and credit notes: comma-separated values of a field.
 LIST_FILTERS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "IDs": lambda row: row.get("InvoiceID") or row.get("CreditNoteID"),
+    "IDs": lambda row: row.get("InvoiceID") or row.get("CreditNoteID") or row.get("ContactID"),
     "InvoiceNumbers": lambda row: row.get("InvoiceNumber"),
     "ContactIDs": lambda row: (row.get("Contact") or {}).get("ContactID"),
     "Statuses": lambda row: row.get("Status"),
 }
+
+
+# The fields Xero's `searchTerm` looks in (case-insensitive, anywhere in the value).
+SEARCHED = ("Name", "FirstName", "LastName", "ContactNumber", "EmailAddress", "CompanyNumber")
+SEARCHED_DOCUMENTS = ("InvoiceNumber", "Reference")
 
 
 def _filtered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -921,6 +969,15 @@ def _filtered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if request.args.get(name):
             wanted = set(request.args[name].split(","))
             rows = [row for row in rows if field_of(row) in wanted]
+    term = request.args.get("searchTerm", "").casefold()
+    if term:
+        rows = [
+            row
+            for row in rows
+            if any(term in str(row.get(f) or "").casefold() for f in SEARCHED + SEARCHED_DOCUMENTS)
+        ]
+    if request.args.get("includeArchived", "").lower() != "true":
+        rows = [row for row in rows if row.get("ContactStatus") != "ARCHIVED"]
     return rows
 
 
@@ -932,6 +989,97 @@ def _ordered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     newest_first = len(order) > 1 and order[1].upper() == "DESC"
     keyed = sorted(enumerate(rows), key=lambda pair: (_date(pair[1]["Date"]), pair[0]))
     return [row for _, row in (reversed(keyed) if newest_first else keyed)]
+
+
+def _validation_failure(message: str) -> dict[str, Any]:
+    return {"ErrorNumber": 10, "Type": "ValidationException", "Message": message}
+
+
+def _documents(name: str) -> list[dict[str, Any]] | Response:
+    """The body's documents, `{"<Collection>": [{...}, ...]}`; anything else is Xero's 400."""
+    body = request.get_json(silent=True)
+    documents = body.get(name) if isinstance(body, dict) else None
+    if not isinstance(documents, list) or not all(isinstance(d, dict) for d in documents):
+        return _problem(400, "ValidationException", f"The request body must carry {name}")
+    return documents
+
+
+def _number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return False
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return False
+    return number.is_finite() and abs(number) < MOST  # Xero's amounts fit in 13 digits
+
+
+def _a_date(value: Any) -> bool:
+    try:
+        _date(value)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return False
+    return True
+
+
+MOST = Decimal(10) ** 12
+INVOICE_STATUSES = {"DRAFT", "SUBMITTED", "AUTHORISED", "DELETED", "VOIDED", "PAID"}
+LINE_AMOUNT_TYPES = {"Exclusive", "Inclusive", "NoTax"}
+
+
+def _shape_errors(name: str, raw: dict[str, Any]) -> list[str]:
+    """What Xero refuses in a document's fields before any rule: wrong types and values."""
+    errors = []
+    if name in ("Invoices", "CreditNotes"):
+        if not isinstance(raw.get("Contact", {}), dict):
+            errors.append("Contact must be an object with a ContactID")
+        lines = raw.get("LineItems", [])
+        if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
+            errors.append("LineItems must be a list of line items")
+            lines = []
+        for n, line in enumerate(lines, 1):
+            for key in ("Quantity", "UnitAmount", "DiscountAmount"):
+                if key in line and not _number(line[key]):
+                    errors.append(f"Line {n}: {key} must be a number")
+            if not isinstance(line.get("TaxType", ""), str):
+                errors.append(f"Line {n}: TaxType must be a string")
+        for key in ("Date", "DueDate"):
+            if raw.get(key) is not None and not _a_date(raw[key]):
+                errors.append(f"{key} is not a date")
+        if raw.get("LineAmountTypes", "Exclusive") not in LINE_AMOUNT_TYPES:
+            errors.append("LineAmountTypes must be Exclusive, Inclusive or NoTax")
+        if raw.get("Status", "DRAFT") not in INVOICE_STATUSES:
+            errors.append("Status is not one Xero knows")
+        for key in ("Reference", "CurrencyCode", "InvoiceNumber", "CreditNoteNumber", "Type"):
+            if key in raw and not isinstance(raw[key], str):
+                errors.append(f"{key} must be a string")
+    if name == "Allocations":
+        if not _number(raw.get("Amount", 0)):
+            errors.append("Amount must be a number")
+        if not isinstance(raw.get("Invoice", {}), dict):
+            errors.append("Invoice must be an object with an InvoiceID")
+    return errors
+
+
+def _http_instant(value: str) -> datetime | None:
+    """If-Modified-Since as Xero takes it (ISO 8601, any offset, no offset = UTC) or as an HTTP
+    date, as a UTC instant; None when absent or unreadable."""
+    text = value.strip()
+    if not text or not text.isascii():
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            parsed = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:

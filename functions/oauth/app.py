@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
@@ -78,7 +79,16 @@ def connect(return_url: Annotated[str, Query(min_length=1, max_length=2048)]) ->
     return AuthorizationLink(authorization_url=link.authorization_url, verifier=link.verifier)
 
 
-@app.get("/xero/callback")
+CALLBACK_ANSWERS: dict[int, OpenAPIResponse] = {
+    302: {"description": "Back to the store page (Location), with xero=pending or xero=error"},
+    400: {
+        "description": "A plain HTML page when the state is forged or unreadable",
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    },
+}
+
+
+@app.get("/xero/callback", responses=CALLBACK_ANSWERS)
 def callback(
     state: Annotated[str | None, Query()] = None,
     code: Annotated[str | None, Query()] = None,
@@ -131,7 +141,7 @@ def choose_tenant(body: TenantChoice) -> ConnectionView:
     return _view(chosen)
 
 
-@app.delete("/xero/connection")
+@app.delete("/xero/connection", responses={204: {"description": "Disconnected"}})
 def disconnect() -> Response[str]:
     CONNECTOR.disconnect(reseller_of(app, CONFIG.reseller_claim), actor_of(app))
     return Response(status_code=204, body="")

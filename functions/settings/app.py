@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import pathlib
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -13,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from cbxero import composition
+from cbxero.api_docs import whole_document
 from cbxero.config import config
 from cbxero.domain.documents import CANCELLATION_FEE
 from cbxero.domain.errors import InvalidInput
@@ -435,12 +438,17 @@ def mark_all_read() -> MarkedRead:
     return MarkedRead(marked=ADMIN.mark_read(_reseller(), None))
 
 
+# The OAuth function's routes, generated from its resolver (`make openapi`): one document.
+OAUTH_PART = pathlib.Path(__file__).with_name("oauth_openapi.json")
+
+
 @app.get("/openapi.json")
 def openapi() -> Any:
     document = app.get_openapi_schema(title="cbxero store API", version="1").model_dump(
         mode="json", by_alias=True, exclude_none=True
     )
-    return with_error_responses(document)
+    oauth = json.loads(OAUTH_PART.read_text()) if OAUTH_PART.is_file() else {}
+    return with_error_responses(whole_document(document, oauth))
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -118,7 +118,8 @@ class StateSigner:
 
     def is_ours(self, state: str) -> bool:
         nonce, _, mac = state.partition(".")
-        return bool(nonce and mac) and hmac.compare_digest(mac, self._mac(nonce))
+        # Bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 5xx).
+        return bool(nonce and mac) and hmac.compare_digest(mac.encode(), self._mac(nonce).encode())
 
 
 class ConnectLink(NamedTuple):

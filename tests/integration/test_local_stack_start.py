@@ -1,0 +1,99 @@
+"""Starting the local stack (`make dev`, `make demo`, the tests) survives a slow DynamoDB Local,
+and a start that fails stops every process it started: no Java left running without a parent."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+import pytest
+import requests
+
+from local import stack as stack_module
+from local.stack import DynamoDBLocal, LocalStack
+
+
+class _Recorder:
+    """subprocess.Popen, remembering every process started."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.started: list[subprocess.Popen[bytes]] = []
+
+    def __call__(self, *args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        process: subprocess.Popen[bytes] = self.real(*args, **kwargs)
+        self.started.append(process)
+        return process
+
+
+@pytest.fixture
+def popen(monkeypatch: pytest.MonkeyPatch) -> _Recorder:
+    recorder = _Recorder(subprocess.Popen)
+    monkeypatch.setattr("local.stack.subprocess.Popen", recorder)
+    return recorder
+
+
+def _timeouts_first(monkeypatch: pytest.MonkeyPatch, times: int) -> list[str]:
+    """requests.get answers ReadTimeout `times` times (a JVM still warming up), then works."""
+    real_get = requests.get
+    seen: list[str] = []
+
+    def get(url: str, **kwargs: Any) -> requests.Response:
+        seen.append(url)
+        if len(seen) <= times:
+            raise requests.ReadTimeout(f"read timed out ({url})")
+        return real_get(url, **kwargs)
+
+    monkeypatch.setattr("local.stack.requests.get", get)
+    return seen
+
+
+def test_a_read_timeout_while_waiting_does_not_kill_the_start(
+    monkeypatch: pytest.MonkeyPatch, popen: _Recorder
+) -> None:
+    seen = _timeouts_first(monkeypatch, times=2)
+    engine = DynamoDBLocal().start()
+    try:
+        assert len(seen) >= 3  # two timeouts, then an answer
+        assert engine.running()
+    finally:
+        engine.stop()
+    assert all(process.poll() is not None for process in popen.started)
+
+
+def test_a_failed_wait_stops_the_java_it_started(
+    monkeypatch: pytest.MonkeyPatch, popen: _Recorder
+) -> None:
+    def never(url: str, **kwargs: Any) -> requests.Response:
+        raise requests.ReadTimeout(f"read timed out ({url})")
+
+    monkeypatch.setattr("local.stack.requests.get", never)
+    with pytest.raises(TimeoutError, match="within"):
+        DynamoDBLocal(wait_seconds=1.5).start()
+    assert popen.started, "no Java process was started"
+    assert all(process.poll() is not None for process in popen.started), "Java left running"
+
+
+def test_a_failed_stack_start_stops_everything_it_started(
+    monkeypatch: pytest.MonkeyPatch, popen: _Recorder
+) -> None:
+    started_servers: list[stack_module.LoopbackServer] = []
+    real_start = stack_module.LoopbackServer.start
+
+    def start(self: stack_module.LoopbackServer) -> stack_module.LoopbackServer:
+        started_servers.append(self)
+        return real_start(self)
+
+    def broken(*_args: Any, **_kwargs: Any) -> dict[str, str]:
+        raise RuntimeError("injected: table creation failed")
+
+    monkeypatch.delenv("CBXERO_DYNAMODB_ENDPOINT", raising=False)
+    monkeypatch.setattr(stack_module.LoopbackServer, "start", start)
+    monkeypatch.setattr(stack_module, "create_tables", broken)
+    with pytest.raises(RuntimeError, match="injected"), LocalStack(quiet=True):
+        pass
+    assert popen.started, "the stack did not start its own DynamoDB Local"
+    assert all(process.poll() is not None for process in popen.started), "Java left running"
+    for server in started_servers:
+        with pytest.raises(requests.ConnectionError):
+            requests.get(server.url, timeout=2)
