@@ -273,9 +273,15 @@ def with_error_responses(document: dict[str, Any]) -> dict[str, Any]:
         for operation in path.values():
             responses = operation.setdefault("responses", {})
             for status, meaning in ERROR_STATUSES.items():
+                if _is_page(responses.get(str(status))):
+                    continue  # a route a person's browser lands on answers a plain page
                 shape = gateway if status == HTTPStatus.UNAUTHORIZED else content
                 responses[str(status)] = {"description": meaning, "content": shape}
     return document
+
+
+def _is_page(response: Any) -> bool:
+    return isinstance(response, dict) and set(response.get("content", {})) == {"text/html"}
 
 
 def reseller_of(app: APIGatewayHttpResolver, claim: str) -> str:
