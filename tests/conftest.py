@@ -12,12 +12,21 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import settings
 
 from local import template as cfn
 from local.stack import DynamoDBLocal, LocalStack, create_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT.parent / "shared" / "specs"
+
+# Generated tests are repeatable: every run, on every machine and in every xdist worker, draws the
+# same examples (seeded from the test's own code; no example database replays old failures, no
+# deadline to trip on a loaded machine). A test's own @settings still override these. Explore
+# with fresh random examples outside the suite: pytest --hypothesis-profile=explore.
+settings.register_profile("repeatable", derandomize=True, database=None, deadline=None)
+settings.register_profile("explore", derandomize=False, database=None, deadline=None)
+settings.load_profile("repeatable")
 
 
 @pytest.fixture(scope="session")

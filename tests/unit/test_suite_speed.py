@@ -1,0 +1,39 @@
+"""The suite's own mechanics: generated tests repeat exactly, and a local stack stops quickly."""
+
+from __future__ import annotations
+
+import time
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from local.stack import LocalStack
+
+
+def _draws() -> list[str]:
+    drawn: list[str] = []
+
+    # Made at run time, as the fuzz test makes one per operation: only the suite's default
+    # profile can seed it.
+    @settings(max_examples=20)
+    @given(st.text())
+    def one(text: str) -> None:
+        drawn.append(text)
+
+    one()
+    return drawn
+
+
+def test_generated_tests_draw_the_same_examples_on_every_run() -> None:
+    first, second = _draws(), _draws()
+    assert len(first) == 20
+    assert first == second
+
+
+def test_a_local_stack_stops_in_well_under_a_second(dynamodb_local: str) -> None:
+    # A stack is started and stopped around every e2e and integration test: its stop is paid
+    # some 200 times a run (it was 1.5 s: four servers, each waiting half a second in turn).
+    running = LocalStack(dynamodb_endpoint=dynamodb_local).__enter__()
+    started = time.monotonic()
+    running.stop()
+    assert time.monotonic() - started < 0.4
