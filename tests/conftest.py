@@ -29,6 +29,21 @@ settings.register_profile("explore", derandomize=False, database=None, deadline=
 settings.load_profile("repeatable")
 
 
+def _freeze_hypothesis_constants() -> None:
+    """Hypothesis also draws string and number constants found in this project's modules, from
+    those imported so far. Which those are depends on the tests run before in the process (an
+    xdist worker's share), so the same seed drew other examples on each worker. The pool is fixed
+    here, at the conftest's imports (local.stack and the code under it), for every run and worker.
+    """
+    from hypothesis.internal.conjecture import providers
+
+    pool = providers._get_local_constants()
+    pytest.MonkeyPatch().setattr(providers, "_get_local_constants", lambda: pool)
+
+
+_freeze_hypothesis_constants()
+
+
 @pytest.fixture(scope="session")
 def dynamodb_local() -> Iterator[str]:
     """The real DynamoDB engine (DynamoDB Local), started once for the whole run."""
