@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,9 +36,12 @@ def _freeze_hypothesis_constants() -> None:
     xdist worker's share), so the same seed drew other examples on each worker. The pool is fixed
     here, at the conftest's imports (local.stack and the code under it), for every run and worker.
     """
+    from hypothesis.errors import HypothesisSideeffectWarning
     from hypothesis.internal.conjecture import providers
 
-    pool = providers._get_local_constants()
+    with warnings.catch_warnings():  # it reads (and caches) those modules' constants: a blink
+        warnings.simplefilter("ignore", HypothesisSideeffectWarning)
+        pool = providers._get_local_constants()
     pytest.MonkeyPatch().setattr(providers, "_get_local_constants", lambda: pool)
 
 
