@@ -49,8 +49,8 @@ def test_the_examples_drawn_do_not_depend_on_the_modules_imported_before(tmp_pat
 
 def test_a_local_stack_stops_in_well_under_a_second(dynamodb_local: str) -> None:
     # A stack is started and stopped around every e2e and integration test: its stop is paid
-    # some 200 times a run (it was 1.5 s: four servers, each waiting half a second in turn).
+    # some 200 times a run (four servers, each waiting for its serving loop to notice, in turn).
     running = LocalStack(dynamodb_endpoint=dynamodb_local).__enter__()
     started = time.monotonic()
     running.stop()
-    assert time.monotonic() - started < 0.4
+    assert time.monotonic() - started < 0.75  # now some 0.05 s; 1.5 s every time before
