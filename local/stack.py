@@ -291,16 +291,21 @@ class LocalStack:
         self._servers.append(self.front)
 
     def stop(self) -> None:
-        # Each server's stop waits for its serving loop to notice (moto's polls every half
-        # second), so they stop side by side: a stack's teardown costs one wait, not four.
-        stopping = [threading.Thread(target=server.stop) for server in self._servers]
-        for thread in stopping:
-            thread.start()
-        for thread in stopping:
-            thread.join()
-        self._servers.clear()
-        if self._own_dynamodb is not None:
-            self._own_dynamodb.stop()
+        """Stops everything started so far; each part is stopped even if another fails.
+
+        Each server's stop waits for its serving loop to notice, so the servers stop side by
+        side (a failure stays in its own thread): a teardown costs one wait, not four.
+        """
+        try:
+            stopping = [threading.Thread(target=server.stop) for server in self._servers]
+            for thread in stopping:
+                thread.start()
+            for thread in stopping:
+                thread.join()
+            self._servers.clear()
+        finally:
+            if self._own_dynamodb is not None:
+                self._own_dynamodb.stop()
         if self._saved_environ:
             os.environ.clear()
             os.environ.update(self._saved_environ)
