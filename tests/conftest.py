@@ -48,6 +48,12 @@ def _freeze_hypothesis_constants() -> None:
 _freeze_hypothesis_constants()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked slow go first (each to the next free xdist worker), the rest keep their order:
+    a long test started last would leave the other workers idle until it ends."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def dynamodb_local() -> Iterator[str]:
     """The real DynamoDB engine (DynamoDB Local), started once for the whole run."""
