@@ -49,7 +49,7 @@ def _wait_for(url: str, seconds: float = 60) -> None:
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:  # a read timeout too, while the JVM warms up
             time.sleep(0.1)
     raise TimeoutError(f"nothing answered at {url} within {seconds} s")
 
