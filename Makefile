@@ -10,9 +10,13 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 PY := $(BIN)/python
 PYTEST_ARGS ?=
+# Tests run in parallel, one worker per core, each with its own DynamoDB Local (tests/conftest.py);
+# a file that must not be split marks itself with xdist_group. PYTEST_WORKERS=0 runs them in line.
+PYTEST_WORKERS ?= auto
+PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 CODE := layers/cbxero functions local tests benchmarks
 
-.PHONY: help setup browser openapi lint validate build unit integration e2e test demo dev bench clean
+.PHONY: help setup browser openapi lint validate build pytest unit integration e2e test demo dev bench clean
 
 help:
 	@echo "make demo   set up and run the product locally, end to end"
@@ -50,17 +54,22 @@ validate: setup
 build: setup
 	$(BIN)/sam build
 
+pytest: setup
+	$(PYTEST) $(PYTEST_ARGS)
+
 unit: setup
-	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+	$(PYTEST) tests/unit $(PYTEST_ARGS)
 
 integration: setup
-	$(PY) -m pytest tests/integration tests/contract $(PYTEST_ARGS)
+	$(PYTEST) tests/integration tests/contract $(PYTEST_ARGS)
 
 e2e: setup
-	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+	$(PYTEST) tests/e2e $(PYTEST_ARGS)
 
-test: lint validate build
-	$(PY) -m pytest $(PYTEST_ARGS)
+# The four phases share nothing, so they run side by side (mypy and sam leave a core idle alone);
+# each phase's output is printed whole when it ends, and any failure fails `make test`.
+test: setup
+	$(MAKE) --no-print-directory --jobs=4 --output-sync=target lint validate build pytest
 
 # The OAuth function's part of the one OpenAPI document (the Settings function serves it).
 openapi: setup

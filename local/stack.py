@@ -7,7 +7,6 @@ world; the invoker runs the real handlers; the HTTP front serves the API routes.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -25,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import requests
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from local import template as cfn
 from local import tokens
@@ -58,7 +57,7 @@ def _wait_for(url: str, seconds: float = 60, alive: Callable[[], bool] = lambda:
         try:
             requests.get(url, timeout=1)
             return
-        except requests.RequestException:
+        except requests.RequestException:  # a read timeout too, while the JVM warms up
             time.sleep(0.1)
     raise TimeoutError(f"nothing answered at {url} within {seconds} s")
 
@@ -128,12 +127,22 @@ def dynamodb_client(endpoint: str) -> Any:
 class LoopbackServer:
     """A WSGI app on a loopback port, served from a thread."""
 
-    def __init__(self, app: Any, port: int | None = None) -> None:
+    def __init__(
+        self,
+        app: Any,
+        port: int | None = None,
+        request_handler: type[WSGIRequestHandler] | None = None,
+    ) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._server: BaseWSGIServer = make_server("127.0.0.1", self.port, app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server: BaseWSGIServer = make_server(
+            "127.0.0.1", self.port, app, threaded=True, request_handler=request_handler
+        )
+        # A stop waits for the serving loop's next poll: 50 ms, not the default half second.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def start(self) -> LoopbackServer:
         self._thread.start()
@@ -142,6 +151,7 @@ class LoopbackServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._thread.join(timeout=10)
+        self._server.server_close()  # the listening socket too, not one left per stack
 
 
 def create_tables(client: Any, prefix: str, template: cfn.Template) -> dict[str, str]:
@@ -205,18 +215,22 @@ class LocalStack:
         self.stop()
 
     def start(self) -> None:
-        from moto.server import ThreadedMotoServer
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
 
         self._saved_environ = dict(os.environ)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         if self._dynamodb_endpoint is None:
             self._own_dynamodb = DynamoDBLocal()  # known before it starts, so stop() finds it
             self._dynamodb_endpoint = self._own_dynamodb.start().endpoint
-        moto_port = free_port()
-        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
-        moto.start()
+        # moto's server app (what its ThreadedMotoServer serves), on a loopback server of ours
+        moto_app = DomainDispatcherApplication(create_backend_app)
+        moto = LoopbackServer(moto_app, request_handler=MotoRequestHandler).start()
         self._servers.append(moto)
-        moto_url = f"http://127.0.0.1:{moto_port}"
+        moto_url = moto.url
         os.environ.update(
             {
                 "AWS_ACCESS_KEY_ID": "local",
@@ -307,11 +321,17 @@ class LocalStack:
         self._servers.append(self.front)
 
     def stop(self) -> None:
-        """Stops everything started so far; each part is stopped even if another fails."""
+        """Stops everything started so far; each part is stopped even if another fails.
+
+        Each server's stop waits for its serving loop to notice, so the servers stop side by
+        side (a failure stays in its own thread): a teardown costs one wait, not four.
+        """
         try:
-            for server in reversed(self._servers):
-                with contextlib.suppress(Exception):
-                    server.stop()
+            stopping = [threading.Thread(target=server.stop) for server in self._servers]
+            for thread in stopping:
+                thread.start()
+            for thread in stopping:
+                thread.join()
             self._servers.clear()
         finally:
             if self._own_dynamodb is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,12 +13,45 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import settings
 
 from local import template as cfn
 from local.stack import DynamoDBLocal, LocalStack, create_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT.parent / "shared" / "specs"
+
+# Generated tests are repeatable: every run, on every machine and in every xdist worker, draws the
+# same examples (seeded from the test's own code; no example database replays old failures, no
+# deadline to trip on a loaded machine). A test's own @settings still override these. Explore
+# with fresh random examples outside the suite: pytest --hypothesis-profile=explore.
+settings.register_profile("repeatable", derandomize=True, database=None, deadline=None)
+settings.register_profile("explore", derandomize=False, database=None, deadline=None)
+settings.load_profile("repeatable")
+
+
+def _freeze_hypothesis_constants() -> None:
+    """Hypothesis also draws string and number constants found in this project's modules, from
+    those imported so far. Which those are depends on the tests run before in the process (an
+    xdist worker's share), so the same seed drew other examples on each worker. The pool is fixed
+    here, at the conftest's imports (local.stack and the code under it), for every run and worker.
+    """
+    from hypothesis.errors import HypothesisSideeffectWarning
+    from hypothesis.internal.conjecture import providers
+
+    with warnings.catch_warnings():  # it reads (and caches) those modules' constants: a blink
+        warnings.simplefilter("ignore", HypothesisSideeffectWarning)
+        pool = providers._get_local_constants()
+    pytest.MonkeyPatch().setattr(providers, "_get_local_constants", lambda: pool)
+
+
+_freeze_hypothesis_constants()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked slow go first (each to the next free xdist worker), the rest keep their order:
+    a long test started last would leave the other workers idle until it ends."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session")

@@ -208,6 +208,7 @@ def test_batches_credit_notes_allocations_and_reference_data_match_the_spec(
         )
 
     session.exchanges.clear()
+    before = len(emulator.organisation().invoices)  # other tests of the module may have made some
     batch = [invoice(n, contact.contact_id or "") for n in range(119)] + [
         invoice(119, "00000000-0000-4000-8000-000000000000")
     ]
@@ -242,7 +243,7 @@ def test_batches_credit_notes_allocations_and_reference_data_match_the_spec(
     assert (credited["AmountCredited"], credited["AmountDue"]) == (4.0, 6.0)
 
     everything = list(client.invoices_modified_since(datetime(2020, 1, 1, tzinfo=UTC)))
-    assert len(everything) == 120  # two pages
+    assert len(everything) == before + 119 > 100  # two pages at least
     assert {a.code for a in client.accounts()} >= {"200"}
     assert {t.tax_type for t in client.tax_rates()} >= {"NONE"}
     assert client.organisation().name == tenant.name

@@ -11,6 +11,7 @@ import contextlib
 from collections import Counter
 from typing import Any
 
+import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -24,6 +25,7 @@ EXAMPLES_PER_MODE = 35  # per operation, valid and invalid
 MINIMUM_CASES = 2000
 
 
+@pytest.mark.slow
 def test_no_input_makes_a_5xx_and_every_error_has_the_shape(stack: LocalStack) -> None:
     customer = stack.seed_demo_reseller(settings={"auto_sync": "off"})
     stack.marketplace.add_order(customer["id"], [("MS-TEAMS-ESS", 2, "4.00")])

@@ -139,6 +139,7 @@ def place(world: SyncWorld, rng: random.Random, customer: str) -> dict[str, Any]
     return world.order(customer, lines, order_type=kind)
 
 
+@pytest.mark.slow
 def test_a_randomised_fault_run_makes_exactly_one_document_per_order(run: FaultRun) -> None:
     world, killing, rng = run.world, run.killer, run.rng
     world.configure(new_invoice_status="AUTHORISED")
