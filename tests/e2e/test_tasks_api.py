@@ -151,6 +151,11 @@ def test_ignore_unignore_and_retry(stack: LocalStack) -> None:
     assert stack.api("POST", f"/tasks/{task}/ignore", json={}).status_code == 422
     ignored = stack.api("POST", f"/tasks/{task}/ignore", json={"reason": "billed by hand"})
     assert (ignored.json()["status"], ignored.json()["reason"]) == ("ignored", "billed by hand")
+    twice = stack.api("POST", f"/tasks/{task}/ignore", json={"reason": "again"})
+    assert (twice.status_code, twice.json()["message"]) == (
+        409,
+        f"task {task} is ignored: it cannot become ignored",  # once "a ignored task cannot ..."
+    )
     assert stack.api("POST", f"/tasks/{task}/retry").status_code == 409  # ignored: un-ignore
     assert stack.api("POST", f"/tasks/{task}/unignore").json()["status"] == "new"
     assert stack.api("POST", f"/tasks/{task}/unignore").status_code == 409

@@ -216,7 +216,9 @@ class TaskDesk:
     ) -> SyncTask:
         task = self._get(reseller_id, task_id)
         if not task.can_become(status):
-            raise Conflict(f"a {task.status} task cannot become {status}", field="taskId")
+            raise Conflict(
+                f"task {task_id} is {task.status}: it cannot become {status}", field="taskId"
+            )
         moved = task.moved_to(status, self._clock.now(), reason=reason)
         if not self._tasks.replace(moved, previous=task):
             raise Conflict(f"task {task_id} changed meanwhile; try again", field="taskId")
