@@ -422,7 +422,8 @@ class LocalStack:
                 "<h1>Xero consent given: finish the connection</h1>"
                 f"<p>Flow handle: <code>{flow}</code> (valid ten minutes, once).</p>"
                 "<p>The store page would now send the flow and the verifier that "
-                "<code>GET /xero/connect</code> gave it, with the same user's token:</p><pre>"
+                "<code>GET /xero/connect</code> gave it, with the same user's token:</p>"
+                '<pre style="white-space: pre-wrap">'
                 'curl -s -X POST -H "Authorization: Bearer $TOKEN" '
                 f'-H "Content-Type: application/json" "{self.front_url}/xero/connection/complete" '
                 f'-d \'{{"flow": "{flow}", "verifier": "\'"$VERIFIER"\'"}}\'</pre>'
