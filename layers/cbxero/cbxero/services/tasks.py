@@ -250,7 +250,12 @@ class TaskDesk:
     def _get(self, reseller_id: str, task_id: str) -> SyncTask:
         task = self._tasks.get(reseller_id, task_id)
         if task is None:
-            raise NotFound(f"no task {task_id}", field="taskId")
+            hint = (
+                ""
+                if task_id.isdigit()
+                else ": a task's id is the order's id (digits), not its number"
+            )
+            raise NotFound(f"no task {task_id}{hint}", field="taskId")
         return task
 
     def _record(self, task: SyncTask, actor: str, action: str, message: str) -> None:
