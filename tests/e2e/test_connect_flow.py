@@ -149,7 +149,8 @@ def test_a_connect_by_hand_lands_on_a_local_store_page_that_says_what_to_do(
     assert (page.status_code, page.headers["Content-Type"][:9]) == (200, "text/html")
     assert flow in page.text and "/xero/connection/complete" in page.text
     finished = ann.land(landed)
-    assert finished is not None and finished.status_code == 200, finished.text
+    assert finished is not None
+    assert finished.status_code == 200, finished.text
     refused = requests.get(
         stack.store_page, params={"xero": "error", "reason": "<script>x</script>"}, timeout=10
     )
