@@ -55,8 +55,12 @@ class FuzzRun:
         self.problems: list[str] = []
 
     def probe(self, operation: Any, mode: GenerationMode) -> None:
-        declared = {int(code) for code in operation.definition.raw["responses"]}
-        declared.add(401)  # the authorizer's, before the function
+        answers = operation.definition.raw["responses"]
+        declared = {int(code) for code in answers}
+        # The browser pages' refusals are plain HTML pages, as the document says.
+        pages = {int(code) for code, a in answers.items() if "text/html" in a.get("content", {})}
+        if "security" not in operation.definition.raw or operation.definition.raw["security"]:
+            declared.add(401)  # the authorizer's, before the function
 
         @settings(
             max_examples=EXAMPLES_PER_MODE,
@@ -67,13 +71,13 @@ class FuzzRun:
         )
         @given(case=operation.as_strategy(generation_mode=mode))
         def one(case: Any) -> None:
-            self.check(case, declared)
+            self.check(case, declared, pages)
 
         # Unsatisfiable: nothing of this kind can be made for it (no input to break).
         with contextlib.suppress(Unsatisfiable):
             one()
 
-    def check(self, case: Any, declared: set[int]) -> None:
+    def check(self, case: Any, declared: set[int], pages: set[int]) -> None:
         self.cases += 1
         # The store's token always goes with it: the document declares the bearer scheme, but
         # tokens are the authorizer's to refuse, before any function (tests/integration).
@@ -86,8 +90,18 @@ class FuzzRun:
             self.problems.append(f"{where}: {status} {response.text[:200]}")
         elif status not in declared:
             self.problems.append(f"{where}: undeclared {status}")
+        elif status in pages:
+            if not _content_type(response).startswith("text/html"):
+                self.problems.append(f"{where}: {status} is no page {response.text[:100]}")
         elif status >= 400 and not _has_the_error_shape(response):
             self.problems.append(f"{where}: {status} {response.text[:200]}")
+
+
+def _content_type(response: Any) -> str:
+    """The response's content type (schemathesis keeps each header as a list of values)."""
+    headers = {name.lower(): value for name, value in response.headers.items()}
+    value = headers.get("content-type", "")
+    return str(value[0] if isinstance(value, list) and value else value)
 
 
 def _has_the_error_shape(response: Any) -> bool:

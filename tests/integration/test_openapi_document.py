@@ -40,3 +40,17 @@ def test_operations_are_grouped_by_screen_in_the_store_uis_order(stack: LocalSta
     # Paths come screen by screen, so that the document reads in the same order.
     order = [screens.index(tagged[key][0]) for key in operations(document)]
     assert order == sorted(order)
+
+
+def test_the_callback_is_documented_as_the_browser_page_it_is(stack: LocalStack) -> None:
+    """The document once declared the callback's 400 as the JSON error shape (and a bearer
+    token), while it answers a plain HTML page with no token: the fuzz suite from the document
+    failed on every forged state, and `make test` with it."""
+    document = requests.get(f"{stack.front_url}/openapi.json", timeout=30).json()
+    callback = operations(document)["GET /xero/callback"]
+    assert callback["security"] == []
+    assert sorted(callback["responses"]) == ["302", "400"]
+    assert list(callback["responses"]["400"]["content"]) == ["text/html"]
+    assert operations(document)["GET /openapi.json"]["security"] == []
+    assert operations(document)["GET /settings"].get("security") is None  # the document's own
+    assert document["security"] == [{"storeJwt": []}]

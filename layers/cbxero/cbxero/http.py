@@ -248,9 +248,16 @@ ERROR_STATUSES = {
 }
 
 
+# Routes with no authorizer. A person's browser opens the callback: it answers a redirect or a
+# plain HTML page, never a JSON error, so its own declared answers stand as they are.
+PUBLIC_ROUTES = frozenset({"/xero/callback", "/openapi.json"})
+BROWSER_PAGES = frozenset({"/xero/callback"})
+
+
 def with_error_responses(document: dict[str, Any]) -> dict[str, Any]:
-    """The OpenAPI document with the one error shape declared for every operation, and the
-    store's bearer token (a JWT) as its security."""
+    """The OpenAPI document with the one error shape declared for every operation (but the
+    browser pages, which keep their own answers), and the store's bearer token (a JWT) as its
+    security (but on the public routes)."""
     components = document.setdefault("components", {})
     components.setdefault("securitySchemes", {})["storeJwt"] = {
         "type": "http",
@@ -269,9 +276,20 @@ def with_error_responses(document: dict[str, Any]) -> dict[str, Any]:
             "schema": {"type": "object", "properties": {"message": {"type": "string"}}}
         }
     }
-    for path in document.get("paths", {}).values():
+    for route, path in document.get("paths", {}).items():
         for operation in path.values():
             responses = operation.setdefault("responses", {})
+            if route in PUBLIC_ROUTES:
+                operation["security"] = []
+            if route in BROWSER_PAGES:
+                operation["responses"] = {
+                    status: {"description": answer["description"]}
+                    if status.startswith("3")  # a redirect has no body
+                    else answer
+                    for status, answer in responses.items()
+                    if status.startswith("3") or "text/html" in answer.get("content", {})
+                }
+                continue
             for status, meaning in ERROR_STATUSES.items():
                 shape = gateway if status == HTTPStatus.UNAUTHORIZED else content
                 responses[str(status)] = {"description": meaning, "content": shape}
