@@ -2,21 +2,45 @@
 
 from __future__ import annotations
 
+import copy
 import signal
 import time
+import uuid
 from types import FrameType
+from typing import Any
 
 from local import tokens
 from local.stack import DEMO_RESELLER, XERO_TOKEN_LIFETIME, LocalStack
 
 FIVE_MINUTES = 300
 POLL_SECONDS = 2
+# Two organisations, so that a connect by hand can choose one, or switch to the other.
+ORGANISATIONS = ["Demo Reseller Ltd", "Demo Reseller Second Ltd"]
+
+
+def open_stack(**options: Any) -> LocalStack:
+    """The stack `make dev` runs: Xero's consent page shown (not skipped), two organisations."""
+    return LocalStack(auto_consent=False, organisations=ORGANISATIONS, **options)
+
+
+def prepare(stack: LocalStack) -> dict[str, Any]:
+    """Seeds the demo reseller (connected to the first organisation) and gives every other
+    organisation the same items, so that products can be mapped again after a switch."""
+    customer = stack.seed_demo_reseller(DEMO_RESELLER, {"auto_sync": "every_5_minutes"})
+    first = stack.xero.organisation()
+    with stack.xero.lock:
+        for org in stack.xero.organisations.values():
+            if org is not first:
+                for code, item in first.items.items():
+                    org.items[code] = {**copy.deepcopy(item), "ItemID": str(uuid.uuid4())}
+    return customer
 
 
 def banner(stack: LocalStack, customer_id: str) -> str:
     """What `make dev` prints: where everything is, and the values the README's walk uses."""
     xero_token, tenant_id = stack.xero_token()
     hours = int(XERO_TOKEN_LIFETIME.total_seconds() // 3600)
+    orgs = len(stack.xero.organisations)
     return f"""
 cbxero local stack is up.
   API (HTTP API routes)   {stack.front_url}   OpenAPI: {stack.front_url}/openapi.json
@@ -33,10 +57,12 @@ XERO_TOKEN reads the Xero emulator's organisation TENANT (valid {hours} h).
   curl -s -H "Authorization: Bearer $TOKEN" $API/settings
   curl -s -X POST $API/_dev/schedule/daily      # fire the daily schedule now
   curl -s -X POST $API/_dev/queue/run           # run queued jobs now
-Connect again as the store page does (the consent page lets you pick organisations):
-  GET  $API/xero/connect?return_url=http://localhost/store/xero  -> authorization_url, verifier
-  open authorization_url, allow; the browser lands on ...?xero=pending&flow=<handle>
-  POST $API/xero/connection/complete {{"flow": "<handle>", "verifier": "<verifier>"}} (same TOKEN)
+Connect again as the store page does (the consent page offers {orgs} organisations):
+  curl -s -H "Authorization: Bearer $TOKEN" "$API/xero/connect?return_url={stack.store_page}"
+    -> authorization_url (open it in a browser) and verifier (export VERIFIER=<verifier>)
+  allow; the browser lands on {stack.store_page}, which shows the flow handle and the call
+  POST $API/xero/connection/complete {{"flow": "<handle>", "verifier": "$VERIFIER"}} (same TOKEN);
+  several organisations allowed: PUT $API/xero/connection/tenant {{"tenant_id": "<one of them>"}}
 The five-minute schedule fires every five minutes; queued jobs run every {POLL_SECONDS} s.
 Ctrl-C stops everything."""
 
@@ -47,10 +73,8 @@ def _interrupt(_signal: int, _frame: FrameType | None) -> None:
 
 def main() -> int:
     signal.signal(signal.SIGTERM, _interrupt)
-    with LocalStack(
-        front_port=3000, xero_port=4010, marketplace_port=4020, auto_consent=False
-    ) as stack:
-        customer = stack.seed_demo_reseller(DEMO_RESELLER, {"auto_sync": "every_5_minutes"})
+    with open_stack(front_port=3000, xero_port=4010, marketplace_port=4020) as stack:
+        customer = prepare(stack)
         print(banner(stack, customer["id"]), flush=True)
         last_tick = 0.0
         try:

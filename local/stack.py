@@ -19,10 +19,12 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
+from html import escape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
+import flask
 import requests
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -293,6 +295,8 @@ class LocalStack:
 
         self.front_port = self._ports["front"] or free_port()
         self.front_url = f"http://127.0.0.1:{self.front_port}"
+        # The store page a connect by hand returns to: served by the front itself (below).
+        self.store_page = f"http://localhost:{self.front_port}/store/xero"
         refs: dict[str, Any] = {
             **tables,
             "SyncQueue": self.queue_url,
@@ -304,7 +308,7 @@ class LocalStack:
             "XeroLoginUrl": self.xero_server.url,
             "MarketplaceApiUrl": self.market_server.url,
             "XeroRedirectUri": f"{self.front_url}/xero/callback",
-            "AllowedReturnHosts": ["localhost"],
+            "AllowedReturnHosts": ["localhost", f"localhost:{self.front_port}"],
         }
         self.tables = tables
         quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "LOG_LEVEL": "WARNING"}
@@ -316,6 +320,9 @@ class LocalStack:
         )
         self.http_front.app.add_url_rule(
             "/_dev/queue/run", "dev-queue", self._dev_run_queue, methods=["POST"]
+        )
+        self.http_front.app.add_url_rule(
+            "/store/xero", "dev-store-page", self._dev_store_page, methods=["GET"]
         )
         self.front = LoopbackServer(self.http_front.app, self.front_port).start()
         self._servers.append(self.front)
@@ -424,6 +431,29 @@ class LocalStack:
             return {"message": f"frequency is one of {', '.join(SCHEDULES)}"}, 404
         dispatched = self.fire_schedule(frequency)
         return {"frequency": frequency, "dispatcher": dispatched, "jobs_run": self.drain_queue()}
+
+    def _dev_store_page(self) -> Any:
+        """A stand-in for the store page a connect returns to: it shows what came back and,
+        for a pending consent, the call the real page would make (it alone holds the verifier)."""
+        args = flask.request.args
+        outcome, flow, reason = (escape(args.get(k, "")) for k in ("xero", "flow", "reason"))
+        if outcome == "pending":
+            body = (
+                "<h1>Xero consent given: finish the connection</h1>"
+                f"<p>Flow handle: <code>{flow}</code> (valid ten minutes, once).</p>"
+                "<p>The store page would now send the flow and the verifier that "
+                "<code>GET /xero/connect</code> gave it, with the same user's token:</p>"
+                '<pre style="white-space: pre-wrap">'
+                'curl -s -X POST -H "Authorization: Bearer $TOKEN" '
+                f'-H "Content-Type: application/json" "{self.front_url}/xero/connection/complete" '
+                f'-d \'{{"flow": "{flow}", "verifier": "\'"$VERIFIER"\'"}}\'</pre>'
+            )
+        elif outcome == "error":
+            body = f"<h1>Xero connection not made</h1><p>Reason: <code>{reason}</code></p>"
+        else:
+            body = "<h1>Store page (local)</h1><p>A Xero connect started by hand returns here.</p>"
+        page = f"<!doctype html><html lang=en><meta charset=utf-8><title>Store: Xero</title>{body}"
+        return flask.Response(page, mimetype="text/html")
 
     def _dev_run_queue(self) -> Any:
         return {"jobs_run": self.drain_queue()}

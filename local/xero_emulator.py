@@ -25,7 +25,7 @@ from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, abort, g, jsonify, request
 
 ACCESS_LIFETIME = timedelta(minutes=30)
 REFRESH_GRACE = timedelta(minutes=30)  # a rotated refresh token stays usable this long
@@ -64,7 +64,10 @@ REFERENCE_DATA: dict[str, list[dict[str, Any]]] = {
     ],
 }
 WHERE_EQUALS = re.compile(r'(\w+)\s*==\s*"((?:[^"\\]|\\.)*)"')
+WHERE_GUID = re.compile(r'(\w+)\s*==\s*[Gg]uid\("([0-9A-Fa-f-]{36})"\)')
 WHERE_CONTAINS = re.compile(r'(\w+)\.Contains\("((?:[^"\\]|\\.)*)"\)')
+WHERE_TERMS = (("guid", WHERE_GUID), ("equals", WHERE_EQUALS), ("contains", WHERE_CONTAINS))
+WHERE_JOIN = re.compile(r"\s+(AND|OR)\s+|\s*(&&|\|\|)\s*")
 
 
 def _money(value: Decimal) -> float:
@@ -929,25 +932,55 @@ def _batch_result(name: str, results: list[dict[str, Any]]) -> tuple[int, Any]:
 
 
 def _where(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Xero's `where` filter, for the forms the integration sends: Field=="value" and
-    Field.Contains("value") joined by AND, and groups of those joined by OR."""
+    """Xero's `where` filter, for the forms the integration sends: Field=="value",
+    Field==Guid("id") and Field.Contains("value") joined by AND, and groups of those joined by
+    OR. A clause it cannot read whole is Xero's 400, never ignored (which would match all)."""
     clause = request.args.get("where")
     if not clause:
         return rows
-    groups = [
-        (
-            [(n, v.replace('\\"', '"')) for n, v in WHERE_EQUALS.findall(group)],
-            [(n, v.replace('\\"', '"')) for n, v in WHERE_CONTAINS.findall(group)],
-        )
-        for group in re.split(r"\s+OR\s+", clause)
-    ]
+    groups = _where_groups(clause.strip())
+    if groups is None:
+        abort(_problem(400, "ValidationException", f"The where clause cannot be read: {clause}"))
 
-    def matches(row: dict[str, Any], equal: list[Any], contain: list[Any]) -> bool:
-        return all(str(row.get(n, "")) == v for n, v in equal) and all(
-            v in str(row.get(n, "")) for n, v in contain
-        )
+    def matches(row: dict[str, Any], terms: list[tuple[str, str, str]]) -> bool:
+        for kind, name, value in terms:
+            held = str(row.get(name, ""))
+            if kind == "guid" and held.lower() != value.lower():
+                return False
+            if (kind == "equals" and held != value) or (kind == "contains" and value not in held):
+                return False
+        return True
 
-    return [row for row in rows if any(matches(row, *group) for group in groups)]
+    return [row for row in rows if any(matches(row, terms) for terms in groups)]
+
+
+def _where_groups(clause: str) -> list[list[tuple[str, str, str]]] | None:
+    """The clause read term by term: OR-ed groups of AND-ed (kind, field, value); None when any
+    part of it is not a term or a joiner."""
+    groups: list[list[tuple[str, str, str]]] = [[]]
+    at = 0
+    while True:
+        read = next(
+            (
+                (kind, term)
+                for kind, pattern in WHERE_TERMS
+                if (term := pattern.match(clause, at)) is not None
+            ),
+            None,
+        )
+        if read is None:
+            return None
+        kind, term = read
+        groups[-1].append((kind, term.group(1), term.group(2).replace('\\"', '"')))
+        at = term.end()
+        if at == len(clause):
+            return groups
+        joiner = WHERE_JOIN.match(clause, at)
+        if joiner is None:
+            return None
+        if (joiner.group(1) or joiner.group(2)) in ("OR", "||"):
+            groups.append([])
+        at = joiner.end()
 
 
 # Xero's list parameters for invoices and credit notes: comma-separated values of a field.

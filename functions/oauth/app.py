@@ -21,7 +21,6 @@ from cbxero.ports import Clock
 
 logger = Logger()
 app = JsonApiResolver(enable_validation=True)
-install_error_handlers(app, logger)
 CONFIG = config()
 CONNECTOR = composition.connector(CONFIG, Clock())
 
@@ -71,6 +70,19 @@ ERROR_PAGE = (
 )
 
 
+def _page(problem: str) -> Response[str]:
+    """The plain page a person's browser gets when the callback cannot go back to the store."""
+    return Response(
+        status_code=400,
+        content_type=content_types.TEXT_HTML,
+        body=ERROR_PAGE.format(problem=html.escape(problem)),
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+install_error_handlers(app, logger, browser_page=_page)
+
+
 @app.get("/xero/connect")
 def connect(return_url: Annotated[str, Query(min_length=1, max_length=2048)]) -> AuthorizationLink:
     link = CONNECTOR.start(
@@ -100,12 +112,7 @@ def callback(
     outcome = CONNECTOR.finish(state=state, code=code, error=error)
     if outcome.location is not None:
         return Response(status_code=302, headers={"Location": outcome.location}, body="")
-    return Response(
-        status_code=400,
-        content_type=content_types.TEXT_HTML,
-        body=ERROR_PAGE.format(problem=html.escape(outcome.problem)),
-        headers={"Cache-Control": "no-store"},
-    )
+    return _page(outcome.problem)
 
 
 def _view(current: XeroConnection) -> ConnectionView:

@@ -56,6 +56,9 @@ def test_a_forged_state_gets_a_plain_page_and_a_replay_goes_back_to_the_store(
         f"{stack.front_url}/xero/callback", params={"state": "s" * 5000}, timeout=10
     )
     assert (huge.status_code, huge.headers["Content-Type"][:9]) == (400, "text/html")
+    # A state the resolver cannot even read as one value (found by the fuzz run): still a page.
+    garbled = requests.get(f"{stack.front_url}/xero/callback?state=a%2Cb&state=c", timeout=10)
+    assert (garbled.status_code, garbled.headers["Content-Type"][:9]) == (400, "text/html")
     ann = Browser(stack, RESELLER, ANN)
     ann.consent(ann.start(), only="First Org Ltd")
     # The same callback URL opened again (the back button, or a replay).
@@ -129,3 +132,30 @@ def test_reconnecting_to_another_organisation_sets_old_links_aside_once_confirme
     assert all(not p.get("xero_item_code") for p in products)
     log = stack.api("GET", "/action-log", RESELLER).json()["items"]
     assert any("set aside" in e["message"] for e in log)
+
+
+def test_a_connect_by_hand_lands_on_a_local_store_page_that_says_what_to_do(
+    two_orgs: LocalStack,
+) -> None:
+    """By hand (`make dev`), the consent once sent the browser to http://localhost/store/xero,
+    where nothing answers: a person saw "This site can't be reached" and had to fish the flow
+    handle out of the address bar. The local front serves that page itself."""
+    stack = two_orgs
+    ann = Browser(stack, RESELLER, ANN)
+    started = ann.api("GET", "/xero/connect", params={"return_url": stack.store_page})
+    assert started.status_code == 200, started.text
+    ann.verifier = started.json()["verifier"]
+    landed = ann.consent(started.json()["authorization_url"], only="First Org Ltd")
+    assert landed.startswith(f"{stack.store_page}?xero=pending&flow=")
+    flow = parse_qs(urlsplit(landed).query)["flow"][0]
+    page = requests.get(landed, timeout=10)
+    assert (page.status_code, page.headers["Content-Type"][:9]) == (200, "text/html")
+    assert flow in page.text and "/xero/connection/complete" in page.text
+    finished = ann.land(landed)
+    assert finished is not None
+    assert finished.status_code == 200, finished.text
+    refused = requests.get(
+        stack.store_page, params={"xero": "error", "reason": "<script>x</script>"}, timeout=10
+    )
+    assert refused.status_code == 200 and "<script>" not in refused.text
+    assert "&lt;script&gt;" in refused.text

@@ -74,7 +74,14 @@ def test_a_task_shows_the_lines_it_would_send(stack: LocalStack) -> None:
         "MS-TEAMS-ESS",
     )
     assert detail["planned"]["expected_total"] == "4.00"
-    assert stack.api("GET", "/tasks/999999").status_code == 404
+    missing = stack.api("GET", "/tasks/999999")
+    assert (missing.status_code, missing.json()["message"]) == (404, "no task 999999")
+    # A person reaches for the order number first (Xero and the Action Log show it): the 404
+    # once said only "no task SO000001". Said whatever exists, from the id's shape alone.
+    by_number = stack.api("GET", f"/tasks/{placed[0]['orderNumber']}")
+    assert by_number.status_code == 404
+    assert f"such as {placed[0]['id']}" not in by_number.json()["message"]  # nothing looked up
+    assert "the order's id (digits), not its number" in by_number.json()["message"]
 
 
 def test_sync_by_hand_with_edited_lines(stack: LocalStack) -> None:
@@ -151,6 +158,11 @@ def test_ignore_unignore_and_retry(stack: LocalStack) -> None:
     assert stack.api("POST", f"/tasks/{task}/ignore", json={}).status_code == 422
     ignored = stack.api("POST", f"/tasks/{task}/ignore", json={"reason": "billed by hand"})
     assert (ignored.json()["status"], ignored.json()["reason"]) == ("ignored", "billed by hand")
+    twice = stack.api("POST", f"/tasks/{task}/ignore", json={"reason": "again"})
+    assert (twice.status_code, twice.json()["message"]) == (
+        409,
+        f"task {task} is ignored: it cannot become ignored",  # once "a ignored task cannot ..."
+    )
     assert stack.api("POST", f"/tasks/{task}/retry").status_code == 409  # ignored: un-ignore
     assert stack.api("POST", f"/tasks/{task}/unignore").json()["status"] == "new"
     assert stack.api("POST", f"/tasks/{task}/unignore").status_code == 409

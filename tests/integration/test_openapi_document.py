@@ -22,3 +22,35 @@ def test_every_route_is_in_the_one_document_and_described(stack: LocalStack) -> 
         "$ref": "#/components/schemas/AuthorizationLink"
     } or "AuthorizationLink" in str(connect["responses"]["200"])
     assert "ConnectionView" in document["components"]["schemas"]
+
+
+def test_operations_are_grouped_by_screen_in_the_store_uis_order(stack: LocalStack) -> None:
+    """Swagger UI once showed all 41 operations under "default", path parameters first: a person
+    could not find the settings screen's three routes among them."""
+    document = requests.get(f"{stack.front_url}/openapi.json", timeout=30).json()
+    screens = [tag["name"] for tag in document.get("tags", [])]
+    assert screens[:2] == ["Xero connection", "Settings"]
+    assert all(tag.get("description") for tag in document["tags"])
+    tagged = {key: op.get("tags", []) for key, op in operations(document).items()}
+    assert sorted(key for key, tags in tagged.items() if len(tags) != 1) == []
+    assert {tags[0] for tags in tagged.values()} == set(screens)
+    assert tagged["PATCH /settings"] == ["Settings"]
+    assert tagged["GET /xero/accounts"] == ["Xero look-ups"]
+    assert tagged["POST /tasks/{taskId}/retry"] == ["Tasks"]
+    # Paths come screen by screen, so that the document reads in the same order.
+    order = [screens.index(tagged[key][0]) for key in operations(document)]
+    assert order == sorted(order)
+
+
+def test_the_callback_is_documented_as_the_browser_page_it_is(stack: LocalStack) -> None:
+    """The document once declared the callback's 400 as the JSON error shape (and a bearer
+    token), while it answers a plain HTML page with no token: the fuzz suite from the document
+    failed on every forged state, and `make test` with it."""
+    document = requests.get(f"{stack.front_url}/openapi.json", timeout=30).json()
+    callback = operations(document)["GET /xero/callback"]
+    assert callback["security"] == []
+    assert sorted(callback["responses"]) == ["302", "400"]
+    assert list(callback["responses"]["400"]["content"]) == ["text/html"]
+    assert operations(document)["GET /openapi.json"]["security"] == []
+    assert operations(document)["GET /settings"].get("security") is None  # the document's own
+    assert document["security"] == [{"storeJwt": []}]

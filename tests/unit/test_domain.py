@@ -149,6 +149,15 @@ class TestSyncTask:
         with pytest.raises(IllegalTransition):
             task.moved_to(illegal, NOW)
 
+    @pytest.mark.parametrize("status", list(TaskStatus))
+    def test_a_refused_move_reads_as_english(self, status: TaskStatus) -> None:
+        """It once said "a ignored task cannot become ignored" (and "a action_required ...")."""
+        task = SyncTask.from_order("r1", order(), NOW).model_copy(update={"status": status})
+        illegal = next(s for s in (TaskStatus.SYNCED, TaskStatus.NEW) if not task.can_become(s))
+        with pytest.raises(IllegalTransition) as refused:
+            task.moved_to(illegal, NOW)
+        assert str(refused.value) == f"task {task.order_id} is {status}: it cannot become {illegal}"
+
     def test_ignored_task_can_be_un_ignored(self) -> None:
         task = SyncTask.from_order("r1", order(), NOW).moved_to(TaskStatus.IGNORED, NOW)
         assert task.moved_to(TaskStatus.NEW, NOW).status is TaskStatus.NEW

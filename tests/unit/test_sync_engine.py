@@ -500,6 +500,33 @@ def test_an_approved_credit_note_with_no_invoice_to_credit_says_so(world: SyncWo
     assert (task.note or "") in log_line(world, downgrade)
 
 
+def test_a_credit_larger_than_the_invoice_due_says_what_is_left_on_the_contact(
+    world: SyncWorld,
+) -> None:
+    """The note said only "72.00 credited to invoice ..." and the other 36.00 went unmentioned."""
+    world.configure(new_invoice_status="AUTHORISED")
+    customer = linked(world)
+    world.order(customer, [("E3", 2, "36.00")])
+    world.sync(customer)
+    downgrade = world.order(
+        customer, [fee("E3", -3, "36.00", type="recurringRefund")], order_type="change"
+    )
+    world.clock.advance(minutes=5)
+    world.sync(customer)
+    (note,) = world.credit_notes()
+    assert (note["Total"], note["RemainingCredit"]) == (108.0, 36.0)
+    task = world.task(downgrade)
+    assert task.status is TaskStatus.SYNCED
+    assert "72.00 credited to invoice" in (task.note or "")
+    assert "36.00 stays on the contact" in (task.note or "")
+    (entry,) = [
+        e
+        for e in world.repos.action_log.for_reseller(world.reseller_id)
+        if e.order_id == downgrade["id"] and e.action == "sync_task"
+    ]
+    assert entry.status is LogStatus.ACTION_REQUIRED  # something is left to do in Xero
+
+
 def test_a_cancellation_fee_goes_through_the_fees_mapping(world: SyncWorld) -> None:
     world.configure(new_invoice_status="AUTHORISED")
     world.cancellation_fee_item()

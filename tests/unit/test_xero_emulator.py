@@ -107,3 +107,35 @@ def test_deleting_a_connection_removes_the_tenant() -> None:
     (connection,) = client.get("/connections", headers=bearer).get_json()
     assert client.delete(f"/connections/{connection['id']}", headers=bearer).status_code == 204
     assert client.get("/connections", headers=bearer).get_json() == []
+
+
+def test_a_where_clause_it_cannot_read_is_refused_not_ignored() -> None:
+    """An unread `where` once matched every document: a client sending a form the emulator did
+    not know (a Guid, a comparison) got the whole organisation back, as if it had matched."""
+    emulator, client, tokens, _clock = connected()
+    org = emulator.organisation()
+    for number, reference in (("INV-1", "SO1"), ("INV-2", "SO2")):
+        invoice_id = f"00000000-0000-0000-0000-00000000000{number[-1]}"
+        org.invoices[invoice_id] = {
+            "InvoiceID": invoice_id,
+            "InvoiceNumber": number,
+            "Reference": reference,
+            "Status": "DRAFT",
+            "Total": 10.0,
+        }
+    headers = {"Authorization": f"Bearer {tokens['access_token']}", "xero-tenant-id": org.tenant_id}
+
+    def numbers(where: str) -> tuple[int, list[str]]:
+        answer = client.get("/api.xro/2.0/Invoices", query_string={"where": where}, headers=headers)
+        found = [i["InvoiceNumber"] for i in (answer.get_json() or {}).get("Invoices", [])]
+        return answer.status_code, found
+
+    assert numbers('Reference=="SO2"') == (200, ["INV-2"])
+    assert numbers('Reference=="SO1" OR Reference=="SO2"')[1] == ["INV-1", "INV-2"]
+    assert numbers('Reference.Contains("SO") AND InvoiceNumber=="INV-1"') == (200, ["INV-1"])
+    assert numbers('Reference=="SO1 AND SO2"') == (200, [])  # AND inside a value is the value's
+    guid = 'InvoiceID==Guid("00000000-0000-0000-0000-000000000002")'
+    assert numbers(guid) == (200, ["INV-2"])
+    for unread in ("Total>5", 'Foo=="x" OR', "InvoiceNumber==INV-1", 'Reference=="SO1" XOR 1'):
+        status, found = numbers(unread)
+        assert (status, found) == (400, []), unread

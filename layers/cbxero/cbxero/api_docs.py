@@ -121,6 +121,33 @@ DESCRIPTIONS: dict[str, str] = {
 }
 
 
+# The store UI's screens, in its order: each operation is tagged with the first whose path
+# prefix it starts with, and Swagger UI lists them so.
+SCREENS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    (
+        "Xero connection",
+        ("/xero/connect", "/xero/callback"),
+        "Connect, choose and disconnect the Xero organisation (OAuth function)",
+    ),
+    ("Settings", ("/settings",), "The reseller's sync settings"),
+    ("Customers", ("/customers",), "Marketplace customers, their Xero contacts and auto-sync"),
+    ("Products", ("/products",), "Product to Xero item mappings"),
+    ("Fees", ("/fees",), "Fee mappings (the cancellation fee's item)"),
+    ("Xero look-ups", ("/xero/",), "Contacts, items, accounts and tax rates read from Xero"),
+    ("Tasks", ("/tasks",), "One task per order: list, inspect, sync by hand, ignore, retry"),
+    ("Action Log", ("/action-log",), "What happened, by whom, newest first"),
+    ("Notifications", ("/notifications",), "Unread Action Log entries, per the settings"),
+    ("Document", ("/openapi.json",), "This OpenAPI document"),
+)
+
+
+def _screen(path: str) -> int:
+    return next(
+        (i for i, (_, prefixes, _) in enumerate(SCREENS) if path.startswith(prefixes)),
+        len(SCREENS) - 1,
+    )
+
+
 def operations(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every operation of a document by "METHOD /path"."""
     return {
@@ -141,7 +168,12 @@ def whole_document(settings: dict[str, Any], oauth: dict[str, Any]) -> dict[str,
     schemas = settings.setdefault("components", {}).setdefault("schemas", {})
     for name, schema in oauth.get("components", {}).get("schemas", {}).items():
         schemas.setdefault(name, schema)
+    settings["paths"] = {
+        path: paths[path] for path in sorted(paths, key=lambda p: (_screen(p), p.count("{"), p))
+    }
+    settings["tags"] = [{"name": name, "description": text} for name, _, text in SCREENS]
     for key, operation in operations(settings).items():
+        operation["tags"] = [SCREENS[_screen(key.split(" ", 1)[1])][0]]
         if key in DESCRIPTIONS:
             operation["description"] = DESCRIPTIONS[key]
             operation["summary"] = _first_sentence(DESCRIPTIONS[key])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -141,16 +141,23 @@ class JsonApiResolver(APIGatewayHttpResolver):
         }
 
 
-def install_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None:
+def install_error_handlers(
+    app: APIGatewayHttpResolver,
+    logger: Logger,
+    browser_page: Callable[[str], Response[Any]] | None = None,
+) -> None:
     """Map domain errors and every failure to read a request to the one error shape.
 
     Input refused answers `invalid_input`: 400 when the request cannot be read or breaks a
     rule of the API (a cursor, a time range, ...), 422 when it does not match the
     OpenAPI document. Anything unexpected answers 500 `internal_error`, in the same shape.
+    A route a person's browser lands on (BROWSER_PAGES) answers `browser_page` instead.
     """
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid_request(error: RequestValidationError) -> Response[Any]:
+        if browser_page is not None and _on_browser_page(app):
+            return browser_page("The link's parameters cannot be read.")
         errors = error.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             problem = FieldProblem(field="body", problem="not JSON")
@@ -248,9 +255,21 @@ ERROR_STATUSES = {
 }
 
 
+# Routes with no authorizer. A person's browser opens the callback: it answers a redirect or a
+# plain HTML page, never a JSON error, so its own declared answers stand as they are.
+PUBLIC_ROUTES = frozenset({"/xero/callback", "/openapi.json"})
+BROWSER_PAGES = frozenset({"/xero/callback"})
+
+
+def _on_browser_page(app: APIGatewayHttpResolver) -> bool:
+    path = app.current_event.path  # the stage, if any, comes before the route
+    return any(path.endswith(page) for page in BROWSER_PAGES)
+
+
 def with_error_responses(document: dict[str, Any]) -> dict[str, Any]:
-    """The OpenAPI document with the one error shape declared for every operation, and the
-    store's bearer token (a JWT) as its security."""
+    """The OpenAPI document with the one error shape declared for every operation (but the
+    browser pages, which keep their own answers), and the store's bearer token (a JWT) as its
+    security (but on the public routes)."""
     components = document.setdefault("components", {})
     components.setdefault("securitySchemes", {})["storeJwt"] = {
         "type": "http",
@@ -269,19 +288,24 @@ def with_error_responses(document: dict[str, Any]) -> dict[str, Any]:
             "schema": {"type": "object", "properties": {"message": {"type": "string"}}}
         }
     }
-    for path in document.get("paths", {}).values():
+    for route, path in document.get("paths", {}).items():
         for operation in path.values():
             responses = operation.setdefault("responses", {})
+            if route in PUBLIC_ROUTES:
+                operation["security"] = []
+            if route in BROWSER_PAGES:
+                operation["responses"] = {
+                    status: {"description": answer["description"]}
+                    if status.startswith("3")  # a redirect has no body
+                    else answer
+                    for status, answer in responses.items()
+                    if status.startswith("3") or "text/html" in answer.get("content", {})
+                }
+                continue
             for status, meaning in ERROR_STATUSES.items():
-                if _is_page(responses.get(str(status))):
-                    continue  # a route a person's browser lands on answers a plain page
                 shape = gateway if status == HTTPStatus.UNAUTHORIZED else content
                 responses[str(status)] = {"description": meaning, "content": shape}
     return document
-
-
-def _is_page(response: Any) -> bool:
-    return isinstance(response, dict) and set(response.get("content", {})) == {"text/html"}
 
 
 def reseller_of(app: APIGatewayHttpResolver, claim: str) -> str:

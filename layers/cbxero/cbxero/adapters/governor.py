@@ -8,6 +8,7 @@ a virtual clock.
 
 from __future__ import annotations
 
+import math
 import random
 import uuid
 from collections.abc import Callable, Mapping
@@ -86,7 +87,9 @@ class DynamoRateGovernor(RateGovernor):
                 wait = 0.05 + random.random() * 0.15  # noqa: S311 - jitter, not security
             if waited + wait > self._limits.longest_sleep:
                 raise RateLimited(
-                    f"Xero limits for {tenant_id}: wait {wait:.0f} s", retry_after=wait
+                    "Xero's call limits for the organisation were reached: retried "
+                    f"automatically, not before {max(1, math.ceil(wait))} s",
+                    retry_after=wait,
                 )
             self._sleep(wait)
             waited += wait

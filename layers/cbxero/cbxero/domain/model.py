@@ -291,7 +291,9 @@ class SyncTask(BaseModel):
     ) -> SyncTask:
         """This task in a new status; raises IllegalTransition for a move the lifecycle forbids."""
         if not self.can_become(status):
-            raise IllegalTransition(f"a {self.status} task cannot become {status}")
+            raise IllegalTransition(
+                f"task {self.order_id} is {self.status}: it cannot become {status}"
+            )
         attempts = self.attempts + 1 if status is TaskStatus.PROCESSING else self.attempts
         retry_at = {
             TaskStatus.PROCESSING: now + PROCESSING_LEASE,

@@ -798,8 +798,15 @@ class _Run:
         except DocumentRejected as refused:
             w.credited = unallocated + f"Xero refused: {refused.message}"
             return
-        self._follow_up.discard(w.task.order_id)
         w.credited = f"{amount.quantize(CENT)} credited to invoice {invoice.invoice_number}"
+        left = (credit or Decimal(0)) - amount
+        if left > 0:  # more credit than that invoice owed: the rest waits on the contact
+            w.credited += (
+                f"; {left.quantize(CENT)} stays on the contact in Xero, to apply to another "
+                "invoice or refund there"
+            )
+            return
+        self._follow_up.discard(w.task.order_id)
 
     # ------------------------------------------------------------------ finishing
     def _complete(self, w: _Work) -> None:

@@ -216,7 +216,9 @@ class TaskDesk:
     ) -> SyncTask:
         task = self._get(reseller_id, task_id)
         if not task.can_become(status):
-            raise Conflict(f"a {task.status} task cannot become {status}", field="taskId")
+            raise Conflict(
+                f"task {task_id} is {task.status}: it cannot become {status}", field="taskId"
+            )
         moved = task.moved_to(status, self._clock.now(), reason=reason)
         if not self._tasks.replace(moved, previous=task):
             raise Conflict(f"task {task_id} changed meanwhile; try again", field="taskId")
@@ -248,7 +250,12 @@ class TaskDesk:
     def _get(self, reseller_id: str, task_id: str) -> SyncTask:
         task = self._tasks.get(reseller_id, task_id)
         if task is None:
-            raise NotFound(f"no task {task_id}", field="taskId")
+            hint = (
+                ""
+                if task_id.isdigit()
+                else ": a task's id is the order's id (digits), not its number"
+            )
+            raise NotFound(f"no task {task_id}{hint}", field="taskId")
         return task
 
     def _record(self, task: SyncTask, actor: str, action: str, message: str) -> None:
