@@ -164,3 +164,40 @@ def test_the_user_who_started_connects_from_the_page_that_started(
     # A handle works once.
     again = ann.land(landed)
     assert again is not None and again.status_code == 400
+
+
+def test_a_stolen_code_under_the_attackers_own_state_connects_nothing(
+    consenting_stack: LocalStack,
+) -> None:
+    """Authorization code injection (RFC 9700 4.5): the attacker obtains a victim's code before
+    the victim's browser redeems it (a leaked redirect, a log) and replays it through the
+    callback under the state of a flow the attacker started. PKCE binds each code to the flow
+    that asked for it: the exchange fails, nothing connects."""
+    stack = consenting_stack
+    attacker = Browser(stack, ATTACKER, "mallory@attacker.example")
+    victim = Browser(stack, VICTIM, "victor@victim.example")
+    attacker_link = attacker.start()
+    victim_link = victim.start()
+    victim.session.get(victim_link, timeout=30)
+    form = {k: v[0] for k, v in parse_qs(urlsplit(victim_link).query).items()}
+    consented = victim.session.post(
+        f"{stack.xero_server.url}/identity/connect/consent",
+        data={**form, "tenant": list(stack.xero.organisations), "decision": "allow"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    stolen = parse_qs(urlsplit(consented.headers["Location"]).query)["code"][0]
+    own_state = parse_qs(urlsplit(attacker_link).query)["state"][0]
+
+    callback = attacker.session.get(
+        f"{stack.front_url}/xero/callback",
+        params={"state": own_state, "code": stolen},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert callback.status_code == 302
+    finished = attacker.land(str(callback.headers["Location"]))
+
+    assert finished is None, finished.text  # never a pending grant to finish
+    assert status(stack, ATTACKER) == "not_connected"
+    assert granted_at_xero(stack) == 0

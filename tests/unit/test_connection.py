@@ -25,6 +25,7 @@ from cbxero.services.connection import (
     TokenVault,
     XeroConnector,
     checked_return_url,
+    pkce_challenge,
 )
 from tests.fakes import (
     FakeActionLog,
@@ -95,6 +96,16 @@ def _flow_of(location: str) -> str:
 
 
 class TestBoundToTheStartingUser:
+    def test_the_code_is_redeemed_with_the_pkce_verifier_of_its_own_flow(self, flow: Flow) -> None:
+        first, _ = flow.start()
+        second, _ = flow.start()
+        flow.callback(second)
+        flow.callback(first)
+        sent_second, sent_first = flow.identity.code_verifiers
+        assert pkce_challenge(sent_first) == flow.identity.challenges[first]
+        assert pkce_challenge(sent_second) == flow.identity.challenges[second]
+        assert sent_first != sent_second and 43 <= len(sent_first) <= 128
+
     def test_the_callback_connects_nothing_by_itself(self, flow: Flow) -> None:
         state, _ = flow.start()
         back = flow.callback(state)
