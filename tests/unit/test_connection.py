@@ -219,6 +219,17 @@ class TestReturnUrl:
             "https://store.example.com:99999/",
             "https://shop.example.com/",
             "https://shop.example.com:8444/",
+            # The URL goes into the callback's Location header: only a URI's printable ASCII.
+            "https://store.example.com/\x00",
+            "https://store.example.com/\r\nSet-Cookie: a=b",
+            "https://store.example.com/a page",
+            "https://store.example.com/\x1b[31m",
+            "https://store.example.com/caf\u00e9",
+            "https://store.example.com@evil.example/",
+            "https://store.example.com.evil.example/",
+            "https://evil.example\\@store.example.com/",
+            "//evil.example/",
+            "https://store.example.com./",
         ],
     )
     def test_foreign_or_malformed_return_urls_are_refused(self, url: str) -> None:

@@ -63,7 +63,14 @@ NOT_YOURS = "the connection flow is unknown, used, expired or not yours"
 
 def checked_return_url(url: str, allowed_hosts: Collection[str]) -> str:
     """The store page to return to, if an https URL (http for localhost) whose host and port are
-    allowed: an entry "host" allows the scheme's default port, "host:port" that port."""
+    allowed: an entry "host" allows the scheme's default port, "host:port" that port. It ends up
+    in the callback's Location header, so it must be a URI as sent: printable ASCII, no spaces
+    (anything else percent-encoded by the store)."""
+    if not url.isascii() or not url.isprintable() or " " in url:
+        raise InvalidInput(
+            "return_url must be a URL of printable ASCII characters (percent-encode the rest)",
+            field="return_url",
+        )
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
