@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
+from cbxero.api_docs import PUBLIC, operations
 from cbxero.domain.errors import (
     Conflict,
     DomainError,
@@ -269,12 +270,22 @@ def with_error_responses(document: dict[str, Any]) -> dict[str, Any]:
             "schema": {"type": "object", "properties": {"message": {"type": "string"}}}
         }
     }
-    for path in document.get("paths", {}).values():
-        for operation in path.values():
-            responses = operation.setdefault("responses", {})
-            for status, meaning in ERROR_STATUSES.items():
-                shape = gateway if status == HTTPStatus.UNAUTHORIZED else content
-                responses[str(status)] = {"description": meaning, "content": shape}
+    for key, operation in operations(document).items():
+        responses = operation.setdefault("responses", {})
+        public = key in PUBLIC
+        if public:
+            operation["security"] = []  # no token asked, so no 401 either
+        for status, meaning in ERROR_STATUSES.items():
+            if public and status == HTTPStatus.UNAUTHORIZED:
+                continue
+            declared = responses.get(str(status), {}).get("content", {})
+            if declared and "application/json" not in declared:
+                continue  # the operation's own answer (the callback's HTML page)
+            shape = gateway if status == HTTPStatus.UNAUTHORIZED else content
+            responses[str(status)] = {"description": meaning, "content": shape}
+        for status, answer in responses.items():
+            if status == "204" or status.startswith("3"):
+                answer.pop("content", None)  # no body: a redirect's Location, or nothing
     return document
 
 
