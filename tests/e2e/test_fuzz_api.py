@@ -55,8 +55,11 @@ class FuzzRun:
         self.problems: list[str] = []
 
     def probe(self, operation: Any, mode: GenerationMode) -> None:
-        declared = {int(code) for code in operation.definition.raw["responses"]}
+        answers = operation.definition.raw["responses"]
+        declared = {int(code) for code in answers}
         declared.add(401)  # the authorizer's, before the function
+        # Statuses the operation answers with a page of its own (the callback's HTML), not JSON.
+        pages = {int(c) for c, a in answers.items() if "text/html" in a.get("content", {})}
 
         @settings(
             max_examples=EXAMPLES_PER_MODE,
@@ -67,13 +70,15 @@ class FuzzRun:
         )
         @given(case=operation.as_strategy(generation_mode=mode))
         def one(case: Any) -> None:
-            self.check(case, declared)
+            self.check(case, declared, pages)
 
         # Unsatisfiable: nothing of this kind can be made for it (no input to break).
         with contextlib.suppress(Unsatisfiable):
             one()
 
-    def check(self, case: Any, declared: set[int]) -> None:
+    def check(
+        self, case: Any, declared: set[int], pages: frozenset[int] | set[int] = frozenset()
+    ) -> None:
         self.cases += 1
         # The store's token always goes with it: the document declares the bearer scheme, but
         # tokens are the authorizer's to refuse, before any function (tests/integration).
@@ -86,6 +91,10 @@ class FuzzRun:
             self.problems.append(f"{where}: {status} {response.text[:200]}")
         elif status not in declared:
             self.problems.append(f"{where}: undeclared {status}")
+        elif status in pages:
+            kinds = {k.lower(): v for k, v in response.headers.items()}.get("content-type", [])
+            if not any(kind.startswith("text/html") for kind in kinds):
+                self.problems.append(f"{where}: {status} not the declared page")
         elif status >= 400 and not _has_the_error_shape(response):
             self.problems.append(f"{where}: {status} {response.text[:200]}")
 
