@@ -118,10 +118,12 @@ NOT_AN_OBJECT = ErrorBody(
 
 
 def _an_object(event: Mapping[str, Any]) -> bool:
+    """An object, or JSON null: what the document declares for an optional body (no body)."""
     body = str(event.get("body") or "")
     if event.get("isBase64Encoded"):
         return True  # not UTF-8: refused when read, as such
-    return body.lstrip(" \t\r\n").startswith("{")
+    stripped = body.strip(" \t\r\n")
+    return stripped.startswith("{") or stripped == "null"
 
 
 class JsonApiResolver(APIGatewayHttpResolver):
