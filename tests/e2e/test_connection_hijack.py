@@ -201,3 +201,35 @@ def test_a_stolen_code_under_the_attackers_own_state_connects_nothing(
     assert finished is None, finished.text  # never a pending grant to finish
     assert status(stack, ATTACKER) == "not_connected"
     assert granted_at_xero(stack) == 0
+
+
+def test_no_flow_value_reaches_a_log_line(
+    dynamodb_local: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The state, the code, the flow handle and the verifier travel only where they must (the
+    authorization URL, the redirects, the starting page): never into a log line, whether the
+    flow is finished by its user or refused. (Logs at INFO: not a quiet stack.)"""
+    with LocalStack(dynamodb_endpoint=dynamodb_local, auto_consent=False) as stack:
+        seen = _two_flows(stack)
+        assert status(stack, ATTACKER) == "connected"  # ann's own flow; bob's connected nothing
+    out, err = capfd.readouterr()
+    logged = out + err
+    assert '"level":"INFO"' in logged  # the functions did log
+    assert len(seen) == 8 and all(len(value) >= 16 for value in seen)
+    assert [value[:6] for value in seen if value in logged] == []
+
+
+def _two_flows(stack: LocalStack) -> set[str]:
+    """Ann's flow finished by ann, then one finished by bob: every flow value they used."""
+    seen: set[str] = set()
+    for finisher in ("ann@reseller.example", "bob@reseller.example"):
+        starter = Browser(stack, ATTACKER, "ann@reseller.example")
+        link = starter.start()
+        landed = starter.consent(link)
+        query = parse_qs(urlsplit(starter.last_callback).query)
+        seen |= {query["state"][0], query["code"][0], starter.verifier or ""}
+        seen.add(parse_qs(urlsplit(landed).query)["flow"][0])
+        finishing = Browser(stack, ATTACKER, finisher)
+        finishing.verifier = starter.verifier
+        finishing.land(landed)
+    return seen
