@@ -89,11 +89,13 @@ class XeroIdentity(XeroAuthorizer):
 
     def exchange_code(self, code: str, code_verifier: str) -> TokenSet:
         session = self._session(redirect_uri=self._redirect_uri, scope=self._scopes)
+        # A state stored before PKCE has no verifier: its code was asked for without a challenge.
+        pkce = {"code_verifier": code_verifier} if code_verifier else {}
         try:
             token = session.fetch_token(
                 self._token_url,
                 code=code,
-                code_verifier=code_verifier,
+                **pkce,
                 auth=self._auth,
                 include_client_id=False,
                 timeout=TIMEOUT,
