@@ -158,7 +158,7 @@ def _log_level_of_this_container(module: ModuleType) -> None:
             value.setLevel(level.upper())
             for handler in value.handlers:
                 if isinstance(handler, logging.StreamHandler):
-                    handler.setStream(sys.stdout)
+                    handler.stream = sys.stdout  # not setStream: it flushes the old, maybe closed
 
 
 class Invoker:
