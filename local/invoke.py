@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import logging
 import os
 import sys
 import threading
@@ -144,6 +145,22 @@ def _fresh_container() -> None:
     parameters.DEFAULT_PROVIDERS.clear()  # type: ignore[attr-defined]
 
 
+def _log_level_of_this_container(module: ModuleType) -> None:
+    """The function logs as a fresh Lambda process would: at the level its environment says, to
+    the standard output of now. Powertools keeps a service logger set up earlier in this process
+    (by an earlier stack: a quiet one, or one whose output a finished test captured), so a later
+    stack would log less, or somewhere no test reads (the `stack` fixture's secret scan)."""
+    from aws_lambda_powertools import Logger
+
+    level = os.environ.get("POWERTOOLS_LOG_LEVEL") or os.environ.get("LOG_LEVEL") or "INFO"
+    for value in vars(module).values():
+        if isinstance(value, Logger):
+            value.setLevel(level.upper())
+            for handler in value.handlers:
+                if isinstance(handler, logging.StreamHandler):
+                    handler.stream = sys.stdout  # not setStream: it flushes the old, maybe closed
+
+
 class Invoker:
     """One warm 'container' per function; invocations are serialised, as in one Lambda instance."""
 
@@ -193,6 +210,7 @@ class Invoker:
         _fresh_container()
         sys.modules[spec.name] = module  # as an import would: pydantic resolves names through it
         spec.loader.exec_module(module)
+        _log_level_of_this_container(module)
         handler: Handler = getattr(module, attribute)
         return handler
 

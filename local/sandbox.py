@@ -9,12 +9,19 @@ the routes. Orders come out exactly as the emulator's SimpleAPI serves them to t
 from __future__ import annotations
 
 import json
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from flask import Blueprint, Response, request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 if TYPE_CHECKING:
     from local.simpleapi_emulator import SimpleApiEmulator
@@ -117,6 +124,15 @@ class NewOrder(_Body):
     subscription_id: str | None = None
     created: AwareDatetime | None = None
 
+    @field_validator("created")
+    @classmethod
+    def _an_instant_in_utc(cls, value: datetime | None) -> datetime | None:
+        """The order's instant in UTC, which must exist (an offset can push year 9999 past)."""
+        try:
+            return value.astimezone(UTC) if value is not None else None
+        except OverflowError:
+            raise ValueError("the instant is outside years 1 to 9999 in UTC") from None
+
 
 def _json(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body, default=str), status=status, mimetype="application/json")
@@ -127,7 +143,10 @@ def _refused(status: int, message: str, problems: list[dict[str, str]] | None = 
 
 
 def _parse[M: BaseModel](model: type[M]) -> M | Response:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the decoder goes: not a body we take
+        body = None
     if not isinstance(body, dict):
         return _refused(400, "send a JSON object (Content-Type: application/json)")
     try:
@@ -256,7 +275,7 @@ def sandbox_routes(market: SimpleApiEmulator) -> Blueprint:
             order_type=order_type,
             status=body.status,
             currency=body.currency,
-            created=body.created.astimezone(UTC) if body.created else None,
+            created=body.created,
             subscription_id=subscription_id,
         )
         if body.type == "cancellation" and subscription_id is not None:

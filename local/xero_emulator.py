@@ -8,6 +8,7 @@ Run it alone: python -m local.xero_emulator --port 4010 [--client-id ID --client
 from __future__ import annotations
 
 import argparse
+import base64
 import email.utils
 import hashlib
 import json
@@ -270,7 +271,15 @@ class XeroEmulator:
 
     def consent(self) -> Response:
         form = request.form
-        params = {k: form[k] for k in ("client_id", "redirect_uri", "scope", "state") if k in form}
+        kept = (
+            "client_id",
+            "redirect_uri",
+            "scope",
+            "state",
+            "code_challenge",
+            "code_challenge_method",
+        )
+        params = {k: form[k] for k in kept if k in form}
         if form.get("decision") != "allow":
             query = urlencode({"error": "access_denied", "state": params.get("state", "")})
             return Response(status=302, headers={"Location": f"{params['redirect_uri']}?{query}"})
@@ -305,6 +314,8 @@ class XeroEmulator:
                 if code is None or code["client_id"] != client_id:
                     return _oauth_error("invalid_grant")
                 if code.get("redirect_uri") != request.form.get("redirect_uri"):
+                    return _oauth_error("invalid_grant")
+                if not _pkce_holds(code, request.form.get("code_verifier")):
                     return _oauth_error("invalid_grant")
                 grant = Grant(client_id, code["tenant_ids"], code.get("scope", ""), self.clock())
             elif grant_type == "refresh_token":
@@ -870,6 +881,20 @@ def _connection_id(tenant_id: str) -> str:
 
 def _auth_of(token: Grant | RefreshToken) -> str:
     return token.grant.auth_id if isinstance(token, RefreshToken) else token.auth_id
+
+
+def _pkce_holds(code: dict[str, Any], verifier: str | None) -> bool:
+    """RFC 7636: a code asked for with a challenge is redeemed only with its verifier (S256, or
+    plain); one asked for without a challenge takes none (as Xero's identity server does)."""
+    challenge = code.get("code_challenge")
+    if challenge is None:
+        return verifier is None
+    if verifier is None or not 43 <= len(verifier) <= 128:
+        return False
+    if code.get("code_challenge_method", "plain") == "S256":
+        digest = hashlib.sha256(verifier.encode()).digest()
+        verifier = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return secrets.compare_digest(verifier, challenge)
 
 
 def _oauth_error(error: str, status: int = 400) -> Response:

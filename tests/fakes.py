@@ -424,6 +424,8 @@ class FakeIdentity(XeroAuthorizer):
         self.revoked: list[str] = []
         self.lose_next_answer = False
         self.disconnected: list[str] = []
+        self.challenges: dict[str, str] = {}  # state -> PKCE challenge in its authorization URL
+        self.code_verifiers: list[str] = []  # PKCE verifiers sent with each code exchange
 
     def _issue(self) -> TokenSet:
         self.issued += 1
@@ -436,10 +438,12 @@ class FakeIdentity(XeroAuthorizer):
             scopes=("accounting.invoices",),
         )
 
-    def authorization_url(self, state: str) -> str:
-        return f"https://login.example/authorize?state={state}"
+    def authorization_url(self, state: str, code_challenge: str) -> str:
+        self.challenges[state] = code_challenge
+        return f"https://login.example/authorize?code_challenge={code_challenge}&state={state}"
 
-    def exchange_code(self, code: str) -> TokenSet:
+    def exchange_code(self, code: str, code_verifier: str) -> TokenSet:
+        self.code_verifiers.append(code_verifier)
         if code != "good-code":
             raise AuthorizationRefused("Xero refused the code", reason="invalid_grant")
         return self._issue()

@@ -30,9 +30,12 @@ from cbxero.domain.xero import (
     LineItem,
 )
 from cbxero.ports import Clock
+from cbxero.services.connection import pkce_challenge
 from local.simpleapi_emulator import SimpleApiEmulator, fee
 from local.stack import LoopbackServer
 from local.xero_emulator import XeroEmulator
+
+PKCE_VERIFIER = "pkce-verifier-of-this-test-flow-at-least-43-characters"
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -89,10 +92,14 @@ def xero_session(servers: Any) -> Iterator[tuple[RecordingSession, XeroIdentity,
         http=session,
         clock=Clock(),
     )
-    consent = requests.get(identity.authorization_url("s"), allow_redirects=False, timeout=10)
+    consent = requests.get(
+        identity.authorization_url("s", pkce_challenge(PKCE_VERIFIER)),
+        allow_redirects=False,
+        timeout=10,
+    )
     code = consent.headers["Location"].split("code=")[1].split("&")[0]
     try:
-        yield session, identity, identity.exchange_code(code)
+        yield session, identity, identity.exchange_code(code, PKCE_VERIFIER)
     finally:
         patch.undo()
 

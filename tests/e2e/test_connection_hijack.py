@@ -164,3 +164,72 @@ def test_the_user_who_started_connects_from_the_page_that_started(
     # A handle works once.
     again = ann.land(landed)
     assert again is not None and again.status_code == 400
+
+
+def test_a_stolen_code_under_the_attackers_own_state_connects_nothing(
+    consenting_stack: LocalStack,
+) -> None:
+    """Authorization code injection (RFC 9700 4.5): the attacker obtains a victim's code before
+    the victim's browser redeems it (a leaked redirect, a log) and replays it through the
+    callback under the state of a flow the attacker started. PKCE binds each code to the flow
+    that asked for it: the exchange fails, nothing connects."""
+    stack = consenting_stack
+    attacker = Browser(stack, ATTACKER, "mallory@attacker.example")
+    victim = Browser(stack, VICTIM, "victor@victim.example")
+    attacker_link = attacker.start()
+    victim_link = victim.start()
+    victim.session.get(victim_link, timeout=30)
+    form = {k: v[0] for k, v in parse_qs(urlsplit(victim_link).query).items()}
+    consented = victim.session.post(
+        f"{stack.xero_server.url}/identity/connect/consent",
+        data={**form, "tenant": list(stack.xero.organisations), "decision": "allow"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    stolen = parse_qs(urlsplit(consented.headers["Location"]).query)["code"][0]
+    own_state = parse_qs(urlsplit(attacker_link).query)["state"][0]
+
+    callback = attacker.session.get(
+        f"{stack.front_url}/xero/callback",
+        params={"state": own_state, "code": stolen},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert callback.status_code == 302
+    finished = attacker.land(str(callback.headers["Location"]))
+
+    assert finished is None, finished.text  # never a pending grant to finish
+    assert status(stack, ATTACKER) == "not_connected"
+    assert granted_at_xero(stack) == 0
+
+
+def test_no_flow_value_reaches_a_log_line(
+    dynamodb_local: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The state, the code, the flow handle and the verifier travel only where they must (the
+    authorization URL, the redirects, the starting page): never into a log line, whether the
+    flow is finished by its user or refused. (Logs at INFO: not a quiet stack.)"""
+    with LocalStack(dynamodb_endpoint=dynamodb_local, auto_consent=False) as stack:
+        seen = _two_flows(stack)
+        assert status(stack, ATTACKER) == "connected"  # ann's own flow; bob's connected nothing
+    out, err = capfd.readouterr()
+    logged = out + err
+    assert '"level":"INFO"' in logged  # the functions did log
+    assert len(seen) == 8 and all(len(value) >= 16 for value in seen)
+    assert [value[:6] for value in seen if value in logged] == []
+
+
+def _two_flows(stack: LocalStack) -> set[str]:
+    """Ann's flow finished by ann, then one finished by bob: every flow value they used."""
+    seen: set[str] = set()
+    for finisher in ("ann@reseller.example", "bob@reseller.example"):
+        starter = Browser(stack, ATTACKER, "ann@reseller.example")
+        link = starter.start()
+        landed = starter.consent(link)
+        query = parse_qs(urlsplit(starter.last_callback).query)
+        seen |= {query["state"][0], query["code"][0], starter.verifier or ""}
+        seen.add(parse_qs(urlsplit(landed).query)["flow"][0])
+        finishing = Browser(stack, ATTACKER, finisher)
+        finishing.verifier = starter.verifier
+        finishing.land(landed)
+    return seen

@@ -115,15 +115,17 @@ def test_a_hand_sync_without_a_target_follows_the_invoice_target_setting(
     customer = stack.seed_demo_reseller(settings={"auto_sync": "off", "invoice_target": "existing"})
     placed = [
         stack.marketplace.add_order(customer["id"], [("MS-TEAMS-ESS", n + 1, "4.00")])
-        for n in range(3)
+        for n in range(4)
     ]
     stack.api("POST", "/tasks/check-changes", json={"customer_id": customer["id"]})
     stack.drain_queue()
-    first, second, third = (order["id"] for order in placed)
+    first, second, third, fourth = (order["id"] for order in placed)
+    json_null = {"data": "null", "headers": {"Content-Type": "application/json"}}
     sends: list[tuple[str, dict[str, Any]]] = [
         (f"/tasks/{first}/sync", {"json": {}}),  # an empty body
         (f"/tasks/{second}/sync", {}),  # no body at all
         ("/tasks/sync", {"json": {"task_ids": [third]}}),
+        (f"/tasks/{fourth}/sync", json_null),  # the document's body: SyncOneBody or null
     ]
     for path, body in sends:  # one at a time: each finds the invoice the one before made
         answer = stack.api("POST", path, **body)

@@ -97,3 +97,26 @@ def test_a_failed_stack_start_stops_everything_it_started(
     for server in started_servers:
         with pytest.raises(requests.ConnectionError):
             requests.get(server.url, timeout=2)
+
+
+def test_a_later_stack_logs_at_its_own_level_to_the_output_of_now(
+    dynamodb_local: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Powertools keeps a service logger set up earlier in the process: after a quiet stack, or
+    one whose output went elsewhere (a finished test's capture), a later stack logged nothing
+    where its test reads, so the `stack` fixture's scan for secrets in logs read nothing."""
+    import contextlib
+    import io
+
+    elsewhere = io.StringIO()
+    with (
+        contextlib.redirect_stdout(elsewhere),
+        LocalStack(dynamodb_endpoint=dynamodb_local, quiet=True) as earlier,
+    ):
+        assert earlier.api("GET", "/tasks/nope-1").status_code == 404
+    capfd.readouterr()
+    with LocalStack(dynamodb_endpoint=dynamodb_local) as later:
+        assert later.api("GET", "/tasks/nope-2").status_code == 404
+    out, _ = capfd.readouterr()
+    assert '"message":"request refused"' in out and '"level":"INFO"' in out
+    assert "request refused" not in elsewhere.getvalue()  # the quiet stack's level held there

@@ -15,11 +15,13 @@ from cbxero.adapters.dynamo import DynamoConnectionRepository
 from cbxero.adapters.xero import XeroIdentity
 from cbxero.domain.model import ConnectionStatus, XeroConnection
 from cbxero.ports import Clock
-from cbxero.services.connection import TokenVault
+from cbxero.services.connection import TokenVault, pkce_challenge
 from local.stack import LoopbackServer
 from local.xero_emulator import XeroEmulator
 from tests.conftest import LocalTables
 from tests.fakes import FakeActionLog, FakeCipher
+
+PKCE_VERIFIER = "pkce-verifier-of-this-test-flow-at-least-43-characters"
 
 RACERS = 200
 
@@ -53,9 +55,13 @@ def test_two_hundred_concurrent_refreshes_lose_nothing(
         http=requests.Session(),
         clock=Clock(),
     )
-    consent = requests.get(identity.authorization_url("s"), allow_redirects=False, timeout=10)
+    consent = requests.get(
+        identity.authorization_url("s", pkce_challenge(PKCE_VERIFIER)),
+        allow_redirects=False,
+        timeout=10,
+    )
     code = consent.headers["Location"].split("code=")[1].split("&")[0]
-    tokens = identity.exchange_code(code)
+    tokens = identity.exchange_code(code, PKCE_VERIFIER)
     (tenant,) = identity.tenants(tokens)
     connections = DynamoConnectionRepository(client, table, FakeCipher())
     # An access token with a minute left: every racer sees that it needs refreshing.

@@ -25,6 +25,7 @@ from cbxero.services.connection import (
     TokenVault,
     XeroConnector,
     checked_return_url,
+    pkce_challenge,
 )
 from tests.fakes import (
     FakeActionLog,
@@ -95,6 +96,16 @@ def _flow_of(location: str) -> str:
 
 
 class TestBoundToTheStartingUser:
+    def test_the_code_is_redeemed_with_the_pkce_verifier_of_its_own_flow(self, flow: Flow) -> None:
+        first, _ = flow.start()
+        second, _ = flow.start()
+        flow.callback(second)
+        flow.callback(first)
+        sent_second, sent_first = flow.identity.code_verifiers
+        assert pkce_challenge(sent_first) == flow.identity.challenges[first]
+        assert pkce_challenge(sent_second) == flow.identity.challenges[second]
+        assert sent_first != sent_second and 43 <= len(sent_first) <= 128
+
     def test_the_callback_connects_nothing_by_itself(self, flow: Flow) -> None:
         state, _ = flow.start()
         back = flow.callback(state)
@@ -208,6 +219,17 @@ class TestReturnUrl:
             "https://store.example.com:99999/",
             "https://shop.example.com/",
             "https://shop.example.com:8444/",
+            # The URL goes into the callback's Location header: only a URI's printable ASCII.
+            "https://store.example.com/\x00",
+            "https://store.example.com/\r\nSet-Cookie: a=b",
+            "https://store.example.com/a page",
+            "https://store.example.com/\x1b[31m",
+            "https://store.example.com/caf\u00e9",
+            "https://store.example.com@evil.example/",
+            "https://store.example.com.evil.example/",
+            "https://evil.example\\@store.example.com/",
+            "//evil.example/",
+            "https://store.example.com./",
         ],
     )
     def test_foreign_or_malformed_return_urls_are_refused(self, url: str) -> None:

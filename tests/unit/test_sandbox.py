@@ -160,6 +160,8 @@ ONE = {"customer_id": "1000001", "lines": [{"mpn": "AZ-PLAN"}]}  # a valid order
         ("orders", {**ONE, "type": "refund"}, 400, "type"),
         ("orders", {**ONE, "lines": [{"mpn": "AZ-PLAN", "quantity": 0}]}, 400, "lines.0.quantity"),
         ("orders", {**ONE, "created": "2026-11-25T14:00:00"}, 400, "created"),  # no offset
+        ("orders", {**ONE, "created": "9999-12-31T23:59:59-14:00"}, 400, "created"),  # >9999 UTC
+        ("orders", {**ONE, "created": "0001-01-01T00:00:00+14:00"}, 400, "created"),  # <1 UTC
         ("orders", {**ONE, "customer_id": "nobody"}, 404, None),
         ("orders", {**ONE, "lines": [{"mpn": "NOPE"}]}, 404, None),
         ("orders", {**ONE, "subscription_id": "9"}, 404, None),
@@ -179,6 +181,16 @@ def test_bad_input_is_refused_naming_the_field(
 
 def test_a_body_that_is_not_json_is_a_400(market: SimpleApiEmulator) -> None:
     answer = market.app.test_client().post("/sandbox/orders", data=b"{not json")
+    assert answer.status_code == 400
+    assert "JSON" in answer.get_json()["message"]
+
+
+@pytest.mark.parametrize("path", ["customers", "products", "subscriptions", "orders"])
+def test_json_nested_too_deep_is_a_400(market: SimpleApiEmulator, path: str) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    answer = market.app.test_client().post(
+        f"/sandbox/{path}", data=deep, content_type="application/json"
+    )
     assert answer.status_code == 400
     assert "JSON" in answer.get_json()["message"]
 

@@ -148,6 +148,11 @@ def _screen(path: str) -> int:
     )
 
 
+# The routes API Gateway serves without the JWT authorizer (template.yaml: Authorizer NONE);
+# tests/integration/test_openapi_document.py holds this to the template.
+PUBLIC = frozenset({"GET /xero/callback", "GET /openapi.json"})
+
+
 def operations(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every operation of a document by "METHOD /path"."""
     return {

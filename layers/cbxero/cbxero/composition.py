@@ -99,11 +99,11 @@ class DeferredAuthorizer(XeroAuthorizer):
     def _target(self) -> XeroAuthorizer:
         return self._build()
 
-    def authorization_url(self, state: str) -> str:
-        return self._target.authorization_url(state)
+    def authorization_url(self, state: str, code_challenge: str) -> str:
+        return self._target.authorization_url(state, code_challenge)
 
-    def exchange_code(self, code: str) -> TokenSet:
-        return self._target.exchange_code(code)
+    def exchange_code(self, code: str, code_verifier: str) -> TokenSet:
+        return self._target.exchange_code(code, code_verifier)
 
     def refresh(self, tokens: TokenSet) -> TokenSet:
         return self._target.refresh(tokens)

@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ValidationError
 
+from cbxero.api_docs import PUBLIC, operations
 from cbxero.domain.errors import (
     Conflict,
     DomainError,
@@ -117,10 +118,12 @@ NOT_AN_OBJECT = ErrorBody(
 
 
 def _an_object(event: Mapping[str, Any]) -> bool:
+    """An object, or JSON null: what the document declares for an optional body (no body)."""
     body = str(event.get("body") or "")
     if event.get("isBase64Encoded"):
         return True  # not UTF-8: refused when read, as such
-    return body.lstrip(" \t\r\n").startswith("{")
+    stripped = body.strip(" \t\r\n")
+    return stripped.startswith("{") or stripped == "null"
 
 
 class JsonApiResolver(APIGatewayHttpResolver):
@@ -257,7 +260,6 @@ ERROR_STATUSES = {
 
 # Routes with no authorizer. A person's browser opens the callback: it answers a redirect or a
 # plain HTML page, never a JSON error, so its own declared answers stand as they are.
-PUBLIC_ROUTES = frozenset({"/xero/callback", "/openapi.json"})
 BROWSER_PAGES = frozenset({"/xero/callback"})
 
 
@@ -288,23 +290,28 @@ def with_error_responses(document: dict[str, Any]) -> dict[str, Any]:
             "schema": {"type": "object", "properties": {"message": {"type": "string"}}}
         }
     }
-    for route, path in document.get("paths", {}).items():
-        for operation in path.values():
-            responses = operation.setdefault("responses", {})
-            if route in PUBLIC_ROUTES:
-                operation["security"] = []
-            if route in BROWSER_PAGES:
-                operation["responses"] = {
-                    status: {"description": answer["description"]}
-                    if status.startswith("3")  # a redirect has no body
-                    else answer
-                    for status, answer in responses.items()
-                    if status.startswith("3") or "text/html" in answer.get("content", {})
-                }
+    for key, operation in operations(document).items():
+        responses = operation.setdefault("responses", {})
+        public = key in PUBLIC
+        if public:
+            operation["security"] = []  # no token asked, so no 401 either
+        for status, meaning in ERROR_STATUSES.items():
+            if public and status == HTTPStatus.UNAUTHORIZED:
                 continue
-            for status, meaning in ERROR_STATUSES.items():
-                shape = gateway if status == HTTPStatus.UNAUTHORIZED else content
-                responses[str(status)] = {"description": meaning, "content": shape}
+            declared = responses.get(str(status), {}).get("content", {})
+            if declared and "application/json" not in declared:
+                continue  # the operation's own answer (the callback's HTML page)
+            shape = gateway if status == HTTPStatus.UNAUTHORIZED else content
+            responses[str(status)] = {"description": meaning, "content": shape}
+        for status, answer in responses.items():
+            if status == "204" or status.startswith("3"):
+                answer.pop("content", None)  # no body: a redirect's Location, or nothing
+        if key.split(" ", 1)[1] in BROWSER_PAGES:  # a person's browser: a redirect or a page
+            operation["responses"] = {
+                status: answer
+                for status, answer in responses.items()
+                if status.startswith("3") or "text/html" in answer.get("content", {})
+            }
     return document
 
 

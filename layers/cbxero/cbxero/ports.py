@@ -324,10 +324,12 @@ class XeroAuthorizer(ABC):
     """Xero's identity service: authorization URL, code exchange, refresh, tenant list."""
 
     @abstractmethod
-    def authorization_url(self, state: str) -> str: ...
+    def authorization_url(self, state: str, code_challenge: str) -> str:
+        """The consent URL; code_challenge is PKCE's S256 challenge."""
 
     @abstractmethod
-    def exchange_code(self, code: str) -> TokenSet: ...
+    def exchange_code(self, code: str, code_verifier: str) -> TokenSet:
+        """Redeem a code with the PKCE verifier of the flow that asked for it."""
 
     @abstractmethod
     def refresh(self, tokens: TokenSet) -> TokenSet: ...

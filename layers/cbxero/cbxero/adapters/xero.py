@@ -80,17 +80,22 @@ class XeroIdentity(XeroAuthorizer):
         session.mount("http://", self._http.get_adapter("http://"))
         return session
 
-    def authorization_url(self, state: str) -> str:
+    def authorization_url(self, state: str, code_challenge: str) -> str:
         session = self._session(redirect_uri=self._redirect_uri, scope=self._scopes, state=state)
-        url, _ = session.authorization_url(self._authorize_url)
+        url, _ = session.authorization_url(
+            self._authorize_url, code_challenge=code_challenge, code_challenge_method="S256"
+        )
         return str(url)
 
-    def exchange_code(self, code: str) -> TokenSet:
+    def exchange_code(self, code: str, code_verifier: str) -> TokenSet:
         session = self._session(redirect_uri=self._redirect_uri, scope=self._scopes)
+        # A state stored before PKCE has no verifier: its code was asked for without a challenge.
+        pkce = {"code_verifier": code_verifier} if code_verifier else {}
         try:
             token = session.fetch_token(
                 self._token_url,
                 code=code,
+                **pkce,
                 auth=self._auth,
                 include_client_id=False,
                 timeout=TIMEOUT,

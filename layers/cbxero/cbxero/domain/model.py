@@ -83,6 +83,9 @@ class ConnectStart(BaseModel):
     actor: str  # how the Action Log names that user
     return_url: str
     verifier_hash: str
+    # PKCE (RFC 7636): the code verifier behind the authorization URL's S256 challenge, sent on
+    # the code exchange, so a code is redeemed only with the state of the flow that asked for it.
+    code_verifier: str = ""
 
 
 class StateLookup(BaseModel):

@@ -63,7 +63,14 @@ NOT_YOURS = "the connection flow is unknown, used, expired or not yours"
 
 def checked_return_url(url: str, allowed_hosts: Collection[str]) -> str:
     """The store page to return to, if an https URL (http for localhost) whose host and port are
-    allowed: an entry "host" allows the scheme's default port, "host:port" that port."""
+    allowed: an entry "host" allows the scheme's default port, "host:port" that port. It ends up
+    in the callback's Location header, so it must be a URI as sent: printable ASCII, no spaces
+    (anything else percent-encoded by the store)."""
+    if not url.isascii() or not url.isprintable() or " " in url:
+        raise InvalidInput(
+            "return_url must be a URL of printable ASCII characters (percent-encode the rest)",
+            field="return_url",
+        )
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -100,6 +107,12 @@ def cleaned_reason(raw: str) -> str:
 
 def verifier_hash(verifier: str) -> str:
     return hashlib.sha256(verifier.encode()).hexdigest()
+
+
+def pkce_challenge(code_verifier: str) -> str:
+    """RFC 7636 S256: BASE64URL(SHA256(verifier)), unpadded."""
+    digest = hashlib.sha256(code_verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 class StateSigner:
@@ -177,15 +190,18 @@ class XeroConnector:
         return_url = checked_return_url(return_url, self._allowed_hosts)
         state = self._signer.new_state()
         verifier = secrets.token_urlsafe(32)
+        code_verifier = secrets.token_urlsafe(48)  # PKCE: 64 characters, RFC 7636's alphabet
         start = ConnectStart(
             reseller_id=reseller_id,
             user=user,
             actor=actor,
             return_url=return_url,
             verifier_hash=verifier_hash(verifier),
+            code_verifier=code_verifier,
         )
         self._states.put(state, start, self._clock.now() + STATE_LIFETIME)
-        return ConnectLink(self._identity.authorization_url(state), verifier)
+        authorization_url = self._identity.authorization_url(state, pkce_challenge(code_verifier))
+        return ConnectLink(authorization_url, verifier)
 
     def finish(self, *, state: str | None, code: str | None, error: str | None) -> CallbackOutcome:
         """Xero redirected the browser back: exchange the code and hold the grant as pending.
@@ -215,7 +231,7 @@ class XeroConnector:
         if len(code) > CODE_LENGTH:
             return CallbackOutcome(with_outcome(back, xero="error", reason="invalid_code"))
         try:
-            tokens = self._identity.exchange_code(code)
+            tokens = self._identity.exchange_code(code, start.code_verifier)
         except AuthorizationRefused as refused:
             reason = cleaned_reason(refused.reason)
             self._record(
