@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from cbxero.domain.documents import DocumentPlan, ItemPriceMissing, UnmappedProducts, due_date
 from cbxero.domain.errors import IllegalTransition
-from cbxero.domain.marketplace import MarketplaceOrder, Money, OrderLine
+from cbxero.domain.marketplace import MarketplaceOrder, Money, OrderLine, newest_creation
 from cbxero.domain.model import ProductMapping, SyncTask, TaskStatus
 from cbxero.domain.settings import DueDateRule, DueDateTerms, Settings
 from cbxero.domain.xero import Invoice, Item, ItemSalesDetails
@@ -117,7 +117,7 @@ class TestSyncTask:
     @pytest.mark.parametrize(
         ("changes", "reason"),
         [
-            ({"status": "processing"}, "order is processing, not completed"),
+            ({"status": "cancelled"}, "order is cancelled, not completed"),
             ({"type": "migration"}, "orders of type migration are not synced"),
         ],
     )
@@ -126,6 +126,15 @@ class TestSyncTask:
     ) -> None:
         task = SyncTask.from_order("r1", order(**changes), NOW)
         assert (task.status, task.reason) == (TaskStatus.IGNORED, reason)
+
+    def test_the_cursor_stops_at_an_order_still_in_flight(self) -> None:
+        hour = timedelta(hours=1)
+        done = order(id="1", created_at=NOW - 2 * hour)
+        busy = order(id="2", status="processing", created_at=NOW - hour)
+        newest = order(id="3", created_at=NOW)
+        assert newest_creation([done, newest]) == NOW
+        assert newest_creation([done, busy, newest]) == NOW - hour  # read again next time
+        assert newest_creation([]) is None
 
     def test_lifecycle_moves_and_counts_attempts(self) -> None:
         task = SyncTask.from_order("r1", order(), NOW)

@@ -575,8 +575,8 @@ def test_a_cancellation_without_fees_is_synced_with_nothing_to_invoice(world: Sy
     ("order_type", "status", "reason"),
     [
         ("migration", "completed", "orders of type migration are not synced"),
-        ("sales", "processing", "order is processing, not completed"),
         ("sales", "cancelled", "order is cancelled, not completed"),
+        ("sales", "error", "order is error, not completed"),
     ],
 )
 def test_orders_we_do_not_sync_become_ignored_tasks(
@@ -588,6 +588,26 @@ def test_orders_we_do_not_sync_become_ignored_tasks(
     task = world.task(order)
     assert (task.status, task.reason) == (TaskStatus.IGNORED, reason)
     assert world.invoices() == []
+
+
+@pytest.mark.parametrize("in_flight", ["submitted", "processing"])
+def test_an_order_still_in_flight_is_synced_once_it_completes(
+    world: SyncWorld, in_flight: str
+) -> None:
+    # Found walking the README: an order first seen while processing became an ignored task,
+    # the cursor moved past it, and nothing ever invoiced it once it completed.
+    customer = linked(world)
+    pending = world.order(customer, [("E3", 1, "36.00")], status=in_flight)
+    world.clock.advance(minutes=1)
+    later = world.order(customer, [("TEAMS", 1, "4.00")])
+    world.sync(customer)
+    assert world.repos.tasks.get(world.reseller_id, pending["id"]) is None  # no task yet
+    assert world.task(later).status is TaskStatus.SYNCED
+    world.market.orders[pending["id"]]["status"] = "completed"
+    world.clock.advance(minutes=5)
+    world.sync(customer)
+    assert world.task(pending).status is TaskStatus.SYNCED
+    assert sorted(i["Total"] for i in world.invoices()) == [4.0, 36.0]
 
 
 # ---------------------------------------------------------------------- notifications

@@ -130,6 +130,15 @@ class MarketplaceProduct(BaseModel):
     name: str
 
 
+# Orders the marketplace is still working on: they may yet complete, so they wait for that.
+IN_FLIGHT = frozenset({OrderStatus.SUBMITTED, OrderStatus.PROCESSING})
+
+
 def newest_creation(orders: list[MarketplaceOrder]) -> datetime | None:
-    """The creation time of the newest order, the cursor a sync advances to."""
+    """The cursor a sync advances to: the newest order's creation time, but never past an order
+    still in flight, which is read again (the look is from the cursor on, inclusive) until it
+    completes or fails."""
+    waiting = [order.created_at for order in orders if order.status in IN_FLIGHT]
+    if waiting:
+        return min(waiting)
     return max((order.created_at for order in orders), default=None)

@@ -53,7 +53,7 @@ from cbxero.domain.errors import (
     ReconnectNeeded,
     UpstreamUnavailable,
 )
-from cbxero.domain.marketplace import MarketplaceOrder, newest_creation
+from cbxero.domain.marketplace import IN_FLIGHT, MarketplaceOrder, newest_creation
 from cbxero.domain.model import (
     ActionLogEntry,
     CustomerLink,
@@ -183,9 +183,12 @@ class CustomerSync:
         outcome.orders_seen = len(orders)
         for order in orders:
             self._orders[order.id] = order
-        tasks = [SyncTask.from_order(link.reseller_id, order, now) for order in orders]
+        # An order still in flight gets its task once it completes (or fails): the cursor
+        # stops at it, so the next look reads it again.
+        ready = [order for order in orders if order.status not in IN_FLIGHT]
+        tasks = [SyncTask.from_order(link.reseller_id, order, now) for order in ready]
         created = self._ports.tasks.add_many_if_absent(tasks)
-        for task, order, new in zip(tasks, orders, created, strict=True):
+        for task, order, new in zip(tasks, ready, created, strict=True):
             if new:
                 outcome.tasks_created += 1
                 _note(
