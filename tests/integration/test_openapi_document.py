@@ -49,7 +49,7 @@ def test_the_callback_is_documented_as_the_browser_page_it_is(stack: LocalStack)
     document = requests.get(f"{stack.front_url}/openapi.json", timeout=30).json()
     callback = operations(document)["GET /xero/callback"]
     assert callback["security"] == []
-    assert sorted(callback["responses"]) == ["302", "400"]
+    assert sorted(callback["responses"]) == ["302", "400", "415", "422"]  # 415/422: a body
     assert list(callback["responses"]["400"]["content"]) == ["text/html"]
     assert operations(document)["GET /openapi.json"]["security"] == []
     assert operations(document)["GET /settings"].get("security") is None  # the document's own

@@ -261,6 +261,7 @@ ERROR_STATUSES = {
 # Routes with no authorizer. A person's browser opens the callback: it answers a redirect or a
 # plain HTML page, never a JSON error, so its own declared answers stand as they are.
 BROWSER_PAGES = frozenset({"/xero/callback"})
+BODY_REFUSALS = frozenset({"415", "422"})  # JsonApiResolver's, before any route
 
 
 def _on_browser_page(app: APIGatewayHttpResolver) -> bool:
@@ -306,11 +307,15 @@ def with_error_responses(document: dict[str, Any]) -> dict[str, Any]:
         for status, answer in responses.items():
             if status == "204" or status.startswith("3"):
                 answer.pop("content", None)  # no body: a redirect's Location, or nothing
-        if key.split(" ", 1)[1] in BROWSER_PAGES:  # a person's browser: a redirect or a page
+        if key.split(" ", 1)[1] in BROWSER_PAGES:
+            # A person's browser gets a redirect or a page; only a request with a body (which
+            # no browser sends with a GET) is refused before the route, in the one shape.
             operation["responses"] = {
                 status: answer
                 for status, answer in responses.items()
-                if status.startswith("3") or "text/html" in answer.get("content", {})
+                if status.startswith("3")
+                or "text/html" in answer.get("content", {})
+                or status in BODY_REFUSALS
             }
     return document
 
