@@ -493,8 +493,7 @@ def _refusal(response: requests.Response) -> str:
 
 
 def _result(response: requests.Response) -> dict[str, Any]:
-    if response.status_code in REFUSED:
-        raise ReconnectNeeded(_refusal(response))
+    """A 2xx or 4xx answer (`_call` has already turned 401/403 into ReconnectNeeded)."""
     if response.status_code == 400:
         raise DocumentRejected(_validation_message(response))
     if response.status_code == 404:
