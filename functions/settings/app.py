@@ -245,6 +245,9 @@ def xero_tax_rates() -> list[TaxRate]:
 
 
 TaskId = Annotated[str, Path(min_length=1, max_length=64, pattern=MARKETPLACE_ID_PATTERN)]
+CustomerFilter = Annotated[
+    str | None, Query(min_length=1, max_length=64, pattern=MARKETPLACE_ID_PATTERN)
+]
 
 
 class CheckChangesBody(BaseModel):
@@ -290,9 +293,7 @@ class IgnoreBody(BaseModel):
 def list_tasks(
     status: Annotated[TaskStatus | None, Query()] = None,
     type: Annotated[OrderType | None, Query()] = None,
-    customer_id: Annotated[
-        str | None, Query(min_length=1, max_length=64, pattern=MARKETPLACE_ID_PATTERN)
-    ] = None,
+    customer_id: CustomerFilter = None,
     created_from: Annotated[Moment | None, Query(alias="from")] = None,
     created_to: Annotated[Moment | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -395,9 +396,7 @@ class MarkedRead(BaseModel):
 def action_log(
     status: Annotated[LogStatus | None, Query()] = None,
     action: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-    customer_id: Annotated[
-        str | None, Query(min_length=1, max_length=64, pattern=MARKETPLACE_ID_PATTERN)
-    ] = None,
+    customer_id: CustomerFilter = None,
     at_from: Annotated[Moment | None, Query(alias="from")] = None,
     at_to: Annotated[Moment | None, Query(alias="to")] = None,
     limit: Limit = 50,
