@@ -20,8 +20,10 @@ from typing import Any
 import pytest
 import requests
 
-from cbxero.domain.documents import REFUND_TYPES, order_of, reference_entries
+from cbxero.adapters.marketplace import line_kind
+from cbxero.domain.documents import order_of, reference_entries
 from cbxero.domain.listing import TaskFilter, TaskPage
+from cbxero.domain.marketplace import LineKind
 from cbxero.domain.model import SyncTask, TaskStatus
 from cbxero.domain.xero import LineItem
 from cbxero.ports import TaskRepository
@@ -292,4 +294,4 @@ def place_any(world: SyncWorld, rng: random.Random, customer: str) -> dict[str, 
 
 
 def charge_lines(order: dict[str, Any]) -> int:
-    return len([d for d in order["details"] if d["type"] not in REFUND_TYPES])
+    return len([d for d in order["details"] if line_kind(d["type"]) is not LineKind.REFUND])

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from cbxero.domain.documents import DocumentPlan, ItemPriceMissing, UnmappedProducts, due_date
 from cbxero.domain.errors import IllegalTransition
-from cbxero.domain.marketplace import MarketplaceOrder, Money, OrderLine, newest_creation
+from cbxero.domain.marketplace import LineKind, MarketplaceOrder, Money, OrderLine, newest_creation
 from cbxero.domain.model import ProductMapping, SyncTask, TaskStatus
 from cbxero.domain.settings import DueDateRule, DueDateTerms, Settings
 from cbxero.domain.xero import Invoice, Item, ItemSalesDetails
@@ -29,7 +29,7 @@ def order(**changes: object) -> MarketplaceOrder:
         "total": Money(amount=Decimal("112.50"), currency="EUR"),
         "lines": (
             OrderLine(
-                type="recurring",
+                kind=LineKind.CHARGE,
                 mpn="E3",
                 description="Microsoft 365 E3 - recurring fee Nov 2026",
                 quantity=Decimal(3),
@@ -37,7 +37,7 @@ def order(**changes: object) -> MarketplaceOrder:
                 extended_price=Money(amount=Decimal("108.00"), currency="EUR"),
             ),
             OrderLine(
-                type="setup",
+                kind=LineKind.CHARGE,
                 mpn="TEAMS",
                 description="Teams Essentials - setup",
                 quantity=Decimal(1),

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from cbxero.adapters.marketplace import SimpleApiClient
-from cbxero.domain.marketplace import OrderType
+from cbxero.domain.marketplace import LineKind, OrderType
 from cbxero.ports import Clock
 from local.simpleapi_emulator import SimpleApiEmulator
 from local.wsgi import session_for
@@ -109,9 +109,11 @@ def test_every_order_type_is_read_by_our_client(market: SimpleApiEmulator) -> No
     assert read["cancellation"].type is OrderType.CANCELLATION
     assert read["migration"].type is OrderType.MIGRATION
     (refund,) = read["downgrade"].lines
-    assert (refund.type, refund.quantity) == ("recurringRefund", Decimal(-2))
+    assert made["downgrade"]["details"][0]["type"] == "recurringRefund"
+    assert (refund.kind, refund.quantity) == (LineKind.REFUND, Decimal(-2))
     assert read["sales"].lines[0].unit_price.amount == Decimal("7.50")  # the product's price
-    assert read["billing"].lines[0].type == "overuse"
+    assert made["billing"]["details"][0]["type"] == "overuse"
+    assert read["billing"].lines[0].kind is LineKind.CHARGE
     # The sales order made a subscription, and SimpleAPI finds the order by it; the
     # cancellation, given it, terminated it.
     subscription = made["sales"]["subscriptionId"]

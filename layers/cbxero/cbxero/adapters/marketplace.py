@@ -18,6 +18,7 @@ from cbxero.domain.errors import InvalidInput, NotFound, UpstreamUnavailable
 from cbxero.domain.marketplace import (
     MARKETPLACE_ID_PATTERN,
     ContactPerson,
+    LineKind,
     MarketplaceCustomer,
     MarketplaceOrder,
     MarketplaceProduct,
@@ -34,6 +35,49 @@ logger = Logger(child=True)
 
 
 _ID = re.compile(MARKETPLACE_ID_PATTERN, re.ASCII)
+
+# SimpleAPI 1.15's OrderDetail types, each as the kind of line the domain decides on.
+DETAIL_KINDS: dict[str, LineKind] = {
+    **dict.fromkeys(
+        (
+            "unknown",
+            "setup",
+            "switch",
+            "renew",
+            "transfer",
+            "recurring",
+            "overuse",
+            "discount",  # a negative charge
+            "adjustment",
+            "handlingFee",
+            "nonProvisioningItem",
+            "billPenalty",
+        ),
+        LineKind.CHARGE,
+    ),
+    **dict.fromkeys(
+        (
+            "setupRefund",
+            "renewRefund",
+            "transferRefund",
+            "recurringRefund",
+            "downgrade",
+            "refund",
+            "refundAdjustment",
+        ),
+        LineKind.REFUND,
+    ),
+    "cancellation": LineKind.CANCELLATION_FEE,
+    **dict.fromkeys(("payment", "resellerPayment", "deposit", "billRecord"), LineKind.PAYMENT),
+}
+
+
+def line_kind(detail_type: str) -> LineKind:
+    """The kind of an OrderDetail type. A type this table does not know (a later SimpleAPI's)
+    is a charge, as "unknown" is: a charge keeps the line's sign (a refund's would be turned
+    round for a credit note) and needs a mapped product, so it stops the task rather than
+    vanish as a payment would, and the totals check still holds it to the order's total."""
+    return DETAIL_KINDS.get(detail_type, LineKind.CHARGE)
 
 
 def _segment(value: str, name: str) -> str:
@@ -182,7 +226,7 @@ def order_from_api(raw: dict[str, Any]) -> MarketplaceOrder:
     currency = total.get("currency") or "USD"
     lines = tuple(
         OrderLine(
-            type=d.get("type", "unknown"),
+            kind=line_kind(d.get("type", "unknown")),
             mpn=d.get("mpn", ""),
             description=d.get("description", ""),
             quantity=Decimal(str(d.get("quantity", 1))),

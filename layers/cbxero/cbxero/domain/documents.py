@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from cbxero.domain.marketplace import MarketplaceOrder, OrderLine
+from cbxero.domain.marketplace import LineKind, MarketplaceOrder, OrderLine
 from cbxero.domain.model import LineEdit, ProductMapping
 from cbxero.domain.settings import (
     DescriptionSource,
@@ -30,23 +30,8 @@ from cbxero.domain.xero import ContactRef, CreditNote, Invoice, Item, LineItem
 UNIT_PLACES = Decimal("0.0001")  # Xero keeps unit amounts to 4 places with unitdp=4
 CENT = Decimal("0.01")
 
-# SimpleAPI OrderDetail types whose money goes back to the customer.
-REFUND_TYPES = frozenset(
-    {
-        "setupRefund",
-        "renewRefund",
-        "transferRefund",
-        "recurringRefund",
-        "downgrade",
-        "refund",
-        "refundAdjustment",
-    }
-)
-# Detail types that record money moving, not a fee: never invoiced.
-NOT_FEES = frozenset({"payment", "resellerPayment", "deposit", "billRecord"})
 # A cancellation fee's item comes from the fee mapping, stored as a product mapping under this key.
 CANCELLATION_FEE = "fee:cancellation"
-FEE_TYPES = {"cancellation": CANCELLATION_FEE}
 
 
 class UnmappedProducts(Exception):
@@ -135,11 +120,16 @@ def xero_lines_total(lines: tuple[LineItem, ...]) -> Decimal:
 
 def mapping_key(line: OrderLine) -> str:
     """The mapping a fee line goes through: its fee's, or its product's."""
-    return FEE_TYPES.get(line.type, line.mpn)
+    return CANCELLATION_FEE if line.kind is LineKind.CANCELLATION_FEE else line.mpn
 
 
 def is_refund(line: OrderLine) -> bool:
-    return line.type in REFUND_TYPES
+    return line.kind is LineKind.REFUND
+
+
+def is_fee(line: OrderLine) -> bool:
+    """Whether the line is a fee (invoiced or credited), not money moving."""
+    return line.kind is not LineKind.PAYMENT
 
 
 def line_amount(line: LineItem) -> Decimal:
@@ -175,7 +165,7 @@ class DocumentPlan:
         items: dict[str, Item],
         edits: tuple[LineEdit, ...] = (),
     ) -> DocumentPlan:
-        fees = [line for line in order.lines if line.type not in NOT_FEES]
+        fees = [line for line in order.lines if is_fee(line)]
         unmapped = sorted({mapping_key(line) for line in fees} - set(mappings))
         if unmapped:
             raise UnmappedProducts(unmapped)
@@ -186,7 +176,7 @@ class DocumentPlan:
         changes: list[str] = []
         left_out = Decimal(0)
         for index, line in enumerate(order.lines):
-            if line.type in NOT_FEES:
+            if not is_fee(line):
                 left_out += line.extended_price.amount - line.discount_amount
                 continue
             mapping = mappings[mapping_key(line)]

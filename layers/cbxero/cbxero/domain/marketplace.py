@@ -42,12 +42,22 @@ class Money(BaseModel):
     currency: str = Field(min_length=3, max_length=3)
 
 
+class LineKind(StrEnum):
+    """What an order line is to the integration; the marketplace adapter decides it from the
+    marketplace's own line types."""
+
+    CHARGE = "charge"  # a fee the customer pays (a discount is a negative charge)
+    REFUND = "refund"  # money going back to the customer (a credit note)
+    CANCELLATION_FEE = "cancellation_fee"  # a charge whose item comes from the fees mapping
+    PAYMENT = "payment"  # money moving (a payment, deposit, bill record), not a fee: never invoiced
+
+
 class OrderLine(BaseModel):
-    """One fee line of an order (SimpleAPI's OrderDetail)."""
+    """One fee line of an order."""
 
     model_config = ConfigDict(frozen=True)
 
-    type: str
+    kind: LineKind
     mpn: str
     description: str = ""
     quantity: Decimal

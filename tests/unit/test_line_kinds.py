@@ -1,0 +1,97 @@
+"""The marketplace adapter's translation of SimpleAPI's OrderDetail types into line kinds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cbxero.adapters.marketplace import DETAIL_KINDS, line_kind, order_from_api
+from cbxero.domain.documents import CANCELLATION_FEE, DocumentPlan, UnmappedProducts, mapping_key
+from cbxero.domain.marketplace import LineKind
+from cbxero.domain.model import ProductMapping
+from cbxero.domain.settings import DowngradeMode, Settings
+
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def spec_detail_types(specs_dir: Path) -> list[str]:
+    text = (specs_dir / "cloudblue-simpleapi" / "simpleapi-1.15.yaml").read_text()
+    document = yaml.load(text, Loader=Loader)  # noqa: S506 - safe loader
+    return list(document["components"]["schemas"]["OrderDetail"]["properties"]["type"]["enum"])
+
+
+def test_the_adapter_knows_every_detail_type_of_the_spec(specs_dir: Path) -> None:
+    assert sorted(DETAIL_KINDS) == sorted(spec_detail_types(specs_dir))
+
+
+@pytest.mark.parametrize("detail_type", sorted(DETAIL_KINDS))
+def test_every_known_detail_type_maps_to_a_kind(detail_type: str) -> None:
+    assert isinstance(line_kind(detail_type), LineKind)
+
+
+def test_the_kinds_are_those_the_domain_decided_on_by_type_before() -> None:
+    """The sets domain/documents.py used to hold (REFUND_TYPES, NOT_FEES, FEE_TYPES)."""
+    by_kind = {kind: {t for t, k in DETAIL_KINDS.items() if k is kind} for kind in LineKind}
+    assert by_kind[LineKind.REFUND] == {
+        "setupRefund",
+        "renewRefund",
+        "transferRefund",
+        "recurringRefund",
+        "downgrade",
+        "refund",
+        "refundAdjustment",
+    }
+    assert by_kind[LineKind.PAYMENT] == {"payment", "resellerPayment", "deposit", "billRecord"}
+    assert by_kind[LineKind.CANCELLATION_FEE] == {"cancellation"}
+    assert "unknown" in by_kind[LineKind.CHARGE] and "discount" in by_kind[LineKind.CHARGE]
+
+
+@settings(derandomize=True, max_examples=200)
+@given(st.text(max_size=30).filter(lambda t: t not in DETAIL_KINDS))
+def test_a_type_the_adapter_does_not_know_is_a_charge(detail_type: str) -> None:
+    assert line_kind(detail_type) is LineKind.CHARGE
+
+
+def _order(detail: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": "1",
+        "orderNumber": "SO1",
+        "type": "change",
+        "status": "completed",
+        "customerId": "c1",
+        "creationDate": datetime(2026, 11, 1, tzinfo=UTC).isoformat(),
+        "total": {"amount": "-5.00", "currency": "EUR"},
+        "details": [detail],
+    }
+
+
+NEW_TYPE = {
+    "type": "loyaltyCredit",  # a type SimpleAPI 1.15 does not name
+    "mpn": "E3",
+    "quantity": 1,
+    "unitPrice": {"amount": "-5.00", "currency": "EUR"},
+    "extendedPrice": {"amount": "-5.00", "currency": "EUR"},
+}
+E3 = ProductMapping(reseller_id="r1", mpn="E3", product_name="E3", xero_item_code="E3")
+
+
+def test_an_unknown_line_keeps_its_sign_and_needs_its_product_mapped() -> None:
+    order = order_from_api(_order(NEW_TYPE))
+    assert order.lines[0].kind is LineKind.CHARGE
+    refunding = Settings(downgrades=DowngradeMode.REFUND)
+    with pytest.raises(UnmappedProducts):  # not dropped as a payment would be
+        DocumentPlan.build(order, refunding, {}, {})
+    plan = DocumentPlan.build(order, refunding, {"E3": E3}, {})
+    assert (plan.refunds, plan.planned_total) == ((), Decimal("-5.00"))  # not turned round
+
+
+def test_a_cancellation_goes_through_the_fees_mapping() -> None:
+    order = order_from_api(_order({**NEW_TYPE, "type": "cancellation"}))
+    assert mapping_key(order.lines[0]) == CANCELLATION_FEE
