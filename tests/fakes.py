@@ -400,13 +400,14 @@ class FakeMarketplace(Marketplace):
                     return order
         raise NotFound(order_id)
 
-    def customer(self, customer_id: str) -> MarketplaceCustomer:
-        if customer_id not in self.customers_by_id:
+    def customer(self, reseller_id: str, customer_id: str) -> MarketplaceCustomer:
+        found = self.customers_by_id.get(customer_id)
+        if found is None or found.reseller_id != reseller_id:
             raise NotFound(customer_id)
-        return self.customers_by_id[customer_id]
+        return found
 
-    def customers(self) -> list[MarketplaceCustomer]:
-        return list(self.customers_by_id.values())
+    def customers(self, reseller_id: str) -> list[MarketplaceCustomer]:
+        return [c for c in self.customers_by_id.values() if c.reseller_id == reseller_id]
 
     def products(self) -> list[MarketplaceProduct]:
         return list(self.catalogue)

@@ -12,7 +12,7 @@ import requests
 from cbxero.adapters.marketplace import SimpleApiClient
 from cbxero.domain.errors import InvalidInput, UpstreamUnavailable
 from cbxero.ports import Clock
-from local.simpleapi_emulator import SimpleApiEmulator
+from local.simpleapi_emulator import DEFAULT_RESELLER, SimpleApiEmulator
 from local.stack import LoopbackServer
 
 
@@ -62,9 +62,9 @@ def test_server_errors_are_retried_with_backoff(market: Any) -> None:
 
 def test_an_expired_token_is_renewed_once(market: Any) -> None:
     emulator, client, session, _ = market
-    client.customers()
+    client.customers(DEFAULT_RESELLER)
     emulator.faults.append("expire")
-    assert len(client.customers()) == 2
+    assert len(client.customers(DEFAULT_RESELLER)) == 2
     assert session.paths.count("/token") == 2
 
 
@@ -82,8 +82,29 @@ def test_an_unknown_customer_is_not_retried(market: Any) -> None:
 
     _, client, session, slept = market
     with pytest.raises(NotFound):
-        client.customer("nobody")
+        client.customer(DEFAULT_RESELLER, "nobody")
     assert (session.paths.count("/customers/nobody"), slept) == (1, [])
+
+
+def test_a_customer_is_read_with_one_request(market: Any) -> None:
+    emulator, client, session, _ = market
+    made = emulator.add_customer("Nordwind GmbH")
+    client.customers(DEFAULT_RESELLER)  # the token is fetched
+    session.paths.clear()
+    assert client.customer(DEFAULT_RESELLER, made["id"]).name == "Nordwind GmbH"
+    assert session.paths == [f"/customers/{made['id']}"]
+
+
+def test_another_resellers_customer_is_not_found(market: Any) -> None:
+    from cbxero.domain.errors import NotFound
+
+    emulator, client, _, _ = market
+    theirs = emulator.add_customer("Someone Else's Ltd", reseller_id="reseller-2002")
+    with pytest.raises(NotFound) as missing:
+        client.customer(DEFAULT_RESELLER, theirs["id"])
+    assert missing.value.message == f"no marketplace customer {theirs['id']}"  # as if missing
+    assert theirs["id"] not in {c.id for c in client.customers(DEFAULT_RESELLER)}
+    assert client.customer("reseller-2002", theirs["id"]).name == "Someone Else's Ltd"
 
 
 @pytest.mark.parametrize("bad", ["../orders", "..", "1/2", "a?b", "a#b", "a b", "1\n", ""])
@@ -92,7 +113,7 @@ def test_an_id_is_checked_before_it_goes_into_a_path(
 ) -> None:
     _, client, session, _ = market
     with pytest.raises(InvalidInput) as refused:
-        client.customer(bad)
+        client.customer(DEFAULT_RESELLER, bad)
     with pytest.raises(InvalidInput):
         client.order(bad)
     assert refused.value.field == "customer_id"

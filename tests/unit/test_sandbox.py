@@ -64,7 +64,7 @@ def test_a_customer_with_its_profile_is_served_by_simpleapi(market: SimpleApiEmu
         },
     )
     assert made.status_code == 201
-    customer = client(market).customer(made.get_json()["id"])
+    customer = client(market).customer(made.get_json()["resellerId"], made.get_json()["id"])
     assert (customer.name, customer.tax_reg_id, customer.country_code) == (
         "Sandbox Ltd",
         "GB123",

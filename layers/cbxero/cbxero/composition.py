@@ -132,11 +132,11 @@ class DeferredMarketplace(Marketplace):
     def order(self, order_id: str) -> MarketplaceOrder:
         return self._target.order(order_id)
 
-    def customer(self, customer_id: str) -> MarketplaceCustomer:
-        return self._target.customer(customer_id)
+    def customer(self, reseller_id: str, customer_id: str) -> MarketplaceCustomer:
+        return self._target.customer(reseller_id, customer_id)
 
-    def customers(self) -> list[MarketplaceCustomer]:
-        return self._target.customers()
+    def customers(self, reseller_id: str) -> list[MarketplaceCustomer]:
+        return self._target.customers(reseller_id)
 
     def products(self) -> list[MarketplaceProduct]:
         return self._target.products()

@@ -443,10 +443,12 @@ class Marketplace(ABC):
     def order(self, order_id: str) -> MarketplaceOrder: ...
 
     @abstractmethod
-    def customer(self, customer_id: str) -> MarketplaceCustomer: ...
+    def customer(self, reseller_id: str, customer_id: str) -> MarketplaceCustomer:
+        """The reseller's customer; NotFound alike for a missing one and another reseller's."""
 
     @abstractmethod
-    def customers(self) -> list[MarketplaceCustomer]: ...
+    def customers(self, reseller_id: str) -> list[MarketplaceCustomer]:
+        """The reseller's customers."""
 
     @abstractmethod
     def products(self) -> list[MarketplaceProduct]: ...

@@ -198,12 +198,23 @@ class SimpleApiClient(Marketplace):
     def order(self, order_id: str) -> MarketplaceOrder:
         return order_from_api(self._order(order_id))
 
-    def customer(self, customer_id: str) -> MarketplaceCustomer:
+    def customer(self, reseller_id: str, customer_id: str) -> MarketplaceCustomer:
+        """One GET /customers/{id}; the credential sees the provider's customers, so another
+        reseller's answers NotFound, as a missing one does."""
         path = f"/customers/{_segment(customer_id, 'customer_id')}"
-        return customer_from_api(self._get(path))
+        try:
+            customer = customer_from_api(self._get(path))
+        except NotFound:
+            customer = None
+        if customer is None or customer.reseller_id != reseller_id:
+            raise NotFound(f"no marketplace customer {customer_id}", field="customer_id")
+        return customer
 
-    def customers(self) -> list[MarketplaceCustomer]:
-        return [customer_from_api(c) for c in self._pages("/customers", {})]
+    def customers(self, reseller_id: str) -> list[MarketplaceCustomer]:
+        """The reseller's customers, from the provider's list (SimpleAPI 1.15 does not say what
+        its resellerId filter matches, so the list is read whole and scoped here)."""
+        listed = (customer_from_api(c) for c in self._pages("/customers", {}))
+        return [customer for customer in listed if customer.reseller_id == reseller_id]
 
     def products(self) -> list[MarketplaceProduct]:
         return [

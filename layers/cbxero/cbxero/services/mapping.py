@@ -299,8 +299,7 @@ class MappingDesk:
 
     # ------------------------------------------------------------------ helpers
     def _owned(self, reseller_id: str) -> list[MarketplaceCustomer]:
-        """The marketplace customers of this reseller (the credential sees the provider's)."""
-        return [c for c in self._marketplace.customers() if c.reseller_id == reseller_id]
+        return self._marketplace.customers(reseller_id)
 
     def _customer(self, reseller_id: str, customer_id: str) -> MarketplaceCustomer:
         return owned_customer(self._marketplace, reseller_id, customer_id)
@@ -370,14 +369,11 @@ class MappingDesk:
 def owned_customer(
     marketplace: Marketplace, reseller_id: str, customer_id: str
 ) -> MarketplaceCustomer:
-    """The reseller's marketplace customer; NotFound for anyone else's, as for a missing one."""
+    """The reseller's marketplace customer; NotFound names the request's customerId."""
     try:
-        customer = marketplace.customer(customer_id)
-    except NotFound:
-        customer = None
-    if customer is None or customer.reseller_id != reseller_id:
-        raise NotFound(f"no marketplace customer {customer_id}", field="customerId")
-    return customer
+        return marketplace.customer(reseller_id, customer_id)
+    except NotFound as missing:
+        raise NotFound(missing.message, field="customerId") from missing
 
 
 def _customer_row(customer: MarketplaceCustomer, link: CustomerLink | None) -> CustomerRow:

@@ -555,9 +555,7 @@ class _Run:
         return contact_id
 
     def _match_or_create(self, customer_id: str) -> str | None:
-        customer = self._ports.marketplace.customer(customer_id)
-        if customer.reseller_id != self._reseller_id:  # never another reseller's customer
-            raise NotFound(f"customer {customer_id} is not this reseller's")
+        customer = self._ports.marketplace.customer(self._reseller_id, customer_id)
         found = self._xero.contacts_matching(customer.contact_criteria())
         choice = choose_contact(customer, found, self._holders(found))
         if choice.linked is not None:

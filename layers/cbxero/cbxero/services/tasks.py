@@ -130,7 +130,7 @@ class TaskDesk:
         customers = (
             [owned_customer(self._marketplace, reseller_id, customer_id).id]
             if customer_id
-            else [c.id for c in self._marketplace.customers() if c.reseller_id == reseller_id]
+            else [c.id for c in self._marketplace.customers(reseller_id)]
         )
         slot = f"check:{self._clock.now().isoformat()}"
         jobs = [
