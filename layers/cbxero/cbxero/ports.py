@@ -434,7 +434,8 @@ class XeroAccounting(ABC):
 
 
 class Marketplace(ABC):
-    """CloudBlue Commerce SimpleAPI, as the integration reads it."""
+    """The marketplace, as the integration reads it: orders, one reseller's customers, products.
+    An adapter translates the marketplace's own terms (line types, account model) into these."""
 
     @abstractmethod
     def orders(self, customer_id: str, created_from: datetime) -> list[MarketplaceOrder]: ...

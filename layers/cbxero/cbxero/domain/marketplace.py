@@ -1,4 +1,4 @@
-"""What the integration reads from the marketplace (SimpleAPI 1.15), as domain objects."""
+"""What the integration reads from the marketplace, as domain objects."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -11,8 +11,8 @@ if TYPE_CHECKING:  # functions that never write to Xero do not load its models
     from cbxero.domain.xero import Contact
 
 
-# A marketplace customer's or order's id, as it may go into a SimpleAPI path: a letter or digit,
-# then letters, digits, ".", "_" or "-" (SimpleAPI's own are digits). No "/", no ".." segment.
+# A marketplace customer's or order's id, as it may go into a URL path: a letter or digit, then
+# letters, digits, ".", "_" or "-" (the marketplace's own are digits). No "/", no ".." segment.
 MARKETPLACE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 MarketplaceId = Annotated[str, Field(min_length=1, max_length=64, pattern=MARKETPLACE_ID_PATTERN)]
 
