@@ -386,6 +386,7 @@ class FakeMarketplace(Marketplace):
     def __init__(self) -> None:
         self.orders_by_customer: dict[str, list[MarketplaceOrder]] = {}
         self.customers_by_id: dict[str, MarketplaceCustomer] = {}
+        self.reseller_of: dict[str, str] = {}  # customer id -> the reseller it belongs to
         self.catalogue: list[MarketplaceProduct] = []
 
     def orders(self, customer_id: str, created_from: datetime) -> list[MarketplaceOrder]:
@@ -401,13 +402,14 @@ class FakeMarketplace(Marketplace):
         raise NotFound(order_id)
 
     def customer(self, reseller_id: str, customer_id: str) -> MarketplaceCustomer:
-        found = self.customers_by_id.get(customer_id)
-        if found is None or found.reseller_id != reseller_id:
+        if self.reseller_of.get(customer_id) != reseller_id:
             raise NotFound(customer_id)
-        return found
+        return self.customers_by_id[customer_id]
 
     def customers(self, reseller_id: str) -> list[MarketplaceCustomer]:
-        return [c for c in self.customers_by_id.values() if c.reseller_id == reseller_id]
+        return [
+            c for c in self.customers_by_id.values() if self.reseller_of.get(c.id) == reseller_id
+        ]
 
     def products(self) -> list[MarketplaceProduct]:
         return list(self.catalogue)

@@ -203,18 +203,18 @@ class SimpleApiClient(Marketplace):
         reseller's answers NotFound, as a missing one does."""
         path = f"/customers/{_segment(customer_id, 'customer_id')}"
         try:
-            customer = customer_from_api(self._get(path))
+            raw = self._get(path)
         except NotFound:
-            customer = None
-        if customer is None or customer.reseller_id != reseller_id:
+            raw = None
+        if raw is None or raw.get("resellerId") != reseller_id:
             raise NotFound(f"no marketplace customer {customer_id}", field="customer_id")
-        return customer
+        return customer_from_api(raw)
 
     def customers(self, reseller_id: str) -> list[MarketplaceCustomer]:
         """The reseller's customers, from the provider's list (SimpleAPI 1.15 does not say what
         its resellerId filter matches, so the list is read whole and scoped here)."""
-        listed = (customer_from_api(c) for c in self._pages("/customers", {}))
-        return [customer for customer in listed if customer.reseller_id == reseller_id]
+        listed = self._pages("/customers", {})
+        return [customer_from_api(c) for c in listed if c.get("resellerId") == reseller_id]
 
     def products(self) -> list[MarketplaceProduct]:
         return [
@@ -273,7 +273,6 @@ def customer_from_api(raw: dict[str, Any]) -> MarketplaceCustomer:
     return MarketplaceCustomer(
         id=str(raw["id"]),
         name=raw.get("name", ""),
-        reseller_id=raw.get("resellerId"),
         tax_reg_id=raw.get("taxRegId"),
         email=person.get("email") if person else None,
         contact=ContactPerson(

@@ -94,7 +94,6 @@ class MarketplaceCustomer(BaseModel):
 
     id: str
     name: str
-    reseller_id: str | None = None  # the marketplace account (reseller) the customer belongs to
     tax_reg_id: str | None = None
     email: str | None = None
     contact: ContactPerson | None = None
