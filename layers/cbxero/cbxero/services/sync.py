@@ -26,7 +26,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import Decimal
 from typing import TypeVar
 
 from aws_lambda_powertools import Logger
@@ -37,12 +36,10 @@ from cbxero.domain.documents import (
     DocumentPlan,
     ItemPriceMissing,
     UnmappedProducts,
-    compared_figure,
     lines_of_order,
     mapping_key,
     reference_entries,
     with_reference,
-    xero_lines_total,
 )
 from cbxero.domain.errors import (
     DocumentRejected,
@@ -63,6 +60,7 @@ from cbxero.domain.model import (
     TaskStatus,
     XeroDocumentRef,
 )
+from cbxero.domain.reconcile import credit_to_apply, totals_verdict
 from cbxero.domain.settings import InvoiceTarget, NotificationLevel, Settings
 from cbxero.domain.xero import (
     Allocation,
@@ -70,7 +68,6 @@ from cbxero.domain.xero import (
     CreditNote,
     Invoice,
     InvoiceRef,
-    LineItem,
     ValidationError,
 )
 from cbxero.ports import (
@@ -779,9 +776,10 @@ class _Run:
             )
             return
         invoice = w.invoice or self._xero.latest_invoice_due(w.contact_id, w.plan.currency)
-        due = (invoice.amount_due or Decimal(0)) if invoice else Decimal(0)
-        credit = note.remaining_credit if note.remaining_credit is not None else note.total
-        amount = min(due, credit or Decimal(0))
+        split = credit_to_apply(
+            note.remaining_credit, note.total, invoice.amount_due if invoice else None
+        )
+        amount = split.amount
         if invoice is None or invoice.invoice_id is None or amount <= 0:
             w.credited = unallocated + (
                 f"no invoice of the customer has an amount due in {w.plan.currency}; the credit "
@@ -802,7 +800,7 @@ class _Run:
             w.credited = unallocated + f"Xero refused: {refused.message}"
             return
         w.credited = f"{amount.quantize(CENT)} credited to invoice {invoice.invoice_number}"
-        left = (credit or Decimal(0)) - amount
+        left = split.left
         if left > 0:  # more credit than that invoice owed: the rest waits on the contact
             w.credited += (
                 f"; {left.quantize(CENT)} stays on the contact in Xero, to apply to another "
@@ -814,40 +812,13 @@ class _Run:
     # ------------------------------------------------------------------ finishing
     def _complete(self, w: _Work) -> None:
         """Synced when Xero's figures agree with the order's, else waiting for the reseller."""
-        actual = Decimal(0)
-        own: tuple[LineItem, ...] = ()
-        if w.invoice is not None:
-            # On an invoice that collects orders, only this order's lines (by their mark):
-            # "the invoice now less before" would count later orders' lines too.
-            own = lines_of_order(w.invoice.line_items, w.order.order_number)
-            actual += (
-                xero_lines_total(own)
-                if own
-                else compared_figure(self._settings, w.invoice.sub_total, w.invoice.total)
-            )
-            if own:
-                w.task = w.task.model_copy(
-                    update={"line_item_ids": tuple(i.line_item_id for i in own if i.line_item_id)}
-                )
-        if w.credit_note is not None:
-            actual -= compared_figure(self._settings, w.credit_note.sub_total, w.credit_note.total)
-        expected = w.plan.expected
-        if expected is None:  # prices from Xero or edited by hand: hold Xero to our own lines
-            expected = w.plan.planned_total.quantize(CENT)
-        shared = w.invoice is not None and len(reference_entries(w.invoice.reference)) > 1
-        if shared and not own:
-            # Found again on an invoice that also holds later orders' lines: ours cannot be
-            # told apart from theirs, so there is no figure to hold it to.
-            w.task = w.task.model_copy(
-                update={"note": "totals not checked: the invoice also holds other orders"}
-            )
-        elif actual.quantize(CENT) != expected:
-            self._finish(
-                w,
-                TaskStatus.ACTION_REQUIRED,
-                f"totals disagree: Xero's documents come to {actual.quantize(CENT)}, "
-                f"the order to {expected}",
-            )
+        verdict = totals_verdict(w.plan, self._settings, w.invoice, w.credit_note)
+        if verdict.line_item_ids:
+            w.task = w.task.model_copy(update={"line_item_ids": verdict.line_item_ids})
+        if verdict.note:
+            w.task = w.task.model_copy(update={"note": verdict.note})
+        if verdict.problem is not None:
+            self._finish(w, TaskStatus.ACTION_REQUIRED, verdict.problem)
             return
         self._finish(w, TaskStatus.SYNCED, None)
 
