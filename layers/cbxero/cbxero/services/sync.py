@@ -263,7 +263,7 @@ class CustomerSync:
             if job.task_ids:  # by hand: these tasks, whatever their retry time
                 for task_id in job.task_ids:
                     task = self._ports.tasks.get(reseller_id, task_id)
-                    if task is not None and task.status in _TAKEN_BY_HAND:
+                    if task is not None and task.taken_up_by_hand:
                         due.append(task)
                 continue
             due.extend(
@@ -416,9 +416,6 @@ def _note(
 
 
 _NO_DOC = XeroDocumentRef(kind="none", id="")
-_TAKEN_BY_HAND = frozenset(
-    {TaskStatus.NEW, TaskStatus.FAILED, TaskStatus.ACTION_REQUIRED, TaskStatus.PROCESSING}
-)
 _LOG_STATUS = {TaskStatus.SYNCED: LogStatus.SUCCESS, TaskStatus.FAILED: LogStatus.ERROR}
 
 
