@@ -128,7 +128,7 @@ class SyncWorld:
             tasks=self.repos.tasks,
             action_log=self.repos.action_log,
             marketplace=self.marketplace,
-            xero=lambda _reseller: (None, self.client()),
+            xero=lambda _reseller: self.client(),
             clock=self.clock,
         )
 

@@ -125,11 +125,11 @@ def resellers(local_tables: LocalTables) -> Resellers:
         worlds[world.reseller_id] = world
     failing: Counter[str] = Counter()
 
-    def xero_for(reseller_id: str) -> tuple[object, Any]:
+    def xero_for(reseller_id: str) -> Any:
         if failing[reseller_id]:  # the token vault's refresh fails
             failing[reseller_id] -= 1
             raise UpstreamUnavailable("Xero's identity service answered 503 to a token refresh")
-        return None, worlds[reseller_id].client()
+        return worlds[reseller_id].client()
 
     first = worlds["r-a"]
     engine = CustomerSync(

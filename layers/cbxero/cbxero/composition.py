@@ -381,7 +381,7 @@ def customer_sync(config: Config, clock: Clock) -> CustomerSync:
         tasks=DynamoTaskRepository(db, config.tasks_table),
         action_log=DynamoActionLog(db, config.action_log_table),
         marketplace=_marketplace(config, clock),
-        xero=lambda reseller_id: (None, xero_for(reseller_id)),
+        xero=xero_for,
         clock=clock,
     )
 

@@ -159,7 +159,7 @@ class CustomerSync:
         tasks: TaskRepository,
         action_log: ActionLog,
         marketplace: Marketplace,
-        xero: Callable[[str], tuple[object, XeroAccounting]],
+        xero: Callable[[str], XeroAccounting],
         clock: Clock,
         tasks_per_run: int = TASKS_PER_RUN,
     ) -> None:
@@ -292,7 +292,7 @@ class CustomerSync:
         try:
             settings = self._ports.settings.get(reseller_id)
             try:
-                _, xero = self._xero(reseller_id)
+                xero = self._xero(reseller_id)
             except NotConnected:
                 return  # tasks stay open; the next run after reconnecting takes them up
             claiming = True
