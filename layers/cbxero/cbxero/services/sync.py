@@ -21,7 +21,6 @@ so that the worker reports only its jobs as failed.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +49,7 @@ from cbxero.domain.errors import (
     ReconnectNeeded,
     UpstreamUnavailable,
 )
+from cbxero.domain.idempotency import batch_key, contact_key, idempotency_key
 from cbxero.domain.marketplace import IN_FLIGHT, MarketplaceOrder, newest_creation
 from cbxero.domain.model import (
     ActionLogEntry,
@@ -63,6 +63,7 @@ from cbxero.domain.model import (
 from cbxero.domain.reconcile import credit_to_apply, totals_verdict
 from cbxero.domain.settings import InvoiceTarget, NotificationLevel, Settings
 from cbxero.domain.xero import (
+    DOCUMENTS_PER_CALL,
     Allocation,
     Contact,
     CreditNote,
@@ -90,25 +91,7 @@ FIRST_LOOK_BACK = timedelta(days=30)
 # enqueues one at once), so that a run stays well inside the Lambda timeout.
 TASKS_PER_RUN = 2000
 NUMBER_TAKEN = "must be unique"
-BATCH = 50  # documents per Xero call
 D = TypeVar("D", Invoice, CreditNote)
-XERO_INVOICE_LINK = "https://go.xero.com/app/invoicing/view/{id}"
-XERO_CREDIT_NOTE_LINK = (
-    "https://go.xero.com/AccountsReceivable/ViewCreditNote.aspx?creditNoteID={id}"
-)
-
-
-def idempotency_key(reseller_id: str, subject: str, action: str) -> str:
-    """Same subject and action, same key: Xero replays the first answer, does nothing twice."""
-    return f"cbxero:{reseller_id}:{subject}:{action}"[:128]
-
-
-def batch_key(reseller_id: str, tasks: Iterable[SyncTask], action: str) -> str:
-    """One key for a batch of documents: the same tasks at the same attempt give the same key."""
-    digest = hashlib.sha256(
-        ",".join(sorted(f"{t.order_id}@{t.attempts}" for t in tasks)).encode()
-    ).hexdigest()[:32]
-    return idempotency_key(reseller_id, digest, action)
 
 
 @dataclass
@@ -561,7 +544,7 @@ class _Run:
         if customer.missing_for_contact():
             return None
         made = self._xero.create_contact(
-            customer.as_contact(), idempotency_key(self._reseller_id, customer.id, "contact")
+            customer.as_contact(), contact_key(self._reseller_id, customer.id)
         )
         return made.contact_id
 
@@ -703,9 +686,9 @@ class _Run:
         send: Callable[[list[D], str], list[D]],
         action: str,
     ) -> Iterator[tuple[_Work, D]]:
-        """Each task's document sent BATCH to a call; (task, Xero's answer for it) pairs."""
-        for start in range(0, len(work), BATCH):
-            chunk = work[start : start + BATCH]
+        """Each task's document, DOCUMENTS_PER_CALL to a call; (task, Xero's answer) pairs."""
+        for start in range(0, len(work), DOCUMENTS_PER_CALL):
+            chunk = work[start : start + DOCUMENTS_PER_CALL]
             documents = [document for w in chunk if (document := make(w)) is not None]
             self._sent.update(w.task.order_id for w in chunk)
             key = batch_key(self._reseller_id, (w.task for w in chunk), action)
