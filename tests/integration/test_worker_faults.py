@@ -20,6 +20,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cbxero.adapters.dynamo import DynamoTaskRepository
+from cbxero.adapters.problems import problem_of
 from cbxero.domain.errors import UpstreamUnavailable
 from cbxero.domain.model import SyncTask, TaskStatus
 from cbxero.domain.settings import AutoSync
@@ -141,6 +142,7 @@ def resellers(local_tables: LocalTables) -> Resellers:
         marketplace=first.marketplace,
         xero=xero_for,
         clock=clock,
+        describe=problem_of,
     )
     return Resellers(worlds, engine, db, clock, failing)
 

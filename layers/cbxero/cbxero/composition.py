@@ -370,6 +370,7 @@ def xero_accounting(config: Config, clock: Clock) -> Callable[[str], XeroAccount
 
 
 def customer_sync(config: Config, clock: Clock) -> CustomerSync:
+    from cbxero.adapters.problems import problem_of
     from cbxero.services.sync import CustomerSync
 
     db = _dynamodb()
@@ -383,6 +384,7 @@ def customer_sync(config: Config, clock: Clock) -> CustomerSync:
         marketplace=_marketplace(config, clock),
         xero=xero_for,
         clock=clock,
+        describe=problem_of,
     )
 
 

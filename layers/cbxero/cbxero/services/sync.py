@@ -42,12 +42,12 @@ from cbxero.domain.documents import (
 )
 from cbxero.domain.errors import (
     DocumentRejected,
-    DomainError,
     NotConnected,
     NotFound,
     RateLimited,
     ReconnectNeeded,
     UpstreamUnavailable,
+    problem_of,
 )
 from cbxero.domain.idempotency import batch_key, contact_key, idempotency_key
 from cbxero.domain.marketplace import IN_FLIGHT, MarketplaceOrder, newest_creation
@@ -145,10 +145,13 @@ class CustomerSync:
         xero: Callable[[str], XeroAccounting],
         clock: Clock,
         tasks_per_run: int = TASKS_PER_RUN,
+        describe: Callable[[BaseException], str] = problem_of,
     ) -> None:
         self._ports = _Ports(settings, links, mappings, tasks, action_log, marketplace, clock)
         self._xero = xero
         self._tasks_per_run = tasks_per_run
+        # What a failure says, for the Action Log and the queue (the adapters know its shapes).
+        self._describe = describe
         self._orders: dict[str, MarketplaceOrder] = {}  # read during this run's check changes
 
     # ------------------------------------------------------------------ the whole run
@@ -201,7 +204,7 @@ class CustomerSync:
                     self._process_reseller(reseller_id, group, outcome)
                 except Exception as failure:  # stays inside this reseller
                     logger.exception("processing failed", extra={"reseller_id": reseller_id})
-                    outcome.failed[reseller_id] = problem_of(failure)
+                    outcome.failed[reseller_id] = self._describe(failure)
         finally:
             self._orders.clear()
         return outcome
@@ -295,7 +298,7 @@ class CustomerSync:
                 run.abandon(TaskStatus.FAILED, f"unexpected error ({type(failure).__name__})")
             run.flush()
         except Exception as failure:
-            self._set_aside(jobs, taken, run, claiming, problem_of(failure))
+            self._set_aside(jobs, taken, run, claiming, self._describe(failure))
             raise
         finally:
             if run is not None:
@@ -349,19 +352,6 @@ class CustomerSync:
                 customer_id=jobs[0].customer_id if len(jobs) == 1 else None,
             )
         )
-
-
-def problem_of(failure: BaseException) -> str:
-    """What went wrong, short and free of secrets: the AWS error code, a domain error's own
-    message, else the kind of exception."""
-    response = getattr(failure, "response", None)
-    if isinstance(response, dict):
-        code = (response.get("Error") or {}).get("Code")
-        if code:
-            return str(code)
-    if isinstance(failure, DomainError):
-        return failure.message[:200]
-    return type(failure).__name__
 
 
 def _link(ports: _Ports, reseller_id: str, customer_id: str) -> CustomerLink:
