@@ -94,9 +94,7 @@ def work_through(world: SyncWorld, customers: list[str]) -> None:
 
 def retry_jobs(world: SyncWorld) -> list[SyncJob]:
     waiting = [
-        task
-        for task in world.repos.tasks.for_reseller(world.reseller_id)
-        if task.status not in (TaskStatus.SYNCED, TaskStatus.IGNORED)
+        task for task in world.repos.tasks.for_reseller(world.reseller_id) if not task.is_final
     ]
     if not waiting:
         return []

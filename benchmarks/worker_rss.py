@@ -69,7 +69,7 @@ def main() -> int:
             http=http,
             clock=clock,
         ),
-        xero=lambda _reseller: (None, xero),
+        xero=lambda _reseller: xero,
         clock=clock,
     )
     started = time.perf_counter()

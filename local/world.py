@@ -22,6 +22,7 @@ from cbxero.adapters.dynamo import (
     DynamoTaskRepository,
 )
 from cbxero.adapters.marketplace import SimpleApiClient
+from cbxero.adapters.problems import problem_of
 from cbxero.adapters.xero import XeroClient
 from cbxero.domain.documents import CANCELLATION_FEE
 from cbxero.domain.model import CustomerLink, ProductMapping, SyncTask
@@ -128,8 +129,9 @@ class SyncWorld:
             tasks=self.repos.tasks,
             action_log=self.repos.action_log,
             marketplace=self.marketplace,
-            xero=lambda _reseller: (None, self.client()),
+            xero=lambda _reseller: self.client(),
             clock=self.clock,
+            describe=problem_of,
         )
 
     def client(self) -> XeroClient:

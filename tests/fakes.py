@@ -22,7 +22,6 @@ from cbxero.domain.model import (
     ProductMapping,
     StateLookup,
     SyncTask,
-    TaskStatus,
     TokenSet,
     XeroConnection,
     XeroTenant,
@@ -314,11 +313,8 @@ class FakeTasks(TaskRepository):
         )
 
     def open_for_customer(self, reseller_id: str, customer_id: str) -> list[SyncTask]:
-        final = (TaskStatus.SYNCED, TaskStatus.IGNORED)
         return [
-            t
-            for t in self.for_reseller(reseller_id, customer_id=customer_id)
-            if t.status not in final
+            t for t in self.for_reseller(reseller_id, customer_id=customer_id) if not t.is_final
         ]
 
     def due_for_retry(self, now: datetime) -> Iterator[tuple[str, str]]:

@@ -24,9 +24,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from cbxero import composition
+from cbxero.adapters.problems import problem_of
 from cbxero.config import config
 from cbxero.ports import Clock, JobQueue, SyncJob
-from cbxero.services.sync import CustomerSync, problem_of
+from cbxero.services.sync import CustomerSync
 
 logger = Logger()
 # A failed job stops only its own reseller's group; other resellers in the batch go on.

@@ -20,6 +20,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cbxero.adapters.dynamo import DynamoTaskRepository
+from cbxero.adapters.problems import problem_of
 from cbxero.domain.errors import UpstreamUnavailable
 from cbxero.domain.model import SyncTask, TaskStatus
 from cbxero.domain.settings import AutoSync
@@ -125,11 +126,11 @@ def resellers(local_tables: LocalTables) -> Resellers:
         worlds[world.reseller_id] = world
     failing: Counter[str] = Counter()
 
-    def xero_for(reseller_id: str) -> tuple[object, Any]:
+    def xero_for(reseller_id: str) -> Any:
         if failing[reseller_id]:  # the token vault's refresh fails
             failing[reseller_id] -= 1
             raise UpstreamUnavailable("Xero's identity service answered 503 to a token refresh")
-        return None, worlds[reseller_id].client()
+        return worlds[reseller_id].client()
 
     first = worlds["r-a"]
     engine = CustomerSync(
@@ -141,6 +142,7 @@ def resellers(local_tables: LocalTables) -> Resellers:
         marketplace=first.marketplace,
         xero=xero_for,
         clock=clock,
+        describe=problem_of,
     )
     return Resellers(worlds, engine, db, clock, failing)
 

@@ -370,6 +370,7 @@ def xero_accounting(config: Config, clock: Clock) -> Callable[[str], XeroAccount
 
 
 def customer_sync(config: Config, clock: Clock) -> CustomerSync:
+    from cbxero.adapters.problems import problem_of
     from cbxero.services.sync import CustomerSync
 
     db = _dynamodb()
@@ -381,8 +382,9 @@ def customer_sync(config: Config, clock: Clock) -> CustomerSync:
         tasks=DynamoTaskRepository(db, config.tasks_table),
         action_log=DynamoActionLog(db, config.action_log_table),
         marketplace=_marketplace(config, clock),
-        xero=lambda reseller_id: (None, xero_for(reseller_id)),
+        xero=xero_for,
         clock=clock,
+        describe=problem_of,
     )
 
 

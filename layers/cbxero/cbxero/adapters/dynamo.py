@@ -23,7 +23,6 @@ from cbxero.domain.model import (
     ProductMapping,
     StateLookup,
     SyncTask,
-    TaskStatus,
     TokenSet,
     XeroConnection,
     XeroTenant,
@@ -713,7 +712,6 @@ class DynamoTaskRepository(_Table, TaskRepository):
 
     def _item(self, task: SyncTask) -> dict[str, Any]:
         document = task.model_dump(mode="json")
-        final = task.status in (TaskStatus.SYNCED, TaskStatus.IGNORED)
         return to_item(
             {
                 keys.PK: task.reseller_id,
@@ -721,7 +719,7 @@ class DynamoTaskRepository(_Table, TaskRepository):
                 keys.STATUS_KEY: f"{task.reseller_id}#{task.status.value}",
                 keys.CREATED_AT: document["created_at"],
                 # Sparse indexes: open tasks by customer, and tasks with a time to look again.
-                keys.OPEN_KEY: None if final else f"{task.reseller_id}#{task.customer_id}",
+                keys.OPEN_KEY: None if task.is_final else f"{task.reseller_id}#{task.customer_id}",
                 keys.RETRY_SHARD: self.RETRY_SHARD if task.retry_at else None,
                 keys.RETRY_AT: int(task.retry_at.timestamp()) if task.retry_at else None,
                 "customer_id": task.customer_id,

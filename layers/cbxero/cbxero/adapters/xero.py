@@ -24,6 +24,7 @@ from cbxero.domain.errors import (
 )
 from cbxero.domain.model import TokenSet, XeroTenant
 from cbxero.domain.xero import (
+    DOCUMENTS_PER_CALL,
     Account,
     Allocation,
     Contact,
@@ -37,7 +38,7 @@ from cbxero.domain.xero import (
 from cbxero.ports import Clock, RateGovernor, XeroAccounting, XeroAuthorizer
 
 TIMEOUT = (5, 30)
-BATCH_SIZE = 50  # documents per PUT: Xero's advice for reliable batches
+BATCH_SIZE = DOCUMENTS_PER_CALL
 LOOKUP_BATCH = 25  # references OR-ed into one `where` (keeps the URL short)
 PAGE_SIZE = 100  # Xero's page size for paged reads
 REFUSED = (401, 403)  # the organisation's calls are refused: the connection needs renewing

@@ -74,3 +74,11 @@ class RateLimited(DomainError):
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+def problem_of(failure: BaseException) -> str:
+    """What went wrong, short and free of secrets: a domain error's own message, else the kind
+    of exception. (The adapters' reading adds what their platform's errors say.)"""
+    if isinstance(failure, DomainError):
+        return failure.message[:200]
+    return type(failure).__name__

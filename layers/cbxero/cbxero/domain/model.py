@@ -139,6 +139,25 @@ class TaskStatus(StrEnum):
     ACTION_REQUIRED = "action_required"
     IGNORED = "ignored"
 
+    @property
+    def is_final(self) -> bool:
+        """Nothing more happens to a task in this status by itself (only a user un-ignores)."""
+        return self in _FINAL
+
+    @property
+    def can_sync_by_hand(self) -> bool:
+        """The store lets a user sync a task in this status by hand (its lines edited first)."""
+        return self in _BY_HAND
+
+    @property
+    def can_retry(self) -> bool:
+        """A user may send a task in this status back to new, to be tried again."""
+        return self in _RETRYABLE
+
+
+_FINAL = frozenset({TaskStatus.SYNCED, TaskStatus.IGNORED})
+_BY_HAND = frozenset({TaskStatus.NEW, TaskStatus.FAILED, TaskStatus.ACTION_REQUIRED})
+_RETRYABLE = frozenset({TaskStatus.FAILED, TaskStatus.ACTION_REQUIRED})
 
 _LEGAL: dict[TaskStatus, frozenset[TaskStatus]] = {
     TaskStatus.NEW: frozenset({TaskStatus.PROCESSING, TaskStatus.IGNORED}),
@@ -278,6 +297,25 @@ class SyncTask(BaseModel):
             created_at=now,
             updated_at=now,
         )
+
+    @property
+    def is_final(self) -> bool:
+        return self.status.is_final
+
+    @property
+    def can_sync_by_hand(self) -> bool:
+        return self.status.can_sync_by_hand
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status.can_retry
+
+    @property
+    def taken_up_by_hand(self) -> bool:
+        """Whether a worker takes this task up when a by-hand job names it, whatever its
+        retry time: one the store let sync by hand, or one still in processing (a job
+        delivered again after its worker died)."""
+        return self.can_sync_by_hand or self.status is TaskStatus.PROCESSING
 
     def can_become(self, status: TaskStatus) -> bool:
         return status in _LEGAL[self.status]

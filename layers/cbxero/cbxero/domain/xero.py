@@ -26,6 +26,8 @@ XeroDate = Annotated[dt.date, BeforeValidator(_xero_date)]
 # Xero's JSON wants numbers. Amounts have at most 4 decimal places, which a float's shortest
 # repr (what json.dumps writes) reproduces exactly; inside the product they stay Decimal.
 XeroNumber = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+# Documents per PUT: Xero's advice for reliable batches.
+DOCUMENTS_PER_CALL = 50
 
 
 class XeroModel(BaseModel):

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cbxero.domain.contacts import choose_contact
 from cbxero.domain.documents import CANCELLATION_FEE
 from cbxero.domain.errors import Conflict, DocumentRejected, InvalidInput, NotFound
+from cbxero.domain.idempotency import contact_key, item_key
 from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceProduct
 from cbxero.domain.model import CustomerLink, ProductMapping
 from cbxero.domain.xero import Account, Contact, Item, ItemSalesDetails, TaxRate
@@ -241,7 +242,7 @@ class MappingDesk:
         existing = xero.items([code]).get(code)
         made = existing or xero.create_item(
             Item(code=code, name=name, description=product.name, sales_details=ItemSalesDetails()),
-            f"cbxero:{reseller_id}:item:{code}",
+            item_key(reseller_id, code),
         )
         mapping = self._save_mapping(reseller_id, mpn, product.name, made, actor)
         return ItemMade(
@@ -323,7 +324,7 @@ class MappingDesk:
 
     def _make_contact(self, reseller_id: str, customer: MarketplaceCustomer) -> Contact:
         return self._xero(reseller_id).create_contact(
-            customer.as_contact(), f"cbxero:{reseller_id}:{customer.id}:contact"
+            customer.as_contact(), contact_key(reseller_id, customer.id)
         )
 
     def _link(

@@ -165,7 +165,7 @@ class TaskDesk:
             )
         tasks = [self._get(reseller_id, task_id) for task_id in request.task_ids]
         for task in tasks:
-            if task.status not in (TaskStatus.NEW, TaskStatus.FAILED, TaskStatus.ACTION_REQUIRED):
+            if not task.can_sync_by_hand:
                 raise Conflict(f"task {task.task_id} is {task.status}: it cannot be synced now")
         prepared = [
             task.model_copy(
@@ -198,7 +198,7 @@ class TaskDesk:
 
     def retry(self, reseller_id: str, task_id: str, actor: str) -> SyncTask:
         task = self._get(reseller_id, task_id)
-        if task.status not in (TaskStatus.FAILED, TaskStatus.ACTION_REQUIRED):
+        if not task.can_retry:
             raise Conflict(f"task {task_id} is {task.status}: only failed or waiting tasks retry")
         moved = self._move(reseller_id, task_id, TaskStatus.NEW, actor, reason="retry requested")
         self._queue_tasks(reseller_id, [moved], actor)
