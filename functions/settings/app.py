@@ -13,7 +13,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cbxero import composition
 from cbxero.api_docs import whole_document
 from cbxero.config import config
-from cbxero.http import JsonApiResolver, install_error_handlers, with_error_responses
+from cbxero.http import (
+    JsonApiResolver,
+    describe_api,
+    install_error_handlers,
+    with_error_responses,
+)
 from cbxero.ports import Clock
 from cbxero.store_api import action_log, mapping, settings, tasks
 from cbxero.store_api.params import Caller
@@ -37,9 +42,8 @@ OAUTH_PART = pathlib.Path(__file__).with_name("oauth_openapi.json")
 
 @app.get("/openapi.json")
 def openapi() -> Any:
-    document = app.get_openapi_schema(title="cbxero store API", version="1").model_dump(
-        mode="json", by_alias=True, exclude_none=True
-    )
+    describe_api(app, "cbxero store API")
+    document = app.get_openapi_schema().model_dump(mode="json", by_alias=True, exclude_none=True)
     oauth = json.loads(OAUTH_PART.read_text()) if OAUTH_PART.is_file() else {}
     return with_error_responses(whole_document(document, oauth))
 
