@@ -1,7 +1,7 @@
 """A reseller's settings: the nine of the store's Settings window plus the accounting defaults."""
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -10,8 +10,10 @@ from pydantic import (
     Field,
     StrictBool,
     ValidationInfo,
+    create_model,
     field_validator,
 )
+from pydantic.fields import FieldInfo
 
 
 class PriceSource(StrEnum):
@@ -167,7 +169,7 @@ def _null_only_where_it_clears(schema: dict[str, Any]) -> None:
                 field["anyOf"] = kept
 
 
-class SettingsPatch(BaseModel):
+class _PatchRules(BaseModel):
     """Some settings to change, the others kept (PATCH /settings, a JSON merge patch).
 
     A field left out keeps its setting. null is refused (422 naming the field) for every
@@ -177,21 +179,6 @@ class SettingsPatch(BaseModel):
     model_config = ConfigDict(
         extra="forbid", frozen=True, json_schema_extra=_null_only_where_it_clears
     )
-
-    price_source: PriceSource | None = None
-    description_source: DescriptionSource | None = None
-    trim_descriptions: StrictBool | None = None
-    allow_many_products_per_item: StrictBool | None = None
-    invoice_number_source: InvoiceNumberSource | None = None
-    auto_sync: AutoSync | None = None
-    downgrades: DowngradeMode | None = None
-    notifications: NotificationLevel | None = None
-    invoice_target: InvoiceTarget | None = None
-    sales_account_code: AccountCode | None = None
-    tax_type: TaxType | None = None
-    line_amount_types: LineAmountTypes | None = None
-    new_invoice_status: NewInvoiceStatus | None = None
-    due_date_terms: DueDateTerms | None = None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -204,3 +191,22 @@ class SettingsPatch(BaseModel):
         """The current settings with the fields this patch names (a null `tax_type` clears it)."""
         changes = self.model_dump(exclude_unset=True)
         return Settings.model_validate({**current.model_dump(), **changes})
+
+
+def _left_out_or(setting: FieldInfo) -> Any:
+    # The setting's own type, constraints included (its description is shown once, on
+    # Settings), or None, which marks the field as left out.
+    return (setting.rebuild_annotation() | None, None)
+
+
+# One list of settings: the patch takes each of Settings' fields, so adding a setting adds it here.
+if TYPE_CHECKING:
+    SettingsPatch = _PatchRules
+else:
+    SettingsPatch = create_model(
+        "SettingsPatch",
+        __base__=_PatchRules,
+        __module__=__name__,
+        __doc__=_PatchRules.__doc__,
+        **{name: _left_out_or(field) for name, field in Settings.model_fields.items()},
+    )
