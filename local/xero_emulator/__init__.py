@@ -1158,7 +1158,3 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Xero emulator on http://{args.host}:{args.port} (client id {args.client_id})")
     emulator.app.run(host=args.host, port=args.port, threaded=True)
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
