@@ -7,7 +7,7 @@ from __future__ import annotations
 import email.utils
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import abort, request
@@ -89,12 +89,18 @@ def filtered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def ordered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`order=Field [DESC]`; the emulator orders by Date (then creation) or keeps its own order."""
+    """`order=Field [DESC]`; the emulator orders by Date (then creation) or keeps its own order.
+    Rows without a Date (contacts, items) keep their order of creation."""
     order = request.args.get("order", "").split()
     if not order or order[0] != "Date":
         return rows
     newest_first = len(order) > 1 and order[1].upper() == "DESC"
-    keyed = sorted(enumerate(rows), key=lambda pair: (parse_date(pair[1]["Date"]), pair[0]))
+
+    def key(pair: tuple[int, dict[str, Any]]) -> tuple[date, int]:
+        index, row = pair
+        return (parse_date(row["Date"]) if "Date" in row else date.min, index)
+
+    keyed = sorted(enumerate(rows), key=key)
     return [row for _, row in (reversed(keyed) if newest_first else keyed)]
 
 
