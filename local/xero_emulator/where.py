@@ -1,7 +1,8 @@
 """Xero's `where` filter, for the forms the integration sends: Field=="value",
 Field==Guid("id") and Field.Contains("value") joined by AND (or &&), and groups of those joined
-by OR (or ||). A clause it cannot read whole is refused (Xero's 400), never ignored, which would
-match every row. Pure: no Flask here; `queries.where` turns a refusal into the 400."""
+by OR (or ||); in a value a backslash escapes the next character (a quote or a backslash). A
+clause it cannot read whole is refused (Xero's 400), never ignored, which would match every row.
+Pure: no Flask here; `queries.where` turns a refusal into the 400."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ TERMS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("equals", EQUALS),
     ("contains", CONTAINS),
 )
+ESCAPED = re.compile(r"\\(.)")  # \" and \\ in a value, as clients write them (adapters/xero.py)
 JOIN = re.compile(r"\s+(AND|OR)\s+|\s*(&&|\|\|)\s*")
 
 
@@ -81,6 +83,6 @@ def _term_at(clause: str, at: int) -> tuple[Term, int] | None:
     for kind, pattern in TERMS:
         found = pattern.match(clause, at)
         if found is not None:
-            value = found.group(2).replace('\\"', '"')
+            value = ESCAPED.sub(r"\1", found.group(2))
             return Term(kind, found.group(1), value), found.end()
     return None
