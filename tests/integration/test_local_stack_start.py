@@ -30,7 +30,7 @@ class _Recorder:
 @pytest.fixture
 def popen(monkeypatch: pytest.MonkeyPatch) -> _Recorder:
     recorder = _Recorder(subprocess.Popen)
-    monkeypatch.setattr("local.stack.subprocess.Popen", recorder)
+    monkeypatch.setattr("local.servers.subprocess.Popen", recorder)
     return recorder
 
 
@@ -45,7 +45,7 @@ def _timeouts_first(monkeypatch: pytest.MonkeyPatch, times: int) -> list[str]:
             raise requests.ReadTimeout(f"read timed out ({url})")
         return real_get(url, **kwargs)
 
-    monkeypatch.setattr("local.stack.requests.get", get)
+    monkeypatch.setattr("local.servers.requests.get", get)
     return seen
 
 
@@ -68,7 +68,7 @@ def test_a_failed_wait_stops_the_java_it_started(
     def never(url: str, **kwargs: Any) -> requests.Response:
         raise requests.ReadTimeout(f"read timed out ({url})")
 
-    monkeypatch.setattr("local.stack.requests.get", never)
+    monkeypatch.setattr("local.servers.requests.get", never)
     with pytest.raises(TimeoutError, match="within"):
         DynamoDBLocal(wait_seconds=1.5).start()
     assert popen.started, "no Java process was started"
