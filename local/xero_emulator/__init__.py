@@ -7,8 +7,8 @@ Run it alone: python -m local.xero_emulator --port 4010 [--client-id ID --client
 
 Its parts: `state` (what it holds, which tests read and set), `identity` (OAuth and
 connections), `limits` (the door of every accounting call: rate limits and injected faults),
-`accounting` (the endpoints) over `documents` (their rules), `queries` and `where` (how a GET
-narrows its list), `replies` (Xero's answer shapes).
+`accounting` (the endpoints) over `documents` (their rules), `queries`, `where` and `fields`
+(how a GET narrows its list), `replies` (Xero's answer shapes).
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ class Accounting:
         if isinstance(org, Response):
             return org
         if request.method == "GET":
-            return envelope(name, queries.listed(list(rows(org).values())))
+            return envelope(name, queries.listed(name, list(rows(org).values())))
 
         raws = documents_of(name)
         if isinstance(raws, Response):
@@ -151,7 +151,7 @@ class Accounting:
         org = self.gate.admit()
         if isinstance(org, Response):
             return org
-        return envelope(name, queries.where(documents.REFERENCE_DATA[name]))
+        return envelope(name, queries.where(name, documents.REFERENCE_DATA[name]))
 
     def one(self, name: str, document_id: str) -> Response:
         """GET /<Collection>/<id>: one document by its id (an item also by its code)."""

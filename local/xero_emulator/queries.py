@@ -13,6 +13,7 @@ from typing import Any
 from flask import abort, request
 
 from local.xero_emulator import where as where_clause
+from local.xero_emulator.fields import FIELDS, MODELS
 from local.xero_emulator.replies import parse_date, problem
 
 PAGE_SIZE = 100
@@ -31,20 +32,26 @@ SEARCHED = ("Name", "FirstName", "LastName", "ContactNumber", "EmailAddress", "C
 SEARCHED_DOCUMENTS = ("InvoiceNumber", "Reference")
 
 
-def listed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def listed(name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A GET's answer: every step below, in Xero's order."""
-    return page(ordered(filtered(modified_since(where(rows)))))
+    return page(ordered(filtered(modified_since(where(name, rows)))))
 
 
-def where(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows the `where` parameter keeps; a clause that cannot be read is Xero's 400."""
+def where(name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of collection `name` the `where` parameter keeps; a clause that cannot be read,
+    or that names a field the collection's model lacks, is Xero's 400."""
     clause = request.args.get("where")
     if not clause:
         return rows
     try:
-        return where_clause.parse(clause).select(rows)
+        read = where_clause.parse(clause)
     except where_clause.UnreadableWhere:
         abort(problem(400, "ValidationException", f"The where clause cannot be read: {clause}"))
+    unknown = sorted(read.fields - FIELDS[name])
+    if unknown:
+        message = f"No property or field '{unknown[0]}' exists in type '{MODELS[name]}'"
+        abort(problem(400, "ValidationException", message))
+    return read.select(rows)
 
 
 def page(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -50,6 +50,10 @@ class Where:
 
     groups: tuple[tuple[Term, ...], ...]
 
+    @property
+    def fields(self) -> frozenset[str]:
+        return frozenset(term.field for group in self.groups for term in group)
+
     def matches(self, row: dict[str, Any]) -> bool:
         return any(all(term.holds(row) for term in group) for group in self.groups)
 

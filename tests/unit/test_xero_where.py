@@ -137,10 +137,11 @@ def test_very_long_clauses_read_in_linear_time() -> None:
     assert time.monotonic() - started < 5
 
 
-def test_an_unknown_field_matches_nothing() -> None:
-    # Xero answers 400 for a field its model lacks; the emulator knows no model per collection
-    # and keeps no row instead (never all of them).
-    assert parse('Nope=="a"').select([{"Name": "a"}]) == []
+def test_the_parser_knows_no_model_an_unknown_field_holds_for_no_row() -> None:
+    # Which fields a collection has is the app's check (below); alone, the parser keeps no row.
+    read = parse('Nope=="a" OR Name=="b"')
+    assert read.fields == {"Nope", "Name"}
+    assert read.select([{"Name": "a"}]) == []
 
 
 # Through the app: the parser's refusal is Xero's JSON 400, on every collection that filters.
@@ -189,8 +190,31 @@ def test_the_app_filters_by_a_readable_clause(client: tuple[Any, dict[str, str]]
     url = "/api.xro/2.0/Contacts"
     found = app.get(url, query_string={"where": 'Name=="Ann"'}, headers=headers).get_json()
     assert [c["Name"] for c in found["Contacts"]] == ["Ann"]
-    none = app.get(url, query_string={"where": 'Nope=="Ann"'}, headers=headers).get_json()
+    none = app.get(url, query_string={"where": 'Name=="Bob"'}, headers=headers).get_json()
     assert none["Contacts"] == []
+
+
+@pytest.mark.parametrize(
+    ("collection", "clause", "model"),
+    [
+        ("Contacts", 'Nope=="Ann"', "Contact"),
+        ("Contacts", 'Name=="Ann" OR Reference=="x"', "Contact"),  # an invoice's, not a contact's
+        ("Invoices", 'Reference=="x" AND Code.Contains("y")', "Invoice"),
+        (
+            "Accounts",
+            'TaxType=="OUTPUT" || InvoiceID==Guid("00000000-0000-0000-0000-000000000000")',
+            "Account",
+        ),
+    ],
+)
+def test_the_app_refuses_a_field_the_model_lacks_as_xero_does(
+    client: tuple[Any, dict[str, str]], collection: str, clause: str, model: str
+) -> None:
+    # Until now an unknown field quietly matched no row (200), where Xero answers 400.
+    app, headers = client
+    answer = app.get(f"/api.xro/2.0/{collection}", query_string={"where": clause}, headers=headers)
+    assert answer.status_code == 400
+    assert f"exists in type '{model}'" in answer.get_json()["Message"]
 
 
 @pytest.mark.parametrize("order", ["Date", "Date DESC"])
