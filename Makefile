@@ -16,11 +16,12 @@ PYTEST_WORKERS ?= auto
 PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 CODE := layers/cbxero functions local tests benchmarks
 
-.PHONY: help setup browser openapi lint validate build pytest unit integration e2e test demo dev bench clean
+.PHONY: help setup browser openapi lint validate build pytest unit integration e2e test check quick demo dev bench clean
 
 help:
 	@echo "make demo   set up and run the product locally, end to end"
 	@echo "make test   set up and run every check and test"
+	@echo "make check  the inner loop: lint, types and the fast unit tests (some seconds)"
 	@echo "make dev    keep the local stack running (API on localhost)"
 	@echo "make bench  run the benchmarks"
 
@@ -43,7 +44,7 @@ browser:
 
 setup: $(VENV)/.installed .local/dynamodb/DynamoDBLocal.jar .local/swagger-ui/VERSION browser
 
-lint: setup
+lint: $(VENV)/.installed
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy $(CODE)
@@ -70,6 +71,17 @@ e2e: setup
 # each phase's output is printed whole when it ends, and any failure fails `make test`.
 test: setup
 	$(MAKE) --no-print-directory --jobs=4 --output-sync=target lint validate build pytest
+
+# The inner loop: lint and types beside the unit tests that take seconds. It needs only the venv
+# (no DynamoDB Local, browser or build); the unit tests marked slow (long generated runs through
+# the whole sync) and every other suite stay in `make test`.
+check: $(VENV)/.installed
+	$(MAKE) --no-print-directory --jobs=2 --output-sync=target -o $(VENV)/.installed lint quick
+
+# In one process: two xdist workers each import the whole package and spend more on that than
+# the some 10 s of tests they share (13 s in line, 25-50 s on two workers, on a busy 2-core box).
+quick: $(VENV)/.installed
+	$(PY) -m pytest -n 0 tests/unit -m "not slow" -q $(PYTEST_ARGS)
 
 # The OAuth function's part of the one OpenAPI document (the Settings function serves it).
 openapi: setup

@@ -31,6 +31,7 @@ from schemathesis.core.result import Err
 
 from local.stack import LoopbackServer
 from local.xero_emulator import Grant, Limits, XeroEmulator
+from local.xero_emulator.fields import FIELDS, MODELS
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SERVED = [
@@ -256,3 +257,10 @@ class FuzzRun:
                 operation.validate_response(response)
             except Exception as error:
                 self.problems.append(f"{where}: {status} does not conform: {str(error)[:300]}")
+
+
+def test_a_where_clause_may_name_exactly_the_fields_of_the_spec_models(specs_dir: Path) -> None:
+    text = (specs_dir / "xero" / "xero_accounting.yaml").read_text()
+    schemas = yaml.load(text, Loader=Loader)["components"]["schemas"]  # noqa: S506 - safe loader
+    for collection, model in MODELS.items():
+        assert FIELDS[collection] == set(schemas[model]["properties"]), collection

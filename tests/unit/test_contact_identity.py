@@ -294,6 +294,7 @@ def run(case: Case) -> list[str]:
         together=False,
     )
 )
+@pytest.mark.slow  # 200 whole syncs through both emulators: `make test`, not `make check`
 @settings(derandomize=True, max_examples=200, deadline=None)
 @given(cases())
 def test_no_document_lands_on_another_customers_contact(case: Case) -> None:

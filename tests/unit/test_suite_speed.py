@@ -1,16 +1,14 @@
-"""The suite's own mechanics: generated tests repeat exactly, and a local stack stops quickly."""
+"""The suite's own mechanics: generated tests repeat exactly (that a local stack stops quickly,
+which needs DynamoDB Local, is in tests/integration/test_local_stack_start.py)."""
 
 from __future__ import annotations
 
 import importlib
 import sys
-import time
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from local.stack import LocalStack
 
 
 def _draws() -> list[str]:
@@ -45,12 +43,3 @@ def test_the_examples_drawn_do_not_depend_on_the_modules_imported_before(tmp_pat
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("imported_late", None)
-
-
-def test_a_local_stack_stops_in_well_under_a_second(dynamodb_local: str) -> None:
-    # A stack is started and stopped around every e2e and integration test: its stop is paid
-    # some 200 times a run (four servers, each waiting for its serving loop to notice, in turn).
-    running = LocalStack(dynamodb_endpoint=dynamodb_local).__enter__()
-    started = time.monotonic()
-    running.stop()
-    assert time.monotonic() - started < 0.75  # now some 0.05 s; 1.5 s every time before
