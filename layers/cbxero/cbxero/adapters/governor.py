@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from cbxero import keys
-from cbxero.adapters.dynamo import from_item, to_item
+from cbxero.adapters.dynamo.table import conditional_failure, from_item, to_item
 from cbxero.domain.errors import RateLimited
 from cbxero.ports import Clock, Permit, RateGovernor
 
@@ -37,10 +37,6 @@ class XeroLimits:
     lease: timedelta = timedelta(seconds=60)
     # Waits up to this long are slept in the Lambda; longer ones become RateLimited.
     longest_sleep: float = 5.0
-
-
-def _conditional_failure(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class DynamoRateGovernor(RateGovernor):
@@ -103,7 +99,7 @@ class DynamoRateGovernor(RateGovernor):
                 ExpressionAttributeValues=to_item({":me": permit.holder}),
             )
         except ClientError as error:
-            if not _conditional_failure(error):  # the lease ran out and was taken: fine
+            if not conditional_failure(error):  # the lease ran out and was taken: fine
                 raise
 
     def observe(self, tenant_id: str, headers: Mapping[str, str]) -> None:
@@ -139,7 +135,7 @@ class DynamoRateGovernor(RateGovernor):
                 ),
             )
         except ClientError as error:
-            if not _conditional_failure(error):  # a longer pause is already set
+            if not conditional_failure(error):  # a longer pause is already set
                 raise
 
     # ------------------------------------------------------------------ the parts
@@ -183,7 +179,7 @@ class DynamoRateGovernor(RateGovernor):
                 ReturnValues="UPDATED_NEW",
             )
         except ClientError as error:
-            if _conditional_failure(error):
+            if conditional_failure(error):
                 return False
             raise
         self._counted[(tenant_id, sk)] = int(from_item(answer["Attributes"])["calls"])
@@ -203,7 +199,7 @@ class DynamoRateGovernor(RateGovernor):
                 ),
             )
         except ClientError as error:
-            if not _conditional_failure(error):
+            if not conditional_failure(error):
                 raise
 
     def _take_slot(self, tenant_id: str) -> Permit | None:
@@ -227,7 +223,7 @@ class DynamoRateGovernor(RateGovernor):
                     ExpressionAttributeValues=to_item({":now": int(now.timestamp() * 1000)}),
                 )
             except ClientError as error:
-                if _conditional_failure(error):
+                if conditional_failure(error):
                     continue
                 raise
             return Permit(tenant_id=tenant_id, slot=slot, holder=holder)

@@ -1,0 +1,71 @@
+"""Customer links (the customer's Xero contact, auto-sync switch and cursor) in the mappings
+table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from cbxero import keys
+from cbxero.adapters.dynamo.table import Table, to_item
+from cbxero.domain.model import CustomerLink
+from cbxero.ports import CustomerLinkRepository
+
+
+class DynamoCustomerLinkRepository(Table, CustomerLinkRepository):
+    PREFIX = "CUSTOMER#"
+
+    def get(self, reseller_id: str, customer_id: str) -> CustomerLink | None:
+        item = self._get(reseller_id, self.PREFIX + customer_id)
+        return CustomerLink.model_validate(item["link"]) if item else None
+
+    def save(self, link: CustomerLink) -> None:
+        self._client.put_item(
+            TableName=self._table,
+            Item=to_item(
+                {
+                    keys.PK: link.reseller_id,
+                    keys.SK: self.PREFIX + link.customer_id,
+                    keys.AUTO_SYNC_RESELLER: link.reseller_id if link.auto_sync else None,
+                    keys.XERO_CONTACT_KEY: f"{link.reseller_id}#{link.xero_contact_id}"
+                    if link.xero_contact_id
+                    else None,
+                    "link": link.model_dump(mode="json"),
+                }
+            ),
+        )
+
+    def for_reseller(self, reseller_id: str) -> list[CustomerLink]:
+        return [
+            CustomerLink.model_validate(item["link"])
+            for item in self._query(reseller_id, sk_prefix=self.PREFIX)
+        ]
+
+    def auto_sync_customers(self, reseller_id: str, after: str | None = None) -> Iterator[str]:
+        start = (
+            to_item(
+                {
+                    keys.AUTO_SYNC_RESELLER: reseller_id,
+                    keys.PK: reseller_id,
+                    keys.SK: self.PREFIX + after,
+                }
+            )
+            if after
+            else None
+        )
+        for item in self._query(
+            reseller_id,
+            index=keys.Index.AUTO_SYNC_CUSTOMERS,
+            partition=keys.AUTO_SYNC_RESELLER,
+            start=start,
+        ):
+            yield str(item[keys.SK]).removeprefix(self.PREFIX)
+
+    def customers_linked_to(self, reseller_id: str, contact_id: str) -> list[str]:
+        return [
+            str(item[keys.SK]).removeprefix(self.PREFIX)
+            for item in self._query(
+                f"{reseller_id}#{contact_id}",
+                index=keys.Index.LINKS_BY_XERO_CONTACT,
+                partition=keys.XERO_CONTACT_KEY,
+            )
+        ]
