@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from cbxero import keys
-from cbxero.adapters.dynamo.table import Table, key_range, stamp, to_item
+from cbxero.adapters.dynamo.table import Selection, Table, stamp, to_item
 from cbxero.domain.model import ActionLogEntry, LogStatus
 from cbxero.ports import ActionLog
 
@@ -49,48 +49,32 @@ class DynamoActionLog(Table, ActionLog):
     def page(self, reseller_id: str, wanted: LogFilter) -> LogPage:
         from cbxero.domain.listing import LogPage
 
-        index = keys.Index.UNREAD_ENTRIES if wanted.unread_only else None
         partition = keys.UNREAD_KEY if wanted.unread_only else keys.PK
-        condition = "#p = :p"
-        names = {"#p": partition}
-        values: dict[str, Any] = {":p": reseller_id}
-        if wanted.at_from or wanted.at_to:
-            names["#s"] = keys.SK
-            condition += key_range(
-                "#s",
-                values,
+        index = keys.Index.UNREAD_ENTRIES if wanted.unread_only else None
+        selection = (
+            Selection(reseller_id, partition=partition, index=index)
+            .sort_range(
+                keys.SK,
                 stamp(wanted.at_from) if wanted.at_from else None,
                 stamp(wanted.at_to) + "#~" if wanted.at_to else None,  # any id at that time
             )
-        filters = []
-        for name, value in (
-            ("status", wanted.status.value if wanted.status else None),
-            ("action", wanted.action),
-            ("customer_id", wanted.customer_id),
-        ):
-            if value is not None:
-                names[f"#{name}"] = name
-                values[f":{name}"] = value
-                filters.append(f"#{name} = :{name}")
-        if wanted.problems_only or wanted.others_since:
-            names["#status"] = "status"
-            values.update(
-                {":error": LogStatus.ERROR.value, ":act": LogStatus.ACTION_REQUIRED.value}
+            .equal("status", wanted.status.value if wanted.status else None)
+            .equal("action", wanted.action)
+            .equal("customer_id", wanted.customer_id)
+        )
+        problem = "#status IN (:error, :act)"
+        problems = {":error": LogStatus.ERROR.value, ":act": LogStatus.ACTION_REQUIRED.value}
+        if wanted.problems_only:
+            selection.where(problem, {"#status": "status"}, problems)
+        elif wanted.others_since:
+            selection.where(
+                f"({problem} OR #e.#at >= :since)",
+                {"#status": "status", "#e": "entry", "#at": "at"},
+                {**problems, ":since": stamp(wanted.others_since)},
             )
-            problem = "#status IN (:error, :act)"
-            if wanted.problems_only:
-                filters.append(problem)
-            elif wanted.others_since:
-                names.update({"#e": "entry", "#at": "at"})
-                values[":since"] = stamp(wanted.others_since)
-                filters.append(f"({problem} OR #e.#at >= :since)")
         found, following = self._page(
             reseller_id,
-            index,
-            condition,
-            names,
-            values,
-            filters,
+            selection,
             wanted.limit,
             wanted.cursor,
             cursor_keys={keys.PK, keys.SK, partition},

@@ -52,20 +52,20 @@ class DynamoCustomerLinkRepository(Table, CustomerLinkRepository):
             if after
             else None
         )
-        for item in self._query(
+        return self._ids(
             reseller_id,
+            self.PREFIX,
             index=keys.Index.AUTO_SYNC_CUSTOMERS,
             partition=keys.AUTO_SYNC_RESELLER,
             start=start,
-        ):
-            yield str(item[keys.SK]).removeprefix(self.PREFIX)
+        )
 
     def customers_linked_to(self, reseller_id: str, contact_id: str) -> list[str]:
-        return [
-            str(item[keys.SK]).removeprefix(self.PREFIX)
-            for item in self._query(
+        return list(
+            self._ids(
                 f"{reseller_id}#{contact_id}",
+                self.PREFIX,
                 index=keys.Index.LINKS_BY_XERO_CONTACT,
                 partition=keys.XERO_CONTACT_KEY,
             )
-        ]
+        )

@@ -61,11 +61,11 @@ class DynamoProductMappingRepository(Table, ProductMappingRepository):
         )
 
     def products_for_item(self, reseller_id: str, item_code: str) -> list[str]:
-        return [
-            str(item[keys.SK]).removeprefix(self.PREFIX)
-            for item in self._query(
+        return list(
+            self._ids(
                 f"{reseller_id}#{item_code}",
+                self.PREFIX,
                 index=keys.Index.MAPPINGS_BY_XERO_ITEM,
                 partition=keys.XERO_ITEM_KEY,
             )
-        ]
+        )

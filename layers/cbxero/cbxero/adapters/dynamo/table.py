@@ -4,7 +4,7 @@ transactions alike; the rate governor uses it too)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,16 @@ def conditional_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
+def conditional(write: Callable[..., Any], **request: Any) -> Any | None:
+    """A conditional write's answer, or None when its condition did not hold."""
+    try:
+        return write(**request)
+    except ClientError as error:
+        if conditional_failure(error):
+            return None
+        raise
+
+
 def failed_conditions(error: ClientError) -> list[bool] | None:
     """For a cancelled transaction, which writes failed their condition (in order); None when
     the error is no cancellation or no write failed a condition (then it is a real error)."""
@@ -57,16 +67,74 @@ def stamp(at: datetime) -> str:
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def key_range(name: str, values: dict[str, Any], low: str | None, high: str | None) -> str:
-    """A sort-key condition for a range open at either end (BETWEEN needs low <= high, and a
-    placeholder bound would not be: "9999-..." sorts after "9")."""
-    if low is not None:
-        values[":from"] = low
-    if high is not None:
-        values[":to"] = high
-    if low is not None and high is not None:
-        return f" AND {name} BETWEEN :from AND :to"
-    return f" AND {name} >= :from" if low is not None else f" AND {name} <= :to"
+class Selection:
+    """What a query reads: one partition of the table or an index, optionally a range of sort
+    keys, and filters; each part names its placeholders as it is added."""
+
+    def __init__(
+        self, value: str, *, partition: str = keys.PK, index: keys.Index | None = None
+    ) -> None:
+        self.index = index
+        self._condition = "#p = :p"
+        self._names = {"#p": partition}
+        self._values: dict[str, Any] = {":p": value}
+        self._filters: list[str] = []
+
+    def sort_prefix(self, prefix: str) -> Selection:
+        self._names["#s"] = keys.SK
+        self._values[":s"] = prefix
+        self._condition += " AND begins_with(#s, :s)"
+        return self
+
+    def sort_range(
+        self, attribute: str, low: str | int | None, high: str | int | None
+    ) -> Selection:
+        """Sort keys from low to high, either end open (BETWEEN needs low <= high, and a
+        placeholder bound would not be: "9999-..." sorts after "9")."""
+        if low is None and high is None:
+            return self
+        self._names["#s"] = attribute
+        if low is not None:
+            self._values[":from"] = low
+        if high is not None:
+            self._values[":to"] = high
+        if low is not None and high is not None:
+            self._condition += " AND #s BETWEEN :from AND :to"
+        else:
+            self._condition += " AND #s >= :from" if low is not None else " AND #s <= :to"
+        return self
+
+    def equal(self, path: str, value: str | None) -> Selection:
+        """Only items whose attribute (or dotted path into a map) is value; None: any."""
+        if value is None:
+            return self
+        n = len(self._filters)
+        parts = [f"#f{n}_{depth}" for depth in range(path.count(".") + 1)]
+        self._names.update(zip(parts, path.split("."), strict=True))
+        self._values[f":f{n}"] = value
+        self._filters.append(f"{'.'.join(parts)} = :f{n}")
+        return self
+
+    def where(self, expression: str, names: dict[str, str], values: dict[str, Any]) -> Selection:
+        """Only items the filter expression holds for (its own placeholders)."""
+        self._names.update(names)
+        self._values.update(values)
+        self._filters.append(expression)
+        return self
+
+    def request(self, table: str, *, forward: bool) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "TableName": table,
+            "KeyConditionExpression": self._condition,
+            "ExpressionAttributeNames": self._names,
+            "ExpressionAttributeValues": to_item(self._values),
+            "ScanIndexForward": forward,
+        }
+        if self.index is not None:
+            request["IndexName"] = self.index.value
+        if self._filters:
+            request["FilterExpression"] = " AND ".join(self._filters)
+        return request
 
 
 class Table:
@@ -96,22 +164,21 @@ class Table:
         limit: int | None = None,
         start: dict[str, Any] | None = None,
     ) -> Iterator[Item]:
-        condition = "#p = :p"
-        names = {"#p": partition}
-        values: dict[str, Any] = {":p": pk_value}
+        selection = Selection(pk_value, partition=partition, index=index)
         if sk_prefix is not None:
-            condition += " AND begins_with(#s, :s)"
-            names["#s"] = keys.SK
-            values[":s"] = sk_prefix
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": to_item(values),
-            "ScanIndexForward": forward,
-        }
-        if index is not None:
-            request["IndexName"] = index.value
+            selection.sort_prefix(sk_prefix)
+        return self._read(selection, forward=forward, limit=limit, start=start)
+
+    def _read(
+        self,
+        selection: Selection,
+        *,
+        forward: bool = True,
+        limit: int | None = None,
+        start: dict[str, Any] | None = None,
+    ) -> Iterator[Item]:
+        """Every item selected (at most `limit`), reading page after page."""
+        request = selection.request(self._table, forward=forward)
         if start is not None:
             request["ExclusiveStartKey"] = start
         yielded = 0
@@ -126,14 +193,23 @@ class Table:
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def _ids(
+        self,
+        value: str,
+        prefix: str,
+        *,
+        index: keys.Index,
+        partition: str,
+        start: dict[str, Any] | None = None,
+    ) -> Iterator[str]:
+        """The ids (sort key less `prefix`) of the items an index holds under `value`."""
+        for item in self._query(value, index=index, partition=partition, start=start):
+            yield str(item[keys.SK]).removeprefix(prefix)
+
     def _page(
         self,
         reseller_id: str,
-        index: keys.Index | None,
-        condition: str,
-        names: dict[str, str],
-        values: dict[str, Any],
-        filters: list[str],
+        selection: Selection,
         limit: int,
         cursor: str | None,
         *,
@@ -143,18 +219,8 @@ class Table:
         """One page, newest first, of a query that may filter: pages are read until `limit`
         items matched; the cursor names the last one returned, signed for this reseller and
         `scope` (the list and its filters): no other cursor is taken back."""
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": to_item(values),
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if index is not None:
-            request["IndexName"] = index.value
-        if filters:
-            request["FilterExpression"] = " AND ".join(filters)
+        request = selection.request(self._table, forward=False)
+        request["Limit"] = limit
         if cursor:
             request["ExclusiveStartKey"] = self._cursors.open(reseller_id, scope, cursor)
         found: list[dict[str, Any]] = []

@@ -11,11 +11,10 @@ from botocore.exceptions import ClientError
 
 from cbxero import keys
 from cbxero.adapters.dynamo.table import (
+    Selection,
     Table,
     conditional_failure,
     failed_conditions,
-    from_item,
-    key_range,
     stamp,
     to_item,
 )
@@ -143,33 +142,19 @@ class DynamoTaskRepository(Table, TaskRepository):
             value = f"{reseller_id}#{wanted.status.value}"
         else:
             index, partition, value = keys.Index.TASKS_BY_CREATION, keys.PK, reseller_id
-        condition = "#p = :p"
-        names = {"#p": partition}
-        values: dict[str, Any] = {":p": value}
-        if wanted.created_from or wanted.created_to:
-            names["#c"] = keys.CREATED_AT
-            condition += key_range(
-                "#c",
-                values,
+        selection = (
+            Selection(value, partition=partition, index=index)
+            .sort_range(
+                keys.CREATED_AT,
                 stamp(wanted.created_from) if wanted.created_from else None,
                 stamp(wanted.created_to) if wanted.created_to else None,
             )
-        filters = []
-        if wanted.order_type is not None:
-            names.update({"#t": "task", "#o": "order_type"})
-            values[":o"] = wanted.order_type.value
-            filters.append("#t.#o = :o")
-        if wanted.customer_id is not None:
-            names["#cu"] = "customer_id"
-            values[":cu"] = wanted.customer_id
-            filters.append("#cu = :cu")
+            .equal("task.order_type", wanted.order_type.value if wanted.order_type else None)
+            .equal("customer_id", wanted.customer_id)
+        )
         found, following = self._page(
             reseller_id,
-            index,
-            condition,
-            names,
-            values,
-            filters,
+            selection,
             wanted.limit,
             wanted.cursor,
             cursor_keys={keys.PK, keys.SK, keys.CREATED_AT, partition},
@@ -192,26 +177,14 @@ class DynamoTaskRepository(Table, TaskRepository):
 
     def due_for_retry(self, now: datetime) -> Iterator[tuple[str, str]]:
         seen: set[tuple[str, str]] = set()
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": keys.Index.TASKS_DUE_FOR_RETRY.value,
-            "KeyConditionExpression": "#s = :s AND #r <= :now",
-            "ExpressionAttributeNames": {"#s": keys.RETRY_SHARD, "#r": keys.RETRY_AT},
-            "ExpressionAttributeValues": to_item(
-                {":s": self.RETRY_SHARD, ":now": int(now.timestamp())}
-            ),
-        }
-        while True:
-            page = self._client.query(**request)
-            for raw in page.get("Items", []):
-                item = from_item(raw)
-                pair = (str(item[keys.PK]), str(item["customer_id"]))
-                if pair not in seen:
-                    seen.add(pair)
-                    yield pair
-            if "LastEvaluatedKey" not in page:
-                return
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        due = Selection(
+            self.RETRY_SHARD, partition=keys.RETRY_SHARD, index=keys.Index.TASKS_DUE_FOR_RETRY
+        ).sort_range(keys.RETRY_AT, None, int(now.timestamp()))
+        for item in self._read(due):
+            pair = (str(item[keys.PK]), str(item["customer_id"]))
+            if pair not in seen:
+                seen.add(pair)
+                yield pair
 
 
 def _written_key(write: dict[str, Any]) -> tuple[str, Any, Any]:
