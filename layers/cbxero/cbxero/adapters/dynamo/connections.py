@@ -7,10 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from cbxero import keys
-from cbxero.adapters.dynamo.table import Table, conditional_failure, item_key, to_item
+from cbxero.adapters.dynamo.table import Table, conditional, item_key, to_item
 from cbxero.domain.model import ConnectionStatus, TokenSet, XeroConnection
 from cbxero.ports import ConnectionRepository, TokenCipher
 
@@ -75,12 +73,9 @@ class DynamoConnectionRepository(Table, ConnectionRepository):
             request["ConditionExpression"] = "#v = :v"
             request["ExpressionAttributeNames"] = {"#v": "version"}
             request["ExpressionAttributeValues"] = to_item({":v": expected_version})
-        try:
-            self._client.put_item(**request)
-        except ClientError as error:
-            if conditional_failure(error):
-                return False
-            raise
+        written = conditional(self._client.put_item, **request)
+        if written is None:
+            return False
         if self._mirror is not None:
             self._mirror(connection.reseller_id, connection.status)
         return True
@@ -95,29 +90,25 @@ class DynamoConnectionRepository(Table, ConnectionRepository):
     def lease_refresh(
         self, reseller_id: str, version: int, holder: str, now: datetime, until: datetime
     ) -> bool:
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=item_key(self._pk(reseller_id), self.SK),
-                UpdateExpression="SET lease_holder = :me, lease_until_ms = :until",
-                ConditionExpression=(
-                    "version = :v AND (attribute_not_exists(lease_until_ms)"
-                    " OR lease_until_ms < :now OR lease_holder = :me)"
-                ),
-                ExpressionAttributeValues=to_item(
-                    {
-                        ":me": holder,
-                        ":until": int(until.timestamp() * 1000),
-                        ":v": version,
-                        ":now": int(now.timestamp() * 1000),
-                    }
-                ),
-            )
-        except ClientError as error:
-            if conditional_failure(error):
-                return False
-            raise
-        return True
+        leased = conditional(
+            self._client.update_item,
+            TableName=self._table,
+            Key=item_key(self._pk(reseller_id), self.SK),
+            UpdateExpression="SET lease_holder = :me, lease_until_ms = :until",
+            ConditionExpression=(
+                "version = :v AND (attribute_not_exists(lease_until_ms)"
+                " OR lease_until_ms < :now OR lease_holder = :me)"
+            ),
+            ExpressionAttributeValues=to_item(
+                {
+                    ":me": holder,
+                    ":until": int(until.timestamp() * 1000),
+                    ":v": version,
+                    ":now": int(now.timestamp() * 1000),
+                }
+            ),
+        )
+        return leased is not None
 
 
 def token_document(tokens: TokenSet) -> dict[str, Any]:

@@ -12,7 +12,14 @@ from botocore.exceptions import ClientError
 
 from cbxero import keys
 from cbxero.adapters.dynamo.connections import token_document
-from cbxero.adapters.dynamo.table import Table, conditional_failure, from_item, item_key, to_item
+from cbxero.adapters.dynamo.table import (
+    Table,
+    conditional,
+    conditional_failure,
+    from_item,
+    item_key,
+    to_item,
+)
 from cbxero.domain.model import ConnectStart, PendingGrant, StateLookup
 from cbxero.ports import OAuthStateStore, PendingGrantStore, TokenCipher
 
@@ -146,18 +153,16 @@ class DynamoPendingGrantStore(Table, PendingGrantStore):
         return released
 
     def _take(self, grant_pk: str, now: datetime) -> tuple[PendingGrant, bool] | None:
-        try:
-            response = self._client.delete_item(
-                TableName=self._table,
-                Key=item_key(grant_pk, self.SK),
-                ConditionExpression="attribute_exists(#pk)",
-                ExpressionAttributeNames={"#pk": keys.PK},
-                ReturnValues="ALL_OLD",
-            )
-        except ClientError as error:
-            if conditional_failure(error):
-                return None
-            raise
+        response = conditional(
+            self._client.delete_item,
+            TableName=self._table,
+            Key=item_key(grant_pk, self.SK),
+            ConditionExpression="attribute_exists(#pk)",
+            ExpressionAttributeNames={"#pk": keys.PK},
+            ReturnValues="ALL_OLD",
+        )
+        if response is None:
+            return None
         old = from_item(response["Attributes"])
         document = dict(old["grant"])
         opened = self._cipher.open(document["start"]["reseller_id"], bytes(old["sealed_tokens"]))

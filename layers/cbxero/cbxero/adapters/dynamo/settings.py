@@ -7,12 +7,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from cbxero import keys
 from cbxero.adapters.dynamo.table import (
     Table,
-    conditional_failure,
+    conditional,
     from_item,
     item_key,
     stamp,
@@ -68,26 +66,17 @@ class DynamoSettingsRepository(Table, SettingsRepository):
             )
             values[":expected"] = expected
         request["ExpressionAttributeValues"] = to_item(values)
-        try:
-            answer = self._client.update_item(**request)
-        except ClientError as error:
-            if conditional_failure(error):
-                return None
-            raise
+        answer = conditional(self._client.update_item, **request)
+        if answer is None:
+            return None
         return int(from_item(answer["Attributes"])["version"])
 
     def notifications_changed(self, reseller_id: str, at: datetime) -> None:
-        self._client.update_item(
-            TableName=self._table,
-            Key=item_key(reseller_id, self.SK),
-            UpdateExpression="SET #n = :n",
-            ExpressionAttributeNames={"#n": NOTIFICATIONS_SINCE},
-            ExpressionAttributeValues=to_item({":n": stamp(at)}),
-        )
+        self._set(reseller_id, NOTIFICATIONS_SINCE, stamp(at))
 
     def notifications_since(self, reseller_id: str) -> datetime | None:
-        stamp = (self._get(reseller_id, self.SK) or {}).get(NOTIFICATIONS_SINCE)
-        return datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
+        since = (self._get(reseller_id, self.SK) or {}).get(NOTIFICATIONS_SINCE)
+        return datetime.fromisoformat(since) if isinstance(since, str) else None
 
     def resellers_due(self, frequency: AutoSync, after: str | None = None) -> Iterator[DueReseller]:
         start = (
@@ -111,10 +100,14 @@ class DynamoSettingsRepository(Table, SettingsRepository):
         return item.get(CONNECTION_STATUS) == ConnectionStatus.RECONNECT_NEEDED.value
 
     def set_connection_status(self, reseller_id: str, status: ConnectionStatus) -> None:
+        self._set(reseller_id, CONNECTION_STATUS, status.value)
+
+    def _set(self, reseller_id: str, attribute: str, value: str) -> None:
+        """One attribute of the reseller's item, the others as they are."""
         self._client.update_item(
             TableName=self._table,
             Key=item_key(reseller_id, self.SK),
-            UpdateExpression="SET #c = :c",
-            ExpressionAttributeNames={"#c": CONNECTION_STATUS},
-            ExpressionAttributeValues=to_item({":c": status.value}),
+            UpdateExpression="SET #a = :a",
+            ExpressionAttributeNames={"#a": attribute},
+            ExpressionAttributeValues=to_item({":a": value}),
         )

@@ -13,7 +13,7 @@ from cbxero import keys
 from cbxero.adapters.dynamo.table import (
     Selection,
     Table,
-    conditional_failure,
+    conditional,
     failed_conditions,
     stamp,
     to_item,
@@ -51,18 +51,14 @@ class DynamoTaskRepository(Table, TaskRepository):
         )
 
     def add_if_absent(self, task: SyncTask) -> bool:
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=self._item(task),
-                ConditionExpression="attribute_not_exists(#pk)",
-                ExpressionAttributeNames={"#pk": keys.PK},
-            )
-        except ClientError as error:
-            if conditional_failure(error):
-                return False
-            raise
-        return True
+        written = conditional(
+            self._client.put_item,
+            TableName=self._table,
+            Item=self._item(task),
+            ConditionExpression="attribute_not_exists(#pk)",
+            ExpressionAttributeNames={"#pk": keys.PK},
+        )
+        return written is not None
 
     def get(self, reseller_id: str, task_id: str) -> SyncTask | None:
         item = self._get(reseller_id, self.PREFIX + task_id)
@@ -119,13 +115,10 @@ class DynamoTaskRepository(Table, TaskRepository):
         return done
 
     def replace(self, task: SyncTask, *, previous: SyncTask) -> bool:
-        try:
-            self._client.put_item(TableName=self._table, Item=self._item(task), **_same(previous))
-        except ClientError as error:
-            if conditional_failure(error):
-                return False
-            raise
-        return True
+        written = conditional(
+            self._client.put_item, TableName=self._table, Item=self._item(task), **_same(previous)
+        )
+        return written is not None
 
     def for_reseller(self, reseller_id: str, *, customer_id: str | None = None) -> list[SyncTask]:
         tasks = [

@@ -152,33 +152,39 @@ class XeroClient(XeroAccounting):
         return [Contact.model_validate(raw) for raw in found.get("Contacts") or []]
 
     def create_contact(self, contact: Contact, idempotency_key: str) -> Contact:
-        created = self._call(
-            "PUT",
-            "/Contacts",
-            params={"summarizeErrors": "false"},
-            body={"Contacts": [contact.to_xero()]},
-            idempotency_key=idempotency_key,
-        )
-        made = created["Contacts"][0]
-        if made.get("HasErrors"):  # e.g. the name is another contact's: nothing was made
-            raise DocumentRejected(_element_errors(made))
+        # Refused, e.g., when the name is another contact's.
+        made = self._write_one("PUT", "/Contacts", "Contacts", contact.to_xero(), idempotency_key)
         return Contact.model_validate(made)
 
     def all_items(self) -> list[Item]:
         return [Item.model_validate(raw) for raw in self._call("GET", "/Items").get("Items") or []]
 
     def create_item(self, item: Item, idempotency_key: str) -> Item:
+        made = self._write_one("PUT", "/Items", "Items", item.to_xero(), idempotency_key)
+        return Item.model_validate(made)
+
+    def _write_one(
+        self,
+        method: str,
+        path: str,
+        collection: str,
+        document: dict[str, Any],
+        idempotency_key: str,
+        **params: str,
+    ) -> dict[str, Any]:
+        """Write one element with summarizeErrors=false (its errors come back with it): the
+        element as Xero answered, or DocumentRejected naming its errors (nothing was written)."""
         answer = self._call(
-            "PUT",
-            "/Items",
-            params={"summarizeErrors": "false"},
-            body={"Items": [item.to_xero()]},
+            method,
+            path,
+            params={**params, "summarizeErrors": "false"},
+            body={collection: [document]},
             idempotency_key=idempotency_key,
         )
-        made = answer["Items"][0]
-        if made.get("HasErrors"):
-            raise DocumentRejected(_element_errors(made))
-        return Item.model_validate(made)
+        element: dict[str, Any] = answer[collection][0]
+        if element.get("HasErrors"):
+            raise DocumentRejected(_element_errors(element))
+        return element
 
     def contact(self, contact_id: str) -> Contact:
         return Contact.model_validate(self._call("GET", f"/Contacts/{contact_id}")["Contacts"][0])
@@ -267,17 +273,11 @@ class XeroClient(XeroAccounting):
         return None
 
     def update_invoice(self, invoice: Invoice, idempotency_key: str) -> Invoice:
-        answer = self._call(
-            "POST",
-            f"/Invoices/{invoice.invoice_id}",
-            params={"unitdp": "4", "summarizeErrors": "false"},
-            body={"Invoices": [invoice.to_xero()]},
-            idempotency_key=idempotency_key,
+        path = f"/Invoices/{invoice.invoice_id}"
+        updated = self._write_one(
+            "POST", path, "Invoices", invoice.to_xero(), idempotency_key, unitdp="4"
         )
-        result = Invoice.model_validate(answer["Invoices"][0])
-        if result.has_errors:
-            raise DocumentRejected("; ".join(error.message for error in result.validation_errors))
-        return result
+        return Invoice.model_validate(updated)
 
     def create_invoice(self, invoice: Invoice, idempotency_key: str) -> Invoice:
         (result,) = self.create_invoices([invoice], idempotency_key)
@@ -320,17 +320,9 @@ class XeroClient(XeroAccounting):
     def allocate(
         self, credit_note_id: str, allocation: Allocation, idempotency_key: str
     ) -> Allocation:
-        answer = self._call(
-            "PUT",
-            f"/CreditNotes/{credit_note_id}/Allocations",
-            params={"summarizeErrors": "false"},
-            body={"Allocations": [allocation.to_xero()]},
-            idempotency_key=idempotency_key,
-        )
-        result = Allocation.model_validate(answer["Allocations"][0])
-        if result.has_errors:
-            raise DocumentRejected("; ".join(error.message for error in result.validation_errors))
-        return result
+        path = f"/CreditNotes/{credit_note_id}/Allocations"
+        made = self._write_one("PUT", path, "Allocations", allocation.to_xero(), idempotency_key)
+        return Allocation.model_validate(made)
 
     def invoices_modified_since(self, since: datetime) -> Iterator[Invoice]:
         page = 1
