@@ -40,12 +40,6 @@ class DynamoActionLog(Table, ActionLog):
             }
         )
 
-    def for_reseller(self, reseller_id: str, limit: int = 50) -> list[ActionLogEntry]:
-        return [
-            ActionLogEntry.model_validate(item["entry"])
-            for item in self._query(reseller_id, forward=False, limit=limit)
-        ]
-
     def page(self, reseller_id: str, wanted: LogFilter) -> LogPage:
         from cbxero.domain.listing import LogPage
 

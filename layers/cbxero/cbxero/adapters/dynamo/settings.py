@@ -38,9 +38,6 @@ class DynamoSettingsRepository(Table, SettingsRepository):
             item.get("version", 0)
         )
 
-    def save(self, reseller_id: str, settings: Settings) -> None:
-        self.save_if(reseller_id, settings, None)
-
     def save_if(self, reseller_id: str, settings: Settings, expected: int | None) -> int | None:
         # An update, not a put: the item also carries the connection status mirror.
         names = {"#s": "settings", "#a": keys.AUTO_SYNC, "#v": "version"}

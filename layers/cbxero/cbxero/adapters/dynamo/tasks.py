@@ -50,16 +50,6 @@ class DynamoTaskRepository(Table, TaskRepository):
             }
         )
 
-    def add_if_absent(self, task: SyncTask) -> bool:
-        written = conditional(
-            self._client.put_item,
-            TableName=self._table,
-            Item=self._item(task),
-            ConditionExpression="attribute_not_exists(#pk)",
-            ExpressionAttributeNames={"#pk": keys.PK},
-        )
-        return written is not None
-
     def get(self, reseller_id: str, task_id: str) -> SyncTask | None:
         item = self._get(reseller_id, self.PREFIX + task_id)
         return SyncTask.model_validate(item["task"]) if item else None
@@ -119,13 +109,6 @@ class DynamoTaskRepository(Table, TaskRepository):
             self._client.put_item, TableName=self._table, Item=self._item(task), **_same(previous)
         )
         return written is not None
-
-    def for_reseller(self, reseller_id: str, *, customer_id: str | None = None) -> list[SyncTask]:
-        tasks = [
-            SyncTask.model_validate(item["task"])
-            for item in self._query(reseller_id, sk_prefix=self.PREFIX)
-        ]
-        return [t for t in tasks if customer_id is None or t.customer_id == customer_id]
 
     def page(self, reseller_id: str, wanted: TaskFilter) -> TaskPage:
         from cbxero.domain.listing import TaskPage  # only the Settings function lists tasks

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,14 +27,12 @@ from cbxero.domain.xero import (
     Invoice,
     InvoiceType,
     Item,
-    Organisation,
     TaxRate,
 )
 from cbxero.ports import RateGovernor, XeroAccounting
 
 BATCH_SIZE = 50  # documents per PUT: Xero's advice for reliable batches
 LOOKUP_BATCH = 25  # references OR-ed into one `where` (keeps the URL short)
-PAGE_SIZE = 100  # Xero's page size for paged reads
 REFUSED = (401, 403)  # the organisation's calls are refused: the connection needs renewing
 
 
@@ -141,10 +139,6 @@ class XeroClient(XeroAccounting):
             )
         self._sleep(retry_after)
 
-    def find_contact_by_number(self, contact_number: str) -> Contact | None:
-        found = self.contacts_matching({"ContactNumber": contact_number})
-        return found[0] if found else None
-
     def contacts_matching(self, criteria: Mapping[str, str]) -> list[Contact]:
         """Contacts equal to any of the criteria (field -> value), in one call."""
         clause = " OR ".join(f"{name}=={_quoted(value)}" for name, value in criteria.items())
@@ -199,10 +193,6 @@ class XeroClient(XeroAccounting):
         listed = self._call("GET", "/Items")
         items = (Item.model_validate(raw) for raw in listed.get("Items") or [])
         return {item.code: item for item in items if item.code in wanted}
-
-    def find_invoice_by_reference(self, reference: str) -> Invoice | None:
-        found = self.invoices_by_reference([reference])
-        return found[0] if found else None
 
     def invoices_by_reference(self, references: Sequence[str]) -> list[Invoice]:
         """Live sales invoices whose Reference names one of these (alone, or in a list
@@ -279,12 +269,6 @@ class XeroClient(XeroAccounting):
         )
         return Invoice.model_validate(updated)
 
-    def create_invoice(self, invoice: Invoice, idempotency_key: str) -> Invoice:
-        (result,) = self.create_invoices([invoice], idempotency_key)
-        if result.has_errors:
-            raise DocumentRejected("; ".join(error.message for error in result.validation_errors))
-        return result
-
     def create_invoices(self, invoices: Sequence[Invoice], idempotency_key: str) -> list[Invoice]:
         return [
             Invoice.model_validate(raw)
@@ -324,29 +308,11 @@ class XeroClient(XeroAccounting):
         made = self._write_one("PUT", path, "Allocations", allocation.to_xero(), idempotency_key)
         return Allocation.model_validate(made)
 
-    def invoices_modified_since(self, since: datetime) -> Iterator[Invoice]:
-        page = 1
-        while True:
-            answer = self._call(
-                "GET",
-                "/Invoices",
-                params={"page": str(page), "unitdp": "4"},
-                modified_since=since,
-            )
-            rows = answer.get("Invoices") or []
-            yield from (Invoice.model_validate(raw) for raw in rows)
-            if len(rows) < PAGE_SIZE:
-                return
-            page += 1
-
     def accounts(self) -> list[Account]:
         return [Account.model_validate(raw) for raw in self._call("GET", "/Accounts")["Accounts"]]
 
     def tax_rates(self) -> list[TaxRate]:
         return [TaxRate.model_validate(raw) for raw in self._call("GET", "/TaxRates")["TaxRates"]]
-
-    def organisation(self) -> Organisation:
-        return Organisation.model_validate(self._call("GET", "/Organisation")["Organisations"][0])
 
 
 def _refusal(response: requests.Response) -> str:
