@@ -96,16 +96,13 @@ class DynamoPendingGrantStore(Table, PendingGrantStore):
         reseller_id = grant.start.reseller_id
         sealed = self._cipher.seal(reseller_id, json.dumps(token_document(grant.tokens)).encode())
         # A pointer by expiry first, so that a consent nobody finishes is found and released.
-        self._client.put_item(
-            TableName=self._table,
-            Item=to_item(
-                {
-                    keys.PK: self.BY_EXPIRY,
-                    keys.SK: self._expiry_key(expires_at, self._pk(handle)),
-                    "grant_pk": self._pk(handle),
-                    keys.TTL_ATTRIBUTE: int((expires_at + timedelta(days=1)).timestamp()),
-                }
-            ),
+        self._put(
+            {
+                keys.PK: self.BY_EXPIRY,
+                keys.SK: self._expiry_key(expires_at, self._pk(handle)),
+                "grant_pk": self._pk(handle),
+                keys.TTL_ATTRIBUTE: int((expires_at + timedelta(days=1)).timestamp()),
+            }
         )
         self._client.put_item(
             TableName=self._table,

@@ -4,35 +4,39 @@ table."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from cbxero import keys
 from cbxero.adapters.dynamo.table import Table, to_item
 from cbxero.domain.model import CustomerLink
 from cbxero.ports import CustomerLinkRepository
 
+PREFIX = "CUSTOMER#"
+
+
+def link_item(link: CustomerLink) -> dict[str, Any]:
+    """A link as stored: under its reseller, in the sparse auto-sync index while auto-sync is
+    on, and findable by its Xero contact while it has one."""
+    return {
+        keys.PK: link.reseller_id,
+        keys.SK: PREFIX + link.customer_id,
+        keys.AUTO_SYNC_RESELLER: link.reseller_id if link.auto_sync else None,
+        keys.XERO_CONTACT_KEY: f"{link.reseller_id}#{link.xero_contact_id}"
+        if link.xero_contact_id
+        else None,
+        "link": link.model_dump(mode="json"),
+    }
+
 
 class DynamoCustomerLinkRepository(Table, CustomerLinkRepository):
-    PREFIX = "CUSTOMER#"
+    PREFIX = PREFIX
 
     def get(self, reseller_id: str, customer_id: str) -> CustomerLink | None:
         item = self._get(reseller_id, self.PREFIX + customer_id)
         return CustomerLink.model_validate(item["link"]) if item else None
 
     def save(self, link: CustomerLink) -> None:
-        self._client.put_item(
-            TableName=self._table,
-            Item=to_item(
-                {
-                    keys.PK: link.reseller_id,
-                    keys.SK: self.PREFIX + link.customer_id,
-                    keys.AUTO_SYNC_RESELLER: link.reseller_id if link.auto_sync else None,
-                    keys.XERO_CONTACT_KEY: f"{link.reseller_id}#{link.xero_contact_id}"
-                    if link.xero_contact_id
-                    else None,
-                    "link": link.model_dump(mode="json"),
-                }
-            ),
-        )
+        self._put(link_item(link))
 
     def for_reseller(self, reseller_id: str) -> list[CustomerLink]:
         return [

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cbxero import keys
-from cbxero.adapters.dynamo.table import Table, from_item, item_key, to_item
+from cbxero.adapters.dynamo.table import Table, from_item, item_key
 from cbxero.domain.model import ProductMapping
 from cbxero.ports import ProductMappingRepository
 
@@ -37,16 +37,13 @@ class DynamoProductMappingRepository(Table, ProductMappingRepository):
         return found
 
     def save(self, mapping: ProductMapping) -> None:
-        self._client.put_item(
-            TableName=self._table,
-            Item=to_item(
-                {
-                    keys.PK: mapping.reseller_id,
-                    keys.SK: self.PREFIX + mapping.mpn,
-                    keys.XERO_ITEM_KEY: f"{mapping.reseller_id}#{mapping.xero_item_code}",
-                    "mapping": mapping.model_dump(mode="json"),
-                }
-            ),
+        self._put(
+            {
+                keys.PK: mapping.reseller_id,
+                keys.SK: self.PREFIX + mapping.mpn,
+                keys.XERO_ITEM_KEY: f"{mapping.reseller_id}#{mapping.xero_item_code}",
+                "mapping": mapping.model_dump(mode="json"),
+            }
         )
 
     def for_reseller(self, reseller_id: str) -> list[ProductMapping]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from cbxero import keys
-from cbxero.adapters.dynamo.table import Item, Table, item_key, to_item
+from cbxero.adapters.dynamo.links import link_item
+from cbxero.adapters.dynamo.table import Item, Table, item_key
 from cbxero.domain.model import CustomerLink, XeroTenant
 from cbxero.ports import OrganisationRecord
 
@@ -21,25 +22,17 @@ class DynamoOrganisationRecord(Table, OrganisationRecord):
         return XeroTenant.model_validate(item["tenant"]) if item else None
 
     def bind(self, reseller_id: str, tenant: XeroTenant) -> None:
-        self._client.put_item(
-            TableName=self._table,
-            Item=to_item(
-                {
-                    keys.PK: reseller_id,
-                    keys.SK: self.SK,
-                    "tenant": tenant.model_dump(mode="json", exclude={"connection_id"}),
-                }
-            ),
+        self._put(
+            {
+                keys.PK: reseller_id,
+                keys.SK: self.SK,
+                "tenant": tenant.model_dump(mode="json", exclude={"connection_id"}),
+            }
         )
 
     def _archive(self, reseller_id: str, tenant: XeroTenant, sk: str, item: Item) -> None:
         kept = {k: v for k, v in item.items() if k in ("link", "mapping")}
-        self._client.put_item(
-            TableName=self._table,
-            Item=to_item(
-                {keys.PK: reseller_id, keys.SK: f"ARCHIVE#{tenant.tenant_id}#{sk}", **kept}
-            ),
-        )
+        self._put({keys.PK: reseller_id, keys.SK: f"ARCHIVE#{tenant.tenant_id}#{sk}", **kept})
 
     def set_aside(self, reseller_id: str, tenant: XeroTenant) -> tuple[int, int]:
         links = 0
@@ -49,18 +42,7 @@ class DynamoOrganisationRecord(Table, OrganisationRecord):
                 continue
             self._archive(reseller_id, tenant, str(item[keys.SK]), item)
             # The customer keeps its auto-sync switch and cursor; only the contact is set aside.
-            kept = link.model_copy(update={"xero_contact_id": None})
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_item(
-                    {
-                        keys.PK: reseller_id,
-                        keys.SK: item[keys.SK],
-                        keys.AUTO_SYNC_RESELLER: reseller_id if kept.auto_sync else None,
-                        "link": kept.model_dump(mode="json"),
-                    }
-                ),
-            )
+            self._put(link_item(link.model_copy(update={"xero_contact_id": None})))
             links += 1
         mappings = 0
         for item in self._query(reseller_id, sk_prefix=self.MAPPING):

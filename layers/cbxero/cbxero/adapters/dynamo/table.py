@@ -153,6 +153,10 @@ class Table:
         )
         return from_item(response["Item"]) if "Item" in response else None
 
+    def _put(self, values: Mapping[str, Any]) -> None:
+        """Write an item whole, from plain values (None leaves an attribute out)."""
+        self._client.put_item(TableName=self._table, Item=to_item(values))
+
     def _query(
         self,
         pk_value: str,
