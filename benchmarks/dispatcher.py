@@ -129,7 +129,9 @@ def main() -> int:
         tables = create_tables(db, f"d{uuid.uuid4().hex[:6]}", cfn.load())
         settings = DynamoSettingsRepository(db, tables["ResellersTable"])
         for n in range(RESELLERS):
-            settings.save(f"reseller-{n:02d}", Settings(auto_sync=AutoSync.EVERY_5_MINUTES))
+            settings.save_if(
+                f"reseller-{n:02d}", Settings(auto_sync=AutoSync.EVERY_5_MINUTES), None
+            )
         started = time.perf_counter()
         seed(db, tables["MappingsTable"], args.customers)
         print(f"seeded {args.customers} customers in {time.perf_counter() - started:.0f} s")

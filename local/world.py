@@ -15,30 +15,32 @@ from typing import Any
 import requests
 
 from cbxero.adapters.dynamo import (
-    DynamoActionLog,
     DynamoCustomerLinkRepository,
     DynamoProductMappingRepository,
     DynamoSettingsRepository,
-    DynamoTaskRepository,
 )
 from cbxero.adapters.marketplace import SimpleApiClient
 from cbxero.adapters.problems import problem_of
-from cbxero.adapters.xero import XeroClient
 from cbxero.domain.documents import CANCELLATION_FEE
 from cbxero.domain.model import CustomerLink, ProductMapping, SyncTask
 from cbxero.domain.settings import Settings
 from cbxero.keys import Table
 from cbxero.ports import (
-    ActionLog,
     Clock,
     CustomerLinkRepository,
     ProductMappingRepository,
     RateGovernor,
     SettingsRepository,
     SyncJob,
-    TaskRepository,
 )
 from cbxero.services.sync import CustomerSync, SyncOutcome
+from local.records import (
+    DynamoLogRecords,
+    DynamoTaskRecords,
+    LogRecords,
+    TaskRecords,
+    XeroRecords,
+)
 from local.simpleapi_emulator import SimpleApiEmulator
 from local.wsgi import session_for
 from local.xero_emulator import Grant, Organisation, XeroEmulator
@@ -66,8 +68,8 @@ class Repositories:
     settings: SettingsRepository
     links: CustomerLinkRepository
     mappings: ProductMappingRepository
-    tasks: TaskRepository
-    action_log: ActionLog
+    tasks: TaskRecords
+    action_log: LogRecords
 
 
 def dynamo_repositories(client: Any, tables: dict[str, str]) -> Repositories:
@@ -76,8 +78,8 @@ def dynamo_repositories(client: Any, tables: dict[str, str]) -> Repositories:
         settings=DynamoSettingsRepository(client, tables[Table.RESELLERS]),
         links=DynamoCustomerLinkRepository(client, tables[Table.MAPPINGS]),
         mappings=DynamoProductMappingRepository(client, tables[Table.MAPPINGS]),
-        tasks=DynamoTaskRepository(client, tables[Table.TASKS]),
-        action_log=DynamoActionLog(client, tables[Table.ACTION_LOG]),
+        tasks=DynamoTaskRecords(client, tables[Table.TASKS]),
+        action_log=DynamoLogRecords(client, tables[Table.ACTION_LOG]),
     )
 
 
@@ -134,9 +136,9 @@ class SyncWorld:
             describe=problem_of,
         )
 
-    def client(self) -> XeroClient:
+    def client(self) -> XeroRecords:
         assert self.http is not None
-        return XeroClient(
+        return XeroRecords(
             api_url=self.xero_url,
             tenant_id=self.org.tenant_id,
             access_token=self.access_token,
@@ -149,7 +151,7 @@ class SyncWorld:
     # ------------------------------------------------------------------ setting up
     def configure(self, **settings: Any) -> Settings:
         chosen = Settings.model_validate({"notifications": "all_tasks", **settings})
-        self.repos.settings.save(self.reseller_id, chosen)
+        self.repos.settings.save_if(self.reseller_id, chosen, None)
         return chosen
 
     def product(

@@ -28,7 +28,6 @@ from cbxero.domain.model import (
 )
 from cbxero.domain.settings import AutoSync, Settings
 from cbxero.ports import (
-    ActionLog,
     Clock,
     ConnectionRepository,
     CustomerLinkRepository,
@@ -41,10 +40,10 @@ from cbxero.ports import (
     ProductMappingRepository,
     SettingsRepository,
     SyncJob,
-    TaskRepository,
     TokenCipher,
     XeroAuthorizer,
 )
+from local.records import LogRecords, TaskRecords
 
 
 class FixedClock(Clock):
@@ -86,9 +85,6 @@ class FakeSettings(SettingsRepository):
 
     def get(self, reseller_id: str) -> Settings:
         return self.saved.get(reseller_id, Settings())
-
-    def save(self, reseller_id: str, settings: Settings) -> None:
-        self.save_if(reseller_id, settings, None)
 
     def versioned(self, reseller_id: str) -> tuple[Settings, int]:
         return self.get(reseller_id), self.versions.get(reseller_id, 0)
@@ -263,7 +259,7 @@ class FakeMappings(ProductMappingRepository):
         return [m.mpn for m in self.for_reseller(reseller_id) if m.xero_item_code == item_code]
 
 
-class FakeTasks(TaskRepository):
+class FakeTasks(TaskRecords):
     def __init__(self) -> None:
         self.tasks: dict[tuple[str, str], SyncTask] = {}
 
@@ -273,6 +269,9 @@ class FakeTasks(TaskRepository):
             return False
         self.tasks[key] = task
         return True
+
+    def add_many_if_absent(self, tasks: Sequence[SyncTask]) -> list[bool]:
+        return [self.add_if_absent(task) for task in tasks]
 
     def get(self, reseller_id: str, task_id: str) -> SyncTask | None:
         return self.tasks.get((reseller_id, task_id))
@@ -326,7 +325,7 @@ class FakeTasks(TaskRepository):
         return iter(sorted(pairs))
 
 
-class FakeActionLog(ActionLog):
+class FakeActionLog(LogRecords):
     def __init__(self) -> None:
         self.entries: list[ActionLogEntry] = []
 

@@ -19,7 +19,7 @@ from openapi_core.configurations import Config
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
 from cbxero.adapters.marketplace import SimpleApiClient
-from cbxero.adapters.xero import XeroClient, XeroIdentity
+from cbxero.adapters.xero import XeroIdentity
 from cbxero.domain.xero import (
     Allocation,
     Contact,
@@ -31,6 +31,7 @@ from cbxero.domain.xero import (
 )
 from cbxero.ports import Clock
 from cbxero.services.connection import pkce_challenge
+from local.records import XeroRecords
 from local.simpleapi_emulator import SimpleApiEmulator, fee
 from local.stack import LoopbackServer
 from local.xero_emulator import XeroEmulator
@@ -104,9 +105,9 @@ def xero_session(servers: Any) -> Iterator[tuple[RecordingSession, XeroIdentity,
         patch.undo()
 
 
-def accounting(url: str, session: RecordingSession, tenant: Any, tokens: Any) -> XeroClient:
+def accounting(url: str, session: RecordingSession, tenant: Any, tokens: Any) -> XeroRecords:
     """Our accounting client for the emulator's organisation, recording its traffic."""
-    return XeroClient(
+    return XeroRecords(
         api_url=url,
         tenant_id=tenant.tenant_id,
         access_token=tokens.access_token.get_secret_value(),

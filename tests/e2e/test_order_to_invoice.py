@@ -47,10 +47,10 @@ def test_a_worker_that_dies_after_xero_answered_does_not_duplicate(stack: LocalS
     # Put the task back as if the worker had died between Xero's answer and the ledger write.
     import boto3
 
-    from cbxero.adapters.dynamo import DynamoTaskRepository
     from cbxero.domain.model import TaskStatus
+    from local.records import DynamoTaskRecords
 
-    tasks = DynamoTaskRepository(boto3.client("dynamodb"), stack.tables["TasksTable"])
+    tasks = DynamoTaskRecords(boto3.client("dynamodb"), stack.tables["TasksTable"])
     (task,) = tasks.for_reseller("reseller-1001")
     stuck = task.model_copy(update={"status": TaskStatus.FAILED, "document": None})
     tasks.replace(stuck, previous=task)

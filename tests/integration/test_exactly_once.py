@@ -26,7 +26,7 @@ from cbxero.domain.listing import TaskFilter, TaskPage
 from cbxero.domain.marketplace import LineKind
 from cbxero.domain.model import SyncTask, TaskStatus
 from cbxero.domain.xero import LineItem
-from cbxero.ports import TaskRepository
+from local.records import TaskRecords
 from local.simpleapi_emulator import SimpleApiEmulator, fee
 from local.stack import LoopbackServer
 from local.world import SyncWorld, dynamo_repositories
@@ -45,10 +45,10 @@ class Killed(BaseException):
     """The worker's process dies here (not an Exception: nothing in the product catches it)."""
 
 
-class KillingTasks(TaskRepository):
+class KillingTasks(TaskRecords):
     """The task table, where a write now and then is the last thing a dying worker does."""
 
-    def __init__(self, inner: TaskRepository, rng: random.Random) -> None:
+    def __init__(self, inner: TaskRecords, rng: random.Random) -> None:
         self.inner, self.rng = inner, rng
         self.armed = False
         self.kills = 0

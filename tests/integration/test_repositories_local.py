@@ -32,6 +32,7 @@ from cbxero.domain.model import (
     XeroConnection,
     XeroTenant,
 )
+from local.records import DynamoTaskRecords
 from tests.conftest import LocalTables
 from tests.fakes import FakeCipher
 
@@ -58,7 +59,7 @@ def a_task() -> SyncTask:
 
 def test_a_task_is_created_once_however_many_workers_try(real: tuple[Any, dict[str, str]]) -> None:
     client, names = real
-    repo = DynamoTaskRepository(client, names["TasksTable"])
+    repo = DynamoTaskRecords(client, names["TasksTable"])
     with ThreadPoolExecutor(8) as pool:
         created = list(pool.map(lambda _: repo.add_if_absent(a_task()), range(16)))
     assert created.count(True) == 1
@@ -67,7 +68,7 @@ def test_a_task_is_created_once_however_many_workers_try(real: tuple[Any, dict[s
 
 def test_only_one_worker_claims_a_task(real: tuple[Any, dict[str, str]]) -> None:
     client, names = real
-    repo = DynamoTaskRepository(client, names["TasksTable"])
+    repo = DynamoTaskRecords(client, names["TasksTable"])
     task = a_task()
     repo.add_if_absent(task)
     claims = [
@@ -184,7 +185,7 @@ def test_tasks_are_added_in_transactions_skipping_those_that_exist(
     real: tuple[Any, dict[str, str]],
 ) -> None:
     client, names = real
-    repo = DynamoTaskRepository(client, names["TasksTable"])
+    repo = DynamoTaskRecords(client, names["TasksTable"])
     assert repo.add_if_absent(task_for("7"))
     created = repo.add_many_if_absent([task_for(str(n)) for n in range(150)])
     assert created == [n != 7 for n in range(150)]

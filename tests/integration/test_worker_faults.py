@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from cbxero.adapters.dynamo import DynamoTaskRepository
 from cbxero.adapters.problems import problem_of
 from cbxero.domain.errors import UpstreamUnavailable
 from cbxero.domain.model import SyncTask, TaskStatus
@@ -30,6 +29,7 @@ from cbxero.services.dispatch import Dispatcher
 from cbxero.services.sync import CustomerSync
 from functions.worker import app as worker
 from local.invoke import LambdaContext
+from local.records import DynamoTaskRecords, LogRecords
 from local.simpleapi_emulator import SimpleApiEmulator
 from local.world import SteppedClock, SyncWorld, dynamo_repositories
 from local.xero_emulator import XeroEmulator
@@ -113,7 +113,7 @@ class Resellers:
 def resellers(local_tables: LocalTables) -> Resellers:
     db = FaultyDynamoDB(local_tables.client)
     repos = dynamo_repositories(local_tables.client, local_tables.names)
-    repos.tasks = DynamoTaskRepository(db, local_tables.names[Table.TASKS])  # type: ignore[arg-type]
+    repos.tasks = DynamoTaskRecords(db, local_tables.names[Table.TASKS])  # type: ignore[arg-type]
     clock, xero, market = SteppedClock(), XeroEmulator(), SimpleApiEmulator()
     worlds = {}
     for name in ("a", "b", "c", "d", "e"):
@@ -349,6 +349,7 @@ def test_the_worker_loses_nothing_under_faults_at_each_step(
         resellers.clock.advance(minutes=5)
 
     log = resellers.engine._ports.action_log
+    assert isinstance(log, LogRecords)
     entries = [e for r in (*resellers.worlds, "r-z") for e in log.for_reseller(r, 1000)]
     told = Counter(e.customer_id for e in entries if "dead-letter queue" in e.message)
     dead = Counter(SyncJob.model_validate_json(m.body).customer_id for m in queue.dead)

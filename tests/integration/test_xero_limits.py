@@ -14,10 +14,10 @@ import pytest
 import requests
 
 from cbxero.adapters.governor import DynamoRateGovernor, XeroLimits
-from cbxero.adapters.xero import XeroClient
 from cbxero.domain.errors import RateLimited
 from cbxero.domain.xero import Contact
 from cbxero.ports import Clock
+from local.records import XeroRecords
 from local.stack import LoopbackServer
 from local.xero_emulator import XeroEmulator
 from tests.conftest import LocalTables
@@ -117,7 +117,7 @@ def world(local_tables: LocalTables, per_thread_time: bool) -> Iterator[dict[str
         "local-client", [org.tenant_id], "", datetime(2100, 1, 1, tzinfo=UTC)
     )
 
-    def new_client(**options: Any) -> XeroClient:
+    def new_client(**options: Any) -> XeroRecords:
         # Waiting for a slot moves the virtual clock too, far faster than real calls end; a
         # long lease keeps live holders from looking crashed (lease expiry is tested apart).
         governor = RecordingGovernor(
@@ -128,7 +128,7 @@ def world(local_tables: LocalTables, per_thread_time: bool) -> Iterator[dict[str
             limits=XeroLimits(lease=timedelta(hours=1)),
         )
         governor.log = wire
-        return XeroClient(
+        return XeroRecords(
             api_url=server.url,
             tenant_id=org.tenant_id,
             access_token=token,
@@ -150,7 +150,7 @@ def world(local_tables: LocalTables, per_thread_time: bool) -> Iterator[dict[str
         server.stop()
 
 
-def call_until_done(client: XeroClient, clock: VirtualClock, calls: int) -> int:
+def call_until_done(client: XeroRecords, clock: VirtualClock, calls: int) -> int:
     """A worker: makes its calls; a RateLimited job is 'redelivered' after its wait."""
     done = 0
     while done < calls:

@@ -11,7 +11,6 @@ import pytest
 from moto import mock_aws
 
 from cbxero.adapters.dynamo import (
-    DynamoActionLog,
     DynamoCustomerLinkRepository,
     DynamoProductMappingRepository,
     DynamoSettingsRepository,
@@ -26,6 +25,7 @@ from cbxero.domain.model import (
 from cbxero.domain.settings import AutoSync, Settings
 from cbxero.ports import DueReseller
 from local import template as cfn
+from local.records import DynamoLogRecords
 from local.stack import create_tables
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -45,22 +45,22 @@ def test_settings_round_trip_and_default(tables: tuple[Any, dict[str, str]]) -> 
     repo = DynamoSettingsRepository(client, names["ResellersTable"])
     assert repo.get("r1") == Settings()
     chosen = Settings(price_source="xero", due_date_terms={"rule": "OFFOLLOWINGMONTH", "days": 20})
-    repo.save("r1", chosen)
+    repo.save_if("r1", chosen, None)
     assert repo.get("r1") == chosen
 
 
 def test_due_resellers_come_from_the_sparse_index(tables: tuple[Any, dict[str, str]]) -> None:
     client, names = tables
     repo = DynamoSettingsRepository(client, names["ResellersTable"])
-    repo.save("r1", Settings(auto_sync=AutoSync.EVERY_5_MINUTES))
-    repo.save("r2", Settings(auto_sync=AutoSync.DAILY))
-    repo.save("r3", Settings())
+    repo.save_if("r1", Settings(auto_sync=AutoSync.EVERY_5_MINUTES), None)
+    repo.save_if("r2", Settings(auto_sync=AutoSync.DAILY), None)
+    repo.save_if("r3", Settings(), None)
     assert list(repo.resellers_due(AutoSync.EVERY_5_MINUTES)) == [DueReseller("r1", False)]
     repo.set_connection_status("r1", ConnectionStatus.RECONNECT_NEEDED)
-    repo.save("r1", Settings(auto_sync=AutoSync.EVERY_5_MINUTES))  # keeps the mirror
+    repo.save_if("r1", Settings(auto_sync=AutoSync.EVERY_5_MINUTES), None)  # keeps the mirror
     assert list(repo.resellers_due(AutoSync.EVERY_5_MINUTES)) == [DueReseller("r1", True)]
     assert repo.reconnect_needed("r1") and not repo.reconnect_needed("r2")
-    repo.save("r1", Settings())  # switching off takes it out of the index
+    repo.save_if("r1", Settings(), None)  # switching off takes it out of the index
     assert list(repo.resellers_due(AutoSync.EVERY_5_MINUTES)) == []
 
 
@@ -106,7 +106,7 @@ def test_product_mappings_by_item_and_in_bulk(tables: tuple[Any, dict[str, str]]
 
 def test_action_log_newest_first(tables: tuple[Any, dict[str, str]]) -> None:
     client, names = tables
-    log = DynamoActionLog(client, names["ActionLogTable"])
+    log = DynamoLogRecords(client, names["ActionLogTable"])
     for minutes in range(3):
         log.add(
             ActionLogEntry(

@@ -51,9 +51,9 @@ CUSTOMER = "1000001"
 class TestDispatcher:
     def test_jobs_for_auto_sync_customers_of_due_resellers_only(self) -> None:
         settings, links, queue = FakeSettings(), FakeLinks(), FakeQueue()
-        settings.save("due", Settings(auto_sync=AutoSync.EVERY_5_MINUTES))
-        settings.save("daily", Settings(auto_sync=AutoSync.DAILY))
-        settings.save("off", Settings())
+        settings.save_if("due", Settings(auto_sync=AutoSync.EVERY_5_MINUTES), None)
+        settings.save_if("daily", Settings(auto_sync=AutoSync.DAILY), None)
+        settings.save_if("off", Settings(), None)
         for reseller in ("due", "daily", "off"):
             links.save(CustomerLink(reseller_id=reseller, customer_id="c1", auto_sync=True))
             links.save(CustomerLink(reseller_id=reseller, customer_id="c2", auto_sync=False))
@@ -66,7 +66,7 @@ class TestDispatcher:
 
     def test_jobs_are_sent_in_batches(self) -> None:
         settings, links, queue = FakeSettings(), FakeLinks(), FakeQueue()
-        settings.save("r", Settings(auto_sync=AutoSync.DAILY))
+        settings.save_if("r", Settings(auto_sync=AutoSync.DAILY), None)
         for n in range(250):
             links.save(CustomerLink(reseller_id="r", customer_id=f"c{n:03d}", auto_sync=True))
         report = Dispatcher(
@@ -77,7 +77,7 @@ class TestDispatcher:
     def test_resellers_that_must_reconnect_are_skipped(self) -> None:
         settings, links, queue = FakeSettings(), FakeLinks(), FakeQueue()
         for reseller in ("ok", "revoked"):
-            settings.save(reseller, Settings(auto_sync=AutoSync.DAILY))
+            settings.save_if(reseller, Settings(auto_sync=AutoSync.DAILY), None)
             links.save(CustomerLink(reseller_id=reseller, customer_id="c1", auto_sync=True))
         settings.set_connection_status("revoked", ConnectionStatus.RECONNECT_NEEDED)
         report = Dispatcher(
@@ -114,7 +114,7 @@ class TestDispatcher:
     def test_a_run_out_of_time_stops_at_a_cursor_and_resumes_there(self) -> None:
         settings, links, queue = FakeSettings(), FakeLinks(), FakeQueue()
         for reseller in ("r1", "r2"):
-            settings.save(reseller, Settings(auto_sync=AutoSync.DAILY))
+            settings.save_if(reseller, Settings(auto_sync=AutoSync.DAILY), None)
             for n in range(1200):
                 links.save(
                     CustomerLink(reseller_id=reseller, customer_id=f"c{n:04d}", auto_sync=True)
@@ -307,7 +307,7 @@ class TestMappingDesk:
 class TestResellerAdmin:
     def make(self, settings: Settings) -> tuple[ResellerAdmin, FakeActionLog]:
         repo = FakeSettings()
-        repo.save(RESELLER, settings)
+        repo.save_if(RESELLER, settings, None)
         log = FakeActionLog()
         admin = ResellerAdmin(
             settings=repo,

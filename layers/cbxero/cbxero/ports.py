@@ -41,7 +41,6 @@ if TYPE_CHECKING:  # only annotations here: functions that never call Xero skip 
         CreditNote,
         Invoice,
         Item,
-        Organisation,
         TaxRate,
     )
 
@@ -86,9 +85,6 @@ class DueReseller(NamedTuple):
 class SettingsRepository(ABC):
     @abstractmethod
     def get(self, reseller_id: str) -> Settings: ...
-
-    @abstractmethod
-    def save(self, reseller_id: str, settings: Settings) -> None: ...
 
     @abstractmethod
     def versioned(self, reseller_id: str) -> tuple[Settings, int]:
@@ -230,28 +226,20 @@ class ProductMappingRepository(ABC):
 
 class TaskRepository(ABC):
     @abstractmethod
-    def add_if_absent(self, task: SyncTask) -> bool:
-        """Store a new task unless one exists for its order; True if this call created it."""
-
-    @abstractmethod
     def get(self, reseller_id: str, task_id: str) -> SyncTask | None: ...
 
     @abstractmethod
     def replace(self, task: SyncTask, *, previous: SyncTask) -> bool:
         """Write task only if the stored one is still previous (same status and update time)."""
 
+    @abstractmethod
     def add_many_if_absent(self, tasks: Sequence[SyncTask]) -> list[bool]:
-        """add_if_absent for each task (adapters do it in fewer calls)."""
-        return [self.add_if_absent(task) for task in tasks]
+        """Store each new task unless one exists for its order; for each, True if this call
+        created it."""
 
     def replace_many(self, changes: Sequence[tuple[SyncTask, SyncTask]]) -> list[bool]:
         """replace for each (task, previous) pair (adapters do it in fewer calls)."""
         return [self.replace(task, previous=previous) for task, previous in changes]
-
-    @abstractmethod
-    def for_reseller(
-        self, reseller_id: str, *, customer_id: str | None = None
-    ) -> list[SyncTask]: ...
 
     @abstractmethod
     def page(self, reseller_id: str, wanted: TaskFilter) -> TaskPage:
@@ -270,9 +258,6 @@ class TaskRepository(ABC):
 class ActionLog(ABC):
     @abstractmethod
     def add(self, entry: ActionLogEntry) -> None: ...
-
-    @abstractmethod
-    def for_reseller(self, reseller_id: str, limit: int = 50) -> list[ActionLogEntry]: ...
 
     @abstractmethod
     def page(self, reseller_id: str, wanted: LogFilter) -> LogPage:
@@ -350,9 +335,6 @@ class XeroAccounting(ABC):
     """The accounting endpoints, for one organisation with a valid access token."""
 
     @abstractmethod
-    def find_contact_by_number(self, contact_number: str) -> Contact | None: ...
-
-    @abstractmethod
     def create_contact(self, contact: Contact, idempotency_key: str) -> Contact: ...
 
     @abstractmethod
@@ -375,9 +357,6 @@ class XeroAccounting(ABC):
     @abstractmethod
     def contacts_matching(self, criteria: Mapping[str, str]) -> list[Contact]:
         """Contacts with any of these field values (ContactNumber, TaxNumber, ...), one call."""
-
-    @abstractmethod
-    def find_invoice_by_reference(self, reference: str) -> Invoice | None: ...
 
     @abstractmethod
     def invoices_by_reference(self, references: Sequence[str]) -> list[Invoice]: ...
@@ -404,9 +383,6 @@ class XeroAccounting(ABC):
         """Replace an invoice's lines (all of them are sent: Xero drops lines left out)."""
 
     @abstractmethod
-    def create_invoice(self, invoice: Invoice, idempotency_key: str) -> Invoice: ...
-
-    @abstractmethod
     def create_invoices(self, invoices: Sequence[Invoice], idempotency_key: str) -> list[Invoice]:
         """Many invoices, up to 50 a call; each comes back with its own validation errors."""
 
@@ -421,16 +397,10 @@ class XeroAccounting(ABC):
     ) -> Allocation: ...
 
     @abstractmethod
-    def invoices_modified_since(self, since: datetime) -> Iterator[Invoice]: ...
-
-    @abstractmethod
     def accounts(self) -> list[Account]: ...
 
     @abstractmethod
     def tax_rates(self) -> list[TaxRate]: ...
-
-    @abstractmethod
-    def organisation(self) -> Organisation: ...
 
 
 class Marketplace(ABC):

@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from cbxero import keys
-from cbxero.adapters.dynamo import from_item, to_item
+from cbxero.adapters.dynamo.table import conditional, from_item, to_item
 from cbxero.domain.errors import RateLimited
 from cbxero.ports import Clock, Permit, RateGovernor
 
@@ -37,10 +35,6 @@ class XeroLimits:
     lease: timedelta = timedelta(seconds=60)
     # Waits up to this long are slept in the Lambda; longer ones become RateLimited.
     longest_sleep: float = 5.0
-
-
-def _conditional_failure(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class DynamoRateGovernor(RateGovernor):
@@ -95,16 +89,14 @@ class DynamoRateGovernor(RateGovernor):
             waited += wait
 
     def release(self, permit: Permit) -> None:
-        try:
-            self._client.delete_item(
-                TableName=self._table,
-                Key=self._key(permit.tenant_id, f"SLOT#{permit.slot}"),
-                ConditionExpression="holder = :me",
-                ExpressionAttributeValues=to_item({":me": permit.holder}),
-            )
-        except ClientError as error:
-            if not _conditional_failure(error):  # the lease ran out and was taken: fine
-                raise
+        # A failed condition means the lease ran out and was taken: fine.
+        conditional(
+            self._client.delete_item,
+            TableName=self._table,
+            Key=self._key(permit.tenant_id, f"SLOT#{permit.slot}"),
+            ConditionExpression="holder = :me",
+            ExpressionAttributeValues=to_item({":me": permit.holder}),
+        )
 
     def observe(self, tenant_id: str, headers: Mapping[str, str]) -> None:
         now = self._clock.now()
@@ -127,20 +119,18 @@ class DynamoRateGovernor(RateGovernor):
 
     def pause(self, tenant_id: str, seconds: float) -> None:
         until = self._clock.now() + timedelta(seconds=seconds)
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=self._key(tenant_id, "PAUSE"),
-                UpdateExpression="SET until_ms = :u, #ttl = :ttl",
-                ConditionExpression="attribute_not_exists(until_ms) OR until_ms < :u",
-                ExpressionAttributeNames={"#ttl": keys.TTL_ATTRIBUTE},
-                ExpressionAttributeValues=to_item(
-                    {":u": int(until.timestamp() * 1000), ":ttl": int(until.timestamp()) + 3600}
-                ),
-            )
-        except ClientError as error:
-            if not _conditional_failure(error):  # a longer pause is already set
-                raise
+        # A failed condition means a longer pause is already set.
+        conditional(
+            self._client.update_item,
+            TableName=self._table,
+            Key=self._key(tenant_id, "PAUSE"),
+            UpdateExpression="SET until_ms = :u, #ttl = :ttl",
+            ConditionExpression="attribute_not_exists(until_ms) OR until_ms < :u",
+            ExpressionAttributeNames={"#ttl": keys.TTL_ATTRIBUTE},
+            ExpressionAttributeValues=to_item(
+                {":u": int(until.timestamp() * 1000), ":ttl": int(until.timestamp()) + 3600}
+            ),
+        )
 
     # ------------------------------------------------------------------ the parts
     def _paused_for(self, tenant_id: str) -> float:
@@ -170,65 +160,56 @@ class DynamoRateGovernor(RateGovernor):
 
     def _increment(self, tenant_id: str, sk: str, limit: int, now: datetime, ttl: int) -> bool:
         """Count one call unless the window is full; remembers the count for observe()."""
-        try:
-            answer = self._client.update_item(
-                TableName=self._table,
-                Key=self._key(tenant_id, sk),
-                UpdateExpression="ADD calls :one SET #ttl = if_not_exists(#ttl, :ttl)",
-                ConditionExpression="attribute_not_exists(calls) OR calls < :limit",
-                ExpressionAttributeNames={"#ttl": keys.TTL_ATTRIBUTE},
-                ExpressionAttributeValues=to_item(
-                    {":one": 1, ":limit": limit, ":ttl": int(now.timestamp()) + ttl}
-                ),
-                ReturnValues="UPDATED_NEW",
-            )
-        except ClientError as error:
-            if _conditional_failure(error):
-                return False
-            raise
+        answer = conditional(
+            self._client.update_item,
+            TableName=self._table,
+            Key=self._key(tenant_id, sk),
+            UpdateExpression="ADD calls :one SET #ttl = if_not_exists(#ttl, :ttl)",
+            ConditionExpression="attribute_not_exists(calls) OR calls < :limit",
+            ExpressionAttributeNames={"#ttl": keys.TTL_ATTRIBUTE},
+            ExpressionAttributeValues=to_item(
+                {":one": 1, ":limit": limit, ":ttl": int(now.timestamp()) + ttl}
+            ),
+            ReturnValues="UPDATED_NEW",
+        )
+        if answer is None:
+            return False
         self._counted[(tenant_id, sk)] = int(from_item(answer["Attributes"])["calls"])
         return True
 
     def _raise_count(self, tenant_id: str, sk: str, used: int, now: datetime, ttl: int) -> None:
-        """Xero counted more calls than we did (another app instance, a retry): catch up."""
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=self._key(tenant_id, sk),
-                UpdateExpression="SET calls = :used, #ttl = if_not_exists(#ttl, :ttl)",
-                ConditionExpression="attribute_not_exists(calls) OR calls < :used",
-                ExpressionAttributeNames={"#ttl": keys.TTL_ATTRIBUTE},
-                ExpressionAttributeValues=to_item(
-                    {":used": used, ":ttl": int(now.timestamp()) + ttl}
-                ),
-            )
-        except ClientError as error:
-            if not _conditional_failure(error):
-                raise
+        """Xero counted more calls than we did (another app instance, a retry): catch up
+        (unless another caller already did)."""
+        conditional(
+            self._client.update_item,
+            TableName=self._table,
+            Key=self._key(tenant_id, sk),
+            UpdateExpression="SET calls = :used, #ttl = if_not_exists(#ttl, :ttl)",
+            ConditionExpression="attribute_not_exists(calls) OR calls < :used",
+            ExpressionAttributeNames={"#ttl": keys.TTL_ATTRIBUTE},
+            ExpressionAttributeValues=to_item({":used": used, ":ttl": int(now.timestamp()) + ttl}),
+        )
 
     def _take_slot(self, tenant_id: str) -> Permit | None:
         now = self._clock.now()
         holder = uuid.uuid4().hex
         for slot in random.sample(range(self._limits.in_flight), self._limits.in_flight):
-            try:
-                self._client.put_item(
-                    TableName=self._table,
-                    Item={
-                        **self._key(tenant_id, f"SLOT#{slot}"),
-                        **to_item(
-                            {
-                                "holder": holder,
-                                "held_until_ms": int((now + self._limits.lease).timestamp() * 1000),
-                                keys.TTL_ATTRIBUTE: int(now.timestamp()) + 3600,
-                            }
-                        ),
-                    },
-                    ConditionExpression="attribute_not_exists(holder) OR held_until_ms < :now",
-                    ExpressionAttributeValues=to_item({":now": int(now.timestamp() * 1000)}),
-                )
-            except ClientError as error:
-                if _conditional_failure(error):
-                    continue
-                raise
-            return Permit(tenant_id=tenant_id, slot=slot, holder=holder)
+            written = conditional(
+                self._client.put_item,
+                TableName=self._table,
+                Item={
+                    **self._key(tenant_id, f"SLOT#{slot}"),
+                    **to_item(
+                        {
+                            "holder": holder,
+                            "held_until_ms": int((now + self._limits.lease).timestamp() * 1000),
+                            keys.TTL_ATTRIBUTE: int(now.timestamp()) + 3600,
+                        }
+                    ),
+                },
+                ConditionExpression="attribute_not_exists(holder) OR held_until_ms < :now",
+                ExpressionAttributeValues=to_item({":now": int(now.timestamp() * 1000)}),
+            )
+            if written is not None:
+                return Permit(tenant_id=tenant_id, slot=slot, holder=holder)
         return None

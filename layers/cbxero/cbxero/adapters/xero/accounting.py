@@ -1,28 +1,24 @@
-"""Xero over HTTP: the identity service (OAuth 2.0, requests-oauthlib) and the accounting API."""
+"""Xero's accounting API over HTTP, for one organisation: governed, retried, idempotent."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import requests
-from oauthlib.oauth2.rfc6749.errors import InvalidGrantError, OAuth2Error
-from requests.auth import HTTPBasicAuth
-from requests_oauthlib import OAuth2Session
 
 from cbxero.adapters.retry import jittered_backoff
+from cbxero.adapters.xero.shared import TIMEOUT
 from cbxero.domain.documents import reference_entries
 from cbxero.domain.errors import (
-    AuthorizationRefused,
     DocumentRejected,
     NotFound,
     RateLimited,
     ReconnectNeeded,
     UpstreamUnavailable,
 )
-from cbxero.domain.model import TokenSet, XeroTenant
 from cbxero.domain.xero import (
     DOCUMENTS_PER_CALL,
     Account,
@@ -32,142 +28,17 @@ from cbxero.domain.xero import (
     Invoice,
     InvoiceType,
     Item,
-    Organisation,
     TaxRate,
 )
-from cbxero.ports import Clock, RateGovernor, XeroAccounting, XeroAuthorizer
+from cbxero.ports import RateGovernor, XeroAccounting
 
-TIMEOUT = (5, 30)
 BATCH_SIZE = DOCUMENTS_PER_CALL
 LOOKUP_BATCH = 25  # references OR-ed into one `where` (keeps the URL short)
-PAGE_SIZE = 100  # Xero's page size for paged reads
 REFUSED = (401, 403)  # the organisation's calls are refused: the connection needs renewing
 
 
 def _quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-class XeroIdentity(XeroAuthorizer):
-    """Authorization URL, code exchange, refresh and tenant list against Xero's identity service."""
-
-    def __init__(
-        self,
-        *,
-        client_id: str,
-        client_secret: str,
-        redirect_uri: str,
-        scopes: Sequence[str],
-        login_url: str,
-        identity_url: str,
-        api_url: str,
-        http: requests.Session,
-        clock: Clock,
-    ) -> None:
-        self._client_id = client_id
-        self._auth = HTTPBasicAuth(client_id, client_secret)
-        self._redirect_uri = redirect_uri
-        self._scopes = list(scopes)
-        self._authorize_url = f"{login_url}/identity/connect/authorize"
-        self._token_url = f"{identity_url}/connect/token"
-        self._revocation_url = f"{identity_url}/connect/revocation"
-        self._connections_url = f"{api_url}/Connections"
-        self._http = http
-        self._clock = clock
-
-    def _session(self, **kwargs: Any) -> OAuth2Session:
-        session = OAuth2Session(self._client_id, **kwargs)
-        session.mount("https://", self._http.get_adapter("https://"))
-        session.mount("http://", self._http.get_adapter("http://"))
-        return session
-
-    def authorization_url(self, state: str, code_challenge: str) -> str:
-        session = self._session(redirect_uri=self._redirect_uri, scope=self._scopes, state=state)
-        url, _ = session.authorization_url(
-            self._authorize_url, code_challenge=code_challenge, code_challenge_method="S256"
-        )
-        return str(url)
-
-    def exchange_code(self, code: str, code_verifier: str) -> TokenSet:
-        session = self._session(redirect_uri=self._redirect_uri, scope=self._scopes)
-        # A state stored before PKCE has no verifier: its code was asked for without a challenge.
-        pkce = {"code_verifier": code_verifier} if code_verifier else {}
-        try:
-            token = session.fetch_token(
-                self._token_url,
-                code=code,
-                **pkce,
-                auth=self._auth,
-                include_client_id=False,
-                timeout=TIMEOUT,
-            )
-        except OAuth2Error as refused:
-            reason = str(refused.error or "invalid_request")
-            raise AuthorizationRefused("Xero refused the code", reason=reason) from None
-        except requests.RequestException as error:
-            raise UpstreamUnavailable(f"Xero code exchange: {type(error).__name__}") from None
-        return self._token_set(token)
-
-    def refresh(self, tokens: TokenSet) -> TokenSet:
-        session = self._session(token={"refresh_token": tokens.refresh_token.get_secret_value()})
-        try:
-            token = session.refresh_token(
-                self._token_url,
-                refresh_token=tokens.refresh_token.get_secret_value(),
-                auth=self._auth,
-                timeout=TIMEOUT,
-            )
-        except InvalidGrantError:
-            # A revoked, expired or replayed refresh token.
-            raise ReconnectNeeded("Xero refused the refresh token; reconnect Xero") from None
-        except requests.RequestException as error:
-            raise UpstreamUnavailable(f"Xero token refresh: {type(error).__name__}") from None
-        return self._token_set(token)
-
-    def tenants(self, tokens: TokenSet) -> list[XeroTenant]:
-        response = self._http.get(
-            self._connections_url,
-            headers={"Authorization": f"Bearer {tokens.access_token.get_secret_value()}"},
-            timeout=TIMEOUT,
-        )
-        response.raise_for_status()
-        return [
-            XeroTenant(
-                tenant_id=entry["tenantId"],
-                name=entry.get("tenantName") or "",
-                connection_id=entry.get("id"),
-            )
-            for entry in response.json()
-            if entry.get("tenantType", "ORGANISATION") == "ORGANISATION"
-        ]
-
-    def revoke(self, tokens: TokenSet) -> None:
-        response = self._http.post(
-            self._revocation_url,
-            data={"token": tokens.refresh_token.get_secret_value()},
-            auth=self._auth,
-            timeout=TIMEOUT,
-        )
-        response.raise_for_status()
-
-    def disconnect(self, tokens: TokenSet, connection_id: str) -> None:
-        response = self._http.delete(
-            f"{self._connections_url}/{connection_id}",
-            headers={"Authorization": f"Bearer {tokens.access_token.get_secret_value()}"},
-            timeout=TIMEOUT,
-        )
-        if response.status_code not in (204, 404):  # 404: already gone at Xero
-            response.raise_for_status()
-
-    def _token_set(self, token: dict[str, Any]) -> TokenSet:
-        expires_in = int(token.get("expires_in", 1800))
-        scope = token.get("scope") or []
-        return TokenSet(
-            access_token=token["access_token"],
-            refresh_token=token["refresh_token"],
-            expires_at=self._clock.now() + timedelta(seconds=expires_in),
-            scopes=tuple(scope.split() if isinstance(scope, str) else scope),
-        )
 
 
 class XeroClient(XeroAccounting):
@@ -269,10 +140,6 @@ class XeroClient(XeroAccounting):
             )
         self._sleep(retry_after)
 
-    def find_contact_by_number(self, contact_number: str) -> Contact | None:
-        found = self.contacts_matching({"ContactNumber": contact_number})
-        return found[0] if found else None
-
     def contacts_matching(self, criteria: Mapping[str, str]) -> list[Contact]:
         """Contacts equal to any of the criteria (field -> value), in one call."""
         clause = " OR ".join(f"{name}=={_quoted(value)}" for name, value in criteria.items())
@@ -280,33 +147,39 @@ class XeroClient(XeroAccounting):
         return [Contact.model_validate(raw) for raw in found.get("Contacts") or []]
 
     def create_contact(self, contact: Contact, idempotency_key: str) -> Contact:
-        created = self._call(
-            "PUT",
-            "/Contacts",
-            params={"summarizeErrors": "false"},
-            body={"Contacts": [contact.to_xero()]},
-            idempotency_key=idempotency_key,
-        )
-        made = created["Contacts"][0]
-        if made.get("HasErrors"):  # e.g. the name is another contact's: nothing was made
-            raise DocumentRejected(_element_errors(made))
+        # Refused, e.g., when the name is another contact's.
+        made = self._write_one("PUT", "/Contacts", "Contacts", contact.to_xero(), idempotency_key)
         return Contact.model_validate(made)
 
     def all_items(self) -> list[Item]:
         return [Item.model_validate(raw) for raw in self._call("GET", "/Items").get("Items") or []]
 
     def create_item(self, item: Item, idempotency_key: str) -> Item:
+        made = self._write_one("PUT", "/Items", "Items", item.to_xero(), idempotency_key)
+        return Item.model_validate(made)
+
+    def _write_one(
+        self,
+        method: str,
+        path: str,
+        collection: str,
+        document: dict[str, Any],
+        idempotency_key: str,
+        **params: str,
+    ) -> dict[str, Any]:
+        """Write one element with summarizeErrors=false (its errors come back with it): the
+        element as Xero answered, or DocumentRejected naming its errors (nothing was written)."""
         answer = self._call(
-            "PUT",
-            "/Items",
-            params={"summarizeErrors": "false"},
-            body={"Items": [item.to_xero()]},
+            method,
+            path,
+            params={**params, "summarizeErrors": "false"},
+            body={collection: [document]},
             idempotency_key=idempotency_key,
         )
-        made = answer["Items"][0]
-        if made.get("HasErrors"):
-            raise DocumentRejected(_element_errors(made))
-        return Item.model_validate(made)
+        element: dict[str, Any] = answer[collection][0]
+        if element.get("HasErrors"):
+            raise DocumentRejected(_element_errors(element))
+        return element
 
     def contact(self, contact_id: str) -> Contact:
         return Contact.model_validate(self._call("GET", f"/Contacts/{contact_id}")["Contacts"][0])
@@ -321,10 +194,6 @@ class XeroClient(XeroAccounting):
         listed = self._call("GET", "/Items")
         items = (Item.model_validate(raw) for raw in listed.get("Items") or [])
         return {item.code: item for item in items if item.code in wanted}
-
-    def find_invoice_by_reference(self, reference: str) -> Invoice | None:
-        found = self.invoices_by_reference([reference])
-        return found[0] if found else None
 
     def invoices_by_reference(self, references: Sequence[str]) -> list[Invoice]:
         """Live sales invoices whose Reference names one of these (alone, or in a list
@@ -395,23 +264,11 @@ class XeroClient(XeroAccounting):
         return None
 
     def update_invoice(self, invoice: Invoice, idempotency_key: str) -> Invoice:
-        answer = self._call(
-            "POST",
-            f"/Invoices/{invoice.invoice_id}",
-            params={"unitdp": "4", "summarizeErrors": "false"},
-            body={"Invoices": [invoice.to_xero()]},
-            idempotency_key=idempotency_key,
+        path = f"/Invoices/{invoice.invoice_id}"
+        updated = self._write_one(
+            "POST", path, "Invoices", invoice.to_xero(), idempotency_key, unitdp="4"
         )
-        result = Invoice.model_validate(answer["Invoices"][0])
-        if result.has_errors:
-            raise DocumentRejected("; ".join(error.message for error in result.validation_errors))
-        return result
-
-    def create_invoice(self, invoice: Invoice, idempotency_key: str) -> Invoice:
-        (result,) = self.create_invoices([invoice], idempotency_key)
-        if result.has_errors:
-            raise DocumentRejected("; ".join(error.message for error in result.validation_errors))
-        return result
+        return Invoice.model_validate(updated)
 
     def create_invoices(self, invoices: Sequence[Invoice], idempotency_key: str) -> list[Invoice]:
         return [
@@ -448,41 +305,15 @@ class XeroClient(XeroAccounting):
     def allocate(
         self, credit_note_id: str, allocation: Allocation, idempotency_key: str
     ) -> Allocation:
-        answer = self._call(
-            "PUT",
-            f"/CreditNotes/{credit_note_id}/Allocations",
-            params={"summarizeErrors": "false"},
-            body={"Allocations": [allocation.to_xero()]},
-            idempotency_key=idempotency_key,
-        )
-        result = Allocation.model_validate(answer["Allocations"][0])
-        if result.has_errors:
-            raise DocumentRejected("; ".join(error.message for error in result.validation_errors))
-        return result
-
-    def invoices_modified_since(self, since: datetime) -> Iterator[Invoice]:
-        page = 1
-        while True:
-            answer = self._call(
-                "GET",
-                "/Invoices",
-                params={"page": str(page), "unitdp": "4"},
-                modified_since=since,
-            )
-            rows = answer.get("Invoices") or []
-            yield from (Invoice.model_validate(raw) for raw in rows)
-            if len(rows) < PAGE_SIZE:
-                return
-            page += 1
+        path = f"/CreditNotes/{credit_note_id}/Allocations"
+        made = self._write_one("PUT", path, "Allocations", allocation.to_xero(), idempotency_key)
+        return Allocation.model_validate(made)
 
     def accounts(self) -> list[Account]:
         return [Account.model_validate(raw) for raw in self._call("GET", "/Accounts")["Accounts"]]
 
     def tax_rates(self) -> list[TaxRate]:
         return [TaxRate.model_validate(raw) for raw in self._call("GET", "/TaxRates")["TaxRates"]]
-
-    def organisation(self) -> Organisation:
-        return Organisation.model_validate(self._call("GET", "/Organisation")["Organisations"][0])
 
 
 def _refusal(response: requests.Response) -> str:
