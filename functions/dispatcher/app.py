@@ -17,8 +17,9 @@ from cbxero.services.dispatch import DispatchCursor
 
 logger = Logger()
 CLOCK = Clock()
-DISPATCHER = composition.dispatcher(config())
-CONTINUE = composition.continuation(config())
+CONTAINER = composition.Container(config())
+DISPATCHER = CONTAINER.dispatcher
+CONTINUE = CONTAINER.continuation
 
 
 class ScheduleInput(BaseModel):

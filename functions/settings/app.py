@@ -42,7 +42,6 @@ from cbxero.http import (
     reseller_of,
     with_error_responses,
 )
-from cbxero.ports import Clock
 from cbxero.services.mapping import CustomerRow, ImportReport, ItemMade, ProductRow
 from cbxero.services.tasks import MAX_TASKS_BY_HAND, HandSync, TaskDetail
 
@@ -50,9 +49,10 @@ logger = Logger()
 app = JsonApiResolver(enable_validation=True)
 install_error_handlers(app, logger)
 CONFIG = config()
-ADMIN = composition.admin(CONFIG, Clock())
-TASKS = composition.task_desk(CONFIG, Clock())
-MAPPING = composition.mapping_desk(CONFIG, Clock())
+CONTAINER = composition.Container(CONFIG)
+ADMIN = CONTAINER.admin
+TASKS = CONTAINER.task_desk
+MAPPING = CONTAINER.mapping_desk
 
 
 class CustomerLinkBody(BaseModel):

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from cbxero import composition
 from cbxero.config import config
-from cbxero.ports import Clock, JobQueue, SyncJob
+from cbxero.ports import JobQueue, SyncJob
 from cbxero.services.sync import CustomerSync, problem_of
 
 logger = Logger()
@@ -38,9 +38,8 @@ SKIPPED = "not tried: an earlier job of the same reseller failed in this batch"
 
 @cache
 def _parts() -> tuple[CustomerSync, JobQueue, int]:
-    settings = config()
-    sync = composition.customer_sync(settings, Clock())
-    return sync, composition.job_queue(settings), settings.sync_max_receives
+    container = composition.Container(config())
+    return container.customer_sync, container.queue, container.config.sync_max_receives
 
 
 @logger.inject_lambda_context(clear_state=True)
