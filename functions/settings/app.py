@@ -16,7 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from cbxero import composition
 from cbxero.api_docs import whole_document
-from cbxero.config import config
+from cbxero.config import SettingsConfig
 from cbxero.domain.documents import CANCELLATION_FEE
 from cbxero.domain.errors import InvalidInput
 from cbxero.domain.listing import LogFilter, LogPage, TaskFilter, TaskPage
@@ -48,7 +48,7 @@ from cbxero.services.tasks import MAX_TASKS_BY_HAND, HandSync, TaskDetail
 logger = Logger()
 app = JsonApiResolver(enable_validation=True)
 install_error_handlers(app, logger)
-CONFIG = config()
+CONFIG = SettingsConfig.from_environ()
 CONTAINER = composition.Container(CONFIG)
 ADMIN = CONTAINER.admin
 TASKS = CONTAINER.task_desk

@@ -13,7 +13,6 @@ with an Action Log entry; a message that is not a job is logged and dropped.
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -24,7 +23,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from cbxero import composition
-from cbxero.config import config
+from cbxero.config import WorkerConfig
 from cbxero.ports import JobQueue, SyncJob
 from cbxero.services.sync import CustomerSync, problem_of
 
@@ -34,18 +33,19 @@ processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 # A batch whose every job failed is reported item by item too, not as a failed invocation.
 processor.raise_on_entire_batch_failure = False
 SKIPPED = "not tried: an earlier job of the same reseller failed in this batch"
-
-
-@cache
-def _parts() -> tuple[CustomerSync, JobQueue, int]:
-    container = composition.Container(config())
-    return container.customer_sync, container.queue, container.config.sync_max_receives
+CONFIG = WorkerConfig.from_environ()
+CONTAINER = composition.Container(CONFIG)  # its parts built at the first batch
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    sync, queue, max_receives = _parts()
-    return handle(event, context, sync=sync, queue=queue, max_receives=max_receives)
+    return handle(
+        event,
+        context,
+        sync=CONTAINER.customer_sync,
+        queue=CONTAINER.queue,
+        max_receives=CONFIG.sync_max_receives,
+    )
 
 
 def handle(

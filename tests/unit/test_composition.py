@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 
 from cbxero import composition
-from cbxero.config import Config
+from cbxero.config import (
+    Config,
+    DispatcherConfig,
+    OAuthConfig,
+    SettingsConfig,
+    WorkerConfig,
+)
 from cbxero.ports import JobQueue, Marketplace, SyncJob
 from tests.fakes import FakeMarketplace, FakeQueue
 
@@ -66,21 +72,37 @@ def test_a_deferred_port_forwards_every_method_of_the_port() -> None:
     assert calls == methods
 
 
-def test_the_use_cases_are_built_without_a_secret_or_any_client_but_dynamodb(
-    monkeypatch: pytest.MonkeyPatch,
+# The use cases each function's handler takes from its container.
+SERVED: dict[type[Config], tuple[str, ...]] = {
+    OAuthConfig: ("connector",),
+    SettingsConfig: ("admin", "task_desk", "mapping_desk"),
+    DispatcherConfig: ("dispatcher",),
+    WorkerConfig: ("customer_sync", "queue"),
+}
+
+
+@pytest.mark.parametrize("model", list(SERVED), ids=lambda model: model.__name__)
+def test_a_function_builds_its_use_cases_without_a_secret_or_any_client_but_dynamodb(
+    model: type[Config], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made: list[str] = []
     monkeypatch.setattr(composition, "aws_client", lambda service: made.append(service))
     monkeypatch.setattr(composition, "_secret", lambda name: pytest.fail(f"{name} read at start"))
-    container = composition.Container(Config.from_environ(ENVIRONMENT))
-    for use_case in (
-        "admin",
-        "task_desk",
-        "mapping_desk",
-        "dispatcher",
-        "connector",
-        "customer_sync",
-    ):
+    container = composition.Container(model.from_environ(ENVIRONMENT))
+    for use_case in SERVED[model]:
         getattr(container, use_case)
     assert made == ["dynamodb"]
-    assert container.settings is container.admin._settings  # one repository for every use case
+
+
+def test_the_use_cases_of_one_container_share_its_repositories(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(composition, "aws_client", lambda service: object())
+    container = composition.Container(SettingsConfig.from_environ(ENVIRONMENT))
+    assert container.admin._settings is container.task_desk._settings is container.settings
+
+
+def test_a_use_case_wired_for_a_function_whose_model_lacks_its_settings_fails_naming_them() -> None:
+    container = composition.Container(DispatcherConfig.from_environ(ENVIRONMENT))
+    with pytest.raises(TypeError, match="DispatcherConfig lacks the OAuthConfig settings"):
+        container.connector  # noqa: B018 - the property builds it

@@ -31,7 +31,15 @@ from cbxero.adapters.dynamo import (
     DynamoSettingsRepository,
     DynamoTaskRepository,
 )
-from cbxero.config import Config
+from cbxero.config import (
+    Config,
+    MarketplaceConfig,
+    OAuthConfig,
+    QueueConfig,
+    TokenStoreConfig,
+    XeroApiConfig,
+    XeroAppConfig,
+)
 from cbxero.ports import (
     Clock,
     JobQueue,
@@ -117,6 +125,14 @@ class Container:
         self.config = config
         self.clock = clock or Clock()
 
+    def _config[C: Config](self, group: type[C]) -> C:
+        """The function's config as the group of settings a part needs. Parts read theirs when
+        they are wired (at start for a use case a function builds at start), so a function whose
+        model lacks the group fails at start, naming it."""
+        if not isinstance(self.config, group):
+            raise TypeError(f"{type(self.config).__name__} lacks the {group.__name__} settings")
+        return self.config
+
     # ------------------------------------------------------------------ repositories
     @cached_property
     def dynamodb(self) -> Any:
@@ -126,7 +142,9 @@ class Container:
     def cursors(self) -> CursorSeal:
         """The lists' cursor key, read on the first page served, not at start."""
         return CursorSeal(
-            lambda: _derived_key(self.config.require("xero_secret_name"), b"cbxero-page-cursor:")
+            lambda: _derived_key(
+                self._config(XeroAppConfig).xero_secret_name, b"cbxero-page-cursor:"
+            )
         )
 
     @cached_property
@@ -153,7 +171,7 @@ class Container:
     def connections(self) -> DynamoConnectionRepository:
         return DynamoConnectionRepository(
             self.dynamodb,
-            self.config.require("tokens_table"),
+            self._config(TokenStoreConfig).tokens_table,
             self.cipher,
             mirror=self.settings.set_connection_status,
         )
@@ -161,30 +179,36 @@ class Container:
     # ------------------------------------------------------------------ deferred adapters
     @cached_property
     def queue(self) -> JobQueue:
+        url = self._config(QueueConfig).sync_queue_url
+
         def build() -> JobQueue:
             from cbxero.adapters.sqs import SqsJobQueue
 
-            return SqsJobQueue(aws_client("sqs"), self.config.require("sync_queue_url"))
+            return SqsJobQueue(aws_client("sqs"), url)
 
         return deferred(JobQueue, build)
 
     @cached_property
     def cipher(self) -> TokenCipher:
+        key_id = self._config(TokenStoreConfig).token_key_id
+
         def build() -> TokenCipher:
             from cbxero.adapters.kms import KmsTokenCipher
 
-            return KmsTokenCipher(aws_client("kms"), self.config.require("token_key_id"))
+            return KmsTokenCipher(aws_client("kms"), key_id)
 
         return deferred(TokenCipher, build)
 
     @cached_property
     def marketplace(self) -> Marketplace:
+        config = self._config(MarketplaceConfig)
+
         def build() -> Marketplace:
             from cbxero.adapters.marketplace import SimpleApiClient
 
-            market = _secret(self.config.require("marketplace_secret_name"))
+            market = _secret(config.marketplace_secret_name)
             return SimpleApiClient(
-                base_url=self.config.require("marketplace_api_url"),
+                base_url=config.marketplace_api_url,
                 username=market["username"],
                 password=market["password"],
                 subscription_key=market["subscription_key"],
@@ -196,18 +220,20 @@ class Container:
 
     @cached_property
     def identity(self) -> XeroAuthorizer:
+        config = self._config(XeroAppConfig)
+
         def build() -> XeroAuthorizer:
             from cbxero.adapters.xero import XeroIdentity
 
-            credentials = _secret(self.config.require("xero_secret_name"))
+            credentials = _secret(config.xero_secret_name)
             return XeroIdentity(
                 client_id=credentials["client_id"],
                 client_secret=credentials["client_secret"],
-                redirect_uri=self.config.xero_redirect_uri or "",
-                scopes=self.config.xero_scopes,
-                login_url=self.config.xero_login_url,
-                identity_url=self.config.xero_identity_url,
-                api_url=self.config.xero_api_url,
+                redirect_uri=config.xero_redirect_uri,
+                scopes=config.xero_scopes,
+                login_url=config.xero_login_url,
+                identity_url=config.xero_identity_url,
+                api_url=config.xero_api_url,
                 http=http_session(),
                 clock=self.clock,
             )
@@ -232,32 +258,39 @@ class Container:
 
         from cbxero.adapters.governor import DynamoRateGovernor, XeroLimits
 
+        config = self._config(XeroApiConfig)
         return DynamoRateGovernor(
             self.dynamodb,
-            self.config.require("rate_limits_table"),
+            config.rate_limits_table,
             clock=self.clock,
             sleep=time.sleep,
-            limits=XeroLimits(per_day=self.config.xero_daily_budget),
+            limits=XeroLimits(per_day=config.xero_daily_budget),
         )
 
-    def xero_for(self, reseller_id: str) -> XeroAccounting:
+    @cached_property
+    def xero_for(self) -> Callable[[str], XeroAccounting]:
         """A reseller's governed Xero client, its tokens from the vault (refreshed as needed).
         The vault, governor and client code are built on the first call, not at init: the
         Settings function serves most requests without Xero."""
-        from cbxero.adapters.xero import XeroClient
+        api_url = self._config(XeroApiConfig).xero_api_url
 
-        vault = self.vault
-        connection = vault.connection(reseller_id)
-        if connection.tenant is None or connection.tokens is None:
-            raise RuntimeError("the token vault handed out an unusable connection")
-        return XeroClient(
-            api_url=self.config.xero_api_url,
-            tenant_id=connection.tenant.tenant_id,
-            access_token=connection.tokens.access_token.get_secret_value(),
-            http=http_session(),
-            governor=self.governor,
-            on_refused=lambda: vault.refused(reseller_id),
-        )
+        def xero_for(reseller_id: str) -> XeroAccounting:
+            from cbxero.adapters.xero import XeroClient
+
+            vault = self.vault
+            connection = vault.connection(reseller_id)
+            if connection.tenant is None or connection.tokens is None:
+                raise RuntimeError("the token vault handed out an unusable connection")
+            return XeroClient(
+                api_url=api_url,
+                tenant_id=connection.tenant.tenant_id,
+                access_token=connection.tokens.access_token.get_secret_value(),
+                http=http_session(),
+                governor=self.governor,
+                on_refused=lambda: vault.refused(reseller_id),
+            )
+
+        return xero_for
 
     def continuation(self, function_arn: str, payload: dict[str, Any]) -> None:
         """How the dispatcher hands the rest of a run to a new invocation of itself."""
@@ -320,14 +353,12 @@ class Container:
     def connector(self) -> XeroConnector:
         from cbxero.services.connection import StateSigner, XeroConnector
 
-        tokens_table = self.config.require("tokens_table")
+        config = self._config(OAuthConfig)
         return XeroConnector(
-            states=DynamoOAuthStateStore(self.dynamodb, tokens_table),
-            pending=DynamoPendingGrantStore(self.dynamodb, tokens_table, self.cipher),
+            states=DynamoOAuthStateStore(self.dynamodb, config.tokens_table),
+            pending=DynamoPendingGrantStore(self.dynamodb, config.tokens_table, self.cipher),
             signer=StateSigner(
-                lambda: _derived_key(
-                    self.config.require("xero_secret_name"), b"cbxero-oauth-state:"
-                )
+                lambda: _derived_key(config.xero_secret_name, b"cbxero-oauth-state:")
             ),
             connections=self.connections,
             organisations=DynamoOrganisationRecord(self.dynamodb, self.config.mappings_table),
@@ -335,13 +366,14 @@ class Container:
             identity=self.identity,
             action_log=self.action_log,
             clock=self.clock,
-            allowed_return_hosts=self.config.allowed_return_hosts,
+            allowed_return_hosts=config.allowed_return_hosts,
         )
 
     @cached_property
     def customer_sync(self) -> CustomerSync:
         from cbxero.services.sync import CustomerSync
 
+        xero_for = self.xero_for
         return CustomerSync(
             settings=self.settings,
             links=self.links,
@@ -349,6 +381,6 @@ class Container:
             tasks=self.tasks,
             action_log=self.action_log,
             marketplace=self.marketplace,
-            xero=lambda reseller_id: (None, self.xero_for(reseller_id)),
+            xero=lambda reseller_id: (None, xero_for(reseller_id)),
             clock=self.clock,
         )
