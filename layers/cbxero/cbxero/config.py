@@ -23,7 +23,8 @@ class ConfigError(RuntimeError):
 class Config(BaseModel):
     """What every function reads (the template's Globals)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", str_min_length=1)
+    # Built when validated: a function builds only its own model.
+    model_config = ConfigDict(frozen=True, extra="ignore", str_min_length=1, defer_build=True)
 
     stage: str = "dev"
     reseller_claim: str = "reseller_id"
