@@ -13,7 +13,7 @@ with an Action Log entry; a message that is not a job is logged and dropped.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor
@@ -25,7 +25,9 @@ from pydantic import BaseModel, BeforeValidator, ValidationError
 from cbxero import composition
 from cbxero.config import WorkerConfig
 from cbxero.ports import JobQueue, SyncJob
-from cbxero.services.sync import CustomerSync, problem_of
+
+if TYPE_CHECKING:  # the sync engine's code loads with the container's parts, at the first batch
+    from cbxero.services.sync import CustomerSync
 
 
 class Unreadable(BaseModel):
@@ -99,6 +101,8 @@ def handle(
         try:
             outcome = sync.check_changes(job) if job.check else None
         except Exception as failure:
+            from cbxero.services.sync import problem_of
+
             problems[record.messageId] = problem_of(failure)
             raise
         checked.append((record.messageId, job))
