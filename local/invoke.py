@@ -137,9 +137,7 @@ def _fresh_container() -> None:
     from aws_lambda_powertools.utilities.parameters import base as parameters
 
     import cbxero.composition
-    import cbxero.config
 
-    cbxero.config.config.cache_clear()
     cbxero.composition.aws_client.cache_clear()
     cbxero.composition.http_session.cache_clear()
     parameters.DEFAULT_PROVIDERS.clear()  # type: ignore[attr-defined]

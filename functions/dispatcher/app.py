@@ -10,15 +10,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from cbxero import composition
-from cbxero.config import config
+from cbxero.config import DispatcherConfig
 from cbxero.domain.settings import AutoSync
 from cbxero.ports import Clock
 from cbxero.services.dispatch import DispatchCursor
 
 logger = Logger()
 CLOCK = Clock()
-DISPATCHER = composition.dispatcher(config())
-CONTINUE = composition.continuation(config())
+CONTAINER = composition.Container(DispatcherConfig.from_environ())
+DISPATCHER = CONTAINER.dispatcher
+CONTINUE = CONTAINER.continuation
 
 
 class ScheduleInput(BaseModel):

@@ -14,15 +14,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from cbxero import composition
-from cbxero.config import config
+from cbxero.config import OAuthConfig
 from cbxero.domain.model import ConnectionStatus, XeroConnection, XeroTenant
 from cbxero.http import JsonApiResolver, actor_of, install_error_handlers, reseller_of, user_of
-from cbxero.ports import Clock
 
 logger = Logger()
 app = JsonApiResolver(enable_validation=True)
-CONFIG = config()
-CONNECTOR = composition.connector(CONFIG, Clock())
+CONFIG = OAuthConfig.from_environ()
+CONNECTOR = composition.Container(CONFIG).connector
 
 
 class AuthorizationLink(BaseModel):

@@ -12,24 +12,24 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cbxero import composition
 from cbxero.api_docs import whole_document
-from cbxero.config import config
+from cbxero.config import SettingsConfig
 from cbxero.http import (
     JsonApiResolver,
     describe_api,
     install_error_handlers,
     with_error_responses,
 )
-from cbxero.ports import Clock
 from cbxero.store_api import action_log, mapping, settings, tasks
 from cbxero.store_api.params import Caller
 
 logger = Logger()
 app = JsonApiResolver(enable_validation=True)
 install_error_handlers(app, logger)
-CONFIG = config()
-ADMIN = composition.admin(CONFIG, Clock())
-TASKS = composition.task_desk(CONFIG, Clock())
-MAPPING = composition.mapping_desk(CONFIG, Clock())
+CONFIG = SettingsConfig.from_environ()
+CONTAINER = composition.Container(CONFIG)
+ADMIN = CONTAINER.admin
+TASKS = CONTAINER.task_desk
+MAPPING = CONTAINER.mapping_desk
 CALLER = Caller(app, CONFIG.reseller_claim)
 app.include_router(settings.routes(ADMIN, CALLER))
 app.include_router(mapping.routes(MAPPING, TASKS, CALLER))

@@ -13,41 +13,71 @@ with an Action Log entry; a message that is not a job is logged and dropped.
 from __future__ import annotations
 
 import json
-from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from cbxero import composition
 from cbxero.adapters.problems import problem_of
-from cbxero.config import config
-from cbxero.ports import Clock, JobQueue, SyncJob
-from cbxero.services.sync import CustomerSync
+from cbxero.config import WorkerConfig
+from cbxero.ports import JobQueue, SyncJob
+
+if TYPE_CHECKING:  # the sync engine's code loads with the container's parts, at the first batch
+    from cbxero.services.sync import CustomerSync
+
+
+class Unreadable(BaseModel):
+    """A message body that is not a sync job: why, and whom it names when that can be read."""
+
+    problem: str
+    reseller_id: str | None = None
+    customer_id: str | None = None
+
+
+def _job_or_unreadable(body: str | bytes) -> SyncJob | Unreadable:
+    try:
+        return SyncJob.model_validate_json(body)
+    except ValidationError as invalid:
+        problem = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
+            for error in invalid.errors(include_input=False, include_url=False)[:5]
+        )[:300]
+        return Unreadable(problem=problem, **_readable(body))
+
+
+class JobRecord(SqsRecordModel):
+    """A sync queue message as the processor hands it over. A body that is not a job still
+    makes a record (as Unreadable), so that the door drops it: it could never succeed, failing
+    it would hold back its group, and a record failing validation in a group already failed
+    makes the FIFO processor raise for the whole batch."""
+
+    body: Annotated[SyncJob | Unreadable, BeforeValidator(_job_or_unreadable)]
+
 
 logger = Logger()
 # A failed job stops only its own reseller's group; other resellers in the batch go on.
-processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+processor = SqsFifoPartialProcessor(model=JobRecord, skip_group_on_error=True)
 # A batch whose every job failed is reported item by item too, not as a failed invocation.
 processor.raise_on_entire_batch_failure = False
 SKIPPED = "not tried: an earlier job of the same reseller failed in this batch"
-
-
-@cache
-def _parts() -> tuple[CustomerSync, JobQueue, int]:
-    settings = config()
-    sync = composition.customer_sync(settings, Clock())
-    return sync, composition.job_queue(settings), settings.sync_max_receives
+CONFIG = WorkerConfig.from_environ()
+CONTAINER = composition.Container(CONFIG)  # its parts built at the first batch
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    sync, queue, max_receives = _parts()
-    return handle(event, context, sync=sync, queue=queue, max_receives=max_receives)
+    return handle(
+        event,
+        context,
+        sync=CONTAINER.customer_sync,
+        queue=CONTAINER.queue,
+        max_receives=CONFIG.sync_max_receives,
+    )
 
 
 def handle(
@@ -60,20 +90,21 @@ def handle(
 ) -> PartialItemFailureResponse:
     """One batch: check each job, process the jobs checked, report the failed messages."""
     checked: list[tuple[str, SyncJob]] = []  # (message id, job) whose orders became tasks
-    jobs: dict[str, SyncJob] = {}
+    read: dict[str, JobRecord] = {}  # the records handed over or skipped, by message id
     problems: dict[str, str] = {}
 
-    def check_one(record: SQSRecord) -> None:
-        job = _job(record, sync)
-        if job is None:
-            return  # not a job: logged, and dropped (it would hold back its group in vain)
-        jobs[record.message_id] = job
+    def check_one(record: JobRecord) -> None:
+        read[record.messageId] = record
+        job = record.body
+        if isinstance(job, Unreadable):
+            _drop(record.messageId, job, sync)  # it would hold back its group in vain
+            return
         try:
             outcome = sync.check_changes(job) if job.check else None
         except Exception as failure:
-            problems[record.message_id] = problem_of(failure)
+            problems[record.messageId] = problem_of(failure)
             raise
-        checked.append((record.message_id, job))
+        checked.append((record.messageId, job))
         if outcome is not None:
             logger.info(
                 "orders checked",
@@ -85,10 +116,11 @@ def handle(
                 },
             )
 
-    response = process_partial_response(
-        event=event, record_handler=check_one, processor=processor, context=context
-    )
-    failed = [str(item["itemIdentifier"]) for item in response["batchItemFailures"]]
+    with processor(records=event["Records"], handler=check_one, lambda_context=context):
+        for _, _, record in processor.process():
+            if isinstance(record, JobRecord):  # a failed or skipped one (not handed over)
+                read.setdefault(record.messageId, record)
+    failed = [str(item["itemIdentifier"]) for item in processor.response()["batchItemFailures"]]
     if checked:
         outcome = sync.process([job for _, job in checked])
         for message_id, job in checked:
@@ -108,11 +140,11 @@ def handle(
             "tasks processed",
             extra={"jobs": len(checked), "statuses": counts, "failed": sorted(outcome.failed)},
         )
-    records = {record["messageId"]: record for record in event["Records"]}
     for message_id in failed:
-        receives = int(records[message_id]["attributes"]["ApproximateReceiveCount"])
-        last = jobs.get(message_id) or _quietly(records[message_id]["body"])
-        if receives >= max_receives and last is not None:
+        record = read.get(message_id)
+        if record is None or not isinstance(last := record.body, SyncJob):
+            continue
+        if int(record.attributes.ApproximateReceiveCount) >= max_receives:
             try:  # its last delivery: the dead-letter queue, and the reseller is told
                 sync.give_up(last, problems.get(message_id, SKIPPED)[:300])
             except Exception:
@@ -120,43 +152,26 @@ def handle(
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
 
 
-def _job(record: SQSRecord, sync: CustomerSync) -> SyncJob | None:
-    """The message's job; None for a body that is not one, after logging what can be read
-    (in the reseller's Action Log when the body names one)."""
-    try:
-        return SyncJob.model_validate_json(record.body)
-    except ValidationError as invalid:
-        problem = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
-            for error in invalid.errors(include_input=False, include_url=False)[:5]
-        )[:300]
-    readable = _readable(record.body)
+def _drop(message_id: str, unreadable: Unreadable, sync: CustomerSync) -> None:
+    """Logs a body that is not a job, in the reseller's Action Log too when it names one."""
     logger.error(
         "unreadable sync job dropped",
-        extra={"message_id": record.message_id, "problem": problem, **readable},
+        extra={"message_id": message_id, **unreadable.model_dump(exclude_none=True)},
     )
-    reseller_id = readable.get("reseller_id")
-    if reseller_id:
+    if unreadable.reseller_id:
         try:
-            sync.unreadable_job(reseller_id, readable.get("customer_id"), problem)
+            sync.unreadable_job(unreadable.reseller_id, unreadable.customer_id, unreadable.problem)
         except Exception:
-            logger.exception("unreadable job not logged", extra={"reseller_id": reseller_id})
-    return None
+            logger.exception(
+                "unreadable job not logged", extra={"reseller_id": unreadable.reseller_id}
+            )
 
 
-def _quietly(body: str) -> SyncJob | None:
-    """A skipped message's job (its body was not read in this batch)."""
-    try:
-        return SyncJob.model_validate_json(body)
-    except ValidationError:
-        return None
-
-
-def _readable(body: str) -> dict[str, str]:
+def _readable(body: str | bytes) -> dict[str, str]:
     """The reseller and customer a broken body names, when they are plain short strings."""
     try:
         document = json.loads(body)
-    except ValueError:
+    except (TypeError, ValueError):
         return {}
     if not isinstance(document, dict):
         return {}

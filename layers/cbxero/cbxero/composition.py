@@ -1,13 +1,20 @@
-"""The composition root: real adapters wired into the use cases, once per cold start."""
+"""The composition root: one container per function, wiring real adapters into the use cases.
+
+A function builds its `Container` from its config at cold start and takes the use cases it
+serves from it. Everything is built on first use and then kept for the life of the Lambda
+container; an adapter whose construction costs a secret read, an AWS client or code that only
+some invocations need is deferred further, to its first call (`deferred`), so that a cold start
+pays only for what it uses.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable
 from functools import cache, cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import requests
@@ -24,24 +31,26 @@ from cbxero.adapters.dynamo import (
     DynamoSettingsRepository,
     DynamoTaskRepository,
 )
-from cbxero.config import Config
-from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceOrder, MarketplaceProduct
-from cbxero.domain.model import ConnectionStatus, TokenSet, XeroTenant
+from cbxero.config import (
+    Config,
+    MarketplaceConfig,
+    OAuthConfig,
+    QueueConfig,
+    TokenStoreConfig,
+    XeroApiConfig,
+    XeroAppConfig,
+)
 from cbxero.ports import (
     Clock,
     JobQueue,
     Marketplace,
     RateGovernor,
-    SyncJob,
     TokenCipher,
     XeroAccounting,
     XeroAuthorizer,
 )
 
 if TYPE_CHECKING:
-    from cbxero.adapters.marketplace import SimpleApiClient
-    from cbxero.adapters.sqs import SqsJobQueue
-    from cbxero.adapters.xero import XeroIdentity
     from cbxero.services.admin import ResellerAdmin
     from cbxero.services.connection import TokenVault, XeroConnector
     from cbxero.services.dispatch import Dispatcher
@@ -63,10 +72,6 @@ def http_session() -> requests.Session:
     return requests.Session()
 
 
-def _dynamodb() -> Any:
-    return aws_client("dynamodb")
-
-
 def _secret(name: str) -> dict[str, Any]:
     # Powertools Parameters caches the secret for SECRET_MAX_AGE seconds across invocations.
     from aws_lambda_powertools.utilities import parameters
@@ -77,327 +82,306 @@ def _secret(name: str) -> dict[str, Any]:
     return value
 
 
-# Adapters whose construction costs a network call (a secret) or a client that only some
-# requests use are built on first use, so a cold start pays only for what it needs.
-class DeferredJobQueue(JobQueue):
-    def __init__(self, build: Callable[[], JobQueue]) -> None:
+def _derived_key(secret_name: str, purpose: bytes) -> bytes:
+    """A signing key derived from the app's Xero client secret: no secret of its own to
+    provision; rotating the client secret voids what was signed with it."""
+    secret = _secret(secret_name)["client_secret"]
+    return hashlib.sha256(purpose + secret.encode()).digest()
+
+
+class _Deferred:
+    def __init__(self, build: Callable[[], Any]) -> None:
         self._build = build
 
     @cached_property
-    def _target(self) -> JobQueue:
+    def _target(self) -> Any:
         return self._build()
 
-    def send(self, jobs: Sequence[SyncJob]) -> int:
-        return self._target.send(jobs)
+
+def _deferred_class(port: type[Any]) -> type[_Deferred]:
+    def forward(name: str) -> Callable[..., Any]:
+        def method(self: _Deferred, /, *args: Any, **kwargs: Any) -> Any:
+            return getattr(self._target, name)(*args, **kwargs)
+
+        method.__name__ = method.__qualname__ = name
+        return method
+
+    names = [n for n, _ in inspect.getmembers(port, inspect.isfunction) if not n.startswith("_")]
+    return type(f"Deferred{port.__name__}", (_Deferred, port), {n: forward(n) for n in names})
 
 
-class DeferredAuthorizer(XeroAuthorizer):
-    def __init__(self, build: Callable[[], XeroAuthorizer]) -> None:
-        self._build = build
+def deferred[P](port: Callable[..., P], build: Callable[[], P]) -> P:
+    """A `port` whose adapter `build` makes on the first call of any of its methods.
+
+    (`port` is typed as a callable because mypy refuses an abstract class for `type[P]`.)
+    """
+    return cast(P, _deferred_class(cast(type[Any], port))(build))
+
+
+class Container:
+    """The adapters and use cases of one function, built from its config on first use."""
+
+    def __init__(self, config: Config, clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock = clock or Clock()
+
+    def _config[C: Config](self, group: type[C]) -> C:
+        """The function's config as the group of settings a part needs. Parts read theirs when
+        they are wired (at start for a use case a function builds at start), so a function whose
+        model lacks the group fails at start, naming it."""
+        if not isinstance(self.config, group):
+            raise TypeError(f"{type(self.config).__name__} lacks the {group.__name__} settings")
+        return self.config
+
+    # ------------------------------------------------------------------ repositories
+    @cached_property
+    def dynamodb(self) -> Any:
+        return aws_client("dynamodb")
 
     @cached_property
-    def _target(self) -> XeroAuthorizer:
-        return self._build()
-
-    def authorization_url(self, state: str, code_challenge: str) -> str:
-        return self._target.authorization_url(state, code_challenge)
-
-    def exchange_code(self, code: str, code_verifier: str) -> TokenSet:
-        return self._target.exchange_code(code, code_verifier)
-
-    def refresh(self, tokens: TokenSet) -> TokenSet:
-        return self._target.refresh(tokens)
-
-    def tenants(self, tokens: TokenSet) -> list[XeroTenant]:
-        return self._target.tenants(tokens)
-
-    def revoke(self, tokens: TokenSet) -> None:
-        self._target.revoke(tokens)
-
-    def disconnect(self, tokens: TokenSet, connection_id: str) -> None:
-        self._target.disconnect(tokens, connection_id)
-
-
-class DeferredMarketplace(Marketplace):
-    def __init__(self, build: Callable[[], Marketplace]) -> None:
-        self._build = build
-
-    @cached_property
-    def _target(self) -> Marketplace:
-        return self._build()
-
-    def orders(self, customer_id: str, created_from: datetime) -> list[MarketplaceOrder]:
-        return self._target.orders(customer_id, created_from)
-
-    def order(self, order_id: str) -> MarketplaceOrder:
-        return self._target.order(order_id)
-
-    def customer(self, reseller_id: str, customer_id: str) -> MarketplaceCustomer:
-        return self._target.customer(reseller_id, customer_id)
-
-    def customers(self, reseller_id: str) -> list[MarketplaceCustomer]:
-        return self._target.customers(reseller_id)
-
-    def products(self) -> list[MarketplaceProduct]:
-        return self._target.products()
-
-
-def _queue(config: Config) -> DeferredJobQueue:
-    def build() -> SqsJobQueue:
-        from cbxero.adapters.sqs import SqsJobQueue
-
-        return SqsJobQueue(aws_client("sqs"), config.require("sync_queue_url"))
-
-    return DeferredJobQueue(build)
-
-
-def _identity(config: Config, clock: Clock) -> DeferredAuthorizer:
-    return DeferredAuthorizer(lambda: _xero_identity(config, clock))
-
-
-def _marketplace(config: Config, clock: Clock) -> DeferredMarketplace:
-    def build() -> SimpleApiClient:
-        from cbxero.adapters.marketplace import SimpleApiClient
-
-        market = _secret(config.require("marketplace_secret_name"))
-        return SimpleApiClient(
-            base_url=config.require("marketplace_api_url"),
-            username=market["username"],
-            password=market["password"],
-            subscription_key=market["subscription_key"],
-            http=http_session(),
-            clock=clock,
+    def cursors(self) -> CursorSeal:
+        """The lists' cursor key, read on the first page served, not at start."""
+        return CursorSeal(
+            lambda: _derived_key(
+                self._config(XeroAppConfig).xero_secret_name, b"cbxero-page-cursor:"
+            )
         )
 
-    return DeferredMarketplace(build)
-
-
-def _xero_identity(config: Config, clock: Clock) -> XeroIdentity:
-    from cbxero.adapters.xero import XeroIdentity
-
-    credentials = _secret(config.require("xero_secret_name"))
-    return XeroIdentity(
-        client_id=credentials["client_id"],
-        client_secret=credentials["client_secret"],
-        redirect_uri=config.xero_redirect_uri or "",
-        scopes=config.xero_scopes,
-        login_url=config.xero_login_url,
-        identity_url=config.xero_identity_url,
-        api_url=config.xero_api_url,
-        http=http_session(),
-        clock=clock,
-    )
-
-
-def _cursor_seal(config: Config) -> CursorSeal:
-    """The lists' cursor key, derived from the app's Xero client secret (read on the first page
-    served, not at start): no secret of its own to provision; rotating it ends open cursors."""
-
-    def key() -> bytes:
-        secret = _secret(config.require("xero_secret_name"))["client_secret"]
-        return hashlib.sha256(b"cbxero-page-cursor:" + secret.encode()).digest()
-
-    return CursorSeal(key)
-
-
-def admin(config: Config, clock: Clock) -> ResellerAdmin:
-    from cbxero.services.admin import ResellerAdmin
-
-    db, cursors = _dynamodb(), _cursor_seal(config)
-    return ResellerAdmin(
-        settings=DynamoSettingsRepository(db, config.resellers_table),
-        links=DynamoCustomerLinkRepository(db, config.mappings_table),
-        mappings=DynamoProductMappingRepository(db, config.mappings_table),
-        tasks=DynamoTaskRepository(db, config.tasks_table, cursors=cursors),
-        action_log=DynamoActionLog(db, config.action_log_table, cursors=cursors),
-        queue=_queue(config),
-        clock=clock,
-    )
-
-
-def task_desk(config: Config, clock: Clock) -> TaskDesk:
-    from cbxero.services.tasks import TaskDesk
-
-    db, cursors = _dynamodb(), _cursor_seal(config)
-    return TaskDesk(
-        settings=DynamoSettingsRepository(db, config.resellers_table),
-        mappings=DynamoProductMappingRepository(db, config.mappings_table),
-        tasks=DynamoTaskRepository(db, config.tasks_table, cursors=cursors),
-        marketplace=_marketplace(config, clock),
-        action_log=DynamoActionLog(db, config.action_log_table, cursors=cursors),
-        queue=_queue(config),
-        clock=clock,
-    )
-
-
-def dispatcher(config: Config) -> Dispatcher:
-    from cbxero.services.dispatch import Dispatcher
-
-    db = _dynamodb()
-    return Dispatcher(
-        settings=DynamoSettingsRepository(db, config.resellers_table),
-        links=DynamoCustomerLinkRepository(db, config.mappings_table),
-        tasks=DynamoTaskRepository(db, config.tasks_table),
-        queue=_queue(config),
-    )
-
-
-def _status_mirror(config: Config) -> Callable[[str, ConnectionStatus], None]:
-    return DynamoSettingsRepository(_dynamodb(), config.resellers_table).set_connection_status
-
-
-def continuation(config: Config) -> Callable[[str, dict[str, Any]], None]:
-    """How the dispatcher hands the rest of a run to a new invocation of itself (asynchronous
-    Lambda invoke). The local stack swaps in a direct call."""
-    del config
-
-    def invoke(function_arn: str, payload: dict[str, Any]) -> None:
-        aws_client("lambda").invoke(
-            FunctionName=function_arn, InvocationType="Event", Payload=json.dumps(payload)
-        )
-
-    return invoke
-
-
-class DeferredTokenCipher(TokenCipher):
-    def __init__(self, build: Callable[[], TokenCipher]) -> None:
-        self._build = build
+    @cached_property
+    def settings(self) -> DynamoSettingsRepository:
+        return DynamoSettingsRepository(self.dynamodb, self.config.resellers_table)
 
     @cached_property
-    def _target(self) -> TokenCipher:
-        return self._build()
+    def links(self) -> DynamoCustomerLinkRepository:
+        return DynamoCustomerLinkRepository(self.dynamodb, self.config.mappings_table)
 
-    def seal(self, reseller_id: str, plaintext: bytes) -> bytes:
-        return self._target.seal(reseller_id, plaintext)
+    @cached_property
+    def mappings(self) -> DynamoProductMappingRepository:
+        return DynamoProductMappingRepository(self.dynamodb, self.config.mappings_table)
 
-    def open(self, reseller_id: str, sealed: bytes) -> bytes:
-        return self._target.open(reseller_id, sealed)
+    @cached_property
+    def tasks(self) -> DynamoTaskRepository:
+        return DynamoTaskRepository(self.dynamodb, self.config.tasks_table, cursors=self.cursors)
 
+    @cached_property
+    def action_log(self) -> DynamoActionLog:
+        return DynamoActionLog(self.dynamodb, self.config.action_log_table, cursors=self.cursors)
 
-def _cipher(config: Config) -> TokenCipher:
-    def build() -> TokenCipher:
-        from cbxero.adapters.kms import KmsTokenCipher
+    @cached_property
+    def connections(self) -> DynamoConnectionRepository:
+        return DynamoConnectionRepository(
+            self.dynamodb,
+            self._config(TokenStoreConfig).tokens_table,
+            self.cipher,
+            mirror=self.settings.set_connection_status,
+        )
 
-        return KmsTokenCipher(aws_client("kms"), config.require("token_key_id"))
+    # ------------------------------------------------------------------ deferred adapters
+    @cached_property
+    def queue(self) -> JobQueue:
+        url = self._config(QueueConfig).sync_queue_url
 
-    return DeferredTokenCipher(build)
+        def build() -> JobQueue:
+            from cbxero.adapters.sqs import SqsJobQueue
 
+            return SqsJobQueue(aws_client("sqs"), url)
 
-def _state_key(config: Config) -> bytes:
-    # Derived from the app's client secret: rotating the secret invalidates pending states.
-    secret = _secret(config.require("xero_secret_name"))["client_secret"]
-    return hashlib.sha256(b"cbxero-oauth-state:" + secret.encode()).digest()
+        return deferred(JobQueue, build)
 
+    @cached_property
+    def cipher(self) -> TokenCipher:
+        key_id = self._config(TokenStoreConfig).token_key_id
 
-def connector(config: Config, clock: Clock) -> XeroConnector:
-    from cbxero.services.connection import StateSigner, XeroConnector
+        def build() -> TokenCipher:
+            from cbxero.adapters.kms import KmsTokenCipher
 
-    db = _dynamodb()
-    tokens_table = config.require("tokens_table")
-    return XeroConnector(
-        states=DynamoOAuthStateStore(db, tokens_table),
-        pending=DynamoPendingGrantStore(db, tokens_table, _cipher(config)),
-        signer=StateSigner(lambda: _state_key(config)),
-        connections=DynamoConnectionRepository(
-            db, tokens_table, _cipher(config), mirror=_status_mirror(config)
-        ),
-        organisations=DynamoOrganisationRecord(db, config.mappings_table),
-        vault=token_vault(config, clock),
-        identity=_identity(config, clock),
-        action_log=DynamoActionLog(db, config.action_log_table),
-        clock=clock,
-        allowed_return_hosts=config.allowed_return_hosts,
-    )
+            return KmsTokenCipher(aws_client("kms"), key_id)
 
+        return deferred(TokenCipher, build)
 
-def token_vault(config: Config, clock: Clock) -> TokenVault:
-    from cbxero.services.connection import TokenVault
+    @cached_property
+    def marketplace(self) -> Marketplace:
+        config = self._config(MarketplaceConfig)
 
-    return TokenVault(
-        connections=DynamoConnectionRepository(
-            _dynamodb(),
-            config.require("tokens_table"),
-            _cipher(config),
-            mirror=_status_mirror(config),
-        ),
-        identity=_identity(config, clock),
-        action_log=DynamoActionLog(_dynamodb(), config.action_log_table),
-        clock=clock,
-    )
+        def build() -> Marketplace:
+            from cbxero.adapters.marketplace import SimpleApiClient
 
+            market = _secret(config.marketplace_secret_name)
+            return SimpleApiClient(
+                base_url=config.marketplace_api_url,
+                username=market["username"],
+                password=market["password"],
+                subscription_key=market["subscription_key"],
+                http=http_session(),
+                clock=self.clock,
+            )
 
-def job_queue(config: Config) -> JobQueue:
-    return _queue(config)
+        return deferred(Marketplace, build)
 
+    @cached_property
+    def identity(self) -> XeroAuthorizer:
+        config = self._config(XeroAppConfig)
 
-def xero_accounting(config: Config, clock: Clock) -> Callable[[str], XeroAccounting]:
-    """A reseller's governed Xero client, its tokens from the vault (refreshed as needed).
-    The vault, governor and client code are built on the first call, not at init: the
-    Settings function serves most requests without Xero."""
+        def build() -> XeroAuthorizer:
+            from cbxero.adapters.xero import XeroIdentity
 
-    @cache
-    def parts() -> tuple[TokenVault, RateGovernor]:
+            credentials = _secret(config.xero_secret_name)
+            return XeroIdentity(
+                client_id=credentials["client_id"],
+                client_secret=credentials["client_secret"],
+                redirect_uri=config.xero_redirect_uri,
+                scopes=config.xero_scopes,
+                login_url=config.xero_login_url,
+                identity_url=config.xero_identity_url,
+                api_url=config.xero_api_url,
+                http=http_session(),
+                clock=self.clock,
+            )
+
+        return deferred(XeroAuthorizer, build)
+
+    # ------------------------------------------------------------------ Xero for a reseller
+    @cached_property
+    def vault(self) -> TokenVault:
+        from cbxero.services.connection import TokenVault
+
+        return TokenVault(
+            connections=self.connections,
+            identity=self.identity,
+            action_log=self.action_log,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def governor(self) -> RateGovernor:
         import time
 
         from cbxero.adapters.governor import DynamoRateGovernor, XeroLimits
 
-        governor = DynamoRateGovernor(
-            _dynamodb(),
-            config.require("rate_limits_table"),
-            clock=clock,
+        config = self._config(XeroApiConfig)
+        return DynamoRateGovernor(
+            self.dynamodb,
+            config.rate_limits_table,
+            clock=self.clock,
             sleep=time.sleep,
             limits=XeroLimits(per_day=config.xero_daily_budget),
         )
-        return token_vault(config, clock), governor
 
-    def xero_for(reseller_id: str) -> XeroAccounting:
-        from cbxero.adapters.xero import XeroClient
+    @cached_property
+    def xero_for(self) -> Callable[[str], XeroAccounting]:
+        """A reseller's governed Xero client, its tokens from the vault (refreshed as needed).
+        The vault, governor and client code are built on the first call, not at init: the
+        Settings function serves most requests without Xero."""
+        api_url = self._config(XeroApiConfig).xero_api_url
 
-        vault, governor = parts()
-        connection = vault.connection(reseller_id)
-        if connection.tenant is None or connection.tokens is None:
-            raise RuntimeError("the token vault handed out an unusable connection")
-        return XeroClient(
-            api_url=config.xero_api_url,
-            tenant_id=connection.tenant.tenant_id,
-            access_token=connection.tokens.access_token.get_secret_value(),
-            http=http_session(),
-            governor=governor,
-            on_refused=lambda: vault.refused(reseller_id),
+        def xero_for(reseller_id: str) -> XeroAccounting:
+            from cbxero.adapters.xero import XeroClient
+
+            vault = self.vault
+            connection = vault.connection(reseller_id)
+            if connection.tenant is None or connection.tokens is None:
+                raise RuntimeError("the token vault handed out an unusable connection")
+            return XeroClient(
+                api_url=api_url,
+                tenant_id=connection.tenant.tenant_id,
+                access_token=connection.tokens.access_token.get_secret_value(),
+                http=http_session(),
+                governor=self.governor,
+                on_refused=lambda: vault.refused(reseller_id),
+            )
+
+        return xero_for
+
+    def continuation(self, function_arn: str, payload: dict[str, Any]) -> None:
+        """How the dispatcher hands the rest of a run to a new invocation of itself."""
+        aws_client("lambda").invoke(
+            FunctionName=function_arn, InvocationType="Event", Payload=json.dumps(payload)
         )
 
-    return xero_for
+    # ------------------------------------------------------------------ use cases
+    @cached_property
+    def admin(self) -> ResellerAdmin:
+        from cbxero.services.admin import ResellerAdmin
 
+        return ResellerAdmin(
+            settings=self.settings,
+            links=self.links,
+            mappings=self.mappings,
+            tasks=self.tasks,
+            action_log=self.action_log,
+            queue=self.queue,
+            clock=self.clock,
+        )
 
-def customer_sync(config: Config, clock: Clock) -> CustomerSync:
-    from cbxero.adapters.problems import problem_of
-    from cbxero.services.sync import CustomerSync
+    @cached_property
+    def task_desk(self) -> TaskDesk:
+        from cbxero.services.tasks import TaskDesk
 
-    db = _dynamodb()
-    xero_for = xero_accounting(config, clock)
-    return CustomerSync(
-        settings=DynamoSettingsRepository(db, config.resellers_table),
-        links=DynamoCustomerLinkRepository(db, config.mappings_table),
-        mappings=DynamoProductMappingRepository(db, config.mappings_table),
-        tasks=DynamoTaskRepository(db, config.tasks_table),
-        action_log=DynamoActionLog(db, config.action_log_table),
-        marketplace=_marketplace(config, clock),
-        xero=xero_for,
-        clock=clock,
-        describe=problem_of,
-    )
+        return TaskDesk(
+            settings=self.settings,
+            mappings=self.mappings,
+            tasks=self.tasks,
+            marketplace=self.marketplace,
+            action_log=self.action_log,
+            queue=self.queue,
+            clock=self.clock,
+        )
 
+    @cached_property
+    def mapping_desk(self) -> MappingDesk:
+        from cbxero.services.mapping import MappingDesk
 
-def mapping_desk(config: Config, clock: Clock) -> MappingDesk:
-    from cbxero.services.mapping import MappingDesk
+        return MappingDesk(
+            settings=self.settings,
+            links=self.links,
+            mappings=self.mappings,
+            marketplace=self.marketplace,
+            xero=self.xero_for,
+            action_log=self.action_log,
+            clock=self.clock,
+        )
 
-    db = _dynamodb()
-    return MappingDesk(
-        settings=DynamoSettingsRepository(db, config.resellers_table),
-        links=DynamoCustomerLinkRepository(db, config.mappings_table),
-        mappings=DynamoProductMappingRepository(db, config.mappings_table),
-        marketplace=_marketplace(config, clock),
-        xero=xero_accounting(config, clock),
-        action_log=DynamoActionLog(db, config.action_log_table),
-        clock=clock,
-    )
+    @cached_property
+    def dispatcher(self) -> Dispatcher:
+        from cbxero.services.dispatch import Dispatcher
+
+        return Dispatcher(
+            settings=self.settings, links=self.links, tasks=self.tasks, queue=self.queue
+        )
+
+    @cached_property
+    def connector(self) -> XeroConnector:
+        from cbxero.services.connection import StateSigner, XeroConnector
+
+        config = self._config(OAuthConfig)
+        return XeroConnector(
+            states=DynamoOAuthStateStore(self.dynamodb, config.tokens_table),
+            pending=DynamoPendingGrantStore(self.dynamodb, config.tokens_table, self.cipher),
+            signer=StateSigner(
+                lambda: _derived_key(config.xero_secret_name, b"cbxero-oauth-state:")
+            ),
+            connections=self.connections,
+            organisations=DynamoOrganisationRecord(self.dynamodb, self.config.mappings_table),
+            vault=self.vault,
+            identity=self.identity,
+            action_log=self.action_log,
+            clock=self.clock,
+            allowed_return_hosts=config.allowed_return_hosts,
+        )
+
+    @cached_property
+    def customer_sync(self) -> CustomerSync:
+        from cbxero.adapters.problems import problem_of
+        from cbxero.services.sync import CustomerSync
+
+        return CustomerSync(
+            settings=self.settings,
+            links=self.links,
+            mappings=self.mappings,
+            tasks=self.tasks,
+            action_log=self.action_log,
+            marketplace=self.marketplace,
+            xero=self.xero_for,
+            clock=self.clock,
+            describe=problem_of,
+        )

@@ -1,18 +1,30 @@
-"""The functions' environment, read once at cold start into a validated model."""
+"""The functions' environment: one model per function, validated at cold start.
+
+Each function reads the variables template.yaml sets for it (their names are the fields,
+upper-cased) into its own model: the settings every function shares, plus one group of settings
+per thing it uses (the queue, the marketplace, the Xero app, the token store, Xero's accounting
+API). A variable missing or invalid fails the cold start with its name, not the first request
+that needs it; `tests/unit/test_config.py` keeps each model and the template in step.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from functools import cache
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class ConfigError(RuntimeError):
+    """An environment variable this function needs is missing or invalid: a deployment mistake."""
 
 
 class Config(BaseModel):
-    """Environment variables set by template.yaml (names are these fields, upper-cased)."""
+    """What every function reads (the template's Globals)."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # Built when validated: a function builds only its own model.
+    model_config = ConfigDict(frozen=True, extra="ignore", str_min_length=1, defer_build=True)
 
     stage: str = "dev"
     reseller_claim: str = "reseller_id"
@@ -20,26 +32,72 @@ class Config(BaseModel):
     mappings_table: str
     tasks_table: str
     action_log_table: str
-    tokens_table: str | None = None
-    token_key_id: str | None = None
-    rate_limits_table: str | None = None
-    xero_daily_budget: int = 5000
-    sync_max_receives: int = 5
-    sync_queue_url: str | None = None
-    xero_secret_name: str | None = None
-    xero_redirect_uri: str | None = None
-    xero_scopes: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Self:
+        """This function's settings from its environment (the process's, unless given)."""
+        values = os.environ if environ is None else environ
+        try:
+            return cls.model_validate({name.lower(): value for name, value in values.items()})
+        except ValidationError as invalid:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc']).upper()} ({error['msg']})"
+                for error in invalid.errors(include_input=False, include_url=False)
+            )
+            raise ConfigError(
+                f"environment variables missing or invalid for this function: {problems}"
+            ) from None
+
+
+# ---------------------------------------------------------------------- groups of settings
+class QueueConfig(Config):
+    """The sync queue, to send jobs to."""
+
+    sync_queue_url: str
+
+
+class MarketplaceConfig(Config):
+    """SimpleAPI: its address and the provider credentials' secret."""
+
+    marketplace_api_url: str
+    marketplace_secret_name: str
+
+
+class XeroAppConfig(Config):
+    """The Xero app: its client credentials' secret and Xero's addresses."""
+
+    xero_secret_name: str
     xero_identity_url: str = "https://identity.xero.com"
     xero_login_url: str = "https://login.xero.com"
     xero_api_url: str = "https://api.xero.com"
-    allowed_return_hosts: list[str] = Field(default_factory=list)
-    marketplace_api_url: str | None = None
-    marketplace_secret_name: str | None = None
+    xero_redirect_uri: str = ""  # only the OAuth function sends users to Xero
+    xero_scopes: list[str] = Field(default_factory=list)
 
     @field_validator("xero_scopes", mode="before")
     @classmethod
     def _split_scopes(cls, value: object) -> object:
         return value.split() if isinstance(value, str) else value
+
+
+class TokenStoreConfig(XeroAppConfig):
+    """Resellers' Xero connections, their tokens sealed with a KMS key."""
+
+    tokens_table: str
+    token_key_id: str
+
+
+class XeroApiConfig(TokenStoreConfig):
+    """A reseller's Xero accounting, through the rate governor."""
+
+    rate_limits_table: str
+    xero_daily_budget: int = 5000
+
+
+# ---------------------------------------------------------------------- one model per function
+class OAuthConfig(TokenStoreConfig):
+    xero_redirect_uri: str
+    xero_scopes: list[str]
+    allowed_return_hosts: list[str]
 
     @field_validator("allowed_return_hosts", mode="before")
     @classmethod
@@ -48,18 +106,14 @@ class Config(BaseModel):
             return [host.strip() for host in value.split(",") if host.strip()]
         return value
 
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> Config:
-        return cls.model_validate({name.lower(): value for name, value in environ.items()})
 
-    def require(self, name: str) -> str:
-        """A setting this function cannot run without; its absence is a deployment mistake."""
-        value = getattr(self, name)
-        if not value:
-            raise RuntimeError(f"environment variable {name.upper()} is not set for this function")
-        return str(value)
+class SettingsConfig(QueueConfig, MarketplaceConfig, XeroApiConfig):
+    pass
 
 
-@cache
-def config() -> Config:
-    return Config.from_environ(os.environ)
+class DispatcherConfig(QueueConfig):
+    pass
+
+
+class WorkerConfig(QueueConfig, MarketplaceConfig, XeroApiConfig):
+    sync_max_receives: int = 5

@@ -1,0 +1,132 @@
+"""The worker's door: messages parsed by the batch processor's model, bodies that are not jobs
+dropped (never failed), failures reported per message."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from cbxero.config import WorkerConfig
+from cbxero.domain.errors import UpstreamUnavailable
+from cbxero.ports import SyncJob
+from local.invoke import LambdaContext, _environment
+
+# The worker validates its config at cold start: placeholders (the tests hand `handle` its parts).
+with _environment(
+    {n.upper(): "unused" for n, f in WorkerConfig.model_fields.items() if f.is_required()}
+):
+    from functions.worker import app as worker
+
+MAX_RECEIVES = 5
+
+
+class StubSync:
+    """The parts of CustomerSync the door calls; checking a customer in `failing` fails."""
+
+    def __init__(self, failing: frozenset[str] = frozenset()) -> None:
+        self.failing = failing
+        self.processed: list[SyncJob] = []
+        self.given_up: list[tuple[SyncJob, str]] = []
+        self.unreadable: list[tuple[str, str | None, str]] = []
+
+    def check_changes(self, job: SyncJob) -> None:
+        if job.customer_id in self.failing:
+            raise UpstreamUnavailable("the marketplace answered 503")
+
+    def process(self, jobs: list[SyncJob]) -> Any:
+        self.processed += jobs
+        return SimpleNamespace(failed={}, more=False, statuses={})
+
+    def give_up(self, job: SyncJob, problem: str) -> None:
+        self.given_up.append((job, problem))
+
+    def unreadable_job(self, reseller_id: str, customer_id: str | None, problem: str) -> None:
+        self.unreadable.append((reseller_id, customer_id, problem))
+
+
+def job(reseller_id: str, customer_id: str) -> str:
+    return SyncJob(reseller_id=reseller_id, customer_id=customer_id, slot="s").model_dump_json()
+
+
+def batch(*messages: tuple[str, str], receives: int = 1) -> dict[str, Any]:
+    """An SQS FIFO event of (body, message group) pairs, message ids m1, m2, ..."""
+    return {
+        "Records": [
+            {
+                "messageId": f"m{n}",
+                "receiptHandle": f"m{n}",
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": str(receives),
+                    "SentTimestamp": "1795608000000",
+                    "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+                    "ApproximateFirstReceiveTimestamp": "1795608000001",
+                    "MessageGroupId": group,
+                    "MessageDeduplicationId": f"m{n}",
+                },
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:cbxero-sync.fifo",
+                "awsRegion": "us-east-1",
+            }
+            for n, (body, group) in enumerate(messages, start=1)
+        ]
+    }
+
+
+def handle(event: dict[str, Any], sync: StubSync) -> list[str]:
+    result = worker.handle(
+        event,
+        LambdaContext("WorkerFunction"),  # type: ignore[arg-type]
+        sync=sync,  # type: ignore[arg-type]
+        queue=None,  # type: ignore[arg-type]
+        max_receives=MAX_RECEIVES,
+    )
+    return [str(item["itemIdentifier"]) for item in result["batchItemFailures"]]
+
+
+def test_a_body_that_is_not_a_job_is_dropped_and_the_reseller_it_names_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    logged: list[dict[str, Any]] = []
+    monkeypatch.setattr(worker.logger, "error", lambda msg, extra: logged.append(extra))
+    sync = StubSync()
+    pill = json.dumps({"reseller_id": "r-1", "customer_id": "c-9", "slot": 5})
+    assert (
+        handle(batch((pill, "r-1"), ("{not json", "r-2"), (job("r-1", "c-1"), "r-1")), sync) == []
+    )
+    ((reseller, customer, problem),) = sync.unreadable
+    assert (reseller, customer) == ("r-1", "c-9")
+    assert problem == "slot: Input should be a valid string"
+    assert [(e["message_id"], e.get("reseller_id")) for e in logged] == [
+        ("m1", "r-1"),
+        ("m2", None),
+    ]
+    assert logged[1]["problem"].startswith("body: Invalid JSON")
+    assert [j.customer_id for j in sync.processed] == ["c-1"]  # its group goes on
+
+
+def test_a_body_that_is_not_a_job_behind_a_failed_job_of_its_group_is_skipped_not_a_crash() -> None:
+    # A plain Json[SyncJob] body in the processor's model would raise here, failing the batch:
+    # the FIFO processor validates a skipped record without catching its validation error.
+    sync = StubSync(failing=frozenset({"c-1"}))
+    event = batch(
+        (job("r-1", "c-1"), "r-1"),
+        ("{not json", "r-1"),
+        (job("r-1", "c-2"), "r-1"),
+        (job("r-2", "c-3"), "r-2"),
+        receives=MAX_RECEIVES,
+    )
+    assert handle(event, sync) == ["m1", "m2", "m3"]
+    assert [j.customer_id for j in sync.processed] == ["c-3"]
+    # At their last delivery the jobs go to the dead-letter queue with an entry, the skipped
+    # one too; the unreadable body is dropped when it is read, never given up.
+    assert [(j.customer_id, problem[:20]) for j, problem in sync.given_up] == [
+        ("c-1", "the marketplace answ"),
+        ("c-2", "not tried: an earlie"),
+    ]
+    assert sync.unreadable == []
