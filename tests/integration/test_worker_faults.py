@@ -28,7 +28,6 @@ from cbxero.keys import STATUS_KEY, Table
 from cbxero.ports import JobQueue, SyncJob
 from cbxero.services.dispatch import Dispatcher
 from cbxero.services.sync import CustomerSync
-from functions.worker import app as worker
 from local.invoke import LambdaContext, _environment
 from local.records import DynamoTaskRecords, LogRecords
 from local.simpleapi_emulator import SimpleApiEmulator
