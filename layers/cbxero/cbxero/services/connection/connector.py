@@ -1,18 +1,13 @@
-"""Connecting a reseller to Xero, and handing out valid access tokens afterwards."""
+"""Connecting a reseller to Xero: the authorization-code flow bound to the user who started it,
+the organisation chosen, the connection ended."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
-import re
 import secrets
-import time
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from contextlib import suppress
-from datetime import timedelta
-from typing import NamedTuple
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
@@ -21,7 +16,6 @@ from cbxero.domain.errors import (
     Conflict,
     InvalidInput,
     NotConnected,
-    ReconnectNeeded,
     UpstreamUnavailable,
 )
 from cbxero.domain.model import (
@@ -43,111 +37,26 @@ from cbxero.ports import (
     PendingGrantStore,
     XeroAuthorizer,
 )
+from cbxero.services.connection.consent import (
+    CODE_LENGTH,
+    NOT_YOURS,
+    PENDING_LIFETIME,
+    STATE_LENGTH,
+    STATE_LIFETIME,
+    CallbackOutcome,
+    ConnectLink,
+    StateSigner,
+    checked_return_url,
+    cleaned_reason,
+    pkce_challenge,
+    verifier_hash,
+    with_outcome,
+)
+
+if TYPE_CHECKING:
+    from cbxero.services.connection.vault import TokenVault
 
 logger = Logger(child=True)
-
-STATE_LIFETIME = timedelta(minutes=10)
-# A consent waits this long for the page that started it to finish it.
-PENDING_LIFETIME = timedelta(minutes=10)
-LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1"})
-DEFAULT_PORTS = {"https": 443, "http": 80}
-# A refresh lease outlives one token call (timeouts included); waiters poll for its outcome.
-REFRESH_LEASE = timedelta(seconds=40)
-REFRESH_POLL_SECONDS = 0.25
-REFRESH_POLLS = 240
-REASON_LENGTH = 64
-CODE_LENGTH = 2048
-STATE_LENGTH = 512
-NOT_YOURS = "the connection flow is unknown, used, expired or not yours"
-
-
-def checked_return_url(url: str, allowed_hosts: Collection[str]) -> str:
-    """The store page to return to, if an https URL (http for localhost) whose host and port are
-    allowed: an entry "host" allows the scheme's default port, "host:port" that port. It ends up
-    in the callback's Location header, so it must be a URI as sent: printable ASCII, no spaces
-    (anything else percent-encoded by the store)."""
-    if not url.isascii() or not url.isprintable() or " " in url:
-        raise InvalidInput(
-            "return_url must be a URL of printable ASCII characters (percent-encode the rest)",
-            field="return_url",
-        )
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        raise InvalidInput("return_url is not a valid URL", field="return_url") from None
-    secure = parts.scheme == "https" or (parts.scheme == "http" and host in LOCAL_HOSTS)
-    if not secure or not host or parts.username or parts.password:
-        raise InvalidInput("return_url must be an https URL of the store", field="return_url")
-    default = DEFAULT_PORTS[parts.scheme]
-    allowed = f"{host}:{port or default}" in allowed_hosts or (
-        host in allowed_hosts and port in (None, default)
-    )
-    if not allowed:
-        where = host if port is None else f"{host}:{port}"
-        raise InvalidInput(
-            f"return_url host {where} is not an allowed store host", field="return_url"
-        )
-    return url
-
-
-def with_outcome(url: str, **outcome: str) -> str:
-    parts = urlsplit(url)
-    query = "&".join(q for q in (parts.query, urlencode(outcome)) if q)
-    return urlunsplit(parts._replace(query=query))
-
-
-def cleaned_reason(raw: str) -> str:
-    """An OAuth error code as received from a URL, safe to store and show: the characters an
-    RFC 6749 error code uses, bounded."""
-    kept = re.sub(r"[^A-Za-z0-9_.\-]", "", raw)[:REASON_LENGTH]
-    return kept or "unknown_error"
-
-
-def verifier_hash(verifier: str) -> str:
-    return hashlib.sha256(verifier.encode()).hexdigest()
-
-
-def pkce_challenge(code_verifier: str) -> str:
-    """RFC 7636 S256: BASE64URL(SHA256(verifier)), unpadded."""
-    digest = hashlib.sha256(code_verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-class StateSigner:
-    """An opaque, signed OAuth state: a router can pass it along; a forgery fails before storage."""
-
-    def __init__(self, key: Callable[[], bytes]) -> None:
-        self._key = key
-
-    def _mac(self, nonce: str) -> str:
-        digest = hmac.new(self._key(), nonce.encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-    def new_state(self) -> str:
-        nonce = secrets.token_urlsafe(32)
-        return f"{nonce}.{self._mac(nonce)}"
-
-    def is_ours(self, state: str) -> bool:
-        nonce, _, mac = state.partition(".")
-        # Bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 5xx).
-        return bool(nonce and mac) and hmac.compare_digest(mac.encode(), self._mac(nonce).encode())
-
-
-class ConnectLink(NamedTuple):
-    """Where to send the user, and the one-time value the starting page keeps (never in a URL)."""
-
-    authorization_url: str
-    verifier: str
-
-
-class CallbackOutcome(NamedTuple):
-    """Where the callback sends the browser: the store page with the outcome, or (when the store
-    page is not known) nowhere, with the problem to show on a plain page."""
-
-    location: str | None
-    problem: str = ""
 
 
 class XeroConnector:
@@ -472,93 +381,3 @@ class XeroConnector:
                 message=message,
             )
         )
-
-
-class TokenVault:
-    """Hands out a connection with a valid access token, refreshing it rotation-safely.
-
-    Single flight: one caller leases the refresh of the stored version (a conditional write),
-    refreshes and stores the new tokens (a conditional write on the version); everyone else
-    waits for that version and uses its token. So a refresh token is used once, and a refused
-    one (invalid_grant) really means the reseller must reconnect.
-    """
-
-    def __init__(
-        self,
-        *,
-        connections: ConnectionRepository,
-        identity: XeroAuthorizer,
-        action_log: ActionLog,
-        clock: Clock,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._connections = connections
-        self._identity = identity
-        self._log = action_log
-        self._clock = clock
-        self._sleep = sleep
-
-    def connection(self, reseller_id: str) -> XeroConnection:
-        holder = secrets.token_hex(8)  # this call's own claim on a refresh lease
-        for _ in range(REFRESH_POLLS):
-            current = self._connections.get(reseller_id)
-            if current is None or current.status is ConnectionStatus.NOT_CONNECTED:
-                raise NotConnected("Xero is not connected")
-            if current.status is ConnectionStatus.RECONNECT_NEEDED:
-                raise ReconnectNeeded("Xero needs reconnecting")
-            if not current.usable or current.tokens is None:
-                raise NotConnected("choose the Xero organisation first")
-            if not current.tokens.needs_refresh(self._clock.now()):
-                return current
-            now = self._clock.now()
-            if not self._connections.lease_refresh(
-                reseller_id, current.version, holder, now, now + REFRESH_LEASE
-            ):
-                self._sleep(REFRESH_POLL_SECONDS)  # another caller is refreshing: wait for it
-                continue
-            try:
-                fresh = self._identity.refresh(current.tokens)
-            except UpstreamUnavailable:
-                # The answer was lost: Xero may have rotated the token anyway. The stored one is
-                # then the previous token, still valid for 30 minutes, so trying again is safe.
-                continue
-            except ReconnectNeeded:
-                self._mark_refused(current)
-                raise
-            updated = current.model_copy(update={"tokens": fresh, "version": current.version + 1})
-            if self._connections.save(updated, expected_version=current.version):
-                return updated
-        raise UpstreamUnavailable("could not settle the Xero token refresh")
-
-    def refused(self, reseller_id: str) -> None:
-        """Xero refused the organisation's calls (401, or 403 after a disconnect made inside
-        Xero while refresh still works): the same as a refused refresh token."""
-        for _ in range(3):  # a refresh may move the version on meanwhile
-            current = self._connections.get(reseller_id)
-            if current is None or current.status is not ConnectionStatus.CONNECTED:
-                return
-            if self._mark_refused(current):
-                return
-
-    def _mark_refused(self, current: XeroConnection) -> bool:
-        marked = self._connections.save(
-            current.model_copy(
-                update={
-                    "status": ConnectionStatus.RECONNECT_NEEDED,
-                    "version": current.version + 1,
-                }
-            ),
-            expected_version=current.version,
-        )
-        if marked:  # once, by the caller that found out
-            self._log.add(
-                ActionLogEntry(
-                    reseller_id=current.reseller_id,
-                    at=self._clock.now(),
-                    action="xero_connection",
-                    status=LogStatus.ACTION_REQUIRED,
-                    message="Xero no longer accepts this connection: reconnect Xero. "
-                    "Syncing is paused; no order is lost.",
-                )
-            )
-        return marked
