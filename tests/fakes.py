@@ -5,6 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
+from cbxero.domain.connection import (
+    ConnectionStatus,
+    ConnectStart,
+    PendingGrant,
+    StateLookup,
+    TokenSet,
+    XeroConnection,
+    XeroTenant,
+)
 from cbxero.domain.errors import (
     AuthorizationRefused,
     NotFound,
@@ -13,19 +22,7 @@ from cbxero.domain.errors import (
 )
 from cbxero.domain.listing import LogFilter, LogPage, TaskFilter, TaskPage
 from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceOrder, MarketplaceProduct
-from cbxero.domain.model import (
-    ActionLogEntry,
-    ConnectionStatus,
-    ConnectStart,
-    CustomerLink,
-    PendingGrant,
-    ProductMapping,
-    StateLookup,
-    SyncTask,
-    TokenSet,
-    XeroConnection,
-    XeroTenant,
-)
+from cbxero.domain.model import ActionLogEntry, CustomerLink, ProductMapping, SyncTask
 from cbxero.domain.settings import AutoSync, Settings
 from cbxero.ports import (
     Clock,

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from cbxero import composition
 from cbxero.config import OAuthConfig
-from cbxero.domain.model import ConnectionStatus, XeroConnection, XeroTenant
+from cbxero.domain.connection import ConnectionStatus, XeroConnection, XeroTenant
 from cbxero.http import JsonApiResolver, actor_of, install_error_handlers, reseller_of, user_of
 
 logger = Logger()

@@ -13,7 +13,7 @@ import requests
 
 from cbxero.adapters.dynamo import DynamoConnectionRepository
 from cbxero.adapters.xero import XeroIdentity
-from cbxero.domain.model import ConnectionStatus, XeroConnection
+from cbxero.domain.connection import ConnectionStatus, XeroConnection
 from cbxero.ports import Clock
 from cbxero.services.connection import TokenVault, pkce_challenge
 from local.stack import LoopbackServer

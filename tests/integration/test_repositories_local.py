@@ -18,20 +18,17 @@ from cbxero.adapters.dynamo import (
     DynamoProductMappingRepository,
     DynamoTaskRepository,
 )
-from cbxero.domain.marketplace import MarketplaceOrder, Money
-from cbxero.domain.model import (
+from cbxero.domain.connection import (
     ConnectionStatus,
     ConnectStart,
-    CustomerLink,
     PendingGrant,
-    ProductMapping,
     StateLookup,
-    SyncTask,
-    TaskStatus,
     TokenSet,
     XeroConnection,
     XeroTenant,
 )
+from cbxero.domain.marketplace import MarketplaceOrder, Money
+from cbxero.domain.model import CustomerLink, ProductMapping, SyncTask, TaskStatus
 from local.records import DynamoTaskRecords
 from tests.conftest import LocalTables
 from tests.fakes import FakeCipher

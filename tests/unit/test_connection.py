@@ -11,15 +11,9 @@ import pytest
 import requests
 
 from cbxero.adapters.xero import XeroClient
+from cbxero.domain.connection import ConnectionStatus, XeroConnection, XeroTenant
 from cbxero.domain.errors import Conflict, InvalidInput, ReconnectNeeded
-from cbxero.domain.model import (
-    ConnectionStatus,
-    CustomerLink,
-    LogStatus,
-    ProductMapping,
-    XeroConnection,
-    XeroTenant,
-)
+from cbxero.domain.model import CustomerLink, LogStatus, ProductMapping
 from cbxero.services.connection import (
     StateSigner,
     TokenVault,

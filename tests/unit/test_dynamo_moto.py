@@ -15,13 +15,8 @@ from cbxero.adapters.dynamo import (
     DynamoProductMappingRepository,
     DynamoSettingsRepository,
 )
-from cbxero.domain.model import (
-    ActionLogEntry,
-    ConnectionStatus,
-    CustomerLink,
-    LogStatus,
-    ProductMapping,
-)
+from cbxero.domain.connection import ConnectionStatus
+from cbxero.domain.model import ActionLogEntry, CustomerLink, LogStatus, ProductMapping
 from cbxero.domain.settings import AutoSync, Settings
 from cbxero.ports import DueReseller
 from local import template as cfn

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from cbxero.domain.connection import ConnectionStatus, TokenSet, XeroConnection, XeroTenant
 from cbxero.domain.errors import (
     Conflict,
     DocumentRejected,
@@ -14,16 +15,7 @@ from cbxero.domain.errors import (
     ReconnectNeeded,
 )
 from cbxero.domain.marketplace import MarketplaceOrder, Money
-from cbxero.domain.model import (
-    ConnectionStatus,
-    CustomerLink,
-    LogStatus,
-    SyncTask,
-    TaskStatus,
-    TokenSet,
-    XeroConnection,
-    XeroTenant,
-)
+from cbxero.domain.model import CustomerLink, LogStatus, SyncTask, TaskStatus
 from cbxero.domain.settings import AutoSync, Settings
 from cbxero.services.admin import ResellerAdmin
 from cbxero.services.connection import (

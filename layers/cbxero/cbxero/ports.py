@@ -12,24 +12,21 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
+from cbxero.domain.connection import (
+    ConnectionStatus,
+    ConnectStart,
+    PendingGrant,
+    StateLookup,
+    TokenSet,
+    XeroConnection,
+    XeroTenant,
+)
 from cbxero.domain.marketplace import (
     MarketplaceCustomer,
     MarketplaceOrder,
     MarketplaceProduct,
 )
-from cbxero.domain.model import (
-    ActionLogEntry,
-    ConnectionStatus,
-    ConnectStart,
-    CustomerLink,
-    PendingGrant,
-    ProductMapping,
-    StateLookup,
-    SyncTask,
-    TokenSet,
-    XeroConnection,
-    XeroTenant,
-)
+from cbxero.domain.model import ActionLogEntry, CustomerLink, ProductMapping, SyncTask
 from cbxero.domain.settings import AutoSync, Settings
 
 if TYPE_CHECKING:  # only annotations here: functions that never call Xero skip building these

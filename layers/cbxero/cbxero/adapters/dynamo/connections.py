@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from cbxero import keys
 from cbxero.adapters.dynamo.table import Table, conditional, item_key, to_item
-from cbxero.domain.model import ConnectionStatus, TokenSet, XeroConnection
+from cbxero.domain.connection import ConnectionStatus, TokenSet, XeroConnection
 from cbxero.ports import ConnectionRepository, TokenCipher
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from cbxero.adapters.dynamo.table import (
     item_key,
     to_item,
 )
-from cbxero.domain.model import ConnectStart, PendingGrant, StateLookup
+from cbxero.domain.connection import ConnectStart, PendingGrant, StateLookup
 from cbxero.ports import OAuthStateStore, PendingGrantStore, TokenCipher
 
 if TYPE_CHECKING:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from cbxero import keys
 from cbxero.adapters.dynamo.links import link_item
 from cbxero.adapters.dynamo.table import Item, Table, item_key
-from cbxero.domain.model import CustomerLink, XeroTenant
+from cbxero.domain.connection import XeroTenant
+from cbxero.domain.model import CustomerLink
 from cbxero.ports import OrganisationRecord
 
 

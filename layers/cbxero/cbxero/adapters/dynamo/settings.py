@@ -16,7 +16,7 @@ from cbxero.adapters.dynamo.table import (
     stamp,
     to_item,
 )
-from cbxero.domain.model import ConnectionStatus
+from cbxero.domain.connection import ConnectionStatus
 from cbxero.domain.settings import AutoSync, Settings
 from cbxero.ports import DueReseller, SettingsRepository
 

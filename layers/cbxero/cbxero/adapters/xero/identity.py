@@ -13,8 +13,8 @@ from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
 from cbxero.adapters.xero.shared import TIMEOUT
+from cbxero.domain.connection import TokenSet, XeroTenant
 from cbxero.domain.errors import AuthorizationRefused, ReconnectNeeded, UpstreamUnavailable
-from cbxero.domain.model import TokenSet, XeroTenant
 from cbxero.ports import Clock, XeroAuthorizer
 
 

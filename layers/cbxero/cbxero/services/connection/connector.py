@@ -11,6 +11,14 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
 
+from cbxero.domain.connection import (
+    ConnectionStatus,
+    ConnectStart,
+    PendingGrant,
+    TokenSet,
+    XeroConnection,
+    XeroTenant,
+)
 from cbxero.domain.errors import (
     AuthorizationRefused,
     Conflict,
@@ -18,16 +26,7 @@ from cbxero.domain.errors import (
     NotConnected,
     UpstreamUnavailable,
 )
-from cbxero.domain.model import (
-    ActionLogEntry,
-    ConnectionStatus,
-    ConnectStart,
-    LogStatus,
-    PendingGrant,
-    TokenSet,
-    XeroConnection,
-    XeroTenant,
-)
+from cbxero.domain.model import ActionLogEntry, LogStatus
 from cbxero.ports import (
     ActionLog,
     Clock,

@@ -7,17 +7,13 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
+from cbxero.domain.connection import ConnectionStatus, XeroConnection
 from cbxero.domain.errors import (
     NotConnected,
     ReconnectNeeded,
     UpstreamUnavailable,
 )
-from cbxero.domain.model import (
-    ActionLogEntry,
-    ConnectionStatus,
-    LogStatus,
-    XeroConnection,
-)
+from cbxero.domain.model import ActionLogEntry, LogStatus
 from cbxero.ports import (
     ActionLog,
     Clock,
