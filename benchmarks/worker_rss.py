@@ -24,6 +24,7 @@ from cbxero.adapters.dynamo import (
     DynamoTaskRepository,
 )
 from cbxero.adapters.marketplace import SimpleApiClient
+from cbxero.adapters.problems import problem_of
 from cbxero.adapters.xero import XeroClient
 from cbxero.ports import Clock, SyncJob
 from cbxero.services.sync import CustomerSync
@@ -71,6 +72,7 @@ def main() -> int:
         ),
         xero=lambda _reseller: xero,
         clock=clock,
+        describe=problem_of,
     )
     started = time.perf_counter()
     jobs = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from cbxero.adapters.problems import problem_of
 from cbxero.domain.idempotency import contact_key, idempotency_key, item_key
 from cbxero.domain.xero import Contact, Item
 from cbxero.ports import XeroAccounting
@@ -68,6 +69,7 @@ def test_the_mapping_screen_and_a_sync_make_a_customer_s_contact_with_one_key() 
         marketplace=w.marketplace,
         xero=lambda _reseller: cast(XeroAccounting, by_sync),
         clock=w.clock,
+        describe=problem_of,
     )
     w.sync(customer)
     made = w.repos.links.get(w.reseller_id, customer)

@@ -16,7 +16,6 @@ from cbxero.domain.errors import (
     RateLimited,
     ReconnectNeeded,
     UpstreamUnavailable,
-    problem_of,
 )
 from cbxero.domain.marketplace import IN_FLIGHT, MarketplaceOrder, newest_creation
 from cbxero.domain.model import ActionLogEntry, LogStatus, SyncTask, TaskStatus
@@ -69,13 +68,14 @@ class CustomerSync:
         marketplace: Marketplace,
         xero: Callable[[str], XeroAccounting],
         clock: Clock,
+        describe: Callable[[BaseException], str],
         tasks_per_run: int = TASKS_PER_RUN,
-        describe: Callable[[BaseException], str] = problem_of,
     ) -> None:
         self._ports = Ports(settings, links, mappings, tasks, action_log, marketplace, clock)
         self._xero = xero
         self._tasks_per_run = tasks_per_run
-        # What a failure says, for the Action Log and the queue (the adapters know its shapes).
+        # What a failure says, for the Action Log and the queue: the adapters know its shapes,
+        # so the composition passes their reading (cbxero.adapters.problems.problem_of).
         self._describe = describe
         self._orders: dict[str, MarketplaceOrder] = {}  # read during this run's check changes
 
