@@ -10,6 +10,7 @@ the invoice matches the order and the credit note the refund. Exits 1 if they do
 
 from __future__ import annotations
 
+import json
 import sys
 from decimal import Decimal
 from typing import Any
@@ -25,6 +26,20 @@ SETTINGS = {
 }
 ORDER_LINES = [("MS-O365-E3-M", 12, "36.00"), ("MS-TEAMS-ESS", 5, "4.00")]
 DOWNGRADE = ("MS-O365-E3-M", -2, "36.00")  # two seats fewer, refunded
+
+
+def money(amount: float | str) -> str:
+    """An amount as money: two decimals (four for a unit price that has them: lines go to Xero
+    with unitdp=4), thousands separated. Xero's JSON numbers arrive as floats (432.0)."""
+    value = Decimal(str(amount))
+    places = "0.01" if value == value.quantize(Decimal("0.01")) else "0.0001"
+    return f"{value.quantize(Decimal(places)):,}"
+
+
+def quantity(value: float | int | str) -> str:
+    """A quantity without a float's trailing `.0` (12, not 12.0)."""
+    number = Decimal(str(value))
+    return f"{number.to_integral_value() if number == number.to_integral_value() else number}"
 
 
 def step(text: str) -> None:
@@ -64,18 +79,18 @@ def main() -> int:
         customer = stack.seed_demo_reseller(DEMO_RESELLER, SETTINGS)
         connection = stack.api("GET", "/xero/connection").json()
         print(f"Xero: {connection['status']} to {connection['organisation_name']}")
-        print(f"Settings: {stack.api('GET', '/settings').json()}")
+        print(f"Settings: {json.dumps(stack.api('GET', '/settings').json())}")
 
         step(f"A sales order for {customer['name']} in the marketplace")
         order = stack.marketplace.add_order(customer["id"], ORDER_LINES)
         for detail in order["details"]:
             print(
-                f"  {detail['mpn']:<14} {detail['quantity']:>5}"
-                f" x {detail['unitPrice']['amount']:>7}"
+                f"  {detail['mpn']:<14} {quantity(detail['quantity']):>5}"
+                f" x {money(detail['unitPrice']['amount']):>8}"
             )
         print(
             f"  order {order['orderNumber']}, "
-            f"total {order['total']['amount']} {order['total']['currency']}"
+            f"total {money(order['total']['amount'])} {order['total']['currency']}"
         )
 
         step("The five-minute schedule fires; the worker syncs")
@@ -94,27 +109,28 @@ def main() -> int:
         )
         for line in invoice["LineItems"]:
             print(
-                f"  {line['ItemCode']:<14} {line['Quantity']:>5} x {line['UnitAmount']:>7}"
-                f" = {line['LineAmount']:>8}  {line['Description']}"
+                f"  {line['ItemCode']:<14} {quantity(line['Quantity']):>5}"
+                f" x {money(line['UnitAmount']):>8} = {money(line['LineAmount']):>9}"
+                f"  {line['Description']}"
             )
-        print(f"  total {invoice['Total']} {invoice['CurrencyCode']}")
+        print(f"  total {money(invoice['Total'])} {invoice['CurrencyCode']}")
 
         step("A downgrade: two seats fewer, refunded; synced by hand from the store")
         refund = fee(*DOWNGRADE, type="recurringRefund")
         change = stack.marketplace.add_order(customer["id"], [refund], order_type="change")
-        print(f"  order {change['orderNumber']} (change), total {change['total']['amount']}")
+        print(f"  order {change['orderNumber']} (change), total {money(change['total']['amount'])}")
         stack.api("POST", f"/customers/{customer['id']}/sync").raise_for_status()
         print(f"worker: {stack.drain_queue()} job(s) done")
         notes = list(stack.xero.organisation().credit_notes.values())
         for note in notes:
             print(
                 f"  credit note {note['CreditNoteNumber']} ({note['Status']}), reference "
-                f"{note['Reference']}, total {note['Total']}, left to allocate "
-                f"{note['RemainingCredit']}"
+                f"{note['Reference']}, total {money(note['Total'])}, left to allocate "
+                f"{money(note['RemainingCredit'])}"
             )
         print(
-            f"  invoice {invoice['InvoiceNumber']}: credited {invoice['AmountCredited']}, "
-            f"due {invoice['AmountDue']}"
+            f"  invoice {invoice['InvoiceNumber']}: credited {money(invoice['AmountCredited'])}, "
+            f"due {money(invoice['AmountDue'])}"
         )
 
         step("The Action Log")
