@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from uuid import uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from cbxero.domain.errors import IllegalTransition
 from cbxero.domain.marketplace import MarketplaceOrder, OrderStatus, OrderType
@@ -137,6 +137,12 @@ class XeroDocumentRef(BaseModel):
     id: str
     number: str | None = None
     total: Decimal | None = None
+
+    @field_validator("total")
+    @classmethod
+    def _to_the_cent(cls, total: Decimal | None) -> Decimal | None:
+        # Xero's JSON numbers arrive as floats (20.0); a document's total is money.
+        return None if total is None else total.quantize(Decimal("0.01"), ROUND_HALF_UP)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
