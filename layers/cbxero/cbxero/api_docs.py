@@ -89,7 +89,10 @@ DESCRIPTIONS: dict[str, str] = {
     "GET /fees": "The fee mappings (the cancellation fee's Xero item).",
     "PUT /fees/cancellation": "Maps the cancellation fee to a Xero item.",
     # Xero look-ups
-    "GET /xero/contacts": "Xero contacts of the connected organisation (`search=` filters).",
+    "GET /xero/contacts": (
+        "Xero contacts of the connected organisation; `search=` keeps those with it in their "
+        "name, number or email, in any case (Xero's `searchTerm`)."
+    ),
     "GET /xero/items": "Xero items of the connected organisation.",
     "GET /xero/accounts": "Xero accounts of the connected organisation (for the sales account).",
     "GET /xero/tax-rates": "Xero tax rates of the connected organisation.",

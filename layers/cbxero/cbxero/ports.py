@@ -348,8 +348,9 @@ class XeroAccounting(ABC):
         """One contact by id; raises NotFound."""
 
     @abstractmethod
-    def contacts(self) -> list[Contact]:
-        """The organisation's contacts, first page (100)."""
+    def contacts(self, search: str | None = None) -> list[Contact]:
+        """The organisation's contacts, first page (100); with `search`, those with it in their
+        name, number or email, in any case (Xero's `searchTerm`)."""
 
     @abstractmethod
     def contacts_matching(self, criteria: Mapping[str, str]) -> list[Contact]:

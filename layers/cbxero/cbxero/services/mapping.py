@@ -274,8 +274,7 @@ class MappingDesk:
     # ------------------------------------------------------------------ Xero look-ups
     def contacts(self, reseller_id: str, search: str | None) -> list[Contact]:
         def read() -> list[Contact]:
-            xero = self._xero(reseller_id)
-            return xero.contacts_matching({"Name": search}) if search else xero.contacts()
+            return self._xero(reseller_id).contacts(search)
 
         return self._cached(reseller_id, f"contacts:{search or ''}", read)
 

@@ -184,8 +184,9 @@ class XeroClient(XeroAccounting):
     def contact(self, contact_id: str) -> Contact:
         return Contact.model_validate(self._call("GET", f"/Contacts/{contact_id}")["Contacts"][0])
 
-    def contacts(self) -> list[Contact]:
-        answer = self._call("GET", "/Contacts", params={"page": "1"})
+    def contacts(self, search: str | None = None) -> list[Contact]:
+        params = {"page": "1"} | ({"searchTerm": search} if search else {})
+        answer = self._call("GET", "/Contacts", params=params)
         return [Contact.model_validate(raw) for raw in answer.get("Contacts") or []]
 
     def items(self, codes: Sequence[str]) -> dict[str, Item]:
