@@ -90,7 +90,7 @@ DESCRIPTIONS: dict[str, str] = {
     "PUT /fees/cancellation": "Maps the cancellation fee to a Xero item.",
     # Xero look-ups
     "GET /xero/contacts": (
-        "Xero contacts of the connected organisation; `search=` keeps those with it in their "
+        "Xero contacts of the connected organisation. `search=` keeps those with it in their "
         "name, number or email, in any case (Xero's `searchTerm`)."
     ),
     "GET /xero/items": "Xero items of the connected organisation.",
@@ -189,7 +189,8 @@ def whole_document(settings: dict[str, Any], oauth: dict[str, Any]) -> dict[str,
 
 
 def _first_sentence(text: str) -> str:
-    """A summary for the operation list: the description up to its first stop or colon."""
+    """A summary for the operation list: the description up to its first stop or colon, as
+    plain text (Swagger UI shows a summary's Markdown backticks as they are)."""
     for stop in (". ", ": ", " ("):
         text = text.split(stop, 1)[0]
-    return text.rstrip(".")
+    return text.rstrip(".").replace("`", "")
