@@ -130,3 +130,52 @@ def test_a_body_that_is_not_a_job_behind_a_failed_job_of_its_group_is_skipped_no
         ("c-2", "not tried: an earlie"),
     ]
     assert sync.unreadable == []
+
+
+def test_a_body_nested_too_deep_to_read_is_dropped_not_a_crash_of_the_batch() -> None:
+    # Found by the attack of 2026-11-27: `_readable`'s json.loads raised RecursionError out of
+    # the record model, the processor registered a failure without a record, and the whole
+    # batch crashed ('NoneType' object has no attribute 'message_id').
+    sync = StubSync()
+    deep = "[" * 10_000 + "]" * 10_000
+    nested = '{"reseller_id": "r-1", "x": ' + "[" * 10_000 + "]" * 10_000 + "}"
+    event = batch((deep, "r-1"), (nested, "r-1"), (job("r-1", "c-1"), "r-1"))
+    assert handle(event, sync) == []
+    assert [j.customer_id for j in sync.processed] == ["c-1"]
+
+
+def malformed(record: dict[str, Any], damage: str) -> None:
+    """Breaks one record's envelope (what SQS itself sets) in the named way."""
+    if damage == "no attributes":
+        del record["attributes"]
+    elif damage == "receive count not a number":
+        record["attributes"]["ApproximateReceiveCount"] = "abc"
+    elif damage == "no body":
+        del record["body"]
+    elif damage == "no message id":
+        del record["messageId"]
+
+
+@pytest.mark.parametrize(
+    "damage", ["no attributes", "receive count not a number", "no body", "no message id"]
+)
+@pytest.mark.parametrize("first_fails", [False, True])
+def test_a_record_sqs_could_not_have_sent_fails_alone_never_the_batch(
+    damage: str, first_fails: bool
+) -> None:
+    # Found by the attack of 2026-11-27: each of these crashed the whole batch when the job
+    # before it in its group failed (the FIFO processor validates a skipped record without
+    # catching), or at the last delivery (int("abc")), or always (no message id).
+    sync = StubSync(failing=frozenset({"c-1"} if first_fails else set()))
+    event = batch(
+        (job("r-1", "c-1"), "r-1"),
+        (job("r-1", "c-2"), "r-1"),
+        (job("r-2", "c-3"), "r-2"),
+        receives=MAX_RECEIVES,
+    )
+    malformed(event["Records"][1], damage)
+    failed = handle(event, sync)
+    assert "c-3" in [j.customer_id for j in sync.processed]  # the other reseller goes on
+    assert ("m1" in failed) == first_fails
+    if damage != "no message id":  # it cannot be named; it is logged
+        assert "m2" in failed  # never dropped in silence: back to the queue, then the DLQ
