@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -92,20 +93,39 @@ def _input_refused(status: HTTPStatus, message: str, fields: list[FieldProblem])
 JSON_MEDIA_TYPE = "application/json"
 
 
-def _unreadable_body(event: Mapping[str, Any]) -> ErrorBody | None:
-    """A body in a content type the API does not read (every body it reads is JSON), or JSON
-    that is not an object."""
+def _unreadable_body(event: Mapping[str, Any]) -> tuple[HTTPStatus, ErrorBody] | None:
+    """A body in a content type the API does not read (every body it reads is JSON), JSON the
+    reader refuses, or JSON that is not an object: refused before any route reads it."""
     if not event.get("body"):
         return None
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     given = headers.get("content-type", JSON_MEDIA_TYPE)  # none given: read as JSON
     media_type = given.split(";", 1)[0].strip().lower()
-    if media_type == JSON_MEDIA_TYPE:
-        return None if _an_object(event) else NOT_AN_OBJECT
+    if media_type != JSON_MEDIA_TYPE:
+        return HTTPStatus.UNSUPPORTED_MEDIA_TYPE, ErrorBody(
+            code="unsupported_media_type",
+            message=f"the API reads JSON bodies only (Content-Type: {JSON_MEDIA_TYPE})",
+            fields=[FieldProblem(field="Content-Type", problem=f"{given[:100]!r} is not JSON")],
+        )
+    if event.get("isBase64Encoded"):
+        return None  # not UTF-8: refused when read, as such
+    body = str(event["body"]).strip(" \t\r\n")
+    if body == "null":  # JSON null: no body, as the document declares for an optional one
+        return None
+    if not body.startswith("{"):
+        return HTTPStatus.UNPROCESSABLE_ENTITY, NOT_AN_OBJECT
+    try:  # read once here, so that whatever the reader refuses is the caller's 400
+        json.loads(body)
+    except RecursionError:  # json.loads gives up on nesting a few hundred levels deep
+        return HTTPStatus.BAD_REQUEST, _unreadable("the body is nested too deep", "nested too deep")
+    except ValueError:  # not JSON; or a number too long to read (over 4,300 digits)
+        return HTTPStatus.BAD_REQUEST, _unreadable("the body is not JSON", "not JSON")
+    return None
+
+
+def _unreadable(message: str, problem: str) -> ErrorBody:
     return ErrorBody(
-        code="unsupported_media_type",
-        message=f"the API reads JSON bodies only (Content-Type: {JSON_MEDIA_TYPE})",
-        fields=[FieldProblem(field="Content-Type", problem=f"{given[:100]!r} is not JSON")],
+        code="invalid_input", message=message, fields=[FieldProblem(field="body", problem=problem)]
     )
 
 
@@ -117,15 +137,6 @@ NOT_AN_OBJECT = ErrorBody(
 )
 
 
-def _an_object(event: Mapping[str, Any]) -> bool:
-    """An object, or JSON null: what the document declares for an optional body (no body)."""
-    body = str(event.get("body") or "")
-    if event.get("isBase64Encoded"):
-        return True  # not UTF-8: refused when read, as such
-    stripped = body.strip(" \t\r\n")
-    return stripped.startswith("{") or stripped == "null"
-
-
 class JsonApiResolver(APIGatewayHttpResolver):
     """The HTTP API resolver, refusing a body it would not read as JSON before any route runs:
     Powertools would otherwise parse form and multipart bodies into something else entirely."""
@@ -134,12 +145,11 @@ class JsonApiResolver(APIGatewayHttpResolver):
         refused = _unreadable_body(event)
         if refused is None:
             return super().resolve(event, context)
-        not_json = refused is not NOT_AN_OBJECT
-        status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE if not_json else HTTPStatus.UNPROCESSABLE_ENTITY
+        status, body = refused
         return {
             "statusCode": status.value,
             "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": refused.model_dump_json(),
+            "body": body.model_dump_json(),
             "isBase64Encoded": False,
         }
 
