@@ -95,3 +95,43 @@ def test_an_unknown_line_keeps_its_sign_and_needs_its_product_mapped() -> None:
 def test_a_cancellation_goes_through_the_fees_mapping() -> None:
     order = order_from_api(_order({**NEW_TYPE, "type": "cancellation"}))
     assert mapping_key(order.lines[0]) == CANCELLATION_FEE
+
+
+CHARGING = (LineKind.CHARGE, LineKind.CANCELLATION_FEE)
+
+
+@settings(derandomize=True, max_examples=300)
+@given(
+    detail_type=st.sampled_from(sorted(DETAIL_KINDS)) | st.text(max_size=20),
+    quantity=st.integers(-50, 50).filter(bool),
+    cents=st.integers(-1_000_000, 1_000_000).filter(bool),
+)
+def test_the_translation_never_flips_a_charges_sign(
+    detail_type: str, quantity: int, cents: int
+) -> None:
+    """Whatever the detail type, the adapter keeps a line's figures as SimpleAPI gave them, and
+    a line the adapter calls a charge lands on the invoice with the sign it had: only refunds
+    are turned round (onto a credit note), and only by their kind."""
+    unit = Decimal(cents) / 100
+    extended = unit * quantity
+    order = order_from_api(
+        _order(
+            {
+                **NEW_TYPE,
+                "type": detail_type,
+                "quantity": quantity,
+                "unitPrice": {"amount": str(unit), "currency": "EUR"},
+                "extendedPrice": {"amount": str(extended), "currency": "EUR"},
+            }
+        )
+    )
+    (line,) = order.lines
+    assert line.kind is line_kind(detail_type)
+    assert (line.quantity, line.unit_price.amount) == (quantity, unit)
+    assert line.extended_price.amount == extended
+    if line.kind not in CHARGING:
+        return
+    mappings = {mapping_key(line): E3}
+    plan = DocumentPlan.build(order, Settings(downgrades=DowngradeMode.REFUND), mappings, {})
+    assert (len(plan.charges), plan.refunds) == (1, ())
+    assert plan.planned_total == extended  # the same sign, to the cent
