@@ -127,7 +127,7 @@ def test_the_translation_never_flips_a_charges_sign(
     )
     (line,) = order.lines
     assert line.kind is line_kind(detail_type)
-    assert (line.quantity, line.unit_price.amount) == (quantity, unit)
+    assert (line.quantity, line.unit_price.amount) == (Decimal(quantity), unit)
     assert line.extended_price.amount == extended
     if line.kind not in CHARGING:
         return
