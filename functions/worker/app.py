@@ -153,13 +153,16 @@ def handle(
         )
     for message_id in failed:
         record = read.get(message_id)
-        if record is None or not isinstance(last := record.body, SyncJob):
+        if record is None or record.attributes.ApproximateReceiveCount < max_receives:
             continue
-        if record.attributes.ApproximateReceiveCount >= max_receives:
-            try:  # its last delivery: the dead-letter queue, and the reseller is told
-                sync.give_up(last, problems.get(message_id, SKIPPED)[:300])
-            except Exception:
-                logger.exception("dead-letter entry not written", extra={"job": last.dedupe_id})
+        last = record.body
+        if isinstance(last, Unreadable):  # skipped at every delivery: never read, so say so
+            _drop(message_id, last, sync)
+            continue
+        try:  # its last delivery: the dead-letter queue, and the reseller is told
+            sync.give_up(last, problems.get(message_id, SKIPPED)[:300])
+        except Exception:
+            logger.exception("dead-letter entry not written", extra={"job": last.dedupe_id})
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
 
 

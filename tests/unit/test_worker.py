@@ -183,3 +183,33 @@ def test_a_record_sqs_could_not_have_sent_fails_alone_never_the_batch(
     assert ("m1" in failed) == first_fails
     if damage != "no message id":  # it cannot be named; it is logged
         assert "m2" in failed  # never dropped in silence: back to the queue, then the DLQ
+
+
+@pytest.mark.parametrize("receives", [MAX_RECEIVES - 1, MAX_RECEIVES, MAX_RECEIVES + 3, 10_000])
+def test_a_failed_job_at_or_past_its_last_delivery_is_given_up_with_an_entry(receives: int) -> None:
+    sync = StubSync(failing=frozenset({"c-1"}))
+    event = batch(
+        (job("r-1", "c-1"), "r-1"),
+        ("[1, 2]", "r-1"),  # a JSON array behind the failed job: dropped when read, or skipped
+        (job("r-1", "c-2"), "r-1"),
+        receives=receives,
+    )
+    assert handle(event, sync) == ["m1", "m2", "m3"]
+    given_up = [j.customer_id for j, _ in sync.given_up]
+    assert given_up == (["c-1", "c-2"] if receives >= MAX_RECEIVES else [])
+
+
+def test_an_unreadable_body_skipped_at_its_last_delivery_is_logged_as_it_goes_to_the_dlq(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Found by the attack of 2026-11-27: skipped behind a failed job of its group at every
+    # delivery, such a body reached the dead-letter queue with no line naming it (the drop is
+    # logged only when the body is read, which a skipped record never is).
+    logged: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(worker.logger, "error", lambda msg, extra: logged.append((msg, extra)))
+    sync = StubSync(failing=frozenset({"c-1"}))
+    pill = json.dumps({"reseller_id": "r-1", "customer_id": 7})
+    event = batch((job("r-1", "c-1"), "r-1"), (pill, "r-1"), receives=MAX_RECEIVES)
+    assert handle(event, sync) == ["m1", "m2"]
+    assert [(e["message_id"], e.get("reseller_id")) for _, e in logged] == [("m2", "r-1")]
+    assert [r for r, _, _ in sync.unreadable] == ["r-1"]  # and the reseller is told
