@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
@@ -107,9 +108,15 @@ def _unreadable_body(event: Mapping[str, Any]) -> tuple[HTTPStatus, ErrorBody] |
             message=f"the API reads JSON bodies only (Content-Type: {JSON_MEDIA_TYPE})",
             fields=[FieldProblem(field="Content-Type", problem=f"{given[:100]!r} is not JSON")],
         )
-    if event.get("isBase64Encoded"):
-        return None  # not UTF-8: refused when read, as such
-    body = str(event["body"]).strip(" \t\r\n")
+    body = str(event["body"])
+    if event.get("isBase64Encoded"):  # API Gateway's form of a body it takes for binary
+        try:
+            body = base64.b64decode(body, validate=True).decode()
+        except UnicodeDecodeError:
+            return HTTPStatus.BAD_REQUEST, _unreadable("the body is not UTF-8 text", "not UTF-8")
+        except ValueError:
+            return HTTPStatus.BAD_REQUEST, _unreadable("the body is not base64", "not base64")
+    body = body.strip(" \t\r\n")
     if body == "null":  # JSON null: no body, as the document declares for an optional one
         return None
     if not body.startswith("{"):
