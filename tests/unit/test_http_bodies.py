@@ -11,7 +11,7 @@ import pytest
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
-from cbxero.http import JsonApiResolver, install_error_handlers
+from cbxero.http import JsonApiResolver, install_error_handlers, reseller_of
 from local.invoke import LambdaContext
 
 
@@ -91,3 +91,39 @@ def test_a_body_marked_base64_that_is_not_is_refused_naming_it() -> None:
     answer = app.resolve(event, LambdaContext("SettingsFunction"))  # type: ignore[arg-type]
     assert answer["statusCode"] == 400
     assert [f["field"] for f in json.loads(answer["body"])["fields"]] == ["body"]
+
+
+@app.get("/mine")
+def mine() -> dict[str, str]:
+    return {"reseller": reseller_of(app, "reseller_id")}
+
+
+def get_mine(claims: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    event = {
+        "version": "2.0",
+        "routeKey": "GET /mine",
+        "rawPath": "/mine",
+        "headers": {},
+        "requestContext": {
+            "http": {"method": "GET", "path": "/mine"},
+            "stage": "$default",
+            "authorizer": {"jwt": {"claims": claims, "scopes": None}},
+        },
+        "isBase64Encoded": False,
+    }
+    answer = app.resolve(event, LambdaContext("SettingsFunction"))  # type: ignore[arg-type]
+    return answer["statusCode"], json.loads(answer["body"])
+
+
+@pytest.mark.parametrize(
+    "reseller", ["r" * 100_000, "r" * 65, "reseller-1001\x00", "../reseller", "r\u00e9seller", " r"]
+)
+def test_a_reseller_claim_no_marketplace_id_looks_like_is_a_403_not_a_500(reseller: str) -> None:
+    # Found by the attack of 2026-11-27: a 100,000-character claim reached DynamoDB as a key
+    # (over its 2,048 bytes) and answered 500.
+    status, problem = get_mine({"reseller_id": reseller, "sub": "u"})
+    assert (status, problem["code"]) == (403, "forbidden")
+
+
+def test_a_reseller_claim_of_a_marketplace_id_is_the_reseller() -> None:
+    assert get_mine({"reseller_id": "reseller-1001"}) == (200, {"reseller": "reseller-1001"})

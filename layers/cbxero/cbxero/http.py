@@ -31,6 +31,7 @@ from cbxero.domain.errors import (
     StaleVersion,
     UpstreamUnavailable,
 )
+from cbxero.domain.marketplace import MARKETPLACE_ID_PATTERN
 
 STATUS_OF: dict[type[DomainError], HTTPStatus] = {
     InvalidInput: HTTPStatus.BAD_REQUEST,
@@ -350,6 +351,9 @@ def reseller_of(app: APIGatewayHttpResolver, claim: str) -> str:
     reseller = claims.get(claim)
     if not isinstance(reseller, str) or not reseller:
         raise Forbidden(f"the token carries no {claim} claim")
+    if not re.fullmatch(MARKETPLACE_ID_PATTERN.strip("^$"), reseller):
+        # A marketplace id, as every id the API takes: never a key DynamoDB refuses (a 500)
+        raise Forbidden(f"the token's {claim} claim names no marketplace reseller")
     return reseller
 
 
