@@ -213,3 +213,25 @@ def test_an_unreadable_body_skipped_at_its_last_delivery_is_logged_as_it_goes_to
     assert handle(event, sync) == ["m1", "m2"]
     assert [(e["message_id"], e.get("reseller_id")) for _, e in logged] == [("m2", "r-1")]
     assert [r for r, _, _ in sync.unreadable] == ["r-1"]  # and the reseller is told
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"reseller_id": "r" * 5_000},
+        {"reseller_id": "r-1\x00"},
+        {"customer_id": "../orders"},
+        {"customer_id": "%2e%2e"},
+        {"customer_id": "c\u00e9"},
+        {"task_ids": ["1", "../2"]},
+    ],
+)
+def test_a_job_naming_an_id_no_marketplace_id_looks_like_is_dropped_as_unreadable(
+    damage: dict[str, Any],
+) -> None:
+    # Found by the attack of 2026-11-27: such a job was processed (a 5,000-character reseller is
+    # a key DynamoDB refuses: it failed at every delivery, then the dead-letter entry failed too).
+    sync = StubSync()
+    body = json.dumps({"reseller_id": "r-1", "customer_id": "c-1", "slot": "s", **damage})
+    assert handle(batch((body, "r-1"), (job("r-1", "c-2"), "r-1")), sync) == []
+    assert [j.customer_id for j in sync.processed] == ["c-2"]
