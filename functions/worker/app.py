@@ -13,6 +13,7 @@ with an Action Log entry; a message that is not a job is logged and dropped.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools import Logger
@@ -25,6 +26,7 @@ from pydantic import BaseModel, BeforeValidator, ValidationError
 from cbxero import composition
 from cbxero.adapters.problems import problem_of
 from cbxero.config import WorkerConfig
+from cbxero.domain.marketplace import MARKETPLACE_ID_PATTERN
 from cbxero.ports import JobQueue, SyncJob
 
 if TYPE_CHECKING:  # the sync engine's code loads with the container's parts, at the first batch
@@ -210,8 +212,11 @@ def _drop(message_id: str, unreadable: Unreadable, sync: CustomerSync) -> None:
             )
 
 
+_AN_ID = re.compile(MARKETPLACE_ID_PATTERN.strip("^$"))
+
+
 def _readable(body: str | bytes) -> dict[str, str]:
-    """The reseller and customer a broken body names, when they are plain short strings."""
+    """The reseller and customer a broken body names, when they are marketplace ids."""
     try:
         document = json.loads(body)
     except (TypeError, ValueError, RecursionError):  # nested deeper than Python reads
@@ -221,5 +226,5 @@ def _readable(body: str | bytes) -> dict[str, str]:
     return {
         name: value
         for name in ("reseller_id", "customer_id")
-        if isinstance(value := document.get(name), str) and 0 < len(value) <= 128
+        if isinstance(value := document.get(name), str) and _AN_ID.fullmatch(value)
     }

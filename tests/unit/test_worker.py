@@ -235,3 +235,6 @@ def test_a_job_naming_an_id_no_marketplace_id_looks_like_is_dropped_as_unreadabl
     body = json.dumps({"reseller_id": "r-1", "customer_id": "c-1", "slot": "s", **damage})
     assert handle(batch((body, "r-1"), (job("r-1", "c-2"), "r-1")), sync) == []
     assert [j.customer_id for j in sync.processed] == ["c-2"]
+    # Told in the Action Log of the reseller it names only when that is a reseller's id.
+    named = "reseller_id" not in damage
+    assert [r for r, _, _ in sync.unreadable] == (["r-1"] if named else [])
