@@ -14,6 +14,7 @@ import requests
 from aws_lambda_powertools import Logger
 
 from cbxero.adapters.retry import jittered_backoff
+from cbxero.adapters.wire import utc_stamp
 from cbxero.domain.errors import InvalidInput, NotFound, UpstreamUnavailable
 from cbxero.domain.marketplace import (
     MARKETPLACE_ID_PATTERN,
@@ -185,7 +186,7 @@ class SimpleApiClient(Marketplace):
             "/orders",
             {
                 "customerId": customer_id,
-                "creationTimeFrom": created_from.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "creationTimeFrom": utc_stamp(created_from),
             },
         )
         # A list row without its fee lines is read whole (GET /orders/{id}).
