@@ -135,3 +135,21 @@ def test_the_translation_never_flips_a_charges_sign(
     plan = DocumentPlan.build(order, Settings(downgrades=DowngradeMode.REFUND), mappings, {})
     assert (len(plan.charges), plan.refunds) == (1, ())
     assert plan.planned_total == extended  # the same sign, to the cent
+
+
+@pytest.mark.parametrize(
+    ("written", "instant"),
+    [
+        ("2026-11-25 11:58:00+00:00", datetime(2026, 11, 25, 11, 58, tzinfo=UTC)),
+        ("2026-11-25T13:58:00+02:00", datetime(2026, 11, 25, 11, 58, tzinfo=UTC)),
+        ("2026-11-25 11:58:00", datetime(2026, 11, 25, 11, 58, tzinfo=UTC)),  # no offset: UTC
+        ("2026-11-25T11:58:00", datetime(2026, 11, 25, 11, 58, tzinfo=UTC)),
+        ("2016-12-31T23:59:60Z", datetime(2016, 12, 31, 23, 59, 59, tzinfo=UTC)),  # leap second
+    ],
+)
+def test_an_order_time_is_read_however_simpleapi_writes_it(written: str, instant: datetime) -> None:
+    # Found by the attack of 2026-11-27: an order time without an offset, or on a leap second
+    # (RFC 3339 allows :60), failed the whole customer's check at every look: its orders never
+    # synced. The emulator already read a time without an offset as UTC.
+    order = order_from_api({**_order(NEW_TYPE), "creationDate": written})
+    assert order.created_at == instant
