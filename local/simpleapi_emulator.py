@@ -38,7 +38,8 @@ def _now() -> datetime:
 
 
 def _stamp(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat writes the year in four digits (strftime's %Y writes year 1 as "1")
+    return at.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def _price(amount: Decimal, currency: str) -> dict[str, str]:

@@ -13,18 +13,20 @@ with an Action Log entry; a message that is not a job is logged and dropped.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
+from aws_lambda_powertools.utilities.parser.models import SqsAttributesModel, SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from cbxero import composition
 from cbxero.adapters.problems import problem_of
 from cbxero.config import WorkerConfig
+from cbxero.domain.marketplace import MARKETPLACE_ID_PATTERN
 from cbxero.ports import JobQueue, SyncJob
 
 if TYPE_CHECKING:  # the sync engine's code loads with the container's parts, at the first batch
@@ -50,6 +52,12 @@ def _job_or_unreadable(body: str | bytes) -> SyncJob | Unreadable:
         return Unreadable(problem=problem, **_readable(body))
 
 
+class JobAttributes(SqsAttributesModel):
+    """SQS's attributes, the delivery count read as the number it is."""
+
+    ApproximateReceiveCount: int  # type: ignore[assignment]
+
+
 class JobRecord(SqsRecordModel):
     """A sync queue message as the processor hands it over. A body that is not a job still
     makes a record (as Unreadable), so that the door drops it: it could never succeed, failing
@@ -57,6 +65,7 @@ class JobRecord(SqsRecordModel):
     makes the FIFO processor raise for the whole batch."""
 
     body: Annotated[SyncJob | Unreadable, BeforeValidator(_job_or_unreadable)]
+    attributes: JobAttributes
 
 
 logger = Logger()
@@ -116,11 +125,15 @@ def handle(
                 },
             )
 
-    with processor(records=event["Records"], handler=check_one, lambda_context=context):
+    failed_first: list[str] = []  # records SQS could not have sent, reported before the rest
+    records = _well_formed(event.get("Records"), failed_first)
+    with processor(records=records, handler=check_one, lambda_context=context):
         for _, _, record in processor.process():
             if isinstance(record, JobRecord):  # a failed or skipped one (not handed over)
                 read.setdefault(record.messageId, record)
-    failed = [str(item["itemIdentifier"]) for item in processor.response()["batchItemFailures"]]
+    failed = failed_first + [
+        str(item["itemIdentifier"]) for item in processor.response()["batchItemFailures"]
+    ]
     if checked:
         outcome = sync.process([job for _, job in checked])
         for message_id, job in checked:
@@ -142,14 +155,46 @@ def handle(
         )
     for message_id in failed:
         record = read.get(message_id)
-        if record is None or not isinstance(last := record.body, SyncJob):
+        if record is None or record.attributes.ApproximateReceiveCount < max_receives:
             continue
-        if int(record.attributes.ApproximateReceiveCount) >= max_receives:
-            try:  # its last delivery: the dead-letter queue, and the reseller is told
-                sync.give_up(last, problems.get(message_id, SKIPPED)[:300])
-            except Exception:
-                logger.exception("dead-letter entry not written", extra={"job": last.dedupe_id})
+        last = record.body
+        if isinstance(last, Unreadable):  # skipped at every delivery: never read, so say so
+            _drop(message_id, last, sync)
+            continue
+        try:  # its last delivery: the dead-letter queue, and the reseller is told
+            sync.give_up(last, problems.get(message_id, SKIPPED)[:300])
+        except Exception:
+            logger.exception("dead-letter entry not written", extra={"job": last.dedupe_id})
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
+
+
+def _well_formed(records: object, failed: list[str]) -> list[dict[str, Any]]:
+    """The records the processor can take: each a whole SQS message (JobRecord). SQS never
+    sends another, but one that is not (no body, no attributes, a delivery count that is no
+    number) must not reach the processor, which raises for the whole batch when such a record
+    follows a failed one of its group. It is logged and reported failed by its message id (back
+    to the queue, then the dead-letter queue and its alarm), or only logged without one."""
+    taken: list[dict[str, Any]] = []
+    for record in records if isinstance(records, list) else []:
+        try:
+            JobRecord.model_validate(record)
+        except ValidationError as invalid:
+            message_id = record.get("messageId") if isinstance(record, dict) else None
+            logger.error(
+                "malformed SQS record",
+                extra={
+                    "message_id": message_id if isinstance(message_id, str) else None,
+                    "problem": "; ".join(
+                        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                        for e in invalid.errors(include_input=False, include_url=False)[:5]
+                    )[:300],
+                },
+            )
+            if isinstance(message_id, str) and message_id:
+                failed.append(message_id)
+            continue
+        taken.append(record)
+    return taken
 
 
 def _drop(message_id: str, unreadable: Unreadable, sync: CustomerSync) -> None:
@@ -167,16 +212,19 @@ def _drop(message_id: str, unreadable: Unreadable, sync: CustomerSync) -> None:
             )
 
 
+_AN_ID = re.compile(MARKETPLACE_ID_PATTERN.strip("^$"))
+
+
 def _readable(body: str | bytes) -> dict[str, str]:
-    """The reseller and customer a broken body names, when they are plain short strings."""
+    """The reseller and customer a broken body names, when they are marketplace ids."""
     try:
         document = json.loads(body)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):  # nested deeper than Python reads
         return {}
     if not isinstance(document, dict):
         return {}
     return {
         name: value
         for name in ("reseller_id", "customer_id")
-        if isinstance(value := document.get(name), str) and 0 < len(value) <= 128
+        if isinstance(value := document.get(name), str) and _AN_ID.fullmatch(value)
     }

@@ -203,6 +203,27 @@ def test_json_nested_ten_thousand_deep_is_a_400(
 
 
 @pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("PUT", "/settings"),
+        ("PATCH", "/settings"),
+        ("POST", "/tasks/sync"),
+        ("PUT", "/customers/auto-sync"),
+        ("POST", "/xero/connection/complete"),  # the OAuth function's resolver too
+        ("PUT", "/xero/connection/tenant"),
+    ],
+)
+def test_a_number_too_long_to_read_is_a_400_naming_the_body(
+    front: LocalStack, method: str, path: str
+) -> None:
+    # Found by the attack of 2026-11-27: json.loads refuses an integer of more than 4,300
+    # digits with a plain ValueError (not a JSONDecodeError), answered 500 internal_error.
+    body = '{"due_date_terms": {"days": ' + "9" * 5_000 + "}}"
+    answer = front.api(method, path, data=body, headers={"Content-Type": "application/json"})
+    _error(answer, 400, "body")
+
+
+@pytest.mark.parametrize(
     "content_type",
     [
         "text/plain",

@@ -37,7 +37,11 @@ from tests.conftest import LocalTables
 
 # The worker validates its config at cold start: placeholders (the tests hand `handle` its parts).
 with _environment(
-    {n.upper(): "unused" for n, f in WorkerConfig.model_fields.items() if f.is_required()}
+    {
+        n.upper(): "https://unused.example"
+        for n, f in WorkerConfig.model_fields.items()
+        if f.is_required()
+    }
 ):
     from functions.worker import app as worker
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Sequence
 from typing import Any
+from unittest import mock
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cbxero import composition
 from cbxero.config import (
@@ -106,3 +111,59 @@ def test_a_use_case_wired_for_a_function_whose_model_lacks_its_settings_fails_na
     container = composition.Container(DispatcherConfig.from_environ(ENVIRONMENT))
     with pytest.raises(TypeError, match="DispatcherConfig lacks the OAuthConfig settings"):
         container.connector  # noqa: B018 - the property builds it
+
+
+# The secrets each function may read (template.yaml's policies, the README's table).
+SECRETS_ALLOWED: dict[type[Config], set[str]] = {
+    OAuthConfig: {"xero"},
+    SettingsConfig: {"xero", "marketplace"},
+    DispatcherConfig: set(),
+    WorkerConfig: {"xero", "marketplace"},
+}
+PARTS = sorted(
+    name
+    for name, member in inspect.getmembers(composition.Container)
+    if isinstance(member, functools.cached_property)
+)
+FAKE_SECRETS = {
+    "xero": {"client_id": "id", "client_secret": "secret-value"},
+    "marketplace": {"username": "u", "password": "p", "subscription_key": "k"},
+}
+
+
+@settings(derandomize=True, max_examples=60)
+@given(
+    model=st.sampled_from(list(SECRETS_ALLOWED)),
+    order=st.permutations(PARTS),
+    force=st.booleans(),
+)
+def test_no_container_builds_a_secret_reading_adapter_its_function_does_not_need(
+    model: type[Config], order: list[str], force: bool
+) -> None:
+    """Whatever a function's container is asked for, in whatever order, and even when each
+    deferred adapter is then built: it reads only the secrets its function may read, and a part
+    that needs settings its model lacks is refused (TypeError), never built half-wired."""
+    read: list[str] = []
+    refused: list[str] = []
+
+    def secret(name: str) -> dict[str, Any]:
+        read.append(name)
+        return FAKE_SECRETS[name]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(composition, "aws_client", lambda service: mock.MagicMock(name=service))
+        patch.setattr(composition, "_secret", secret)
+        container = composition.Container(model.from_environ(ENVIRONMENT))
+        for name in order:
+            try:
+                part = getattr(container, name)
+            except TypeError as lacking:
+                refused.append(str(lacking))
+                continue
+            if force and isinstance(part, composition._Deferred):
+                part._target  # noqa: B018 - builds the adapter
+    assert all(f"{model.__name__} lacks the" in problem for problem in refused)
+    if force:  # every part it could build was built: exactly its own secrets were read
+        assert set(read) == SECRETS_ALLOWED[model], (model.__name__, read)
+    else:  # wired, nothing called: no secret read at all
+        assert read == [], (model.__name__, read)

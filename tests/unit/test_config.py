@@ -42,7 +42,7 @@ class _Placeholders(dict[str, Any]):
         return True
 
     def __missing__(self, key: str) -> str:
-        return f"local-{key.lower()}"
+        return f"https://local.example/{key.lower()}"
 
 
 def environment(logical_id: str) -> dict[str, str]:
@@ -120,3 +120,41 @@ def test_lists_are_read_from_their_template_form() -> None:
     )
     assert config.xero_scopes == ["offline_access", "accounting.invoices"]
     assert config.allowed_return_hosts == ["store.example.com", "localhost:8080"]
+
+
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+@pytest.mark.parametrize("value", ["   ", "\t", " \n "])
+def test_a_variable_of_only_whitespace_fails_the_cold_start_naming_it(
+    logical_id: str, value: str
+) -> None:
+    # Found by the attack of 2026-11-27: "   " passed the models' str_min_length=1, so a
+    # function started with a blank table name, queue or secret and failed at its first call.
+    model, environ = model_of(logical_id), environment(logical_id)
+    for variable in sorted(variables(model, required=False)):
+        with pytest.raises(ConfigError, match=rf"\b{variable} \("):
+            model.from_environ({**environ, variable: value})
+
+
+@pytest.mark.parametrize(
+    ("logical_id", "variable", "value"),
+    [
+        ("WorkerFunction", "SYNC_MAX_RECEIVES", "0"),
+        ("WorkerFunction", "SYNC_MAX_RECEIVES", "-1"),
+        ("WorkerFunction", "XERO_DAILY_BUDGET", "0"),
+        ("SettingsFunction", "XERO_DAILY_BUDGET", "-5"),
+        ("OAuthFunction", "ALLOWED_RETURN_HOSTS", " , "),
+        ("OAuthFunction", "XERO_SCOPES", ""),
+        ("OAuthFunction", "TOKENS_TABLE", "cbxero\x00tokens"),
+        ("DispatcherFunction", "SYNC_QUEUE_URL", "not a url"),
+        ("WorkerFunction", "MARKETPLACE_API_URL", "ftp://simpleapi.example"),
+        ("OAuthFunction", "XERO_REDIRECT_URI", "/xero/callback"),
+    ],
+)
+def test_a_value_the_function_cannot_work_with_fails_the_cold_start_naming_it(
+    logical_id: str, variable: str, value: str
+) -> None:
+    # Found by the attack of 2026-11-27: each of these started, and failed (or refused every
+    # connect, or dead-lettered every job at once) only when a request or a job came.
+    model = model_of(logical_id)
+    with pytest.raises(ConfigError, match=rf"\b{variable} \("):
+        model.from_environ({**environment(logical_id), variable: value})

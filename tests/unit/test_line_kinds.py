@@ -95,3 +95,61 @@ def test_an_unknown_line_keeps_its_sign_and_needs_its_product_mapped() -> None:
 def test_a_cancellation_goes_through_the_fees_mapping() -> None:
     order = order_from_api(_order({**NEW_TYPE, "type": "cancellation"}))
     assert mapping_key(order.lines[0]) == CANCELLATION_FEE
+
+
+CHARGING = (LineKind.CHARGE, LineKind.CANCELLATION_FEE)
+
+
+@settings(derandomize=True, max_examples=300)
+@given(
+    detail_type=st.sampled_from(sorted(DETAIL_KINDS)) | st.text(max_size=20),
+    quantity=st.integers(-50, 50).filter(bool),
+    cents=st.integers(-1_000_000, 1_000_000).filter(bool),
+)
+def test_the_translation_never_flips_a_charges_sign(
+    detail_type: str, quantity: int, cents: int
+) -> None:
+    """Whatever the detail type, the adapter keeps a line's figures as SimpleAPI gave them, and
+    a line the adapter calls a charge lands on the invoice with the sign it had: only refunds
+    are turned round (onto a credit note), and only by their kind."""
+    unit = Decimal(cents) / 100
+    extended = unit * quantity
+    order = order_from_api(
+        _order(
+            {
+                **NEW_TYPE,
+                "type": detail_type,
+                "quantity": quantity,
+                "unitPrice": {"amount": str(unit), "currency": "EUR"},
+                "extendedPrice": {"amount": str(extended), "currency": "EUR"},
+            }
+        )
+    )
+    (line,) = order.lines
+    assert line.kind is line_kind(detail_type)
+    assert (line.quantity, line.unit_price.amount) == (Decimal(quantity), unit)
+    assert line.extended_price.amount == extended
+    if line.kind not in CHARGING:
+        return
+    mappings = {mapping_key(line): E3}
+    plan = DocumentPlan.build(order, Settings(downgrades=DowngradeMode.REFUND), mappings, {})
+    assert (len(plan.charges), plan.refunds) == (1, ())
+    assert plan.planned_total == extended  # the same sign, to the cent
+
+
+@pytest.mark.parametrize(
+    ("written", "instant"),
+    [
+        ("2026-11-25 11:58:00+00:00", datetime(2026, 11, 25, 11, 58, tzinfo=UTC)),
+        ("2026-11-25T13:58:00+02:00", datetime(2026, 11, 25, 11, 58, tzinfo=UTC)),
+        ("2026-11-25 11:58:00", datetime(2026, 11, 25, 11, 58, tzinfo=UTC)),  # no offset: UTC
+        ("2026-11-25T11:58:00", datetime(2026, 11, 25, 11, 58, tzinfo=UTC)),
+        ("2016-12-31T23:59:60Z", datetime(2016, 12, 31, 23, 59, 59, tzinfo=UTC)),  # leap second
+    ],
+)
+def test_an_order_time_is_read_however_simpleapi_writes_it(written: str, instant: datetime) -> None:
+    # Found by the attack of 2026-11-27: an order time without an offset, or on a leap second
+    # (RFC 3339 allows :60), failed the whole customer's check at every look: its orders never
+    # synced. The emulator already read a time without an offset as UTC.
+    order = order_from_api({**_order(NEW_TYPE), "creationDate": written})
+    assert order.created_at == instant

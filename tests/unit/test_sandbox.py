@@ -3,6 +3,7 @@ type, and our own client reads it as the marketplace's."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -201,3 +202,22 @@ def _long_ago() -> Any:
     from datetime import UTC, datetime
 
     return datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("created", "stamp"),
+    [
+        ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z"),
+        ("0999-06-30T12:00:00+00:00", "0999-06-30T12:00:00Z"),
+        ("9999-12-31T23:59:59+14:00", "9999-12-31T09:59:59Z"),
+    ],
+)
+def test_an_order_at_the_ends_of_time_is_stamped_and_listed(
+    market: SimpleApiEmulator, created: str, stamp: str
+) -> None:
+    # Found by the attack of 2026-11-27: year 1 was stamped "1-01-01T00:00:00Z" (strftime's %Y
+    # does not pad), which the emulator's own list then failed to read: GET /orders answered 500.
+    order = post(market, "orders", {**ONE, "created": created}).get_json()
+    assert order["creationDate"] == stamp
+    since = datetime(1, 1, 1, tzinfo=UTC)
+    assert order["id"] in [o.id for o in client(market).orders("1000001", since)]

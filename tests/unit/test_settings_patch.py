@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import json
+from enum import Enum
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from cbxero.domain.settings import CLEARABLE, Settings, SettingsPatch
+from cbxero.domain.settings import (
+    CLEARABLE,
+    DueDateRule,
+    DueDateTerms,
+    Settings,
+    SettingsPatch,
+)
 
 
 def _shape(schema: dict[str, Any]) -> dict[str, Any]:
@@ -54,3 +64,45 @@ def test_a_patch_changes_only_what_it_names() -> None:
 def test_booleans_stay_strict() -> None:
     with pytest.raises(ValidationError):
         SettingsPatch.model_validate({"trim_descriptions": "yes"})
+
+
+def _strategy_of(annotation: Any) -> st.SearchStrategy[Any]:
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return st.sampled_from(list(annotation))
+    if annotation is bool:
+        return st.booleans()
+    if annotation is DueDateTerms:
+        return st.builds(
+            DueDateTerms, rule=st.sampled_from(list(DueDateRule)), days=st.integers(0, 365)
+        )
+    raise AssertionError(f"no strategy for {annotation}")  # a new kind of setting: add one
+
+
+CODES = st.from_regex(r"\A[A-Za-z0-9._-]{1,10}\Z")
+SETTINGS = st.builds(
+    Settings,
+    sales_account_code=CODES,
+    tax_type=st.none() | st.from_regex(r"\A[A-Za-z0-9_]{1,50}\Z"),
+    **{
+        name: _strategy_of(field.annotation)
+        for name, field in Settings.model_fields.items()
+        if name not in ("sales_account_code", "tax_type")
+    },
+)
+
+
+@settings(derandomize=True, max_examples=200)
+@given(
+    current=SETTINGS, wanted=SETTINGS, names=st.sets(st.sampled_from(list(Settings.model_fields)))
+)
+def test_a_patch_round_trips_through_json_and_changes_exactly_what_it_names(
+    current: Settings, wanted: Settings, names: set[str]
+) -> None:
+    """A PATCH of some settings, as the store sends it (JSON), read back and applied: those
+    settings take the new values, every other keeps its own; a PATCH of every setting is a PUT."""
+    sent = json.dumps({name: wanted.model_dump(mode="json")[name] for name in names})
+    patched = SettingsPatch.model_validate_json(sent).applied_to(current)
+    assert patched == current.model_copy(update={n: getattr(wanted, n) for n in names})
+    assert Settings.model_validate_json(patched.model_dump_json()) == patched
+    whole = json.dumps(wanted.model_dump(mode="json"))
+    assert SettingsPatch.model_validate_json(whole).applied_to(current) == wanted

@@ -6,7 +6,7 @@ The real Xero and SimpleAPI clients talk to the emulators in-process; repositori
 from __future__ import annotations
 
 from collections import deque
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -840,3 +840,18 @@ def test_a_run_of_many_open_orders_fills_one_invoice_before_the_next(world: Sync
     assert sorted(len(reference_entries(i["Reference"])) for i in world.invoices()) == [5, 25, 25]
     assert {world.task(o).status for o in orders} == {TaskStatus.SYNCED}
     assert set(named_orders(world)) == {o["orderNumber"] for o in orders}
+
+
+def test_an_order_whose_due_date_is_past_the_end_of_time_waits_alone(world: SyncWorld) -> None:
+    # Found by the attack of 2026-11-27: an order dated 9999-12-31 (its due date past year
+    # 9999) raised OverflowError while its batch's invoices were built, failing every task of
+    # the batch at every retry: the customer's ordinary orders never synced.
+    customer = linked(world)
+    end_of_time = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone(timedelta(hours=14)))
+    odd = world.order(customer, [("E3", 1, "36.00")], created=end_of_time)
+    ordinary = world.order(customer, [("E3", 2, "36.00")])
+    world.sync(customer)
+    assert world.task(ordinary).status is TaskStatus.SYNCED
+    waiting = world.task(odd)
+    assert waiting.status is TaskStatus.ACTION_REQUIRED
+    assert "due date" in (waiting.reason or "")

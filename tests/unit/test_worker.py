@@ -16,7 +16,11 @@ from local.invoke import LambdaContext, _environment
 
 # The worker validates its config at cold start: placeholders (the tests hand `handle` its parts).
 with _environment(
-    {n.upper(): "unused" for n, f in WorkerConfig.model_fields.items() if f.is_required()}
+    {
+        n.upper(): "https://unused.example"
+        for n, f in WorkerConfig.model_fields.items()
+        if f.is_required()
+    }
 ):
     from functions.worker import app as worker
 
@@ -130,3 +134,107 @@ def test_a_body_that_is_not_a_job_behind_a_failed_job_of_its_group_is_skipped_no
         ("c-2", "not tried: an earlie"),
     ]
     assert sync.unreadable == []
+
+
+def test_a_body_nested_too_deep_to_read_is_dropped_not_a_crash_of_the_batch() -> None:
+    # Found by the attack of 2026-11-27: `_readable`'s json.loads raised RecursionError out of
+    # the record model, the processor registered a failure without a record, and the whole
+    # batch crashed ('NoneType' object has no attribute 'message_id').
+    sync = StubSync()
+    deep = "[" * 10_000 + "]" * 10_000
+    nested = '{"reseller_id": "r-1", "x": ' + "[" * 10_000 + "]" * 10_000 + "}"
+    event = batch((deep, "r-1"), (nested, "r-1"), (job("r-1", "c-1"), "r-1"))
+    assert handle(event, sync) == []
+    assert [j.customer_id for j in sync.processed] == ["c-1"]
+
+
+def malformed(record: dict[str, Any], damage: str) -> None:
+    """Breaks one record's envelope (what SQS itself sets) in the named way."""
+    if damage == "no attributes":
+        del record["attributes"]
+    elif damage == "receive count not a number":
+        record["attributes"]["ApproximateReceiveCount"] = "abc"
+    elif damage == "no body":
+        del record["body"]
+    elif damage == "no message id":
+        del record["messageId"]
+
+
+@pytest.mark.parametrize(
+    "damage", ["no attributes", "receive count not a number", "no body", "no message id"]
+)
+@pytest.mark.parametrize("first_fails", [False, True])
+def test_a_record_sqs_could_not_have_sent_fails_alone_never_the_batch(
+    damage: str, first_fails: bool
+) -> None:
+    # Found by the attack of 2026-11-27: each of these crashed the whole batch when the job
+    # before it in its group failed (the FIFO processor validates a skipped record without
+    # catching), or at the last delivery (int("abc")), or always (no message id).
+    sync = StubSync(failing=frozenset({"c-1"} if first_fails else set()))
+    event = batch(
+        (job("r-1", "c-1"), "r-1"),
+        (job("r-1", "c-2"), "r-1"),
+        (job("r-2", "c-3"), "r-2"),
+        receives=MAX_RECEIVES,
+    )
+    malformed(event["Records"][1], damage)
+    failed = handle(event, sync)
+    assert "c-3" in [j.customer_id for j in sync.processed]  # the other reseller goes on
+    assert ("m1" in failed) == first_fails
+    if damage != "no message id":  # it cannot be named; it is logged
+        assert "m2" in failed  # never dropped in silence: back to the queue, then the DLQ
+
+
+@pytest.mark.parametrize("receives", [MAX_RECEIVES - 1, MAX_RECEIVES, MAX_RECEIVES + 3, 10_000])
+def test_a_failed_job_at_or_past_its_last_delivery_is_given_up_with_an_entry(receives: int) -> None:
+    sync = StubSync(failing=frozenset({"c-1"}))
+    event = batch(
+        (job("r-1", "c-1"), "r-1"),
+        ("[1, 2]", "r-1"),  # a JSON array behind the failed job: dropped when read, or skipped
+        (job("r-1", "c-2"), "r-1"),
+        receives=receives,
+    )
+    assert handle(event, sync) == ["m1", "m2", "m3"]
+    given_up = [j.customer_id for j, _ in sync.given_up]
+    assert given_up == (["c-1", "c-2"] if receives >= MAX_RECEIVES else [])
+
+
+def test_an_unreadable_body_skipped_at_its_last_delivery_is_logged_as_it_goes_to_the_dlq(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Found by the attack of 2026-11-27: skipped behind a failed job of its group at every
+    # delivery, such a body reached the dead-letter queue with no line naming it (the drop is
+    # logged only when the body is read, which a skipped record never is).
+    logged: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(worker.logger, "error", lambda msg, extra: logged.append((msg, extra)))
+    sync = StubSync(failing=frozenset({"c-1"}))
+    pill = json.dumps({"reseller_id": "r-1", "customer_id": 7})
+    event = batch((job("r-1", "c-1"), "r-1"), (pill, "r-1"), receives=MAX_RECEIVES)
+    assert handle(event, sync) == ["m1", "m2"]
+    assert [(e["message_id"], e.get("reseller_id")) for _, e in logged] == [("m2", "r-1")]
+    assert [r for r, _, _ in sync.unreadable] == ["r-1"]  # and the reseller is told
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"reseller_id": "r" * 5_000},
+        {"reseller_id": "r-1\x00"},
+        {"customer_id": "../orders"},
+        {"customer_id": "%2e%2e"},
+        {"customer_id": "c\u00e9"},
+        {"task_ids": ["1", "../2"]},
+    ],
+)
+def test_a_job_naming_an_id_no_marketplace_id_looks_like_is_dropped_as_unreadable(
+    damage: dict[str, Any],
+) -> None:
+    # Found by the attack of 2026-11-27: such a job was processed (a 5,000-character reseller is
+    # a key DynamoDB refuses: it failed at every delivery, then the dead-letter entry failed too).
+    sync = StubSync()
+    body = json.dumps({"reseller_id": "r-1", "customer_id": "c-1", "slot": "s", **damage})
+    assert handle(batch((body, "r-1"), (job("r-1", "c-2"), "r-1")), sync) == []
+    assert [j.customer_id for j in sync.processed] == ["c-2"]
+    # Told in the Action Log of the reseller it names only when that is a reseller's id.
+    named = "reseller_id" not in damage
+    assert [r for r, _, _ in sync.unreadable] == (["r-1"] if named else [])

@@ -10,10 +10,20 @@ that needs it; `tests/unit/test_config.py` keeps each model and the template in 
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Mapping
 from typing import Self
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 
 class ConfigError(RuntimeError):
@@ -23,8 +33,15 @@ class ConfigError(RuntimeError):
 class Config(BaseModel):
     """What every function reads (the template's Globals)."""
 
-    # Built when validated: a function builds only its own model.
-    model_config = ConfigDict(frozen=True, extra="ignore", str_min_length=1, defer_build=True)
+    # Built when validated: a function builds only its own model. A value is read without the
+    # blanks around it, so one of only blanks is as missing as an empty one.
+    model_config = ConfigDict(
+        frozen=True,
+        extra="ignore",
+        str_strip_whitespace=True,
+        str_min_length=1,
+        defer_build=True,
+    )
 
     stage: str = "dev"
     reseller_claim: str = "reseller_id"
@@ -32,6 +49,22 @@ class Config(BaseModel):
     mappings_table: str
     tasks_table: str
     action_log_table: str
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable(cls, value: object, info: ValidationInfo) -> object:
+        """No control character in a name, and an address (`*_url`, `*_uri`) is an absolute
+        http(s) URL: such a value would otherwise fail only at the first call that uses it."""
+        for text in value if isinstance(value, list) else [value]:
+            if not isinstance(text, str):
+                continue
+            if any(unicodedata.category(c).startswith("C") for c in text):
+                raise ValueError("a control character in the value")
+            if (info.field_name or "").endswith(("_url", "_uri")):
+                parts = urlsplit(text)
+                if parts.scheme not in ("http", "https") or not parts.hostname:
+                    raise ValueError("not an absolute http(s) URL")
+        return value
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Self:
@@ -47,6 +80,13 @@ class Config(BaseModel):
             raise ConfigError(
                 f"environment variables missing or invalid for this function: {problems}"
             ) from None
+
+
+def _given(items: list[str]) -> list[str]:
+    """A list variable that is set names at least one item (set but blank is a mistake)."""
+    if not items:
+        raise ValueError("no item in the list")
+    return items
 
 
 # ---------------------------------------------------------------------- groups of settings
@@ -76,7 +116,7 @@ class XeroAppConfig(Config):
     @field_validator("xero_scopes", mode="before")
     @classmethod
     def _split_scopes(cls, value: object) -> object:
-        return value.split() if isinstance(value, str) else value
+        return _given(value.split()) if isinstance(value, str) else value
 
 
 class TokenStoreConfig(XeroAppConfig):
@@ -90,7 +130,7 @@ class XeroApiConfig(TokenStoreConfig):
     """A reseller's Xero accounting, through the rate governor."""
 
     rate_limits_table: str
-    xero_daily_budget: int = 5000
+    xero_daily_budget: PositiveInt = 5000
 
 
 # ---------------------------------------------------------------------- one model per function
@@ -103,7 +143,7 @@ class OAuthConfig(TokenStoreConfig):
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):
-            return [host.strip() for host in value.split(",") if host.strip()]
+            return _given([host.strip() for host in value.split(",") if host.strip()])
         return value
 
 
@@ -116,4 +156,4 @@ class DispatcherConfig(QueueConfig):
 
 
 class WorkerConfig(QueueConfig, MarketplaceConfig, XeroApiConfig):
-    sync_max_receives: int = 5
+    sync_max_receives: PositiveInt = 5

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -29,6 +31,7 @@ from cbxero.domain.errors import (
     StaleVersion,
     UpstreamUnavailable,
 )
+from cbxero.domain.marketplace import MARKETPLACE_ID_PATTERN
 
 STATUS_OF: dict[type[DomainError], HTTPStatus] = {
     InvalidInput: HTTPStatus.BAD_REQUEST,
@@ -92,20 +95,45 @@ def _input_refused(status: HTTPStatus, message: str, fields: list[FieldProblem])
 JSON_MEDIA_TYPE = "application/json"
 
 
-def _unreadable_body(event: Mapping[str, Any]) -> ErrorBody | None:
-    """A body in a content type the API does not read (every body it reads is JSON), or JSON
-    that is not an object."""
+def _unreadable_body(event: Mapping[str, Any]) -> tuple[HTTPStatus, ErrorBody] | None:
+    """A body in a content type the API does not read (every body it reads is JSON), JSON the
+    reader refuses, or JSON that is not an object: refused before any route reads it."""
     if not event.get("body"):
         return None
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     given = headers.get("content-type", JSON_MEDIA_TYPE)  # none given: read as JSON
     media_type = given.split(";", 1)[0].strip().lower()
-    if media_type == JSON_MEDIA_TYPE:
-        return None if _an_object(event) else NOT_AN_OBJECT
+    if media_type != JSON_MEDIA_TYPE:
+        return HTTPStatus.UNSUPPORTED_MEDIA_TYPE, ErrorBody(
+            code="unsupported_media_type",
+            message=f"the API reads JSON bodies only (Content-Type: {JSON_MEDIA_TYPE})",
+            fields=[FieldProblem(field="Content-Type", problem=f"{given[:100]!r} is not JSON")],
+        )
+    body = str(event["body"])
+    if event.get("isBase64Encoded"):  # API Gateway's form of a body it takes for binary
+        try:
+            body = base64.b64decode(body, validate=True).decode()
+        except UnicodeDecodeError:
+            return HTTPStatus.BAD_REQUEST, _unreadable("the body is not UTF-8 text", "not UTF-8")
+        except ValueError:
+            return HTTPStatus.BAD_REQUEST, _unreadable("the body is not base64", "not base64")
+    body = body.strip(" \t\r\n")
+    if body == "null":  # JSON null: no body, as the document declares for an optional one
+        return None
+    if not body.startswith("{"):
+        return HTTPStatus.UNPROCESSABLE_ENTITY, NOT_AN_OBJECT
+    try:  # read once here, so that whatever the reader refuses is the caller's 400
+        json.loads(body)
+    except RecursionError:  # json.loads gives up on nesting a few hundred levels deep
+        return HTTPStatus.BAD_REQUEST, _unreadable("the body is nested too deep", "nested too deep")
+    except ValueError:  # not JSON; or a number too long to read (over 4,300 digits)
+        return HTTPStatus.BAD_REQUEST, _unreadable("the body is not JSON", "not JSON")
+    return None
+
+
+def _unreadable(message: str, problem: str) -> ErrorBody:
     return ErrorBody(
-        code="unsupported_media_type",
-        message=f"the API reads JSON bodies only (Content-Type: {JSON_MEDIA_TYPE})",
-        fields=[FieldProblem(field="Content-Type", problem=f"{given[:100]!r} is not JSON")],
+        code="invalid_input", message=message, fields=[FieldProblem(field="body", problem=problem)]
     )
 
 
@@ -117,15 +145,6 @@ NOT_AN_OBJECT = ErrorBody(
 )
 
 
-def _an_object(event: Mapping[str, Any]) -> bool:
-    """An object, or JSON null: what the document declares for an optional body (no body)."""
-    body = str(event.get("body") or "")
-    if event.get("isBase64Encoded"):
-        return True  # not UTF-8: refused when read, as such
-    stripped = body.strip(" \t\r\n")
-    return stripped.startswith("{") or stripped == "null"
-
-
 class JsonApiResolver(APIGatewayHttpResolver):
     """The HTTP API resolver, refusing a body it would not read as JSON before any route runs:
     Powertools would otherwise parse form and multipart bodies into something else entirely."""
@@ -134,12 +153,11 @@ class JsonApiResolver(APIGatewayHttpResolver):
         refused = _unreadable_body(event)
         if refused is None:
             return super().resolve(event, context)
-        not_json = refused is not NOT_AN_OBJECT
-        status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE if not_json else HTTPStatus.UNPROCESSABLE_ENTITY
+        status, body = refused
         return {
             "statusCode": status.value,
             "headers": {"Content-Type": content_types.APPLICATION_JSON},
-            "body": refused.model_dump_json(),
+            "body": body.model_dump_json(),
             "isBase64Encoded": False,
         }
 
@@ -333,6 +351,9 @@ def reseller_of(app: APIGatewayHttpResolver, claim: str) -> str:
     reseller = claims.get(claim)
     if not isinstance(reseller, str) or not reseller:
         raise Forbidden(f"the token carries no {claim} claim")
+    if not re.fullmatch(MARKETPLACE_ID_PATTERN.strip("^$"), reseller):
+        # A marketplace id, as every id the API takes: never a key DynamoDB refuses (a 500)
+        raise Forbidden(f"the token's {claim} claim names no marketplace reseller")
     return reseller
 
 

@@ -23,6 +23,7 @@ from cbxero.domain.connection import (
 )
 from cbxero.domain.marketplace import (
     MarketplaceCustomer,
+    MarketplaceId,
     MarketplaceOrder,
     MarketplaceProduct,
 )
@@ -54,13 +55,14 @@ class SyncJob(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    reseller_id: str
-    customer_id: str
+    # Marketplace ids, as everywhere the API takes them: a body naming another is unreadable.
+    reseller_id: MarketplaceId
+    customer_id: MarketplaceId
     slot: str
     process: bool = True
     actor: str = "scheduler"
     # A sync by hand names its tasks; a scheduled job takes every due task of the customer.
-    task_ids: tuple[str, ...] = ()
+    task_ids: tuple[MarketplaceId, ...] = ()
     check: bool = True  # look for new orders first
     retries_only: bool = False  # the retry sweep's jobs: tasks waiting to be retried, not new ones
     round: int = 0  # continuations of a job cut short (too many tasks for one run)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -14,6 +14,7 @@ import requests
 from aws_lambda_powertools import Logger
 
 from cbxero.adapters.retry import jittered_backoff
+from cbxero.adapters.wire import utc_stamp
 from cbxero.domain.errors import InvalidInput, NotFound, UpstreamUnavailable
 from cbxero.domain.marketplace import (
     MARKETPLACE_ID_PATTERN,
@@ -185,7 +186,7 @@ class SimpleApiClient(Marketplace):
             "/orders",
             {
                 "customerId": customer_id,
-                "creationTimeFrom": created_from.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "creationTimeFrom": utc_stamp(created_from),
             },
         )
         # A list row without its fee lines is read whole (GET /orders/{id}).
@@ -224,6 +225,22 @@ class SimpleApiClient(Marketplace):
         ]
 
 
+LEAP_SECOND = re.compile(r"(T|\s)(\d\d:\d\d):60")
+
+
+def simpleapi_time(value: object) -> object:
+    """An order's time as SimpleAPI writes it (`2019-12-11 17:32:28+00:00`, or RFC 3339): one
+    without an offset is UTC (as the emulator reads it), a leap second (`:60`, which RFC 3339
+    allows) is the second before. Anything else is left for the model to refuse."""
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = datetime.fromisoformat(LEAP_SECOND.sub(r"\1\2:59", value.strip()))
+    except ValueError:
+        return value
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
 def _money(value: dict[str, Any] | None, currency: str) -> Money:
     value = value or {}
     return Money(
@@ -258,7 +275,7 @@ def order_from_api(raw: dict[str, Any]) -> MarketplaceOrder:
         type=kind,
         status=raw.get("status", "submitted"),
         customer_id=str(raw["customerId"]),
-        created_at=raw["creationDate"],
+        created_at=simpleapi_time(raw["creationDate"]),
         total=_money(total, currency),
         lines=lines,
     )

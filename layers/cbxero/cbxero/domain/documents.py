@@ -53,6 +53,17 @@ class ItemPriceMissing(Exception):
         self.item_code = item_code
 
 
+class DueDateOutOfRange(Exception):
+    """The order's date and the payment terms give a due date past the last day a date can be
+    (an order dated at the end of time, 9999-12-31): no invoice can carry it."""
+
+    def __init__(self, day: date) -> None:
+        super().__init__(
+            f"the order's date ({day.isoformat()}) and the payment terms give no due date "
+            "before the year 10000: check the order's date in the marketplace"
+        )
+
+
 def due_date(invoice_date: date, terms: DueDateTerms) -> date:
     """The due date Xero would compute for these payment terms."""
     if terms.rule is DueDateRule.DAYS_AFTER_INVOICE_DATE:
@@ -187,6 +198,11 @@ class DocumentPlan:
                 continue
             planned = _line(line, mapping, item, settings, by_index.get(index))
             (refunds if is_refund(line) else charges).append(planned)
+        if charges:  # its invoice must be datable: refused here, for this order alone
+            try:
+                due_date(order.created_at.date(), settings.due_date_terms)
+            except OverflowError:
+                raise DueDateOutOfRange(order.created_at.date()) from None
         hand_priced = any(e.unit_amount is not None or e.quantity is not None for e in edits)
         expected = None
         if settings.price_source is PriceSource.MARKETPLACE and not hand_priced:

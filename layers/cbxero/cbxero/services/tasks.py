@@ -11,7 +11,13 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from cbxero.domain.documents import DocumentPlan, ItemPriceMissing, UnmappedProducts, mapping_key
+from cbxero.domain.documents import (
+    DocumentPlan,
+    DueDateOutOfRange,
+    ItemPriceMissing,
+    UnmappedProducts,
+    mapping_key,
+)
 from cbxero.domain.errors import Conflict, InvalidInput, NotFound
 from cbxero.domain.listing import TaskFilter, TaskPage
 from cbxero.domain.model import (
@@ -113,7 +119,7 @@ class TaskDesk:
         )
         try:
             plan = DocumentPlan.build(order, settings, mappings, {}, task.edits)
-        except (UnmappedProducts, ItemPriceMissing) as problem:
+        except (UnmappedProducts, ItemPriceMissing, DueDateOutOfRange) as problem:
             return PlannedDocuments(problem=str(problem))
         return PlannedDocuments(
             invoice_lines=plan.charges,

@@ -10,6 +10,7 @@ from typing import Any
 import requests
 
 from cbxero.adapters.retry import jittered_backoff
+from cbxero.adapters.wire import utc_stamp
 from cbxero.adapters.xero.shared import TIMEOUT
 from cbxero.domain.documents import reference_entries
 from cbxero.domain.errors import (
@@ -102,7 +103,7 @@ class XeroClient(XeroAccounting):
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         if modified_since:
-            headers["If-Modified-Since"] = modified_since.strftime("%Y-%m-%dT%H:%M:%SZ")
+            headers["If-Modified-Since"] = utc_stamp(modified_since)
         what = f"Xero {method} {path}"
         for attempt in range(self._attempts):
             try:

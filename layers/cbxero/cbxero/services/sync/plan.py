@@ -6,7 +6,13 @@ from __future__ import annotations
 from collections import defaultdict
 
 from cbxero.domain.contacts import ContactToConfirm, choose_contact
-from cbxero.domain.documents import DocumentPlan, ItemPriceMissing, UnmappedProducts, mapping_key
+from cbxero.domain.documents import (
+    DocumentPlan,
+    DueDateOutOfRange,
+    ItemPriceMissing,
+    UnmappedProducts,
+    mapping_key,
+)
 from cbxero.domain.errors import DocumentRejected, NotFound
 from cbxero.domain.idempotency import contact_key
 from cbxero.domain.marketplace import MarketplaceOrder
@@ -38,7 +44,7 @@ def plan(run: Run, claimed: list[SyncTask]) -> list[Work]:
         try:
             planned = DocumentPlan.build(order, run.settings, mappings, items, task.edits)
             contact_id = contacts.of(task.customer_id) if planned.moves_money else ""
-        except (UnmappedProducts, ItemPriceMissing) as problem:
+        except (UnmappedProducts, ItemPriceMissing, DueDateOutOfRange) as problem:
             stop(task, TaskStatus.ACTION_REQUIRED, str(problem))
             continue
         except ContactToConfirm as ask:
