@@ -6,6 +6,11 @@ so init-time reads of Secrets Manager are real calls) and times the import of it
 module. The baseline is a fresh process timing `import boto3`. Goal: ratio <= 2.0.
 
 Run: make bench   (or .venv/bin/python -m benchmarks.cold_start [--samples N])
+
+`--against REV` also times the same functions as they were at git revision REV (a temporary
+worktree), sample for sample in turn with this tree's, and prints this tree's init time as a
+ratio of REV's: a change's effect on cold start, with the machine's noise shared by both sides.
+The results file is left alone then.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from local.stack import LocalStack
@@ -47,10 +55,50 @@ def sample(body: str, env: dict[str, str], path: list[str]) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
+@contextmanager
+def checkout(revision: str) -> Iterator[Path]:
+    """The repository as it was at `revision`, in a worktree removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="cbxero-bench-") as scratch:
+        tree = Path(scratch) / "tree"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(tree), revision],
+            check=True,
+        )
+        try:
+            yield tree
+        finally:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=True
+            )
+
+
+def compare(revision: str, samples: int) -> int:
+    """This tree's init time per function against REV's, sampled in turn."""
+    with checkout(revision) as old, LocalStack(quiet=True) as stack:
+        print(f"init ms per function, median of {samples}, this tree against {revision}")
+        print(f"{'function':<20} {revision[:12]:>12} {'this tree':>10} {'ratio':>6}")
+        for logical_id in stack.template.functions():
+            function = stack.template.function(logical_id)
+            env = {**os.environ, **stack.invoker.environment(logical_id)}
+            runs: dict[Path, list[float]] = {ROOT: [], old: []}
+            for _ in range(samples):
+                for root in runs:  # in turn, so that both sides share the machine's moods
+                    code = root / function.code_dir.relative_to(ROOT)
+                    layers = [str(root / d.relative_to(ROOT)) for d in function.layer_dirs]
+                    body = IMPORT_HANDLER.format(source=str(code / "app.py"))
+                    runs[root].append(sample(body, env, [*layers, str(code)]))
+            then, now = (statistics.median(runs[root]) for root in (old, ROOT))
+            print(f"{logical_id:<20} {then * 1000:>12.0f} {now * 1000:>10.0f} {now / then:>6.2f}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--samples", type=int, default=7)
+    parser.add_argument("--against", metavar="REV", help="compare with the code at git REV")
     args = parser.parse_args()
+    if args.against:
+        return compare(args.against, args.samples)
     figures: dict[str, dict[str, float]] = {}
     with LocalStack(quiet=True) as stack:
         base_env = dict(os.environ)
