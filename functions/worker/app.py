@@ -12,60 +12,21 @@ with an Action Log entry; a message that is not a job is logged and dropped.
 
 from __future__ import annotations
 
-import json
-import re
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.parser.models import SqsAttributesModel, SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from cbxero import composition
+from cbxero.adapters.job_records import JobRecord, Unreadable, well_formed
 from cbxero.adapters.problems import problem_of
 from cbxero.config import WorkerConfig
-from cbxero.domain.marketplace import MARKETPLACE_ID_PATTERN
 from cbxero.ports import JobQueue, SyncJob
 
 if TYPE_CHECKING:  # the sync engine's code loads with the container's parts, at the first batch
     from cbxero.services.sync import CustomerSync
-
-
-class Unreadable(BaseModel):
-    """A message body that is not a sync job: why, and whom it names when that can be read."""
-
-    problem: str
-    reseller_id: str | None = None
-    customer_id: str | None = None
-
-
-def _job_or_unreadable(body: str | bytes) -> SyncJob | Unreadable:
-    try:
-        return SyncJob.model_validate_json(body)
-    except ValidationError as invalid:
-        problem = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
-            for error in invalid.errors(include_input=False, include_url=False)[:5]
-        )[:300]
-        return Unreadable(problem=problem, **_readable(body))
-
-
-class JobAttributes(SqsAttributesModel):
-    """SQS's attributes, the delivery count read as the number it is."""
-
-    ApproximateReceiveCount: int  # type: ignore[assignment]
-
-
-class JobRecord(SqsRecordModel):
-    """A sync queue message as the processor hands it over. A body that is not a job still
-    makes a record (as Unreadable), so that the door drops it: it could never succeed, failing
-    it would hold back its group, and a record failing validation in a group already failed
-    makes the FIFO processor raise for the whole batch."""
-
-    body: Annotated[SyncJob | Unreadable, BeforeValidator(_job_or_unreadable)]
-    attributes: JobAttributes
 
 
 logger = Logger()
@@ -169,31 +130,14 @@ def handle(
 
 
 def _well_formed(records: object, failed: list[str]) -> list[dict[str, Any]]:
-    """The records the processor can take: each a whole SQS message (JobRecord). SQS never
-    sends another, but one that is not (no body, no attributes, a delivery count that is no
-    number) must not reach the processor, which raises for the whole batch when such a record
-    follows a failed one of its group. It is logged and reported failed by its message id (back
-    to the queue, then the dead-letter queue and its alarm), or only logged without one."""
-    taken: list[dict[str, Any]] = []
-    for record in records if isinstance(records, list) else []:
-        try:
-            JobRecord.model_validate(record)
-        except ValidationError as invalid:
-            message_id = record.get("messageId") if isinstance(record, dict) else None
-            logger.error(
-                "malformed SQS record",
-                extra={
-                    "message_id": message_id if isinstance(message_id, str) else None,
-                    "problem": "; ".join(
-                        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                        for e in invalid.errors(include_input=False, include_url=False)[:5]
-                    )[:300],
-                },
-            )
-            if isinstance(message_id, str) and message_id:
-                failed.append(message_id)
-            continue
-        taken.append(record)
+    """The records the processor can take (see `well_formed`); each other one is logged and,
+    when it has a message id, reported failed (back to the queue, then the dead-letter queue and
+    its alarm)."""
+    taken, malformed = well_formed(records)
+    for message_id, problem in malformed:
+        logger.error("malformed SQS record", extra={"message_id": message_id, "problem": problem})
+        if message_id:
+            failed.append(message_id)
     return taken
 
 
@@ -210,21 +154,3 @@ def _drop(message_id: str, unreadable: Unreadable, sync: CustomerSync) -> None:
             logger.exception(
                 "unreadable job not logged", extra={"reseller_id": unreadable.reseller_id}
             )
-
-
-_AN_ID = re.compile(MARKETPLACE_ID_PATTERN.strip("^$"))
-
-
-def _readable(body: str | bytes) -> dict[str, str]:
-    """The reseller and customer a broken body names, when they are marketplace ids."""
-    try:
-        document = json.loads(body)
-    except (TypeError, ValueError, RecursionError):  # nested deeper than Python reads
-        return {}
-    if not isinstance(document, dict):
-        return {}
-    return {
-        name: value
-        for name in ("reseller_id", "customer_id")
-        if isinstance(value := document.get(name), str) and _AN_ID.fullmatch(value)
-    }
