@@ -34,7 +34,12 @@ CENT = Decimal("0.01")
 CANCELLATION_FEE = "fee:cancellation"
 
 
-class UnmappedProducts(Exception):
+class PlanRefused(Exception):
+    """The order cannot become Xero documents as it stands: the task waits for the reseller,
+    told why by the message."""
+
+
+class UnmappedProducts(PlanRefused):
     """Some order lines name products (or fees) without a Xero item; the task needs the reseller."""
 
     def __init__(self, mpns: list[str]) -> None:
@@ -45,7 +50,7 @@ class UnmappedProducts(Exception):
         self.mpns = mpns
 
 
-class ItemPriceMissing(Exception):
+class ItemPriceMissing(PlanRefused):
     """Prices come from Xero, but the mapped item has no sales price."""
 
     def __init__(self, item_code: str) -> None:
@@ -53,7 +58,7 @@ class ItemPriceMissing(Exception):
         self.item_code = item_code
 
 
-class DueDateOutOfRange(Exception):
+class DueDateOutOfRange(PlanRefused):
     """The order's date and the payment terms give a due date past the last day a date can be
     (an order dated at the end of time, 9999-12-31): no invoice can carry it."""
 

@@ -13,9 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cbxero.domain.documents import (
     DocumentPlan,
-    DueDateOutOfRange,
-    ItemPriceMissing,
-    UnmappedProducts,
+    PlanRefused,
     mapping_key,
 )
 from cbxero.domain.errors import Conflict, InvalidInput, NotFound
@@ -119,7 +117,7 @@ class TaskDesk:
         )
         try:
             plan = DocumentPlan.build(order, settings, mappings, {}, task.edits)
-        except (UnmappedProducts, ItemPriceMissing, DueDateOutOfRange) as problem:
+        except PlanRefused as problem:
             return PlannedDocuments(problem=str(problem))
         return PlannedDocuments(
             invoice_lines=plan.charges,

@@ -8,9 +8,7 @@ from collections import defaultdict
 from cbxero.domain.contacts import ContactToConfirm, choose_contact
 from cbxero.domain.documents import (
     DocumentPlan,
-    DueDateOutOfRange,
-    ItemPriceMissing,
-    UnmappedProducts,
+    PlanRefused,
     mapping_key,
 )
 from cbxero.domain.errors import DocumentRejected, NotFound
@@ -44,7 +42,7 @@ def plan(run: Run, claimed: list[SyncTask]) -> list[Work]:
         try:
             planned = DocumentPlan.build(order, run.settings, mappings, items, task.edits)
             contact_id = contacts.of(task.customer_id) if planned.moves_money else ""
-        except (UnmappedProducts, ItemPriceMissing, DueDateOutOfRange) as problem:
+        except PlanRefused as problem:
             stop(task, TaskStatus.ACTION_REQUIRED, str(problem))
             continue
         except ContactToConfirm as ask:
