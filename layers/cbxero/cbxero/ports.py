@@ -365,6 +365,19 @@ class XeroAccounting(ABC):
     def credit_notes_by_reference(self, references: Sequence[str]) -> list[CreditNote]: ...
 
     @abstractmethod
+    def invoices(self, ids: Sequence[str]) -> list[Invoice]:
+        """These invoices in any status (voided and deleted too), however many, batched;
+        ids Xero does not know are left out."""
+
+    @abstractmethod
+    def credit_notes(self, ids: Sequence[str]) -> list[CreditNote]:
+        """As `invoices`, for credit notes."""
+
+    @abstractmethod
+    def contacts_by_id(self, ids: Sequence[str]) -> list[Contact]:
+        """These contacts in any status (archived and merged ones too), batched."""
+
+    @abstractmethod
     def invoice_by_number(self, number: str) -> Invoice | None: ...
 
     @abstractmethod

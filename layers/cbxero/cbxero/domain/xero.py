@@ -23,6 +23,17 @@ def _xero_date(value: object) -> object:
 
 
 XeroDate = Annotated[dt.date, BeforeValidator(_xero_date)]
+
+
+def _xero_instant(value: object) -> object:
+    """Xero's UpdatedDateUTC: "/Date(1764028800000+0000)/", milliseconds since 1970 in UTC."""
+    if isinstance(value, str) and value.startswith("/Date("):
+        millis = int(value[6:].split("+")[0].split("-")[0].rstrip(")/"))
+        return dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC)
+    return value
+
+
+XeroInstant = Annotated[dt.datetime, BeforeValidator(_xero_instant)]
 # Xero's JSON wants numbers. Amounts have at most 4 decimal places, which a float's shortest
 # repr (what json.dumps writes) reproduces exactly; inside the product they stay Decimal.
 XeroNumber = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
@@ -68,6 +79,14 @@ class Contact(XeroModel):
     tax_number: str | None = None
     first_name: str | None = None
     last_name: str | None = None
+    # Xero sets these; ACTIVE, ARCHIVED or GDPRREQUEST, and the survivor of a merge.
+    contact_status: str | None = Field(None, exclude=True)
+    merged_to_contact_id: str | None = Field(None, alias="MergedToContactID", exclude=True)
+    updated_date_utc: XeroInstant | None = Field(None, alias="UpdatedDateUTC", exclude=True)
+
+    @property
+    def archived(self) -> bool:
+        return self.contact_status == "ARCHIVED"
 
 
 class ItemSalesDetails(XeroModel):
@@ -137,6 +156,7 @@ class Invoice(XeroModel):
     amount_due: XeroNumber | None = None
     amount_paid: XeroNumber | None = None
     amount_credited: XeroNumber | None = None
+    updated_date_utc: XeroInstant | None = Field(None, alias="UpdatedDateUTC", exclude=True)
     has_errors: bool = Field(False, exclude=True)
     validation_errors: tuple[ValidationError, ...] = Field((), exclude=True)
 
@@ -194,6 +214,7 @@ class CreditNote(XeroModel):
     sub_total: XeroNumber | None = None
     total: XeroNumber | None = None
     remaining_credit: XeroNumber | None = None
+    updated_date_utc: XeroInstant | None = Field(None, alias="UpdatedDateUTC", exclude=True)
     allocations: tuple[AllocationSeen, ...] = ()
     has_errors: bool = Field(False, exclude=True)
     validation_errors: tuple[ValidationError, ...] = Field((), exclude=True)

@@ -35,6 +35,8 @@ from cbxero.ports import RateGovernor, XeroAccounting
 
 BATCH_SIZE = DOCUMENTS_PER_CALL
 LOOKUP_BATCH = 25  # references OR-ed into one `where` (keeps the URL short)
+IDS_PER_CALL = 50  # ids in one `IDs=` list (a GUID is 36 characters: the URL stays short)
+PAGE_SIZE = 100  # Xero's page; a shorter page is the last
 REFUSED = (401, 403)  # the organisation's calls are refused: the connection needs renewing
 
 
@@ -226,6 +228,46 @@ class XeroClient(XeroAccounting):
                 if set(batch) & set(reference_entries(raw.get("Reference")))
             )
         return found
+
+    def invoices(self, ids: Sequence[str]) -> list[Invoice]:
+        return [Invoice.model_validate(raw) for raw in self._by_ids("Invoices", ids)]
+
+    def credit_notes(self, ids: Sequence[str]) -> list[CreditNote]:
+        return [CreditNote.model_validate(raw) for raw in self._by_ids("CreditNotes", ids)]
+
+    def contacts_by_id(self, ids: Sequence[str]) -> list[Contact]:
+        found = self._by_ids("Contacts", ids, includeArchived="true")
+        return [Contact.model_validate(raw) for raw in found]
+
+    def _by_ids(self, collection: str, ids: Sequence[str], **params: str) -> list[dict[str, Any]]:
+        wanted = sorted(set(ids))
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(wanted), IDS_PER_CALL):
+            batch = ",".join(wanted[start : start + IDS_PER_CALL])
+            found.extend(self._paged(collection, {**params, "IDs": batch, "unitdp": "4"}))
+        return found
+
+    def _paged(
+        self,
+        collection: str,
+        params: Mapping[str, str],
+        *,
+        modified_since: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every page of a list, from page 1 until a page comes back short."""
+        rows: list[dict[str, Any]] = []
+        for number in range(1, 10_000):
+            answer = self._call(
+                "GET",
+                f"/{collection}",
+                params={**params, "page": str(number), "pageSize": str(PAGE_SIZE)},
+                modified_since=modified_since,
+            )
+            page = answer.get(collection) or []
+            rows.extend(page)
+            if len(page) < PAGE_SIZE:
+                break
+        return rows
 
     def invoice_by_number(self, number: str) -> Invoice | None:
         found = self._call(
