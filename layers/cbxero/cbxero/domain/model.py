@@ -151,6 +151,34 @@ class XeroDocumentRef(BaseModel):
         return template.format(id=self.id) if template else None
 
 
+class XeroState(StrEnum):
+    """Where the task's document stands in Xero, as an event or a poll last read it."""
+
+    DRAFT = "draft"
+    AWAITING_PAYMENT = "awaiting_payment"
+    PART_PAID = "part_paid"
+    PAID = "paid"
+    VOIDED = "voided"
+    DELETED = "deleted"
+
+    @property
+    def is_drift(self) -> bool:
+        """Voided or deleted in Xero: the books disagree until the reseller says what to do;
+        such a document is never made again by itself."""
+        return self in (XeroState.VOIDED, XeroState.DELETED)
+
+
+class XeroSide(BaseModel):
+    """What Xero last said about a task's document (its invoice, else its credit note)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    state: XeroState
+    amount_paid: Decimal = Decimal(0)
+    amount_due: Decimal | None = None
+    seen_at: AwareDatetime
+
+
 class SyncTask(BaseModel):
     """One marketplace order on its way to Xero; knows which status changes are legal."""
 
@@ -171,6 +199,8 @@ class SyncTask(BaseModel):
     updated_at: AwareDatetime
     document: XeroDocumentRef | None = None
     credit_note: XeroDocumentRef | None = None
+    # Set from Xero's side (webhook events, polls) once the document exists.
+    xero_side: XeroSide | None = None
     # What the sync did besides documents (a downgrade's quantity change, say).
     note: str | None = None
     # When the retry sweep should look at this task again; None once it is final or new.
