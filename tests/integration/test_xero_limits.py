@@ -272,3 +272,13 @@ def test_a_long_retry_after_becomes_rate_limited(world: dict[str, Any]) -> None:
     with pytest.raises(RateLimited) as limited:
         client.find_contact_by_number("second")
     assert limited.value.retry_after > 3600
+
+
+def test_the_days_budget_counts_the_calls_made_today(world: dict[str, Any]) -> None:
+    client = world["client"]()
+    org = world["org"]
+    governor = client._governor
+    assert governor.budget(org.tenant_id).used == 0
+    call_until_done(client, world["clock"], 7)
+    budget = governor.budget(org.tenant_id)
+    assert (budget.used, budget.limit, budget.left) == (7, 5000, 4993)

@@ -284,6 +284,17 @@ class Permit(BaseModel):
     holder: str
 
 
+class Budget(NamedTuple):
+    """An organisation's Xero calls today (UTC): the day's limit, used and left."""
+
+    limit: int
+    used: int
+
+    @property
+    def left(self) -> int:
+        return max(self.limit - self.used, 0)
+
+
 class RateGovernor(ABC):
     """Xero's per-organisation limits, kept across every Lambda: calls in flight, per minute,
     per day, and pauses after a 429."""
@@ -302,6 +313,10 @@ class RateGovernor(ABC):
     @abstractmethod
     def pause(self, tenant_id: str, seconds: float) -> None:
         """No call to this organisation for a while (Xero answered 429 with Retry-After)."""
+
+    @abstractmethod
+    def budget(self, tenant_id: str) -> Budget:
+        """The organisation's calls today, as counted here and raised to what Xero reported."""
 
 
 class XeroAuthorizer(ABC):

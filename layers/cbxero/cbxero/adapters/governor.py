@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from cbxero import keys
 from cbxero.adapters.dynamo.table import conditional, from_item, to_item
 from cbxero.domain.errors import RateLimited
-from cbxero.ports import Clock, Permit, RateGovernor
+from cbxero.ports import Budget, Clock, Permit, RateGovernor
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -116,6 +116,15 @@ class DynamoRateGovernor(RateGovernor):
         app_remaining = headers.get("X-AppMinLimit-Remaining")
         if app_remaining is not None and app_remaining.isdigit() and int(app_remaining) == 0:
             self.pause(tenant_id, 60 - now.second)
+
+    def budget(self, tenant_id: str) -> Budget:
+        answer = self._client.get_item(
+            TableName=self._table,
+            Key=self._key(tenant_id, self._day(self._clock.now())),
+            ConsistentRead=True,
+        )
+        used = int(from_item(answer["Item"]).get("calls", 0)) if "Item" in answer else 0
+        return Budget(limit=self._limits.per_day, used=used)
 
     def pause(self, tenant_id: str, seconds: float) -> None:
         until = self._clock.now() + timedelta(seconds=seconds)
