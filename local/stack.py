@@ -138,37 +138,37 @@ class LocalStack:
         dlq_arn = self.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
-        self.queue_url = self.sqs.create_queue(
-            QueueName=f"{self.prefix}-sync.fifo",
-            Attributes={
-                "FifoQueue": "true",
-                "VisibilityTimeout": str(self._visibility_timeout),
-                "RedrivePolicy": json.dumps(
-                    {
-                        "deadLetterTargetArn": dlq_arn,
-                        "maxReceiveCount": str(
-                            self.template.parameter_defaults()["SyncMaxReceives"]
-                        ),
-                    }
-                ),
-            },
-        )["QueueUrl"]
+        self.queue_url = self._queue("sync", dlq_arn)
         self.dead_letter_url = dlq
+        events_dlq = self.sqs.create_queue(
+            QueueName=f"{self.prefix}-events-dlq.fifo", Attributes={"FifoQueue": "true"}
+        )["QueueUrl"]
+        self.events_dead_letter_url = events_dlq
+        self.events_queue_url = self._queue(
+            "events",
+            self.sqs.get_queue_attributes(QueueUrl=events_dlq, AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"],
+        )
+        # The key Xero signs its webhooks with; the emulator signs with the same one.
+        self.webhook_key = secrets.token_urlsafe(32)
         self.token_key_id = boto3.client("kms").create_key(Description="local token key")[
             "KeyMetadata"
         ]["KeyId"]
-        secrets = boto3.client("secretsmanager")
+        secret_store = boto3.client("secretsmanager")
         xero_client_id, xero_secret = next(iter(self.xero.clients.items()))
         user, password = self.marketplace.credentials
         for name, value in {
             f"{self.prefix}-xero": {"client_id": xero_client_id, "client_secret": xero_secret},
+            f"{self.prefix}-xero-webhook": self.webhook_key,
             f"{self.prefix}-marketplace": {
                 "username": user,
                 "password": password,
                 "subscription_key": self.marketplace.subscription_key,
             },
         }.items():
-            secrets.create_secret(Name=name, SecretString=json.dumps(value))
+            plain = value if isinstance(value, str) else json.dumps(value)
+            secret_store.create_secret(Name=name, SecretString=plain)
 
         self.front_port = self._ports["front"] or free_port()
         self.front_url = f"http://127.0.0.1:{self.front_port}"
@@ -177,6 +177,8 @@ class LocalStack:
         refs: dict[str, Any] = {
             **tables,
             "SyncQueue": self.queue_url,
+            "XeroEventsQueue": self.events_queue_url,
+            "XeroWebhookKey": f"{self.prefix}-xero-webhook",
             "TokenKey": self.token_key_id,
             "XeroClientSecret": f"{self.prefix}-xero",
             "MarketplaceSecret": f"{self.prefix}-marketplace",
@@ -203,6 +205,22 @@ class LocalStack:
         )
         self.front = LoopbackServer(self.http_front.app, self.front_port).start()
         self._servers.append(self.front)
+
+    def _queue(self, name: str, dead_letter_arn: str) -> str:
+        """A FIFO queue as template.yaml declares it, with its dead-letter queue."""
+        receives = self.template.parameter_defaults()["SyncMaxReceives"]
+        return str(
+            self.sqs.create_queue(
+                QueueName=f"{self.prefix}-{name}.fifo",
+                Attributes={
+                    "FifoQueue": "true",
+                    "VisibilityTimeout": str(self._visibility_timeout),
+                    "RedrivePolicy": json.dumps(
+                        {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": str(receives)}
+                    ),
+                },
+            )["QueueUrl"]
+        )
 
     def stop(self) -> None:
         """Stops everything started so far; each part is stopped even if another fails.
@@ -341,27 +359,27 @@ class LocalStack:
     def drain_queue(self, rounds: int = 20) -> int:
         """Hand queued jobs to the worker as Lambda's SQS event source does; returns jobs done."""
         with self._drain_lock:  # `make dev`'s loop and a /_dev request never run it at once
-            return self._drain(rounds)
+            return self._drain(self.queue_url, "WorkerFunction", rounds)
 
-    def _drain(self, rounds: int) -> int:
+    def _drain(self, queue_url: str, function: str, rounds: int) -> int:
         done = 0
         for _ in range(rounds):
             received = self.sqs.receive_message(
-                QueueUrl=self.queue_url,
+                QueueUrl=queue_url,
                 MaxNumberOfMessages=10,
                 MessageSystemAttributeNames=["All"],
                 WaitTimeSeconds=0,
             ).get("Messages", [])
             if not received:
                 return done
-            result = self.invoker.invoke("WorkerFunction", sqs_event(received, self.queue_url))
+            result = self.invoker.invoke(function, sqs_event(received, queue_url))
             failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
             for message in received:
                 # As Lambda does, a failed job is left alone: it returns after its visibility
                 # timeout, or after the delay the worker set (a long Retry-After).
                 if message["MessageId"] not in failed:
                     self.sqs.delete_message(
-                        QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
+                        QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"]
                     )
                     done += 1
         return done
