@@ -27,6 +27,7 @@ def world() -> SyncWorld:
     )
     built.configure(new_invoice_status="AUTHORISED", **PUSH)
     built.product("E3", "Microsoft 365 E3", "36.00")
+    built.product("TEAMS", "Teams Essentials", "4.00")
     return built
 
 
@@ -99,6 +100,39 @@ def test_more_than_the_invoice_owes_is_capped_and_said(world: SyncWorld) -> None
     task = world.task(order)
     assert task.status is TaskStatus.SYNCED
     assert "18.00 of the marketplace's payments is not recorded in Xero" in (task.note or "")
+
+
+def test_two_orders_on_one_invoice_never_plan_more_than_it_owes(world: SyncWorld) -> None:
+    world.configure(new_invoice_status="AUTHORISED", invoice_target="existing", **PUSH)
+    customer = world.customer("Krauses Factory", linked=True)
+    first = _paid_order(world, customer, "72.00")
+    second = _paid_order(world, customer, "100.00")
+    world.sync(customer)
+    (invoice,) = world.invoices()  # both orders' lines on one invoice of 144
+    assert sorted(p["Amount"] for p in world.org.payments.values()) == [72.0, 72.0]
+    assert (invoice["Status"], invoice["AmountPaid"]) == ("PAID", 144.0)
+    assert world.task(first).status is world.task(second).status is TaskStatus.SYNCED
+    assert "28.00 of the marketplace's payments is not recorded" in (world.task(second).note or "")
+
+
+def test_a_credit_applied_in_the_same_run_is_seen_before_paying(world: SyncWorld) -> None:
+    customer = world.customer("Krauses Factory", linked=True)
+    lines = [
+        fee("E3", 2, "36.00"),
+        fee("TEAMS", -1, "4.00", type="downgrade"),
+        fee("E3", 1, "-72.00", type="payment"),
+    ]
+    order = world.order(customer, lines, order_type="change")
+    world.sync(customer)
+    invoice = world.invoice_for(order)
+    assert (invoice["AmountCredited"], invoice["AmountPaid"], invoice["Status"]) == (
+        4.0,
+        68.0,
+        "PAID",
+    )
+    task = world.task(order)
+    assert task.status is TaskStatus.SYNCED
+    assert "4.00 of the marketplace's payments is not recorded" in (task.note or "")
 
 
 def test_a_bank_account_that_is_not_one_makes_payments_wait(world: SyncWorld) -> None:

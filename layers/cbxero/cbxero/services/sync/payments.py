@@ -12,6 +12,7 @@ for the reseller, and it is made by a later run once the invoice is approved."""
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 from cbxero.domain.idempotency import payments_key
 from cbxero.domain.model import PaymentMade
@@ -33,7 +34,7 @@ def send_payments(run: Run, work: list[Work]) -> list[Work]:
         w
         for w in work
         if run.is_open(w) and w.invoice is not None and w.invoice.invoice_id
-        if payment_records(w.order)
+        if _unpaid(w) or w.task.payments_waiting
     ]
     if not due:
         return work
@@ -54,19 +55,43 @@ def send_payments(run: Run, work: list[Work]) -> list[Work]:
     return [w for w in by_task.values() if run.is_open(w)]
 
 
+def _unpaid(w: Work) -> bool:
+    """Whether a payment of the order is not yet in Xero as far as the task's ledger knows."""
+    paid = {p.reference for p in w.task.payments if p.payment_id}
+    return any(record.reference not in paid for record in payment_records(w.order))
+
+
 def _pay(run: Run, by_task: dict[str, Work], due: list[Work]) -> None:
     planned: list[tuple[Work, PaymentToMake]] = []
-    for w in (_adopt_sent(run, w) for w in _looked_up(run, due)):
+    # What each invoice still owes as this run's payments are planned: two orders on one
+    # invoice (or a credit applied to it a moment ago) never plan more than it owes.
+    left: dict[str, Decimal] = {}
+    for w in _fresh(run, [_adopt_sent(run, w) for w in _looked_up(run, due)]):
         invoice = w.invoice
-        assert invoice is not None  # `due` holds tasks with an invoice only
-        decision = decide_payments(
-            payment_records(w.order), w.task.payments, invoice.status, invoice.amount_due
+        if invoice is None or not invoice.invoice_id:  # `due` holds invoiced tasks only
+            continue
+        owed = left.get(invoice.invoice_id, invoice.amount_due)
+        decision = decide_payments(payment_records(w.order), w.task.payments, invoice.status, owed)
+        left[invoice.invoice_id] = (owed or Decimal(0)) - sum(
+            (p.amount for p in decision.to_make), Decimal(0)
         )
         w = replace(w, waiting=decision.waiting, paid=decision.note)
         by_task[w.task.order_id] = w
         planned += [(w, p) for p in decision.to_make]
     for start in range(0, len(planned), DOCUMENTS_PER_CALL):
         _send(run, by_task, planned[start : start + DOCUMENTS_PER_CALL])
+
+
+def _fresh(run: Run, due: list[Work]) -> list[Work]:
+    """The invoices read again just before paying (batched): a credit applied a moment ago,
+    another order's lines added to the same invoice, a payment made by hand meanwhile all
+    change what it owes."""
+    ids = sorted({w.invoice.invoice_id for w in due if w.invoice and w.invoice.invoice_id})
+    fresh = {i.invoice_id: i for i in run.xero.invoices(ids)} if ids else {}
+    return [
+        replace(w, invoice=fresh.get(w.invoice.invoice_id, w.invoice)) if w.invoice else w
+        for w in due
+    ]
 
 
 def _looked_up(run: Run, due: list[Work]) -> list[Work]:
