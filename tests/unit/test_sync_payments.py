@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from cbxero.domain.errors import UpstreamUnavailable
-from cbxero.domain.model import TaskStatus
+from cbxero.domain.model import ActionLogEntry, LogStatus, TaskStatus
 from cbxero.domain.xero import Payment
 from local.records import XeroRecords
 from local.simpleapi_emulator import fee
@@ -36,6 +36,15 @@ def _paid_order(world: SyncWorld, customer: str, *paid: str) -> dict[str, Any]:
     return world.order(customer, lines)
 
 
+def _entries(world: SyncWorld, order: dict[str, Any]) -> list[ActionLogEntry]:
+    """The order's Action Log entries of its sync (not its task's creation)."""
+    return [
+        e
+        for e in world.repos.action_log.for_reseller(world.reseller_id)
+        if e.order_id == order["id"] and e.action == "sync_task"
+    ]
+
+
 def test_a_payment_is_made_once_against_the_orders_invoice(world: SyncWorld) -> None:
     customer = world.customer("Krauses Factory", linked=True)
     order = _paid_order(world, customer, "72.00")
@@ -52,6 +61,9 @@ def test_a_payment_is_made_once_against_the_orders_invoice(world: SyncWorld) -> 
     assert (invoice["Status"], invoice["AmountDue"]) == ("PAID", 0.0)
     task = world.task(order)
     assert task.status is TaskStatus.SYNCED
+    assert task.note == f"payment of 72.00 recorded in Xero ({order['orderNumber']} payment 1)"
+    (entry,) = _entries(world, order)
+    assert entry.status is LogStatus.SUCCESS and "payment of 72.00 recorded" in entry.message
     assert [(p.amount, p.payment_id) for p in task.payments] == [
         (Decimal("72.00"), payment["PaymentID"])
     ]
@@ -100,6 +112,8 @@ def test_more_than_the_invoice_owes_is_capped_and_said(world: SyncWorld) -> None
     task = world.task(order)
     assert task.status is TaskStatus.SYNCED
     assert "18.00 of the marketplace's payments is not recorded in Xero" in (task.note or "")
+    (entry,) = _entries(world, order)
+    assert entry.status is LogStatus.ACTION_REQUIRED  # the overpayment is the reseller's to see to
 
 
 def test_two_orders_on_one_invoice_never_plan_more_than_it_owes(world: SyncWorld) -> None:

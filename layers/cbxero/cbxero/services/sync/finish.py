@@ -73,7 +73,7 @@ def _finish(run: Run, w: Work, status: TaskStatus, reason: str | None) -> None:
         document=document,
         credit_note=credit,
         note=said,
-        follow_up=w.follow_up or w.paid is not None,
+        follow_up=w.follow_up,
     )
 
 

@@ -75,7 +75,13 @@ def _pay(run: Run, by_task: dict[str, Work], due: list[Work]) -> None:
         left[invoice.invoice_id] = (owed or Decimal(0)) - sum(
             (p.amount for p in decision.to_make), Decimal(0)
         )
-        w = replace(w, waiting=decision.waiting, paid=decision.note)
+        # Something not recorded (an overpayment, a voided invoice) is the reseller's to see to.
+        w = replace(
+            w,
+            waiting=decision.waiting,
+            paid=decision.note,
+            follow_up=w.follow_up or decision.note is not None,
+        )
         by_task[w.task.order_id] = w
         planned += [(w, p) for p in decision.to_make]
     for start in range(0, len(planned), DOCUMENTS_PER_CALL):
@@ -171,5 +177,7 @@ def _send(run: Run, by_task: dict[str, Work], chunk: list[tuple[Work, PaymentToM
                 for e in current.task.payments
             )
             task = run.ledger.record(current.task, payments=ledger)
-            current = replace(current, task=task or current.task)
+            recorded = f"payment of {p.amount} recorded in Xero ({reference})"
+            said = f"{current.paid}; {recorded}" if current.paid else recorded
+            current = replace(current, task=task or current.task, paid=said)
         by_task[w.task.order_id] = current
