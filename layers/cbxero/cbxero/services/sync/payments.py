@@ -1,5 +1,6 @@
-"""Stage 5, payments (when the reseller pushes payments): each payment the customer made for a
-synced order becomes a Xero payment against the order's invoice, exactly once.
+"""The payments stage, after credit notes (when the reseller pushes payments): each payment
+the customer made for a synced order becomes a Xero payment against the order's invoice,
+exactly once.
 
 The ledger is on the task (`SyncTask.payments`): a payment is recorded there before the call
 (no id: it may reach Xero) and after Xero answered (its PaymentID). A task whose ledger holds a
