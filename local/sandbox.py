@@ -54,6 +54,7 @@ FEE_TYPES = Literal[
     "downgrade",
     "refund",
     "refundAdjustment",
+    "payment",  # the customer paying the order: unit_price is the amount paid
 ]
 ROUTES = {
     "GET /sandbox": "this list, and how many of each thing exist",

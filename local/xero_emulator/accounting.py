@@ -1,5 +1,5 @@
 """The accounting endpoints at Xero's paths: Organisation, Contacts, Items, Invoices,
-CreditNotes with their Allocations, Accounts and TaxRates. Every call passes the `Gate`
+CreditNotes with their Allocations, Payments, Accounts and TaxRates. Every call passes the `Gate`
 first; every write runs once per Idempotency-Key."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask, Response, request
 
 from local.xero_emulator import documents, queries
+from local.xero_emulator import payments as payment_rules
 from local.xero_emulator.limits import Gate
 from local.xero_emulator.replies import (
     batch_result,
@@ -49,6 +50,7 @@ class Accounting:
             ("Items", self.items),
             ("Invoices", self.invoices),
             ("CreditNotes", self.credit_notes),
+            ("Payments", self.payments),
         ):
             app.add_url_rule(f"{API}/{name}", view_func=view, methods=["GET", "PUT", "POST"])
         app.add_url_rule(
@@ -64,6 +66,7 @@ class Accounting:
             ("Invoices", "invoice"),
             ("Contacts", "contact"),
             ("Items", "item"),
+            ("Payments", "payment"),
         ):
             app.add_url_rule(
                 f"{API}/{name}/<document_id>",
@@ -147,6 +150,13 @@ class Accounting:
             lambda org, raw: documents.new_credit_note(org, raw, places, self.state.clock()),
         )
 
+    def payments(self) -> Response:
+        return self._collection(
+            "Payments",
+            lambda org: org.payments,
+            lambda org, raw: payment_rules.new_payment(org, raw, self.state.clock()),
+        )
+
     def reference_data(self, name: str) -> Response:
         org = self.gate.admit()
         if isinstance(org, Response):
@@ -163,9 +173,11 @@ class Accounting:
             "CreditNotes": org.credit_notes,
             "Contacts": org.contacts,
             "Items": org.items,
+            "Payments": org.payments,
         }[name]
+        other = OTHER_KEY.get(name)
         found = rows.get(document_id) or next(
-            (row for row in rows.values() if row.get(OTHER_KEY[name]) == document_id), None
+            (row for row in rows.values() if other and row.get(other) == document_id), None
         )
         if found is None:
             return problem(404, "NotFound", "The resource you're looking for cannot be found")

@@ -28,6 +28,7 @@ REFERENCE_DATA: dict[str, list[dict[str, Any]]] = {
             ("260", "Other Revenue", "REVENUE", "OUTPUT"),
             ("400", "Advertising", "EXPENSE", "INPUT"),
             ("610", "Accounts Receivable", "CURRENT", "NONE"),
+            ("090", "Business Bank Account", "BANK", "NONE"),
         )
     ],
     "TaxRates": [

@@ -11,6 +11,7 @@ MODELS = {
     "CreditNotes": "CreditNote",
     "Accounts": "Account",
     "TaxRates": "TaxRate",
+    "Payments": "Payment",
 }
 
 FIELDS: dict[str, frozenset[str]] = {
@@ -201,6 +202,39 @@ FIELDS: dict[str, frozenset[str]] = {
             "Status",
             "TaxComponents",
             "TaxType",
+        ]
+    ),
+    "Payments": frozenset(
+        [
+            "Account",
+            "Amount",
+            "BankAccountNumber",
+            "BankAmount",
+            "BatchPayment",
+            "BatchPaymentID",
+            "Code",
+            "CreditNote",
+            "CreditNoteNumber",
+            "CurrencyRate",
+            "Date",
+            "Details",
+            "HasAccount",
+            "HasValidationErrors",
+            "Invoice",
+            "InvoiceNumber",
+            "IsReconciled",
+            "Overpayment",
+            "Particulars",
+            "PaymentID",
+            "PaymentType",
+            "Prepayment",
+            "Reference",
+            "Status",
+            "StatusAttributeString",
+            "UpdatedDateUTC",
+            "UpdatedDateUTCString",
+            "ValidationErrors",
+            "Warnings",
         ]
     ),
 }

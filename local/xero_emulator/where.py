@@ -1,7 +1,8 @@
 """Xero's `where` filter, for the forms the integration sends: Field=="value",
-Field==Guid("id") and Field.Contains("value") joined by AND (or &&), and groups of those joined
-by OR (or ||); in a value a backslash escapes the next character (a quote or a backslash). A
-clause it cannot read whole is refused (Xero's 400), never ignored, which would match every row.
+Field==Guid("id") (a field of a nested object too: Invoice.InvoiceID) and
+Field.Contains("value") joined by AND (or &&), and groups of those joined by OR (or ||); in a
+value a backslash escapes the next character (a quote or a backslash). A clause it cannot read
+whole is refused (Xero's 400), never ignored, which would match every row.
 Pure: no Flask here; `queries.where` turns a refusal into the 400."""
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any, Literal
 
 Kind = Literal["guid", "equals", "contains"]
 
-EQUALS = re.compile(r'(\w+)\s*==\s*"((?:[^"\\]|\\.)*)"')
-GUID = re.compile(r'(\w+)\s*==\s*[Gg]uid\("([0-9A-Fa-f-]{36})"\)')
+EQUALS = re.compile(r'(\w+(?:\.\w+)?)\s*==\s*"((?:[^"\\]|\\.)*)"')
+GUID = re.compile(r'(\w+(?:\.\w+)?)\s*==\s*[Gg]uid\("([0-9A-Fa-f-]{36})"\)')
 CONTAINS = re.compile(r'(\w+)\.Contains\("((?:[^"\\]|\\.)*)"\)')
 TERMS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("guid", GUID),
@@ -36,7 +37,11 @@ class Term:
     value: str
 
     def holds(self, row: dict[str, Any]) -> bool:
-        held = str(row.get(self.field, ""))
+        outer, _, inner = self.field.partition(".")
+        value = row.get(outer, "")
+        if inner:  # a field of a nested object (Invoice.InvoiceID)
+            value = value.get(inner, "") if isinstance(value, dict) else ""
+        held = str(value)
         if self.kind == "guid":
             return held.lower() == self.value.lower()
         if self.kind == "equals":
@@ -52,7 +57,8 @@ class Where:
 
     @property
     def fields(self) -> frozenset[str]:
-        return frozenset(term.field for group in self.groups for term in group)
+        """The top-level fields the clause names (Invoice for Invoice.InvoiceID)."""
+        return frozenset(term.field.split(".")[0] for group in self.groups for term in group)
 
     def matches(self, row: dict[str, Any]) -> bool:
         return any(all(term.holds(row) for term in group) for group in self.groups)

@@ -21,6 +21,7 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAP
 from cbxero.adapters.marketplace import SimpleApiClient
 from cbxero.adapters.xero import XeroIdentity
 from cbxero.domain.xero import (
+    AccountRef,
     Allocation,
     Contact,
     ContactRef,
@@ -28,6 +29,7 @@ from cbxero.domain.xero import (
     Invoice,
     InvoiceRef,
     LineItem,
+    Payment,
 )
 from cbxero.ports import Clock
 from cbxero.services.connection import pkce_challenge
@@ -414,3 +416,54 @@ def test_the_sync_engines_xero_traffic_matches_the_spec(specs_dir: Path) -> None
         specs_dir / "xero" / "xero_accounting.yaml", f"{servers[0].url}/api.xro/2.0", strict=False
     )
     assert _check(spec, xero_calls) == len(xero_calls)
+
+
+def test_payments_and_their_look_ups_match_the_spec(
+    specs_dir: Path, servers: Any, xero_session: Any
+) -> None:
+    emulator, _, url, _ = servers
+    session, identity, tokens = xero_session
+    (tenant,) = identity.tenants(tokens)
+    client = accounting(url, session, tenant, tokens)
+    contact = client.create_contact(Contact(name="Payer Co"), "k-payer-contact")
+    today = datetime.now(UTC).date()
+    (invoice,) = client.create_invoices(
+        [
+            Invoice(
+                contact=ContactRef(contact_id=contact.contact_id or ""),
+                line_items=(
+                    LineItem(description="Seat", quantity=1, unit_amount=50, account_code="200"),
+                ),
+                date=today,
+                reference="PAY-1",
+                status="AUTHORISED",
+            )
+        ],
+        "k-pay-invoice",
+    )
+    session.exchanges.clear()
+
+    def payment(amount: int, reference: str, code: str = "090") -> Payment:
+        return Payment(
+            invoice=InvoiceRef(invoice_id=invoice.invoice_id or ""),
+            account=AccountRef(code=code),
+            date=today,
+            amount=amount,
+            reference=reference,
+        )
+
+    made, over, revenue = client.create_payments(
+        [payment(20, "PAY-1 payment 1"), payment(31, "PAY-1 payment 2"), payment(1, "x", "200")],
+        "k-payments",
+    )
+    assert made.payment_id and not made.has_validation_errors
+    assert over.has_validation_errors and revenue.has_validation_errors
+    assert [p.payment_id for p in client.payments_by_reference(["PAY-1 payment 1"])] == [
+        made.payment_id
+    ]
+    assert [p.payment_id for p in client.payments_of_invoices([invoice.invoice_id or ""])] == [
+        made.payment_id
+    ]
+    assert emulator.organisation().invoices[invoice.invoice_id]["AmountDue"] == 30.0
+    spec = _spec(specs_dir / "xero" / "xero_accounting.yaml", f"{url}/api.xro/2.0", strict=False)
+    assert _check(spec, session.exchanges) == len(session.exchanges) == 3

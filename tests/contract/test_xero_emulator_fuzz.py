@@ -56,6 +56,10 @@ SERVED = [
     "createCreditNoteAllocation",
     "getAccounts",
     "getTaxRates",
+    "getPayments",
+    "createPayments",
+    "createPayment",
+    "getPayment",
 ]
 EXAMPLES = int(os.environ.get("CBXERO_FUZZ_EXAMPLES", "10"))  # per operation and mode
 BODY_EXAMPLES = int(os.environ.get("CBXERO_FUZZ_EXAMPLES", "2"))  # operations with a body
@@ -115,6 +119,9 @@ def _contact(xero: Any, name: str, number: str) -> dict[str, Any]:
         ("PUT", "/Invoices", {"Invoices": [{"LineItems": [{"UnitAmount": 1e308}]}]}),
         ("POST", "/Invoices/nope", {"Invoices": [{"LineItems": [{"TaxType": []}]}]}),
         ("PUT", "/CreditNotes/nope/Allocations", {"Allocations": [{"Amount": "x"}]}),
+        ("PUT", "/Payments", {"Payments": [{"Invoice": "x", "Account": [], "Amount": "x"}]}),
+        ("PUT", "/Payments", {"Payments": [{"Account": {"Code": 7}, "Date": "soon"}]}),
+        ("POST", "/Payments", {"Payments": {}}),
     ],
 )
 def test_malformed_bodies_get_xeros_400_not_a_5xx(

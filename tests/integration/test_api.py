@@ -58,6 +58,19 @@ def test_settings_round_trip(stack: LocalStack) -> None:
     assert stored["due_date_terms"] == {"rule": "OFFOLLOWINGMONTH", "days": 20}
 
 
+def test_the_payments_bank_account_is_checked_against_xero_on_save(stack: LocalStack) -> None:
+    stack.connect_xero()
+    refused = stack.api(
+        "PATCH", "/settings", json={"push_payments": True, "payments_account_code": "200"}
+    )
+    assert refused.status_code == 400
+    assert [f["field"] for f in refused.json()["fields"]] == ["payments_account_code"]
+    assert "not an active bank account" in refused.json()["message"]
+    assert stack.api("GET", "/settings").json()["push_payments"] is False  # nothing saved
+    chosen = {"push_payments": True, "payments_account_code": "090"}
+    assert stack.api("PATCH", "/settings", json=chosen).status_code == 200
+
+
 def test_unknown_task_is_a_404(stack: LocalStack) -> None:
     answer = stack.api("GET", "/tasks/nope")
     assert (answer.status_code, answer.json()["code"]) == (404, "not_found")

@@ -15,6 +15,7 @@ import random
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -295,3 +296,88 @@ def place_any(world: SyncWorld, rng: random.Random, customer: str) -> dict[str, 
 
 def charge_lines(order: dict[str, Any]) -> int:
     return len([d for d in order["details"] if line_kind(d["type"]) is not LineKind.REFUND])
+
+
+PAYMENT_ROUNDS = int(os.environ.get("CBXERO_PAYMENT_ROUNDS", "80"))
+
+
+def place_paid(world: SyncWorld, rng: random.Random, customer: str) -> dict[str, Any]:
+    """An order the customer paid for, in one payment or two (never more than it costs), or
+    not at all; now and then a downgrade (a credit note) too."""
+    seats = rng.randint(1, 20)
+    lines: list[Any] = [fee("E3", seats, "36.00")]
+    cost = seats * 36
+    for _ in range(rng.choice([0, 1, 1, 2])):
+        paid = rng.randint(1, max(1, cost // 2))
+        lines.append(fee("E3", 1, f"-{paid}.00", type="payment"))
+    if rng.random() < 0.1:
+        return world.order(
+            customer, [*lines, fee("TEAMS", -1, "4.00", type="downgrade")], order_type="change"
+        )
+    return world.order(customer, lines, order_type=rng.choice(["sales", "renewal"]))
+
+
+def test_a_fault_run_pushing_payments_pays_each_payment_exactly_once(run: FaultRun) -> None:
+    """The push setting on, under the same faults (lost answers, timeouts, 500s and 429s,
+    workers killed at a ledger write, jobs twice): every marketplace payment is one Xero
+    payment of its amount against its order's invoice, none twice, none missing."""
+    world, killing, rng = run.world, run.killer, run.rng
+    world.configure(
+        new_invoice_status="AUTHORISED", push_payments=True, payments_account_code="090"
+    )
+    world.product("E3", "Microsoft 365 E3", "36.00")
+    world.product("TEAMS", "Teams Essentials", "4.00")
+    customers = [world.customer(f"Customer {n}", linked=True) for n in range(12)]
+    orders: list[dict[str, Any]] = []
+    faults_injected = 0
+    killing.armed = True
+    for _round in range(PAYMENT_ROUNDS):
+        for _ in range(rng.randint(0, 4)):
+            orders.append(place_paid(world, rng, rng.choice(customers)))
+        batch = rng.sample(customers, rng.randint(1, 4))
+        batch += rng.sample(batch, rng.randint(0, len(batch)))  # redelivered / double dispatch
+        new_xero = [rng.choice(XERO_FAULTS) for _ in range(rng.randint(3, 10))]
+        world.xero.faults.extend(["pass"] * rng.randint(0, 8) + new_xero)
+        faults_injected += len(new_xero)
+        try:
+            sync_like_a_worker(world, batch)
+        except Killed:
+            faults_injected += 1
+        faults_injected -= len([f for f in world.xero.faults if f != "pass"])
+        world.xero.faults.clear()
+        world.clock.advance(minutes=rng.randint(1, 12))
+    killing.armed = False
+    for _ in range(6):
+        world.clock.advance(hours=7)
+        sync_like_a_worker(world, customers)
+
+    expected = {
+        f"{o['orderNumber']} payment {n}": float(abs(Decimal(d["extendedPrice"]["amount"])))
+        for o in orders
+        for n, d in enumerate([d for d in o["details"] if d["type"] == "payment"], 1)
+    }
+    made = Counter(p["Reference"] for p in world.org.payments.values())
+    amounts = {p["Reference"]: p["Amount"] for p in world.org.payments.values()}
+    duplicates = {ref: n for ref, n in made.items() if n > 1}
+    missing = sorted(set(expected) - set(made))
+    assert duplicates == {}
+    assert missing == []
+    assert set(made) == set(expected) and amounts == expected
+    by_invoice: dict[str, Decimal] = {}  # each invoice's AmountPaid is its payments' sum
+    for payment in world.org.payments.values():
+        invoice_id = payment["Invoice"]["InvoiceID"]
+        by_invoice[invoice_id] = by_invoice.get(invoice_id, Decimal(0)) + Decimal(
+            str(payment["Amount"])
+        )
+    for invoice_id, paid in by_invoice.items():
+        assert Decimal(str(world.org.invoices[invoice_id]["AmountPaid"])) == paid
+    statuses = Counter(world.task(o).status for o in orders)
+    assert statuses == {TaskStatus.SYNCED: len(orders)}
+    ledgers = [p for o in orders for p in world.task(o).payments]
+    assert sorted(p.payment_id or "" for p in ledgers) == sorted(world.org.payments)
+    print(
+        f"\npayments fault run ({PAYMENT_ROUNDS} rounds): {len(orders)} orders, "
+        f"{len(expected)} marketplace payments, {faults_injected} faults struck "
+        f"({killing.kills} workers killed), {len(made)} Xero payments; "
+        f"{len(duplicates)} duplicate payments, {len(missing)} missing"
+    )

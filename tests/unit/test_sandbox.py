@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from cbxero.adapters.marketplace import SimpleApiClient
+from cbxero.adapters.marketplace import SimpleApiClient, order_from_api
 from cbxero.domain.marketplace import LineKind, OrderType
+from cbxero.domain.payments import payment_records
 from cbxero.ports import Clock
 from local.simpleapi_emulator import SimpleApiEmulator
 from local.wsgi import session_for
@@ -221,3 +222,24 @@ def test_an_order_at_the_ends_of_time_is_stamped_and_listed(
     assert order["creationDate"] == stamp
     since = datetime(1, 1, 1, tzinfo=UTC)
     assert order["id"] in [o.id for o in client(market).orders("1000001", since)]
+
+
+def test_an_order_can_carry_the_customers_payment() -> None:
+    market = SimpleApiEmulator()
+    market.seed()
+    client = market.app.test_client()
+    customer = next(iter(market.customers))
+    made = client.post(
+        "/sandbox/orders",
+        json={
+            "customer_id": customer,
+            "type": "sales",
+            "lines": [
+                {"mpn": "MS-TEAMS-ESS", "quantity": 2},
+                {"mpn": "MS-TEAMS-ESS", "fee": "payment", "unit_price": "8.00"},
+            ],
+        },
+    )
+    assert made.status_code == 201
+    (payment,) = payment_records(order_from_api(made.get_json()))
+    assert payment.amount == Decimal("8.00")

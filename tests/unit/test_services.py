@@ -11,12 +11,14 @@ from cbxero.domain.connection import ConnectionStatus, TokenSet, XeroConnection,
 from cbxero.domain.errors import (
     Conflict,
     DocumentRejected,
+    InvalidInput,
     NotConnected,
     ReconnectNeeded,
 )
 from cbxero.domain.marketplace import MarketplaceOrder, Money
 from cbxero.domain.model import CustomerLink, LogStatus, SyncTask, TaskStatus
 from cbxero.domain.settings import AutoSync, Settings
+from cbxero.domain.xero import Account
 from cbxero.services.admin import ResellerAdmin
 from cbxero.services.connection import (
     TokenVault,
@@ -311,6 +313,33 @@ class TestResellerAdmin:
             clock=FixedClock(),
         )
         return admin, log
+
+    def test_the_payments_bank_account_is_checked_against_xero_on_save(self) -> None:
+        admin, _log = self.make(Settings())
+        chart = [
+            Account(code="090", name="Bank", type="BANK", status="ACTIVE"),
+            Account(code="200", name="Sales", type="REVENUE", status="ACTIVE"),
+        ]
+        asked: list[str] = []
+
+        def accounts(reseller_id: str) -> list[Account]:
+            asked.append(reseller_id)
+            return chart
+
+        admin._xero_accounts = accounts
+        for wrong in (
+            {"push_payments": True},
+            {"push_payments": True, "payments_account_code": "200"},
+        ):
+            with pytest.raises(InvalidInput) as refused:
+                admin.replace_settings(RESELLER, Settings(**wrong), "ann")
+            assert refused.value.field == "payments_account_code"
+        assert admin.settings(RESELLER)[0] == Settings()  # nothing saved
+        chosen = Settings(push_payments=True, payments_account_code="090")
+        assert admin.replace_settings(RESELLER, chosen, "ann")[0] == chosen
+        admin.replace_settings(RESELLER, chosen.model_copy(update={"trim_descriptions": True}), "a")
+        assert asked == [RESELLER] * 3  # not asked again while the account stays the same
+        admin.replace_settings(RESELLER, Settings(payments_account_code="200"), "ann")  # push off
 
     def test_settings_changes_are_logged_with_actor_and_fields(self) -> None:
         admin, log = self.make(Settings())

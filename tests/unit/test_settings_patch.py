@@ -41,7 +41,7 @@ def test_a_patch_takes_each_setting_with_its_own_type(name: str) -> None:
 
 @pytest.mark.parametrize("name", list(Settings.model_fields))
 def test_null_is_refused_but_where_it_clears(name: str) -> None:
-    if name == CLEARABLE:
+    if name in CLEARABLE:
         assert SettingsPatch.model_validate({name: None}).model_dump(exclude_unset=True) == {
             name: None
         }
@@ -83,10 +83,11 @@ SETTINGS = st.builds(
     Settings,
     sales_account_code=CODES,
     tax_type=st.none() | st.from_regex(r"\A[A-Za-z0-9_]{1,50}\Z"),
+    payments_account_code=st.none() | CODES,
     **{
         name: _strategy_of(field.annotation)
         for name, field in Settings.model_fields.items()
-        if name not in ("sales_account_code", "tax_type")
+        if name not in ("sales_account_code", "tax_type", "payments_account_code")
     },
 )
 

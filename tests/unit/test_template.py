@@ -194,9 +194,16 @@ def test_the_token_key_is_used_only_under_an_encryption_context(function: str) -
 
 
 def test_xero_is_asked_only_for_the_scopes_the_code_uses() -> None:
-    # Invoices, credit notes and allocations; contacts; items, accounts, tax rates and the
-    # organisation; and a refresh token. Nothing reads the user's identity (openid, profile, email).
+    # Invoices, credit notes and allocations; payments (when the reseller pushes them);
+    # contacts; items, accounts, tax rates and the organisation; and a refresh token. Nothing
+    # reads the user's identity (openid, profile, email).
     scopes = TEMPLATE.body["Parameters"]["XeroScopes"]["Default"].split()
     assert sorted(scopes) == sorted(
-        ["offline_access", "accounting.invoices", "accounting.contacts", "accounting.settings"]
+        [
+            "offline_access",
+            "accounting.invoices",
+            "accounting.payments",
+            "accounting.contacts",
+            "accounting.settings",
+        ]
     )

@@ -311,6 +311,7 @@ class Container:
             action_log=self.action_log,
             queue=self.queue,
             clock=self.clock,
+            xero_accounts=lambda reseller_id: self.mapping_desk.accounts(reseller_id),
         )
 
     @cached_property

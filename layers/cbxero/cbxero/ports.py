@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # only annotations here: functions that never call Xero skip 
         CreditNote,
         Invoice,
         Item,
+        Payment,
         TaxRate,
     )
 
@@ -429,6 +430,18 @@ class XeroAccounting(ABC):
 
     @abstractmethod
     def tax_rates(self) -> list[TaxRate]: ...
+
+    @abstractmethod
+    def create_payments(self, payments: Sequence[Payment], idempotency_key: str) -> list[Payment]:
+        """Many payments, up to 50 a call; each comes back with its own validation errors."""
+
+    @abstractmethod
+    def payments_by_reference(self, references: Sequence[str]) -> list[Payment]:
+        """Live payments (not deleted) whose Reference is one of these, batched."""
+
+    @abstractmethod
+    def payments_of_invoices(self, invoice_ids: Sequence[str]) -> list[Payment]:
+        """Live payments against these invoices, batched."""
 
 
 class Marketplace(ABC):

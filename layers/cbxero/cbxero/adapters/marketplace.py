@@ -73,6 +73,11 @@ DETAIL_KINDS: dict[str, LineKind] = {
 }
 
 
+# The detail type that is the customer paying the order. A deposit is money on account (a
+# prepayment in Xero's terms), a reseller's payment and a bill record are not the customer's.
+ORDER_PAYMENTS = frozenset({"payment"})
+
+
 def line_kind(detail_type: str) -> LineKind:
     """The kind of an OrderDetail type. A type this table does not know (a later SimpleAPI's)
     is a charge, as "unknown" is: a charge keeps the line's sign (a refund's would be turned
@@ -262,6 +267,7 @@ def order_from_api(raw: dict[str, Any]) -> MarketplaceOrder:
             extended_price=_money(d.get("extendedPrice"), currency),
             discount_amount=Decimal(str((d.get("discount") or {}).get("amount", "0"))),
             tax_amount=Decimal(str((d.get("taxAmount") or {}).get("amount", "0"))),
+            pays_order=d.get("type") in ORDER_PAYMENTS,
         )
         for d in raw.get("details") or []
     )

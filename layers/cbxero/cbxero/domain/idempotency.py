@@ -33,3 +33,10 @@ def batch_key(reseller_id: str, tasks: Iterable[SyncTask], action: str) -> str:
         ",".join(sorted(f"{t.order_id}@{t.attempts}" for t in tasks)).encode()
     ).hexdigest()[:32]
     return idempotency_key(reseller_id, digest, action)
+
+
+def payments_key(reseller_id: str, payments: Iterable[str]) -> str:
+    """One key for a call of payments (each named by its reference and amount): the same
+    payments give the same key, whichever attempt sends them."""
+    digest = hashlib.sha256(",".join(sorted(payments)).encode()).hexdigest()[:32]
+    return idempotency_key(reseller_id, digest, "payments")

@@ -65,6 +65,9 @@ class OrderLine(BaseModel):
     extended_price: Money
     discount_amount: Decimal = Decimal(0)
     tax_amount: Decimal = Decimal(0)
+    # A payment line that is the customer paying this order (not a reseller's payment, a
+    # deposit or a bill record): what may become a payment against the order's invoice.
+    pays_order: bool = False
 
 
 class MarketplaceOrder(BaseModel):

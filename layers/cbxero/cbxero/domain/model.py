@@ -179,6 +179,18 @@ class XeroSide(BaseModel):
     seen_at: AwareDatetime
 
 
+class PaymentMade(BaseModel):
+    """One marketplace payment in the task's ledger of payments: recorded before it goes to
+    Xero (no id yet: it may have reached Xero, so look before sending again) and after Xero
+    answered (Xero's PaymentID)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reference: str
+    amount: Decimal
+    payment_id: str | None = None
+
+
 class SyncTask(BaseModel):
     """One marketplace order on its way to Xero; knows which status changes are legal."""
 
@@ -213,6 +225,10 @@ class SyncTask(BaseModel):
     line_item_ids: tuple[str, ...] = ()
     # A write carrying this task's document went to Xero (its answer may have been lost).
     sent: bool = False
+    # The ledger of the order's payments pushed to Xero, and whether one waits for Xero (a
+    # draft invoice): such a task is looked at again although it holds its document.
+    payments: tuple[PaymentMade, ...] = ()
+    payments_waiting: bool = False
 
     @property
     def task_id(self) -> str:
@@ -327,7 +343,8 @@ class SyncTask(BaseModel):
         ran out. A task holding a document whose totals disagree waits for the reseller."""
         if self.status is TaskStatus.NEW:  # unless a failed run set it aside for a while
             return self.retry_at is None or self.retry_at <= now
-        if self.status is TaskStatus.ACTION_REQUIRED and self.document is not None:
+        holds_document = self.document is not None and not self.payments_waiting
+        if self.status is TaskStatus.ACTION_REQUIRED and holds_document:
             return False
         if self.status in {TaskStatus.PROCESSING, TaskStatus.FAILED, TaskStatus.ACTION_REQUIRED}:
             return self.retry_at is None or self.retry_at <= now

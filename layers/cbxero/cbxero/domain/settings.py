@@ -149,9 +149,16 @@ class Settings(BaseModel):
     due_date_terms: DueDateTerms = Field(
         default_factory=DueDateTerms, description="When new invoices fall due."
     )
+    push_payments: StrictBool = Field(
+        False,
+        description="The marketplace's payments become Xero payments against synced invoices.",
+    )
+    payments_account_code: AccountCode | None = Field(
+        None, description="The Xero bank account (its code) that payments are made to."
+    )
 
 
-CLEARABLE = "tax_type"  # the one setting null clears
+CLEARABLE = frozenset({"tax_type", "payments_account_code"})  # the settings null clears
 
 
 def _null_only_where_it_clears(schema: dict[str, Any]) -> None:
@@ -160,7 +167,7 @@ def _null_only_where_it_clears(schema: dict[str, Any]) -> None:
     for name, field in schema.get("properties", {}).items():
         field.pop("default", None)
         options = field.get("anyOf", [])
-        if name != CLEARABLE and {"type": "null"} in options:
+        if name not in CLEARABLE and {"type": "null"} in options:
             kept = [option for option in options if option != {"type": "null"}]
             del field["anyOf"]
             if len(kept) == 1:
@@ -183,7 +190,7 @@ class _PatchRules(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_null(cls, value: object, info: ValidationInfo) -> object:
-        if value is None and info.field_name != CLEARABLE:
+        if value is None and info.field_name not in CLEARABLE:
             raise ValueError("null is no value for this setting; leave the field out to keep it")
         return value
 

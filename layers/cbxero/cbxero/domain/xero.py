@@ -240,3 +240,23 @@ class Organisation(XeroModel):
     organisation_id: str | None = Field(None, alias="OrganisationID")
     name: str
     base_currency: str | None = None
+
+
+class AccountRef(XeroModel):
+    code: str | None = None
+    account_id: str | None = Field(None, alias="AccountID")
+
+
+class Payment(XeroModel):
+    """A payment against a sales invoice, from a bank account: what we send and what Xero
+    answers (its id, or the errors of a payment it refused)."""
+
+    payment_id: str | None = Field(None, alias="PaymentID")
+    invoice: InvoiceRef
+    account: AccountRef
+    date: XeroDate
+    amount: XeroNumber
+    reference: str | None = None
+    status: str | None = Field(None, exclude=True)  # AUTHORISED, or DELETED when removed
+    has_validation_errors: bool = Field(False, exclude=True)
+    validation_errors: tuple[ValidationError, ...] = Field((), exclude=True)

@@ -29,6 +29,7 @@ from cbxero.domain.xero import (
     Invoice,
     InvoiceType,
     Item,
+    Payment,
     TaxRate,
 )
 from cbxero.ports import RateGovernor, XeroAccounting
@@ -329,17 +330,23 @@ class XeroClient(XeroAccounting):
         ]
 
     def _put_many(
-        self, collection: str, documents: list[dict[str, Any]], idempotency_key: str
+        self,
+        collection: str,
+        documents: list[dict[str, Any]],
+        idempotency_key: str,
+        *,
+        unitdp: bool = True,
     ) -> list[dict[str, Any]]:
         """PUT in calls of up to 50, summarizeErrors=false so each document keeps its errors;
         each call has its own key derived from the caller's (same batch, same keys)."""
         results: list[dict[str, Any]] = []
+        params = {"unitdp": "4"} if unitdp else {}
         for start in range(0, len(documents), BATCH_SIZE):
             key = idempotency_key if start == 0 else f"{idempotency_key}:{start // BATCH_SIZE}"
             answer = self._call(
                 "PUT",
                 f"/{collection}",
-                params={"unitdp": "4", "summarizeErrors": "false"},
+                params={**params, "summarizeErrors": "false"},
                 body={collection: documents[start : start + BATCH_SIZE]},
                 idempotency_key=key[:128],
             )
@@ -352,6 +359,32 @@ class XeroClient(XeroAccounting):
         path = f"/CreditNotes/{credit_note_id}/Allocations"
         made = self._write_one("PUT", path, "Allocations", allocation.to_xero(), idempotency_key)
         return Allocation.model_validate(made)
+
+    def create_payments(self, payments: Sequence[Payment], idempotency_key: str) -> list[Payment]:
+        sent = [p.to_xero() for p in payments]
+        # No unitdp here: Xero's createPayments takes summarizeErrors and nothing else.
+        made = self._put_many("Payments", sent, idempotency_key, unitdp=False)
+        return [Payment.model_validate(raw) for raw in made]
+
+    def payments_by_reference(self, references: Sequence[str]) -> list[Payment]:
+        return self._payments_where("Reference=={}", references)
+
+    def payments_of_invoices(self, invoice_ids: Sequence[str]) -> list[Payment]:
+        return self._payments_where('Invoice.InvoiceID==Guid("{}")', invoice_ids, quote=False)
+
+    def _payments_where(
+        self, term: str, values: Sequence[str], *, quote: bool = True
+    ) -> list[Payment]:
+        wanted = sorted(set(values))
+        found: list[Payment] = []
+        for start in range(0, len(wanted), LOOKUP_BATCH):
+            batch = wanted[start : start + LOOKUP_BATCH]
+            clause = " OR ".join(term.format(_quoted(v) if quote else v) for v in batch)
+            rows = self._paged("Payments", {"where": clause})
+            found.extend(
+                Payment.model_validate(raw) for raw in rows if raw.get("Status") != "DELETED"
+            )
+        return found
 
     def accounts(self) -> list[Account]:
         return [Account.model_validate(raw) for raw in self._call("GET", "/Accounts")["Accounts"]]

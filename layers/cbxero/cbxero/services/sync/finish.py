@@ -34,6 +34,8 @@ def complete(run: Run, work: list[Work]) -> None:
             w = replace(w, task=w.task.model_copy(update={"note": verdict.note}))
         if verdict.problem is not None:
             _finish(run, w, TaskStatus.ACTION_REQUIRED, verdict.problem)
+        elif w.waiting is not None:  # its documents are in Xero; a payment waits
+            _finish(run, w, TaskStatus.ACTION_REQUIRED, w.waiting)
         else:
             _finish(run, w, TaskStatus.SYNCED, None)
 
@@ -55,7 +57,7 @@ def _finish(run: Run, w: Work, status: TaskStatus, reason: str | None) -> None:
             total=w.credit_note.total,
         )
     # This run's notes; a note kept from an earlier attempt is not said twice.
-    parts = [w.task.note if w.task.note != w.note_before else None, w.credited]
+    parts = [w.task.note if w.task.note != w.note_before else None, w.credited, w.paid]
     if w.plan.quantity_changes:
         parts.append(
             "quantity change recorded, no money moved (downgrades: quantity only): "

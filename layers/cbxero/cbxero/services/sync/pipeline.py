@@ -8,6 +8,7 @@ from cbxero.domain.model import SyncTask
 from cbxero.services.sync.credit_notes import send_credit_notes
 from cbxero.services.sync.finish import complete, nothing_to_send
 from cbxero.services.sync.invoices import send_invoices
+from cbxero.services.sync.payments import send_payments
 from cbxero.services.sync.plan import plan
 from cbxero.services.sync.reconcile import reconcile
 from cbxero.services.sync.work import Run
@@ -20,4 +21,5 @@ def sync(run: Run, claimed: list[SyncTask]) -> None:
     work = nothing_to_send(run, work)
     work = send_invoices(run, work)
     work = send_credit_notes(run, work)
+    work = send_payments(run, work)
     complete(run, work)

@@ -74,6 +74,8 @@ class Work:
     credit_note: CreditNote | None = None
     credited: str | None = None  # what became of the credit note's allocation, for the task
     follow_up: bool = False  # synced, but the reseller has something to do in Xero
+    waiting: str | None = None  # a payment waits for the reseller (a draft invoice, say)
+    paid: str | None = None  # what became of the order's payments, when worth saying
 
 
 def shares_invoice(task: SyncTask, settings: Settings) -> bool:
