@@ -361,6 +361,15 @@ class LocalStack:
         with self._drain_lock:  # `make dev`'s loop and a /_dev request never run it at once
             return self._drain(self.queue_url, "WorkerFunction", rounds)
 
+    def drain_events(self, rounds: int = 20) -> int:
+        """Hand queued Xero events to the events function as Lambda does; returns events done."""
+        with self._drain_lock:
+            return self._drain(self.events_queue_url, "XeroEventsFunction", rounds)
+
+    def poll_xero(self) -> Any:
+        """The events function's scheduled poll of every organisation, now."""
+        return self.invoker.invoke("XeroEventsFunction", {"poll": "all"})
+
     def _drain(self, queue_url: str, function: str, rounds: int) -> int:
         done = 0
         for _ in range(rounds):
