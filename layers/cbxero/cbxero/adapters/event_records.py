@@ -25,5 +25,5 @@ class EventRecord(SqsRecordModel):
     still makes a record, so that the door drops it (it could never succeed, and failing it
     would hold back its organisation's group)."""
 
-    body: Annotated[XeroEvent | Unreadable, BeforeValidator(_event_or_unreadable)]  # type: ignore[assignment]
+    body: Annotated[XeroEvent | Unreadable, BeforeValidator(_event_or_unreadable)]
     attributes: JobAttributes

@@ -319,7 +319,11 @@ class XeroSideWatch:
         start = stored or connection.connected_since or self._clock.now()
         changes = self._xero(reseller_id).changed_since(start - POLL_OVERLAP)
         outcome.rows = len(changes.invoices) + len(changes.credit_notes) + len(changes.contacts)
-        rows = [*changes.invoices, *changes.credit_notes, *changes.contacts]
+        stamps = [
+            *(i.updated_date_utc for i in changes.invoices),
+            *(n.updated_date_utc for n in changes.credit_notes),
+            *(c.updated_date_utc for c in changes.contacts),
+        ]
         doc_ids = {
             i
             for i in [
@@ -348,7 +352,7 @@ class XeroSideWatch:
                 linked,
             )
         )
-        newest = max((r.updated_date_utc for r in rows if r.updated_date_utc), default=None)
+        newest = max((at for at in stamps if at is not None), default=None)
         if newest is not None and newest > start:
             self._cursors.advance(reseller_id, tenant_id, newest, stored)
         return outcome

@@ -71,19 +71,20 @@ def _drifted(run: Run, w: Work) -> None:
 def _found(run: Run, work: list[Work]) -> dict[str, Work]:
     numbers = [w.order.order_number for w in work]
     invoices: dict[str, Invoice] = {}
-    for invoice in run.xero.invoices_by_reference(numbers):
-        for number in reference_entries(invoice.reference):
-            invoices[number] = _live_first(invoices.get(number), invoice)
+    for found_invoice in run.xero.invoices_by_reference(numbers):
+        for number in reference_entries(found_invoice.reference):
+            invoices[number] = _live_first(invoices.get(number), found_invoice)
     with_refunds = [w.order.order_number for w in work if w.plan.refunds]
     notes: dict[str, CreditNote] = {}
-    for note in run.xero.credit_notes_by_reference(with_refunds) if with_refunds else []:
-        if note.reference:
-            notes[note.reference] = _live_first(notes.get(note.reference), note)
+    for held in run.xero.credit_notes_by_reference(with_refunds) if with_refunds else []:
+        if held.reference:
+            notes[held.reference] = _live_first(notes.get(held.reference), held)
     found = {}
     for w in work:
         number = w.order.order_number
         # Told to make it again (the drift report's re-sync): a voided one is not the order's.
-        invoice, note = invoices.get(number), notes.get(number)
+        invoice: Invoice | None = invoices.get(number)
+        note: CreditNote | None = notes.get(number)
         if w.task.remake_confirmed:
             invoice = None if invoice is not None and invoice.status in GONE else invoice
             note = None if note is not None and note.status in GONE else note
