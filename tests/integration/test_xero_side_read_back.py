@@ -275,6 +275,10 @@ def test_a_voided_invoice_is_never_made_again_by_a_retry(local_tables: LocalTabl
         if orders[0]["orderNumber"] in i.get("Reference", "") and i["Status"] != "VOIDED"
     ]
     assert len(live) == 1
+    remade = w.task(orders[0])
+    assert remade.status is TaskStatus.SYNCED and remade.document is not None
+    assert remade.document.id == live[0]["InvoiceID"]
+    assert remade.xero_side is None and not remade.remake_confirmed  # the word is used once
 
 
 def test_an_unreadable_event_body_is_dropped_by_the_door() -> None:
