@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from cbxero.config import XeroEventsConfig
 from cbxero.domain.connection import ConnectionStatus, XeroConnection, XeroTenant
-from cbxero.domain.model import XeroState
+from cbxero.domain.model import TaskStatus, XeroState
 from cbxero.domain.xero_events import EventCategory, XeroEvent
 from cbxero.ports import OrganisationDirectory, PollCursors
 from cbxero.services.xero_side import XeroSideWatch
@@ -258,3 +258,43 @@ def test_the_scheduled_poll_is_told_apart_from_a_batch() -> None:
     summary = door.poll(CONTEXT, watch=SCENE.watch)
     assert summary["tasks_changed"] == 3 and summary["links_changed"] == 1
     assert SCENE.state() == ONCE_IN_ORDER  # the same as the events said, entries included
+
+
+def test_a_lost_race_is_read_again_and_loses_no_update() -> None:
+    SCENE.reset(*BEFORE)
+    order = SCENE.orders[1]
+    key = (SCENE.world.reseller_id, str(order["id"]))
+    real_replace = SCENE.tasks.replace
+    raced: list[bool] = []
+
+    def racing(task: Any, *, previous: Any) -> bool:
+        if not raced:  # another writer changes the task first (a note, say)
+            raced.append(True)
+            stored = SCENE.tasks.tasks[key]
+            SCENE.tasks.tasks[key] = stored.model_copy(
+                update={"note": "changed meanwhile", "updated_at": stored.updated_at + timedelta(1)}
+            )
+        return real_replace(task, previous=previous)
+
+    SCENE.tasks.replace = racing  # type: ignore[method-assign]
+    try:
+        outcome = SCENE.watch.reflect_events([SCENE.events[2]])
+    finally:
+        del SCENE.tasks.replace
+    task = SCENE.tasks.tasks[key]
+    assert raced and outcome.tasks_changed == 1 and not outcome.failed_tenants
+    assert task.note == "changed meanwhile"  # the other writer's change is kept
+    assert task.xero_side is not None and task.xero_side.state is XeroState.VOIDED
+
+
+def test_a_task_being_synced_has_its_event_delivered_again_later() -> None:
+    SCENE.reset(*BEFORE)
+    key = (SCENE.world.reseller_id, str(SCENE.orders[1]["id"]))
+    synced = SCENE.tasks.tasks[key]
+    SCENE.tasks.tasks[key] = synced.model_copy(update={"status": TaskStatus.PROCESSING})
+    outcome = SCENE.watch.reflect_events([SCENE.events[2]])
+    assert outcome.busy == 1 and SCENE.world.org.tenant_id in outcome.failed_tenants
+    assert SCENE.tasks.tasks[key].xero_side is None and not SCENE.log.entries
+    SCENE.tasks.tasks[key] = synced  # its worker finished
+    again = SCENE.watch.reflect_events([SCENE.events[2]])
+    assert again.tasks_changed == 1 and not again.failed_tenants

@@ -68,7 +68,7 @@ class Reflected:
     links_changed: int = 0
     entries: int = 0
     ignored: int = 0  # events of no connected organisation, or of nothing the product made
-    busy: int = 0  # tasks still being synced: left for the next event or poll
+    busy: int = 0  # organisations with a task still being synced: tried again later
     rows: int = 0  # rows a poll read
     failed_tenants: dict[str, str] = field(default_factory=dict)
 
@@ -135,6 +135,7 @@ class XeroSideWatch:
                 for reseller_id in resellers:
                     outcome.add(self._reflect_events(reseller_id, tenant_id, tenant_events))
             except Exception as failure:  # one organisation's trouble stays its own
+                outcome.busy += isinstance(failure, Busy)
                 outcome.failed_tenants[tenant_id] = f"{type(failure).__name__}: {failure}"[:300]
         return outcome
 
@@ -232,7 +233,6 @@ class XeroSideWatch:
             if new is None:
                 return
             if current.status is TaskStatus.PROCESSING:  # its worker writes it next: wait
-                outcome.busy += 1
                 raise Busy(f"task {current.order_id} is being synced")
             notice = side_notice(current.xero_side, new, what)
             if notice is not None:  # first: a crash after it leaves the task to write again
@@ -367,5 +367,6 @@ class XeroSideWatch:
             try:
                 outcome.add(self.poll(reseller_id, tenant_id))
             except Exception as failure:  # one organisation's trouble stays its own
+                outcome.busy += isinstance(failure, Busy)
                 outcome.failed_tenants[tenant_id] = type(failure).__name__
         return outcome
