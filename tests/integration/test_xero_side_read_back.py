@@ -196,6 +196,10 @@ def test_a_poll_finds_what_a_dropped_webhook_missed_and_moves_its_cursor(
     assert found.tasks_changed == 1 and found.entries == 1
     moved = rb.cursors.get(w.reseller_id, rb.tenant)
     assert moved is not None and moved > cursor
+    # Conditional: a poll that read an older cursor cannot move it back, nor one absent.
+    assert not rb.cursors.advance(w.reseller_id, rb.tenant, cursor, cursor)
+    assert not rb.cursors.advance(w.reseller_id, rb.tenant, cursor, None)
+    assert rb.cursors.get(w.reseller_id, rb.tenant) == moved
     again = rb.watch.poll(w.reseller_id, rb.tenant)  # the overlap re-reads: nothing twice
     assert (again.tasks_changed, again.entries) == (0, 0)
 
@@ -302,3 +306,24 @@ def test_an_unreadable_event_body_is_dropped_by_the_door() -> None:
     }
     parsed = EventRecord.model_validate(record)
     assert not isinstance(parsed.body, XeroEvent)
+
+
+def test_an_organisation_finds_its_resellers_and_a_rebind_moves_one(
+    local_tables: LocalTables,
+) -> None:
+    mappings = local_tables.names[Table.MAPPINGS]
+    record = DynamoOrganisationRecord(local_tables.client, mappings)
+    directory = DynamoOrganisationDirectory(local_tables.client, mappings)
+    ours, theirs = XeroTenant(tenant_id="t-1", name="A"), XeroTenant(tenant_id="t-2", name="B")
+    record.bind("reseller-1", ours)
+    record.bind("reseller-2", ours)
+    record.bind("reseller-3", theirs)
+    assert directory.resellers_of("t-1") == ["reseller-1", "reseller-2"]
+    record.bind("reseller-2", theirs)  # reconnected to the other organisation
+    assert directory.resellers_of("t-1") == ["reseller-1"]
+    assert directory.resellers_of("t-") == []  # a prefix of an id is no id
+    assert sorted(directory.organisations()) == [
+        ("reseller-1", "t-1"),
+        ("reseller-2", "t-2"),
+        ("reseller-3", "t-2"),
+    ]
