@@ -9,9 +9,11 @@ Only documents the product made (a task holds them) and contacts it links to are
 
 The polling fallback reads, per organisation, what Xero changed since a stored cursor
 (If-Modified-Since) and records it the same way, straight away: the poll has the current state
-in hand, so queueing it as events would only read every row from Xero a second time. The cursor
-advances to the newest change seen only once all of it is recorded (less an overlap, for
-changes Xero stamps late); a poll that fails leaves it, and the next one reads the rows again.
+in hand, so queueing it as events would only read every row from Xero a second time. Each
+changed row counts as an UPDATE event at its UpdatedDateUTC (`seen_as_event`), whose key names
+its Action Log entry, as a webhook's would. The cursor advances to the newest change seen only
+once all of it is recorded, and each poll reads a little before it again (changes Xero stamps
+late); a poll that fails leaves it, and the next one reads the rows again.
 """
 
 from __future__ import annotations
