@@ -83,8 +83,10 @@ def main() -> int:
                     stack.fire_schedule("every_5_minutes")
                     # and the OAuth function's sweep of consents nobody finished
                     stack.invoker.invoke("OAuthFunction", {"sweep": "abandoned_consents"})
+                    stack.poll_xero()  # the polling fallback (every 15 minutes when deployed)
                     last_tick = time.monotonic()
                 stack.drain_queue()
+                stack.drain_events()  # what Xero's webhooks reported
                 time.sleep(POLL_SECONDS)
         except KeyboardInterrupt:
             print("\nstopping")

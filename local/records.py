@@ -70,6 +70,9 @@ class DynamoLogRecords(DynamoActionLog, LogRecords):
         ]
 
 
+_GONE = ("VOIDED", "DELETED")
+
+
 class XeroRecords(XeroClient):
     """The accounting client, plus the look-ups and reads only checks and benchmarks make."""
 
@@ -78,7 +81,7 @@ class XeroRecords(XeroClient):
         return found[0] if found else None
 
     def find_invoice_by_reference(self, reference: str) -> Invoice | None:
-        found = self.invoices_by_reference([reference])
+        found = [i for i in self.invoices_by_reference([reference]) if i.status not in _GONE]
         return found[0] if found else None
 
     def create_invoice(self, invoice: Invoice, idempotency_key: str) -> Invoice:

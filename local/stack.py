@@ -361,6 +361,26 @@ class LocalStack:
         with self._drain_lock:  # `make dev`'s loop and a /_dev request never run it at once
             return self._drain(self.queue_url, "WorkerFunction", rounds)
 
+    def drain_events(self, rounds: int = 20) -> int:
+        """Hand queued Xero events to the events function as Lambda does; returns events done."""
+        with self._drain_lock:
+            return self._drain(self.events_queue_url, "XeroEventsFunction", rounds)
+
+    def send_xero_events(self, events: Sequence[Any]) -> None:
+        """Xero events onto the events queue as the webhook receiver puts them: one a message,
+        the organisation as group, the event's key as deduplication id."""
+        for event in events:
+            self.sqs.send_message(
+                QueueUrl=self.events_queue_url,
+                MessageBody=event.model_dump_json(by_alias=True),
+                MessageGroupId=event.tenant_id,
+                MessageDeduplicationId=event.key,
+            )
+
+    def poll_xero(self) -> Any:
+        """The events function's scheduled poll of every organisation, now."""
+        return self.invoker.invoke("XeroEventsFunction", {"poll": "all"})
+
     def _drain(self, queue_url: str, function: str, rounds: int) -> int:
         done = 0
         for _ in range(rounds):

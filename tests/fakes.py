@@ -233,6 +233,24 @@ class FakeLinks(CustomerLinkRepository):
             if link.xero_contact_id == contact_id
         ]
 
+    def record_xero_contact(self, link: CustomerLink) -> bool:
+        stored = self.get(link.reseller_id, link.customer_id)
+        if stored is None or stored.xero_contact_id != link.xero_contact_id:
+            return False
+        seen, newer = stored.xero_contact_seen_at, link.xero_contact_seen_at
+        if seen is not None and (newer is None or newer < seen):
+            return False
+        self.save(
+            stored.model_copy(
+                update={
+                    "xero_contact_archived": link.xero_contact_archived,
+                    "xero_contact_merged_into": link.xero_contact_merged_into,
+                    "xero_contact_seen_at": newer,
+                }
+            )
+        )
+        return True
+
 
 class FakeMappings(ProductMappingRepository):
     def __init__(self) -> None:
@@ -320,6 +338,13 @@ class FakeTasks(TaskRecords):
             if t.retry_at is not None and t.retry_at <= now
         }
         return iter(sorted(pairs))
+
+    def for_document(self, reseller_id: str, document_id: str) -> list[SyncTask]:
+        return [
+            t
+            for t in self.for_reseller(reseller_id)
+            if (held := t.document or t.credit_note) is not None and held.id == document_id
+        ]
 
 
 class FakeActionLog(LogRecords):

@@ -254,6 +254,11 @@ def test_batches_credit_notes_allocations_and_reference_data_match_the_spec(
 
     everything = list(client.invoices_modified_since(datetime(2020, 1, 1, tzinfo=UTC)))
     assert len(everything) == before + 119 > 100  # two pages at least
+    # The polling fallback's reads: If-Modified-Since, every page, archived contacts too.
+    changes = client.changed_since(datetime(2020, 1, 1, tzinfo=UTC))
+    assert len(changes.invoices) == len(everything)
+    assert changes.credit_notes and changes.contacts
+    assert not client.changed_since(datetime(2100, 1, 1, tzinfo=UTC)).invoices
     assert {a.code for a in client.accounts()} >= {"200"}
     assert {t.tax_type for t in client.tax_rates()} >= {"NONE"}
     assert client.organisation().name == tenant.name

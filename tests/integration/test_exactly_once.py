@@ -92,6 +92,9 @@ class KillingTasks(TaskRecords):
     def due_for_retry(self, now: Any) -> Iterator[tuple[str, str]]:
         return self.inner.due_for_retry(now)
 
+    def for_document(self, reseller_id: str, document_id: str) -> list[SyncTask]:
+        return self.inner.for_document(reseller_id, document_id)
+
 
 @dataclass
 class FaultRun:

@@ -5,9 +5,12 @@ With tests/unit/test_template.py (no more than these actions), each role is what
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from fnmatch import fnmatch
 from typing import Any
 
+from cbxero.domain.xero_events import EventCategory, EventType, XeroEvent
 from local.invoke import AwsCall
 from local.stack import DEMO_RESELLER, LocalStack
 
@@ -60,6 +63,18 @@ def allowed(stack: LocalStack, call: AwsCall) -> bool:
     return False
 
 
+def voided_event(stack: LocalStack, invoice_id: str) -> XeroEvent:
+    return XeroEvent(
+        resource_url=f"https://api.xero.com/api.xro/2.0/Invoices/{invoice_id}",
+        resource_id=invoice_id,
+        event_date_utc=datetime.now(UTC),
+        event_type=EventType.UPDATE,
+        event_category=EventCategory.INVOICE,
+        tenant_id=stack.xero.organisation().tenant_id,
+        tenant_type="ORGANISATION",
+    )
+
+
 def test_every_call_the_functions_make_is_granted_by_the_template(stack: LocalStack) -> None:
     customer = stack.seed_demo_reseller(DEMO_RESELLER, {"auto_sync": "every_5_minutes"})
     order = stack.marketplace.add_order(customer["id"], [("MS-TEAMS-ESS", 2, "4.00")])
@@ -72,6 +87,12 @@ def test_every_call_the_functions_make_is_granted_by_the_template(stack: LocalSt
     stack.marketplace.add_order(second["id"], [("MS-TEAMS-ESS", 1, "4.00")])
     stack.fire_schedule("every_5_minutes")
     stack.drain_queue()
+    # What Xero changed comes back: an event through the events queue, and the poll.
+    invoice = next(iter(stack.xero.organisation().invoices.values()))
+    invoice.update(Status="VOIDED", UpdatedDateUTC=f"/Date({int(time.time() * 1000)}+0000)/")
+    stack.send_xero_events([voided_event(stack, invoice["InvoiceID"])])
+    assert stack.drain_events() == 1
+    assert stack.poll_xero()["failed_tenants"] == {}
     for path in (
         "/tasks",
         f"/tasks/{order['id']}",

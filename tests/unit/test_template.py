@@ -67,7 +67,9 @@ def test_only_the_functions_that_call_xero_touch_the_token_table(function: str) 
     policies = TEMPLATE.resources[function]["Properties"]["Policies"]
     may_read = "TokensTable" in _references(policies)
     # The dispatcher never calls Xero; it learns who must reconnect from the reseller's item.
-    assert may_read == (function in {"OAuthFunction", "WorkerFunction", "SettingsFunction"})
+    assert may_read == (
+        function in {"OAuthFunction", "WorkerFunction", "SettingsFunction", *EVENTS}
+    )
 
 
 def test_functions_run_python_313_with_the_shared_layer() -> None:
@@ -95,6 +97,8 @@ def test_no_policy_grants_everything() -> None:
 
 # What each function does with each table: exactly these actions, nothing more (a table-wide
 # "CRUD" policy would let the internet-facing Settings function scan every reseller's tokens).
+# Reads Xero's side back (webhook events, polls): calls Xero, so it uses connections' tokens.
+EVENTS = {"XeroEventsFunction"}
 TABLE_ACTIONS: dict[str, dict[str, set[str]]] = {
     "OAuthFunction": {
         # Query: consents nobody finished, by expiry, for the sweep that revokes them.
@@ -124,9 +128,17 @@ TABLE_ACTIONS: dict[str, dict[str, set[str]]] = {
         "TasksTable": {"GetItem", "PutItem", "Query"},
         "ActionLogTable": {"PutItem"},
     },
+    "XeroEventsFunction": {
+        "TokensTable": {"GetItem", "PutItem", "UpdateItem"},
+        "RateLimitsTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
+        "ResellersTable": {"GetItem", "UpdateItem"},
+        "MappingsTable": {"GetItem", "PutItem", "UpdateItem", "Query"},  # Query: indexes only
+        "TasksTable": {"GetItem", "PutItem", "Query"},  # Query: indexes only
+        "ActionLogTable": {"PutItem"},
+    },
 }
 # Only connection items (RESELLER#...) of the token table: never a flow's state or consent.
-CONNECTIONS_ONLY = {"SettingsFunction", "WorkerFunction"}
+CONNECTIONS_ONLY = {"SettingsFunction", "WorkerFunction", *EVENTS}
 
 
 def statements(function: str) -> list[dict[str, Any]]:
@@ -177,7 +189,7 @@ def test_settings_and_worker_reach_only_connection_items_of_the_token_table(
 @pytest.mark.parametrize("function", TEMPLATE.functions())
 def test_the_token_key_is_used_only_under_an_encryption_context(function: str) -> None:
     kms = [s for s in statements(function) if any(a.startswith("kms:") for a in s["Action"])]
-    may_seal = function in {"OAuthFunction", "WorkerFunction", "SettingsFunction"}
+    may_seal = function in {"OAuthFunction", "WorkerFunction", "SettingsFunction", *EVENTS}
     assert bool(kms) == may_seal
     for statement in kms:
         assert statement["Resource"] == {"Fn::GetAtt": "TokenKey.Arn"}

@@ -25,8 +25,10 @@ from cbxero.adapters.dynamo import (
     DynamoConnectionRepository,
     DynamoCustomerLinkRepository,
     DynamoOAuthStateStore,
+    DynamoOrganisationDirectory,
     DynamoOrganisationRecord,
     DynamoPendingGrantStore,
+    DynamoPollCursors,
     DynamoProductMappingRepository,
     DynamoSettingsRepository,
     DynamoTaskRepository,
@@ -57,6 +59,7 @@ if TYPE_CHECKING:
     from cbxero.services.mapping import MappingDesk
     from cbxero.services.sync import CustomerSync
     from cbxero.services.tasks import TaskDesk
+    from cbxero.services.xero_side import XeroSideWatch
 
 SECRET_MAX_AGE = 300
 
@@ -385,4 +388,20 @@ class Container:
             xero=self.xero_for,
             clock=self.clock,
             describe=problem_of,
+        )
+
+    @cached_property
+    def xero_side_watch(self) -> XeroSideWatch:
+        from cbxero.services.xero_side import XeroSideWatch
+
+        return XeroSideWatch(
+            directory=DynamoOrganisationDirectory(self.dynamodb, self.config.mappings_table),
+            connections=self.connections,
+            settings=self.settings,
+            tasks=self.tasks,
+            links=self.links,
+            action_log=self.action_log,
+            cursors=DynamoPollCursors(self.dynamodb, self.config.mappings_table),
+            xero=self.xero_for,
+            clock=self.clock,
         )

@@ -157,3 +157,7 @@ class DispatcherConfig(QueueConfig):
 
 class WorkerConfig(QueueConfig, MarketplaceConfig, XeroApiConfig):
     sync_max_receives: PositiveInt = 5
+
+
+class XeroEventsConfig(XeroApiConfig):
+    """What Xero changed: events from the queue, and the scheduled poll."""

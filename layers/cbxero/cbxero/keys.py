@@ -26,10 +26,12 @@ class Index(StrEnum):
     AUTO_SYNC_CUSTOMERS = "auto-sync-customers"
     MAPPINGS_BY_XERO_ITEM = "by-xero-item"
     LINKS_BY_XERO_CONTACT = "by-xero-contact"
+    ORGANISATIONS = "by-organisation"
     TASKS_BY_STATUS = "by-status"
     TASKS_BY_CREATION = "by-creation"
     OPEN_TASKS_BY_CUSTOMER = "open-by-customer"
     TASKS_DUE_FOR_RETRY = "retry-due"
+    TASKS_BY_DOCUMENT = "by-document"
     ENTRIES_BY_ID = "by-entry"
     UNREAD_ENTRIES = "unread"
 
@@ -44,6 +46,9 @@ CREATED_AT = "created_at"
 OPEN_KEY = "open_key"  # reseller#customer while a task is not final
 RETRY_SHARD = "retry_shard"  # one value, present while a task has a retry time
 RETRY_AT = "retry_at"
+ORGANISATION_SHARD = "organisation_shard"  # one value, on each reseller's organisation record
+TENANT_KEY = "tenant_key"  # tenant id#reseller: a reseller found from its Xero organisation
+DOCUMENT_KEY = "document_key"  # reseller#Xero document id while a task holds a document
 ENTRY_KEY = "entry_key"  # reseller#entry id, to find one Action Log entry
 UNREAD_KEY = "unread_reseller"  # present while an entry is unread (a notification)
 
@@ -53,10 +58,12 @@ INDEX_KEYS: dict[tuple[Table, Index], tuple[str, str]] = {
     (Table.MAPPINGS, Index.AUTO_SYNC_CUSTOMERS): (AUTO_SYNC_RESELLER, SK),
     (Table.MAPPINGS, Index.MAPPINGS_BY_XERO_ITEM): (XERO_ITEM_KEY, SK),
     (Table.MAPPINGS, Index.LINKS_BY_XERO_CONTACT): (XERO_CONTACT_KEY, SK),
+    (Table.MAPPINGS, Index.ORGANISATIONS): (ORGANISATION_SHARD, TENANT_KEY),
     (Table.TASKS, Index.TASKS_BY_STATUS): (STATUS_KEY, CREATED_AT),
     (Table.TASKS, Index.TASKS_BY_CREATION): (PK, CREATED_AT),
     (Table.TASKS, Index.OPEN_TASKS_BY_CUSTOMER): (OPEN_KEY, CREATED_AT),
     (Table.TASKS, Index.TASKS_DUE_FOR_RETRY): (RETRY_SHARD, RETRY_AT),
+    (Table.TASKS, Index.TASKS_BY_DOCUMENT): (DOCUMENT_KEY, CREATED_AT),
     (Table.ACTION_LOG, Index.ENTRIES_BY_ID): (ENTRY_KEY, SK),
     (Table.ACTION_LOG, Index.UNREAD_ENTRIES): (UNREAD_KEY, SK),
 }

@@ -187,6 +187,32 @@ class OrganisationRecord(ABC):
         other organisation uses them; returns (links, mappings) set aside."""
 
 
+class OrganisationDirectory(ABC):
+    """The other way round: which resellers' links belong to a Xero organisation."""
+
+    @abstractmethod
+    def resellers_of(self, tenant_id: str) -> list[str]:
+        """The resellers whose organisation of record is this one (none, one, or several)."""
+
+    @abstractmethod
+    def organisations(self) -> Iterator[tuple[str, str]]:
+        """Every (reseller, organisation) of record."""
+
+
+class PollCursors(ABC):
+    """How far each reseller's organisation has been read for changes (the polling fallback)."""
+
+    @abstractmethod
+    def get(self, reseller_id: str, tenant_id: str) -> datetime | None: ...
+
+    @abstractmethod
+    def advance(
+        self, reseller_id: str, tenant_id: str, to: datetime, expected: datetime | None
+    ) -> bool:
+        """Move the cursor to `to` if it is still `expected` (None: none yet); False when
+        another poll moved it meanwhile."""
+
+
 class CustomerLinkRepository(ABC):
     @abstractmethod
     def get(self, reseller_id: str, customer_id: str) -> CustomerLink | None: ...
@@ -205,6 +231,12 @@ class CustomerLinkRepository(ABC):
     def customers_linked_to(self, reseller_id: str, contact_id: str) -> list[str]:
         """The reseller's customers linked to this Xero contact (none, one, or several mapped
         there by the reseller)."""
+
+    @abstractmethod
+    def record_xero_contact(self, link: CustomerLink) -> bool:
+        """Store what the link says Xero last said of its contact (archived, merged into,
+        seen at), nothing else of it; False when the stored link is linked to another contact
+        by now, or holds a newer reading."""
 
 
 class ProductMappingRepository(ABC):
@@ -253,6 +285,11 @@ class TaskRepository(ABC):
     @abstractmethod
     def due_for_retry(self, now: datetime) -> Iterator[tuple[str, str]]:
         """(reseller, customer) of tasks whose retry time has come, each pair once."""
+
+    @abstractmethod
+    def for_document(self, reseller_id: str, document_id: str) -> list[SyncTask]:
+        """The reseller's tasks whose document (their invoice, else their credit note) is this
+        Xero document: none, one, or several orders on an invoice that collects them."""
 
 
 class ActionLog(ABC):
@@ -346,6 +383,14 @@ class XeroAuthorizer(ABC):
         """Remove the app's connection to one organisation."""
 
 
+class XeroChanges(NamedTuple):
+    """What changed in an organisation since a time (If-Modified-Since), every page."""
+
+    invoices: list[Invoice]
+    credit_notes: list[CreditNote]
+    contacts: list[Contact]
+
+
 class XeroAccounting(ABC):
     """The accounting endpoints, for one organisation with a valid access token."""
 
@@ -375,10 +420,13 @@ class XeroAccounting(ABC):
         """Contacts with any of these field values (ContactNumber, TaxNumber, ...), one call."""
 
     @abstractmethod
-    def invoices_by_reference(self, references: Sequence[str]) -> list[Invoice]: ...
+    def invoices_by_reference(self, references: Sequence[str]) -> list[Invoice]:
+        """Sales invoices whose Reference names one of these, in every status: a voided or
+        deleted one is the order's too (and is never made again by itself)."""
 
     @abstractmethod
-    def credit_notes_by_reference(self, references: Sequence[str]) -> list[CreditNote]: ...
+    def credit_notes_by_reference(self, references: Sequence[str]) -> list[CreditNote]:
+        """As `invoices_by_reference`, for credit notes."""
 
     @abstractmethod
     def invoices(self, ids: Sequence[str]) -> list[Invoice]:
@@ -392,6 +440,10 @@ class XeroAccounting(ABC):
     @abstractmethod
     def contacts_by_id(self, ids: Sequence[str]) -> list[Contact]:
         """These contacts in any status (archived and merged ones too), batched."""
+
+    @abstractmethod
+    def changed_since(self, since: datetime) -> XeroChanges:
+        """Invoices, credit notes and contacts (archived ones too) Xero changed after `since`."""
 
     @abstractmethod
     def invoice_by_number(self, number: str) -> Invoice | None: ...

@@ -76,6 +76,8 @@ def _problems(invalid: ValidationError) -> str:
     )[:300]
 
 
+problems_of = _problems  # the events queue's records say their problems the same way
+
 _AN_ID = re.compile(MARKETPLACE_ID_PATTERN.strip("^$"))
 
 

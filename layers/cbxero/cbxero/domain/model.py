@@ -25,6 +25,24 @@ class CustomerLink(BaseModel):
     xero_contact_id: str | None = None
     auto_sync: bool = False
     orders_synced_until: AwareDatetime | None = None
+    # What Xero last said of the contact (webhook events, polls): archived, or merged into
+    # another contact (Xero archives the one merged away), and when Xero changed it.
+    xero_contact_archived: bool = False
+    xero_contact_merged_into: str | None = None
+    xero_contact_seen_at: AwareDatetime | None = None
+
+    def with_contact(self, contact_id: str | None) -> CustomerLink:
+        """Linked to another contact: what Xero said of the one before no longer applies."""
+        if contact_id == self.xero_contact_id:
+            return self
+        return self.model_copy(
+            update={
+                "xero_contact_id": contact_id,
+                "xero_contact_archived": False,
+                "xero_contact_merged_into": None,
+                "xero_contact_seen_at": None,
+            }
+        )
 
 
 class ProductMapping(BaseModel):
@@ -229,6 +247,9 @@ class SyncTask(BaseModel):
     # draft invoice): such a task is looked at again although it holds its document.
     payments: tuple[PaymentMade, ...] = ()
     payments_waiting: bool = False
+    # The reseller said to make the order's document again although Xero's was voided or
+    # deleted (the drift report's re-sync); without it such a document is never made again.
+    remake_confirmed: bool = False
 
     @property
     def task_id(self) -> str:
@@ -338,9 +359,18 @@ class SyncTask(BaseModel):
         be in Xero already: look first."""
         return self.sent or self.document is not None or self.credit_note is not None
 
+    @property
+    def drifted(self) -> bool:
+        """Its document was voided or deleted in Xero: the books disagree until the reseller
+        says what to do."""
+        return self.xero_side is not None and self.xero_side.state.is_drift
+
     def is_processable(self, now: datetime) -> bool:
         """New tasks; failed or waiting ones when due; processing ones whose worker's lease
-        ran out. A task holding a document whose totals disagree waits for the reseller."""
+        ran out. A task holding a document whose totals disagree waits for the reseller, and
+        so does one whose document was voided or deleted in Xero (never made again by itself)."""
+        if self.drifted and not self.remake_confirmed:
+            return False
         if self.status is TaskStatus.NEW:  # unless a failed run set it aside for a while
             return self.retry_at is None or self.retry_at <= now
         holds_document = self.document is not None and not self.payments_waiting

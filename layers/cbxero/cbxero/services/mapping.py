@@ -337,7 +337,7 @@ class MappingDesk:
         link = self._links.get(reseller_id, customer_id) or CustomerLink(
             reseller_id=reseller_id, customer_id=customer_id
         )
-        link = link.model_copy(update={"xero_contact_id": contact_id})
+        link = link.with_contact(contact_id)
         self._links.save(link)
         self._recorder.info(
             reseller_id,

@@ -7,7 +7,11 @@ from cbxero.adapters.dynamo.connections import DynamoConnectionRepository
 from cbxero.adapters.dynamo.consent import DynamoOAuthStateStore, DynamoPendingGrantStore
 from cbxero.adapters.dynamo.links import DynamoCustomerLinkRepository
 from cbxero.adapters.dynamo.mappings import DynamoProductMappingRepository
-from cbxero.adapters.dynamo.organisation import DynamoOrganisationRecord
+from cbxero.adapters.dynamo.organisation import (
+    DynamoOrganisationDirectory,
+    DynamoOrganisationRecord,
+    DynamoPollCursors,
+)
 from cbxero.adapters.dynamo.settings import DynamoSettingsRepository
 from cbxero.adapters.dynamo.table import from_item, to_item
 from cbxero.adapters.dynamo.tasks import DynamoTaskRepository
@@ -17,8 +21,10 @@ __all__ = [
     "DynamoConnectionRepository",
     "DynamoCustomerLinkRepository",
     "DynamoOAuthStateStore",
+    "DynamoOrganisationDirectory",
     "DynamoOrganisationRecord",
     "DynamoPendingGrantStore",
+    "DynamoPollCursors",
     "DynamoProductMappingRepository",
     "DynamoSettingsRepository",
     "DynamoTaskRepository",

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
+
 from cbxero import keys
 from cbxero.adapters.dynamo.links import link_item
-from cbxero.adapters.dynamo.table import Item, Table, item_key
+from cbxero.adapters.dynamo.table import (
+    Item,
+    Selection,
+    Table,
+    conditional,
+    item_key,
+    stamp,
+    to_item,
+)
 from cbxero.domain.connection import XeroTenant
 from cbxero.domain.model import CustomerLink
-from cbxero.ports import OrganisationRecord
+from cbxero.ports import OrganisationDirectory, OrganisationRecord, PollCursors
+
+BOUND = "bound"  # the one value of the organisations index's partition
 
 
 class DynamoOrganisationRecord(Table, OrganisationRecord):
@@ -28,6 +41,8 @@ class DynamoOrganisationRecord(Table, OrganisationRecord):
                 keys.PK: reseller_id,
                 keys.SK: self.SK,
                 "tenant": tenant.model_dump(mode="json", exclude={"connection_id"}),
+                keys.ORGANISATION_SHARD: BOUND,
+                keys.TENANT_KEY: f"{tenant.tenant_id}#{reseller_id}",
             }
         )
 
@@ -53,3 +68,50 @@ class DynamoOrganisationRecord(Table, OrganisationRecord):
             )
             mappings += 1
         return links, mappings
+
+
+class DynamoOrganisationDirectory(Table, OrganisationDirectory):
+    """The organisation records through their sparse index (tenant id#reseller)."""
+
+    def resellers_of(self, tenant_id: str) -> list[str]:
+        bound = Selection(BOUND, partition=keys.ORGANISATION_SHARD, index=keys.Index.ORGANISATIONS)
+        # "~" sorts after every character of a reseller id: the whole tenant's range.
+        bound.sort_range(keys.TENANT_KEY, f"{tenant_id}#", f"{tenant_id}#~")
+        return [str(item[keys.PK]) for item in self._read(bound)]
+
+    def organisations(self) -> Iterator[tuple[str, str]]:
+        for item in self._query(
+            BOUND, index=keys.Index.ORGANISATIONS, partition=keys.ORGANISATION_SHARD
+        ):
+            yield str(item[keys.PK]), str(item[keys.TENANT_KEY]).split("#", 1)[0]
+
+
+class DynamoPollCursors(Table, PollCursors):
+    """Per reseller and organisation, how far a poll has read Xero's changes."""
+
+    PREFIX = "POLL#"
+
+    def get(self, reseller_id: str, tenant_id: str) -> datetime | None:
+        item = self._get(reseller_id, self.PREFIX + tenant_id)
+        return datetime.fromisoformat(str(item["until"])) if item else None
+
+    def advance(
+        self, reseller_id: str, tenant_id: str, to: datetime, expected: datetime | None
+    ) -> bool:
+        condition = (
+            {
+                "ConditionExpression": "attribute_not_exists(#pk)",
+                "ExpressionAttributeNames": {"#pk": keys.PK},
+            }
+            if expected is None
+            else {
+                "ConditionExpression": "#u = :u",
+                "ExpressionAttributeNames": {"#u": "until"},
+                "ExpressionAttributeValues": to_item({":u": stamp(expected)}),
+            }
+        )
+        item = {keys.PK: reseller_id, keys.SK: self.PREFIX + tenant_id, "until": stamp(to)}
+        written = conditional(
+            self._client.put_item, TableName=self._table, Item=to_item(item), **condition
+        )
+        return written is not None

@@ -44,6 +44,10 @@ class DynamoTaskRepository(Table, TaskRepository):
                 keys.OPEN_KEY: None if task.is_final else f"{task.reseller_id}#{task.customer_id}",
                 keys.RETRY_SHARD: self.RETRY_SHARD if task.retry_at else None,
                 keys.RETRY_AT: int(task.retry_at.timestamp()) if task.retry_at else None,
+                # Sparse: findable by its document (the invoice, else the credit note).
+                keys.DOCUMENT_KEY: f"{task.reseller_id}#{held.id}"
+                if (held := task.document or task.credit_note) and held.id
+                else None,
                 "customer_id": task.customer_id,
                 "task": document,
             }
@@ -160,6 +164,16 @@ class DynamoTaskRepository(Table, TaskRepository):
             if pair not in seen:
                 seen.add(pair)
                 yield pair
+
+    def for_document(self, reseller_id: str, document_id: str) -> list[SyncTask]:
+        return [
+            SyncTask.model_validate(item["task"])
+            for item in self._query(
+                f"{reseller_id}#{document_id}",
+                index=keys.Index.TASKS_BY_DOCUMENT,
+                partition=keys.DOCUMENT_KEY,
+            )
+        ]
 
 
 def _written_key(write: dict[str, Any]) -> tuple[str, Any, Any]:

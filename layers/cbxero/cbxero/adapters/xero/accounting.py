@@ -26,13 +26,14 @@ from cbxero.domain.xero import (
     Allocation,
     Contact,
     CreditNote,
+    CreditNoteType,
     Invoice,
     InvoiceType,
     Item,
     Payment,
     TaxRate,
 )
-from cbxero.ports import RateGovernor, XeroAccounting
+from cbxero.ports import RateGovernor, XeroAccounting, XeroChanges
 
 BATCH_SIZE = DOCUMENTS_PER_CALL
 LOOKUP_BATCH = 25  # references OR-ed into one `where` (keeps the URL short)
@@ -201,20 +202,37 @@ class XeroClient(XeroAccounting):
         return {item.code: item for item in items if item.code in wanted}
 
     def invoices_by_reference(self, references: Sequence[str]) -> list[Invoice]:
-        """Live sales invoices whose Reference names one of these (alone, or in a list
-        "SO1, SO2" as an existing invoice collects them), LOOKUP_BATCH to a call."""
-        return [
-            Invoice.model_validate(raw)
-            for raw in self._by_reference("Invoices", references)
-            if raw.get("Status") not in ("DELETED", "VOIDED")
-        ]
+        """Sales invoices whose Reference names one of these (alone, or in a list "SO1, SO2" as
+        an existing invoice collects them), LOOKUP_BATCH to a call, in every status: the sync
+        must see a voided or deleted one, so as never to make it again by itself."""
+        return [Invoice.model_validate(raw) for raw in self._by_reference("Invoices", references)]
 
     def credit_notes_by_reference(self, references: Sequence[str]) -> list[CreditNote]:
         return [
-            CreditNote.model_validate(raw)
-            for raw in self._by_reference("CreditNotes", references)
-            if raw.get("Status") not in ("DELETED", "VOIDED")
+            CreditNote.model_validate(raw) for raw in self._by_reference("CreditNotes", references)
         ]
+
+    def changed_since(self, since: datetime) -> XeroChanges:
+        """Three paged reads with If-Modified-Since; contacts with archived ones included. Only
+        sales documents (the product never makes bills, whose rows it could not read)."""
+        return XeroChanges(
+            invoices=[
+                Invoice.model_validate(raw)
+                for raw in self._paged("Invoices", {"unitdp": "4"}, modified_since=since)
+                if raw.get("Type") == InvoiceType.SALES
+            ],
+            credit_notes=[
+                CreditNote.model_validate(raw)
+                for raw in self._paged("CreditNotes", {"unitdp": "4"}, modified_since=since)
+                if raw.get("Type") == CreditNoteType.SALES
+            ],
+            contacts=[
+                Contact.model_validate(raw)
+                for raw in self._paged(
+                    "Contacts", {"includeArchived": "true"}, modified_since=since
+                )
+            ],
+        )
 
     def _by_reference(self, collection: str, references: Sequence[str]) -> list[dict[str, Any]]:
         wanted = sorted(set(references))

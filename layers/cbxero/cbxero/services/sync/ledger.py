@@ -90,6 +90,11 @@ class Ledger:
             done = done.model_copy(update={"sent": True})
         if task.line_item_ids:  # the ledger: the lines Xero holds for this order
             done = done.model_copy(update={"line_item_ids": task.line_item_ids})
+        if task.xero_side is not None:  # what Xero said of the document (voided, say)
+            done = done.model_copy(update={"xero_side": task.xero_side})
+        if current.remake_confirmed and status is TaskStatus.SYNCED:
+            # Made again on the reseller's word: what Xero said of the old document is over.
+            done = done.model_copy(update={"remake_confirmed": False, "xero_side": None})
         self._ended.append(Ended(done, current, _message(done, reason, said), follow_up))
 
     def abandon(self, status: TaskStatus, reason: str, retry_after: float | None = None) -> None:
