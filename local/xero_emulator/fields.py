@@ -11,6 +11,7 @@ MODELS = {
     "CreditNotes": "CreditNote",
     "Accounts": "Account",
     "TaxRates": "TaxRate",
+    "TrackingCategories": "TrackingCategory",
 }
 
 FIELDS: dict[str, frozenset[str]] = {
@@ -202,5 +203,8 @@ FIELDS: dict[str, frozenset[str]] = {
             "TaxComponents",
             "TaxType",
         ]
+    ),
+    "TrackingCategories": frozenset(
+        ["Name", "Option", "Options", "Status", "TrackingCategoryID", "TrackingOptionID"]
     ),
 }

@@ -288,6 +288,7 @@ class Container:
                 http=http_session(),
                 governor=self.governor,
                 on_refused=lambda: vault.refused(reseller_id),
+                organisation_name=connection.tenant.name,
             )
 
         return xero_for

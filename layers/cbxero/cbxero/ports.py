@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # only annotations here: functions that never call Xero skip 
         Invoice,
         Item,
         TaxRate,
+        TrackingCategory,
     )
 
 
@@ -348,6 +349,9 @@ class XeroAuthorizer(ABC):
 class XeroAccounting(ABC):
     """The accounting endpoints, for one organisation with a valid access token."""
 
+    # How messages name the organisation ("account 999 is not ... of Demo Ltd").
+    organisation_name: str = "the organisation"
+
     @abstractmethod
     def create_contact(self, contact: Contact, idempotency_key: str) -> Contact: ...
 
@@ -429,6 +433,10 @@ class XeroAccounting(ABC):
 
     @abstractmethod
     def tax_rates(self) -> list[TaxRate]: ...
+
+    @abstractmethod
+    def tracking_categories(self) -> list[TrackingCategory]:
+        """The organisation's ACTIVE tracking categories, each with its ACTIVE options."""
 
 
 class Marketplace(ABC):

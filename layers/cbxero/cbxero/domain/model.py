@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field
 from cbxero.domain.errors import IllegalTransition
 from cbxero.domain.marketplace import MarketplaceOrder, OrderStatus, OrderType
 from cbxero.domain.settings import PriceSource
+from cbxero.domain.xero import LineItemTracking
 
 
 class CustomerLink(BaseModel):
@@ -25,6 +26,8 @@ class CustomerLink(BaseModel):
     xero_contact_id: str | None = None
     auto_sync: bool = False
     orders_synced_until: AwareDatetime | None = None
+    # Tracking for the customer's lines (categories the product's mapping leaves open).
+    tracking: tuple[LineItemTracking, ...] = ()
 
 
 class ProductMapping(BaseModel):
@@ -37,6 +40,11 @@ class ProductMapping(BaseModel):
     product_name: str
     xero_item_code: str = Field(min_length=1, max_length=30)
     xero_item_id: str | None = None
+    # Chosen from the organisation's lists; each falls back to the item's own, then the
+    # settings' default (domain/chart.py `line_choices`).
+    account_code: str | None = Field(None, min_length=1, max_length=10)
+    tax_type: str | None = Field(None, min_length=1, max_length=50)
+    tracking: tuple[LineItemTracking, ...] = ()
 
 
 class TaskStatus(StrEnum):
@@ -213,6 +221,8 @@ class SyncTask(BaseModel):
     line_item_ids: tuple[str, ...] = ()
     # A write carrying this task's document went to Xero (its answer may have been lost).
     sent: bool = False
+    # Lines whose tax Xero computed differently from the marketplace's, said per line.
+    tax_differences: tuple[str, ...] = ()
 
     @property
     def task_id(self) -> str:

@@ -90,6 +90,8 @@ class Ledger:
             done = done.model_copy(update={"sent": True})
         if task.line_item_ids:  # the ledger: the lines Xero holds for this order
             done = done.model_copy(update={"line_item_ids": task.line_item_ids})
+        if task.tax_differences:
+            done = done.model_copy(update={"tax_differences": task.tax_differences})
         self._ended.append(Ended(done, current, _message(done, reason, said), follow_up))
 
     def abandon(self, status: TaskStatus, reason: str, retry_after: float | None = None) -> None:

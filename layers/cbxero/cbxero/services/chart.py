@@ -1,0 +1,79 @@
+"""Choices checked against the organisation's lists when they are saved: the settings' sales
+account and tax type, a product mapping's account, tax type and tracking, a customer's
+tracking. Each check reads Xero afresh (a save is rare; a stale copy would let a wrong code in)
+and refuses with InvalidInput naming the field, e.g. "account 999 is not an active revenue
+account of Demo Ltd: it has no such account". `check_account` is the general "chosen from
+Xero's list" check, for any purpose (revenue, bank)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cbxero.domain.chart import (
+    Chart,
+    Purpose,
+    account_problem,
+    tax_problem,
+    tracking_problem,
+)
+from cbxero.domain.errors import InvalidInput
+from cbxero.domain.settings import Settings
+from cbxero.domain.xero import LineItemTracking
+from cbxero.ports import XeroAccounting
+
+
+def read_chart(
+    xero: XeroAccounting, *, accounts: bool = True, taxes: bool = False, tracking: bool = False
+) -> Chart:
+    """The organisation's lists this check needs (each list is one Xero call)."""
+    return Chart(
+        name=xero.organisation_name,
+        accounts=tuple(xero.accounts()) if accounts else (),
+        tax_rates=tuple(xero.tax_rates()) if taxes else (),
+        tracking=tuple(xero.tracking_categories()) if tracking else (),
+    )
+
+
+class ChartCheck:
+    """Refuses a choice the reseller's organisation does not offer for its purpose."""
+
+    def __init__(self, xero: Callable[[str], XeroAccounting]) -> None:
+        self._xero = xero
+
+    def check_account(self, reseller_id: str, code: str, purpose: Purpose, field: str) -> None:
+        chart = read_chart(self._xero(reseller_id))
+        if problem := account_problem(chart, code, purpose):
+            raise InvalidInput(problem, field=field)
+
+    def check_settings(self, reseller_id: str, old: Settings, new: Settings) -> None:
+        """The sales account and tax type, when this save chooses new ones."""
+        account = new.sales_account_code
+        account = account if account and account != old.sales_account_code else None
+        tax = new.tax_type if new.tax_type and new.tax_type != old.tax_type else None
+        self.check(reseller_id, account=account, tax_type=tax, account_field="sales_account_code")
+
+    def check(
+        self,
+        reseller_id: str,
+        *,
+        account: str | None = None,
+        tax_type: str | None = None,
+        tracking: tuple[LineItemTracking, ...] = (),
+        account_field: str = "account_code",
+    ) -> None:
+        """Each given choice against the organisation's lists, refused naming the request's
+        field (`account_field`, `tax_type`, `tracking`)."""
+        if not (account or tax_type or tracking):
+            return
+        chart = read_chart(
+            self._xero(reseller_id),
+            accounts=bool(account),
+            taxes=bool(tax_type),
+            tracking=bool(tracking),
+        )
+        if account and (problem := account_problem(chart, account, Purpose.REVENUE)):
+            raise InvalidInput(problem, field=account_field)
+        if tax_type and (problem := tax_problem(chart, tax_type)):
+            raise InvalidInput(problem, field="tax_type")
+        if tracking and (problem := tracking_problem(chart, tracking)):
+            raise InvalidInput(problem, field="tracking")
