@@ -303,6 +303,7 @@ class Container:
     @cached_property
     def admin(self) -> ResellerAdmin:
         from cbxero.services.admin import ResellerAdmin
+        from cbxero.services.chart import ChartCheck
 
         return ResellerAdmin(
             settings=self.settings,
@@ -312,6 +313,7 @@ class Container:
             action_log=self.action_log,
             queue=self.queue,
             clock=self.clock,
+            chart=ChartCheck(self.xero_for),
         )
 
     @cached_property

@@ -167,6 +167,7 @@ class LineSource:
     name: str
     amount: Decimal
     tax: Decimal
+    unit_price: Decimal | None = None  # as the marketplace gave it (any number of places)
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,8 @@ class DocumentPlan:
             amount, tax = line.extended_price.amount - line.discount_amount, line.tax_amount
             if is_refund(line):  # a credit note's lines are positive, as planned above
                 amount, tax = abs(amount), abs(tax)
-            sources[is_refund(line)].append(LineSource(mapping.product_name, amount, tax))
+            unit = abs(line.unit_price.amount) if is_refund(line) else line.unit_price.amount
+            sources[is_refund(line)].append(LineSource(mapping.product_name, amount, tax, unit))
         if charges:  # its invoice must be datable: refused here, for this order alone
             try:
                 due_date(order.created_at.date(), settings.due_date_terms)

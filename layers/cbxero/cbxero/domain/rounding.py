@@ -74,18 +74,25 @@ def document_totals(
 
 def rounding_explained(sources: Sequence[LineSource], lines: Sequence[LineItem]) -> str | None:
     """Which lines Xero rounds to another figure than the marketplace's, and how: e.g.
-    "line 2 (Teams): 3 x 1.3333 = 3.9999, Xero rounds to 4.00 (half away from zero), the
-    marketplace says 3.99". None when every line agrees (or there is nothing to compare)."""
+    "line 1 (Teams): the marketplace's 300 x 0.33335 = 100.005 (100.01 to the cent); Xero's
+    300 x 0.3334 (unit amounts to 4 places) = 100.02, rounded half away from zero to 100.02".
+    None when every line agrees (or there is nothing to compare)."""
     said = []
     for number, (source, line) in enumerate(zip(sources, lines, strict=False), 1):
         xero = line.line_amount if line.line_amount is not None else line_amount(line)
         if to_cent(xero) == to_cent(source.amount):
             continue
-        exact = line.quantity * line.unit_amount - (line.discount_amount or Decimal(0))
+        discount = line.discount_amount or Decimal(0)
+        less = f" - {_plain(discount)}" if discount else ""
+        exact = line.quantity * line.unit_amount - discount
+        theirs = _plain(source.amount)
+        if source.unit_price is not None:
+            theirs = f"{_plain(line.quantity)} x {_plain(source.unit_price)}{less} = {theirs}"
         said.append(
-            f"line {number} ({source.name}): {_plain(line.quantity)} x "
-            f"{_plain(line.unit_amount)} = {_plain(exact)}, Xero rounds to {to_cent(xero)} "
-            f"(half away from zero, per line), the marketplace says {to_cent(source.amount)}"
+            f"line {number} ({source.name}): the marketplace's {theirs} "
+            f"({to_cent(source.amount)} to the cent); Xero's {_plain(line.quantity)} x "
+            f"{_plain(line.unit_amount)}{less} (unit amounts to 4 places) = {_plain(exact)}, "
+            f"rounded half away from zero to {to_cent(xero)}"
         )
     return "; ".join(said) or None
 

@@ -21,6 +21,7 @@ from cbxero.ports import (
     SettingsRepository,
     TaskRepository,
 )
+from cbxero.services.chart import ChartCheck
 from cbxero.services.recording import Recorder
 
 
@@ -37,8 +38,11 @@ class ResellerAdmin:
         action_log: ActionLog,
         queue: JobQueue,
         clock: Clock,
+        chart: ChartCheck | None = None,
     ) -> None:
         self._settings = settings
+        # Checks a newly chosen sales account and tax type against the organisation's lists.
+        self._chart = chart
         self._links = links
         self._mappings = mappings
         self._tasks = tasks
@@ -70,6 +74,8 @@ class ResellerAdmin:
         ]
         if not changed:  # a save that changes nothing: no new version, nothing logged
             return old, version
+        if self._chart is not None:
+            self._chart.check_settings(reseller_id, old, new)
         saved = self._settings.save_if(reseller_id, new, version)
         if saved is None:
             raise StaleVersion("the settings changed while saving; read them again")

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from pydantic import BaseModel, ConfigDict
+
 from cbxero.domain.chart import (
+    STANDARD_SALES_ACCOUNT,
     Chart,
     Purpose,
     account_problem,
@@ -18,7 +21,7 @@ from cbxero.domain.chart import (
 )
 from cbxero.domain.errors import InvalidInput
 from cbxero.domain.settings import Settings
-from cbxero.domain.xero import LineItemTracking
+from cbxero.domain.xero import ItemSalesDetails, LineItemTracking
 from cbxero.ports import XeroAccounting
 
 
@@ -32,6 +35,17 @@ def read_chart(
         tax_rates=tuple(xero.tax_rates()) if taxes else (),
         tracking=tuple(xero.tracking_categories()) if tracking else (),
     )
+
+
+class MappingChoices(BaseModel):
+    """A product mapping's own account, tax type and tracking (each optional: the item's own,
+    then the settings' default, when left out), chosen from the organisation's lists."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account_code: str | None = None
+    tax_type: str | None = None
+    tracking: tuple[LineItemTracking, ...] = ()
 
 
 class ChartCheck:
@@ -77,3 +91,14 @@ class ChartCheck:
             raise InvalidInput(problem, field="tax_type")
         if tracking and (problem := tracking_problem(chart, tracking)):
             raise InvalidInput(problem, field="tracking")
+
+    def item_sales(self, xero: XeroAccounting, settings: Settings) -> ItemSalesDetails:
+        """A new item's sales account and tax type: the settings' (checked when saved), else
+        the organisation's account 200 while it is an active revenue account, else none (a
+        task then asks for a sales account before anything is sent)."""
+        account = settings.sales_account_code
+        if account is None:
+            chart = read_chart(xero)
+            if not account_problem(chart, STANDARD_SALES_ACCOUNT, Purpose.REVENUE):
+                account = STANDARD_SALES_ACCOUNT
+        return ItemSalesDetails(account_code=account, tax_type=settings.tax_type)
