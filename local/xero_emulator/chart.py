@@ -158,3 +158,20 @@ def line_errors(chart: dict[str, list[dict[str, Any]]], n: int, line: dict[str, 
         if not active or choice.get("Option") not in options:
             errors.append(f"Line {n}: the TrackingOption is not valid for this organisation")
     return errors
+
+
+def tracked(chart: dict[str, list[dict[str, Any]]], line: dict[str, Any]) -> list[dict[str, Any]]:
+    """A line's tracking as Xero stores it: each choice with its category's and option's ids."""
+    stored = []
+    for choice in line.get("Tracking") or []:
+        category = next(c for c in chart["TrackingCategories"] if c["Name"] == choice["Name"])
+        option = next(o for o in category["Options"] if o["Name"] == choice["Option"])
+        stored.append(
+            {
+                "TrackingCategoryID": category["TrackingCategoryID"],
+                "TrackingOptionID": option["TrackingOptionID"],
+                "Name": category["Name"],
+                "Option": option["Name"],
+            }
+        )
+    return stored

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from local.xero_emulator.chart import default_chart, line_errors, tax_rate
+from local.xero_emulator.chart import default_chart, line_errors, tax_rate, tracked
 from local.xero_emulator.replies import CENT, money, ms_date, ms_time, parse_date, with_errors
 from local.xero_emulator.state import Organisation
 
@@ -186,6 +186,7 @@ def priced(org: Organisation, raw: dict[str, Any], places: int, now: datetime) -
                 "UnitAmount": float(unit_amount),
                 "LineAmount": money(line_amount),
                 "TaxAmount": money(tax),
+                **({"Tracking": tracked(org.chart, line)} if line.get("Tracking") else {}),
             }
         )
     day = parse_date(raw["Date"]) if raw.get("Date") else now.date()
