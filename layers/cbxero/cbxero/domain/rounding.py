@@ -16,6 +16,11 @@ cent between the marketplace and Xero is explained instead of left as a mystery.
    (`rounding_explained`); where its tax differs from Xero's, the task lists each line
    (`tax_differences`, compared when the marketplace states a tax for the order).
 
+Xero's guide "Rounding in Xero" (developer.xero.com) states 2 to 4: tax per line to two places,
+then summed; unit prices to 4 places with unitdp=4, every summary figure to two. It does not say
+how a half cent goes: half away from zero is our reading, held by the emulator too. Xero suggests
+an adjustment line for a difference; we explain it on the task and change nothing.
+
 Money is Decimal throughout; Xero's JSON numbers are read as Decimal.
 """
 
