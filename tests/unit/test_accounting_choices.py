@@ -60,6 +60,10 @@ def admin(world: SyncWorld) -> ResellerAdmin:
     )
 
 
+def patch(**changes: object) -> SettingsPatch:
+    return SettingsPatch.model_validate(changes)
+
+
 def account(world: SyncWorld, code: str) -> dict[str, object]:
     return next(a for a in world.org.chart["Accounts"] if a["Code"] == code)
 
@@ -178,7 +182,9 @@ def test_a_tax_the_marketplace_computed_otherwise_is_shown_on_the_task_and_logge
     task = world.task(order)
     assert task.status is TaskStatus.SYNCED
     assert task.tax_differences == ("line 1 (Microsoft 365 E3): marketplace tax 5.41, Xero 5.40",)
-    entry = world.repos.action_log.entries[-1]
+    log = world.repos.action_log
+    assert isinstance(log, FakeActionLog)
+    entry = log.entries[-1]
     assert entry.status is LogStatus.ACTION_REQUIRED
     assert "tax differs from the marketplace's: line 1 (Microsoft 365 E3)" in entry.message
     same = world.order(customer, [fee("E3", 1, "36.00", tax="5.40")])
@@ -190,22 +196,20 @@ def test_a_tax_the_marketplace_computed_otherwise_is_shown_on_the_task_and_logge
 def test_settings_are_checked_against_the_organisation_when_saved(world: SyncWorld) -> None:
     desk_admin = admin(world)
     with pytest.raises(InvalidInput) as refused:
-        desk_admin.patch_settings(
-            world.reseller_id, SettingsPatch(sales_account_code="999"), "user"
-        )
+        desk_admin.patch_settings(world.reseller_id, patch(sales_account_code="999"), "user")
     assert (refused.value.field, refused.value.message) == (
         "sales_account_code",
         "account 999 is not an active revenue account of Demo Reseller Ltd: it has no such account",
     )
     with pytest.raises(InvalidInput, match="cannot apply to revenue") as taxed:
-        desk_admin.patch_settings(world.reseller_id, SettingsPatch(tax_type="INPUT"), "user")
+        desk_admin.patch_settings(world.reseller_id, patch(tax_type="INPUT"), "user")
     assert taxed.value.field == "tax_type"
     saved, _ = desk_admin.patch_settings(
-        world.reseller_id, SettingsPatch(sales_account_code="210", tax_type="OUTPUT"), "user"
+        world.reseller_id, patch(sales_account_code="210", tax_type="OUTPUT"), "user"
     )
     assert (saved.sales_account_code, saved.tax_type) == ("210", "OUTPUT")
     calls = world.accounting_calls()
-    desk_admin.patch_settings(world.reseller_id, SettingsPatch(trim_descriptions=True), "user")
+    desk_admin.patch_settings(world.reseller_id, patch(trim_descriptions=True), "user")
     assert world.accounting_calls() == calls  # nothing chosen anew: Xero is not asked
 
 
