@@ -11,9 +11,8 @@ import pytest
 
 from cbxero.domain.chart import Purpose
 from cbxero.domain.errors import InvalidInput
-from cbxero.domain.model import LogStatus, ProductMapping, TaskStatus
+from cbxero.domain.model import LogStatus, ProductMapping, TaskStatus, TrackingChoice
 from cbxero.domain.settings import Settings, SettingsPatch
-from cbxero.domain.xero import LineItemTracking
 from cbxero.services.admin import ResellerAdmin
 from cbxero.services.chart import ChartCheck, MappingChoices
 from cbxero.services.mapping import MappingDesk
@@ -21,8 +20,8 @@ from local.simpleapi_emulator import fee
 from local.world import Repositories, SyncWorld
 from tests.fakes import FakeActionLog, FakeLinks, FakeMappings, FakeQueue, FakeSettings, FakeTasks
 
-NORTH = LineItemTracking(name="Region", option="North")
-DIRECT = LineItemTracking(name="Channel", option="Direct")
+NORTH = TrackingChoice(name="Region", option="North")
+DIRECT = TrackingChoice(name="Channel", option="Direct")
 
 
 @pytest.fixture
@@ -145,7 +144,7 @@ def test_the_product_mappings_account_tax_and_tracking_win_and_the_customers_tra
     customer = world.customer("Krauses Factory", linked=True)
     link = world.repos.links.get(world.reseller_id, customer)
     assert link is not None
-    south = LineItemTracking(name="Region", option="South")
+    south = TrackingChoice(name="Region", option="South")
     world.repos.links.save(link.model_copy(update={"tracking": (south, DIRECT)}))
     order = world.order(customer, [("E3", 1, "36.00")])
     world.sync(customer)
@@ -224,7 +223,7 @@ def test_a_product_mapping_and_a_customers_tracking_are_checked_when_saved(
     with pytest.raises(InvalidInput, match="it is a system account") as refused:
         mapping_desk.map_product(reseller, "AZ", code, "user", MappingChoices(account_code="610"))
     assert refused.value.field == "account_code"
-    west = LineItemTracking(name="Region", option="West")
+    west = TrackingChoice(name="Region", option="West")
     with pytest.raises(InvalidInput, match="West is not an active option") as tracked:
         mapping_desk.map_product(reseller, "AZ", code, "user", MappingChoices(tracking=(west,)))
     assert tracked.value.field == "tracking"
@@ -234,7 +233,7 @@ def test_a_product_mapping_and_a_customers_tracking_are_checked_when_saved(
     customer = world.customer("Krauses Factory")
     with pytest.raises(InvalidInput, match="Old Projects is not an active category"):
         mapping_desk.set_customer_tracking(
-            reseller, customer, (LineItemTracking(name="Old Projects", option="Alpha"),), "user"
+            reseller, customer, (TrackingChoice(name="Old Projects", option="Alpha"),), "user"
         )
     link = mapping_desk.set_customer_tracking(reseller, customer, (DIRECT,), "user")
     assert link.tracking == (DIRECT,)

@@ -13,9 +13,11 @@ the product mapping's, the Xero item's own, then the reseller's settings (`line_
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from cbxero.domain.model import TrackingChoice
 from cbxero.domain.xero import Account, LineItemTracking, TaxRate, TrackingCategory
 
 ACTIVE = "ACTIVE"
@@ -109,7 +111,9 @@ def active_tracking(chart: Chart) -> list[TrackingCategory]:
     ]
 
 
-def tracking_problem(chart: Chart, choices: tuple[LineItemTracking, ...]) -> str | None:
+def tracking_problem(
+    chart: Chart, choices: Sequence[TrackingChoice | LineItemTracking]
+) -> str | None:
     """Why these tracking choices may not be used, or None: at most two, one option per
     category, each an ACTIVE option of an ACTIVE category of the organisation."""
     if len(choices) > TRACKING_LIMIT:
@@ -128,6 +132,11 @@ def tracking_problem(chart: Chart, choices: tuple[LineItemTracking, ...]) -> str
                 f"{choice.name} in {chart.name}"
             )
     return None
+
+
+def on_line(choices: Sequence[TrackingChoice]) -> tuple[LineItemTracking, ...]:
+    """Chosen tracking as a line carries it (Xero's `Tracking`)."""
+    return tuple(LineItemTracking(name=choice.name, option=choice.option) for choice in choices)
 
 
 def merged_tracking(

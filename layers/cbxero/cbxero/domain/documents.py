@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from cbxero.domain.chart import line_choices
+from cbxero.domain.chart import line_choices, on_line
 from cbxero.domain.marketplace import LineKind, MarketplaceOrder, OrderLine
 from cbxero.domain.model import LineEdit, ProductMapping
 from cbxero.domain.settings import (
@@ -364,5 +364,5 @@ def _line(
         account_code=chosen.account_code,
         tax_type=chosen.tax_type,
         discount_amount=discount or None,
-        tracking=mapping.tracking or None,
+        tracking=on_line(mapping.tracking) or None,
     )

@@ -13,7 +13,16 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field
 from cbxero.domain.errors import IllegalTransition
 from cbxero.domain.marketplace import MarketplaceOrder, OrderStatus, OrderType
 from cbxero.domain.settings import PriceSource
-from cbxero.domain.xero import LineItemTracking
+
+
+class TrackingChoice(BaseModel):
+    """A tracking category and one of its options, by name, as the reseller chose them from
+    the organisation's lists (a line carries at most two)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, description="A tracking category's name.")
+    option: str = Field(min_length=1, max_length=100, description="One of its options' name.")
 
 
 class CustomerLink(BaseModel):
@@ -27,7 +36,7 @@ class CustomerLink(BaseModel):
     auto_sync: bool = False
     orders_synced_until: AwareDatetime | None = None
     # Tracking for the customer's lines (categories the product's mapping leaves open).
-    tracking: tuple[LineItemTracking, ...] = ()
+    tracking: tuple[TrackingChoice, ...] = ()
 
 
 class ProductMapping(BaseModel):
@@ -44,7 +53,7 @@ class ProductMapping(BaseModel):
     # settings' default (domain/chart.py `line_choices`).
     account_code: str | None = Field(None, min_length=1, max_length=10)
     tax_type: str | None = Field(None, min_length=1, max_length=50)
-    tracking: tuple[LineItemTracking, ...] = ()
+    tracking: tuple[TrackingChoice, ...] = ()
 
 
 class TaskStatus(StrEnum):

@@ -20,8 +20,9 @@ from cbxero.domain.chart import (
     tracking_problem,
 )
 from cbxero.domain.errors import InvalidInput
+from cbxero.domain.model import TrackingChoice
 from cbxero.domain.settings import Settings
-from cbxero.domain.xero import ItemSalesDetails, LineItemTracking
+from cbxero.domain.xero import ItemSalesDetails
 from cbxero.ports import XeroAccounting
 
 
@@ -45,7 +46,7 @@ class MappingChoices(BaseModel):
 
     account_code: str | None = None
     tax_type: str | None = None
-    tracking: tuple[LineItemTracking, ...] = ()
+    tracking: tuple[TrackingChoice, ...] = ()
 
 
 class ChartCheck:
@@ -72,7 +73,7 @@ class ChartCheck:
         *,
         account: str | None = None,
         tax_type: str | None = None,
-        tracking: tuple[LineItemTracking, ...] = (),
+        tracking: tuple[TrackingChoice, ...] = (),
         account_field: str = "account_code",
     ) -> None:
         """Each given choice against the organisation's lists, refused naming the request's

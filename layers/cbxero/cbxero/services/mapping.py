@@ -15,12 +15,11 @@ from cbxero.domain.documents import CANCELLATION_FEE
 from cbxero.domain.errors import Conflict, DocumentRejected, InvalidInput, NotFound
 from cbxero.domain.idempotency import contact_key, item_key
 from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceProduct
-from cbxero.domain.model import CustomerLink, ProductMapping
+from cbxero.domain.model import CustomerLink, ProductMapping, TrackingChoice
 from cbxero.domain.xero import (
     Account,
     Contact,
     Item,
-    LineItemTracking,
     TaxRate,
     TrackingCategory,
 )
@@ -290,7 +289,7 @@ class MappingDesk:
         self,
         reseller_id: str,
         customer_id: str,
-        tracking: tuple[LineItemTracking, ...],
+        tracking: tuple[TrackingChoice, ...],
         actor: str,
     ) -> CustomerLink:
         """The customer's tracking (checked against the organisation's active options)."""

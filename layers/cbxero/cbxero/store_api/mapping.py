@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from cbxero.domain.chart import TRACKING_LIMIT, Purpose
 from cbxero.domain.documents import CANCELLATION_FEE
 from cbxero.domain.marketplace import MARKETPLACE_ID_PATTERN, MarketplaceId
-from cbxero.domain.model import CustomerLink, ProductMapping
-from cbxero.domain.xero import Account, Contact, Item, LineItemTracking, TaxRate, TrackingCategory
+from cbxero.domain.model import CustomerLink, ProductMapping, TrackingChoice
+from cbxero.domain.xero import Account, Contact, Item, TaxRate, TrackingCategory
 from cbxero.services.chart import MappingChoices
 from cbxero.services.mapping_rows import CustomerRow, ImportReport, ItemMade, ProductRow
 from cbxero.store_api.params import Caller
@@ -21,13 +21,6 @@ from cbxero.store_api.params import Caller
 if TYPE_CHECKING:
     from cbxero.services.mapping import MappingDesk
     from cbxero.services.tasks import TaskDesk
-
-
-class TrackingChoice(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=100, description="A tracking category's name.")
-    option: str = Field(min_length=1, max_length=100, description="One of its options' name.")
 
 
 Tracking = Annotated[
@@ -39,8 +32,8 @@ Tracking = Annotated[
 ]
 
 
-def _tracking(choices: list[TrackingChoice] | None) -> tuple[LineItemTracking, ...]:
-    return tuple(LineItemTracking(name=c.name, option=c.option) for c in choices or ())
+def _tracking(choices: list[TrackingChoice] | None) -> tuple[TrackingChoice, ...]:
+    return tuple(choices or ())
 
 
 class CustomerLinkBody(BaseModel):

@@ -20,6 +20,7 @@ from cbxero.domain.chart import (
     Purpose,
     account_problem,
     merged_tracking,
+    on_line,
     tax_problem,
     tracking_problem,
 )
@@ -72,7 +73,7 @@ def _to_send(w: Work) -> bool:
 
 
 def _customer_tracking(run: Run, w: Work) -> tuple[LineItemTracking, ...]:
-    return link_of(run.ports, run.reseller_id, w.task.customer_id).tracking
+    return on_line(link_of(run.ports, run.reseller_id, w.task.customer_id).tracking)
 
 
 def _with_tracking(w: Work, customer: tuple[LineItemTracking, ...]) -> Work:
