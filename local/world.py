@@ -146,6 +146,7 @@ class SyncWorld:
             governor=self.governor,
             sleep=self.sleep,
             timeout=self.xero_timeout,
+            organisation_name=self.org.name,
         )
 
     # ------------------------------------------------------------------ setting up

@@ -1,6 +1,6 @@
 """The accounting endpoints at Xero's paths: Organisation, Contacts, Items, Invoices,
-CreditNotes with their Allocations, Payments, Accounts and TaxRates. Every call passes the `Gate`
-first; every write runs once per Idempotency-Key."""
+CreditNotes with their Allocations, Payments, Accounts, TaxRates and TrackingCategories. Every
+call passes the `Gate` first; every write runs once per Idempotency-Key."""
 
 from __future__ import annotations
 
@@ -161,7 +161,15 @@ class Accounting:
         org = self.gate.admit()
         if isinstance(org, Response):
             return org
-        return envelope(name, queries.where(name, documents.REFERENCE_DATA[name]))
+        rows = org.chart.get(name, documents.REFERENCE_DATA[name])
+        if name == "TrackingCategories" and request.args.get("includeArchived") != "true":
+            # Xero lists archived categories and options only when asked to.
+            rows = [
+                {**row, "Options": [o for o in row["Options"] if o["Status"] == "ACTIVE"]}
+                for row in rows
+                if row["Status"] == "ACTIVE"
+            ]
+        return envelope(name, queries.where(name, rows))
 
     def one(self, name: str, document_id: str) -> Response:
         """GET /<Collection>/<id>: one document by its id (an item also by its code)."""

@@ -9,42 +9,12 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from local.xero_emulator.chart import default_chart, line_errors, tax_rate, tracked
 from local.xero_emulator.replies import CENT, money, ms_date, ms_time, parse_date, with_errors
 from local.xero_emulator.state import Organisation
 
-TAX_RATES = {"OUTPUT": Decimal("0.15"), "OUTPUT2": Decimal("0.15"), "NONE": Decimal(0)}
-REFERENCE_DATA: dict[str, list[dict[str, Any]]] = {
-    "Accounts": [
-        {
-            "AccountID": str(uuid.uuid5(uuid.NAMESPACE_OID, code)),
-            "Code": code,
-            "Name": name,
-            "Type": kind,
-            "Status": "ACTIVE",
-            "TaxType": tax,
-        }
-        for code, name, kind, tax in (
-            ("200", "Sales", "REVENUE", "OUTPUT"),
-            ("260", "Other Revenue", "REVENUE", "OUTPUT"),
-            ("400", "Advertising", "EXPENSE", "INPUT"),
-            ("610", "Accounts Receivable", "CURRENT", "NONE"),
-            ("090", "Business Bank Account", "BANK", "NONE"),
-        )
-    ],
-    "TaxRates": [
-        {
-            "Name": name,
-            "TaxType": tax,
-            "Status": "ACTIVE",
-            "EffectiveRate": float(rate * 100),
-            "CanApplyToRevenue": True,
-        }
-        for name, tax, rate in (
-            ("GST on Income", "OUTPUT", TAX_RATES["OUTPUT"]),
-            ("No GST", "NONE", TAX_RATES["NONE"]),
-        )
-    ],
-}
+# The lists served as they are stored, per organisation (`Organisation.chart`).
+REFERENCE_DATA: dict[str, list[dict[str, Any]]] = default_chart()
 MOST = Decimal(10) ** 12
 INVOICE_STATUSES = {"DRAFT", "SUBMITTED", "AUTHORISED", "DELETED", "VOIDED", "PAID"}
 LINE_AMOUNT_TYPES = {"Exclusive", "Inclusive", "NoTax"}
@@ -111,6 +81,8 @@ def _document_errors(org: Organisation, raw: dict[str, Any]) -> list[str]:
         errors.append("A valid contact is required")
     if not raw.get("LineItems"):
         errors.append("At least one line item is required")
+    for n, line in enumerate(raw.get("LineItems") or [], 1):
+        errors.extend(line_errors(org.chart, n, line))
     return errors
 
 
@@ -197,7 +169,7 @@ def priced(org: Organisation, raw: dict[str, Any], places: int, now: datetime) -
         unit_amount = Decimal(str(line.get("UnitAmount", 0))).quantize(unit, ROUND_HALF_UP)
         discount = Decimal(str(line.get("DiscountAmount", 0)))
         line_amount = (quantity * unit_amount).quantize(CENT, ROUND_HALF_UP) - discount
-        rate = TAX_RATES.get(line.get("TaxType", "NONE"), Decimal(0))
+        rate = tax_rate(org.chart, line.get("TaxType", "NONE"))
         if amount_types == "Inclusive":
             tax = (line_amount - line_amount / (1 + rate)).quantize(CENT, ROUND_HALF_UP)
             sub_total += line_amount - tax
@@ -214,6 +186,7 @@ def priced(org: Organisation, raw: dict[str, Any], places: int, now: datetime) -
                 "UnitAmount": float(unit_amount),
                 "LineAmount": money(line_amount),
                 "TaxAmount": money(tax),
+                **({"Tracking": tracked(org.chart, line)} if line.get("Tracking") else {}),
             }
         )
     day = parse_date(raw["Date"]) if raw.get("Date") else now.date()
@@ -242,6 +215,9 @@ def update_errors(org: Organisation, current: dict[str, Any], raw: dict[str, Any
     contact = raw.get("Contact")
     if isinstance(contact, dict) and str(contact.get("ContactID")) not in org.contacts:
         errors.append("A valid contact is required")
+    if not errors:
+        for n, line in enumerate(raw.get("LineItems") or [], 1):
+            errors.extend(line_errors(org.chart, n, line))
     if errors:
         pass
     elif current["Status"] not in ("DRAFT", "SUBMITTED", "AUTHORISED"):

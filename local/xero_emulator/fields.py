@@ -12,6 +12,7 @@ MODELS = {
     "Accounts": "Account",
     "TaxRates": "TaxRate",
     "Payments": "Payment",
+    "TrackingCategories": "TrackingCategory",
 }
 
 FIELDS: dict[str, frozenset[str]] = {
@@ -236,5 +237,8 @@ FIELDS: dict[str, frozenset[str]] = {
             "ValidationErrors",
             "Warnings",
         ]
+    ),
+    "TrackingCategories": frozenset(
+        ["Name", "Option", "Options", "Status", "TrackingCategoryID", "TrackingOptionID"]
     ),
 }

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from local.xero_emulator.chart import default_chart
+
 ACCESS_LIFETIME = timedelta(minutes=30)
 REFRESH_GRACE = timedelta(minutes=30)  # a rotated refresh token stays usable this long
 REFRESH_LIFETIME = timedelta(days=60)  # an unused refresh token dies after this
@@ -27,6 +29,8 @@ class Organisation:
     invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
     credit_notes: dict[str, dict[str, Any]] = field(default_factory=dict)
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Accounts, TaxRates and TrackingCategories, as Xero lists them (tests change them).
+    chart: dict[str, list[dict[str, Any]]] = field(default_factory=default_chart)
     idempotency: dict[str, tuple[str, int, Any]] = field(default_factory=dict)
     next_number: int = 1
     # What the rate limiter saw, for tests and benchmarks to check.

@@ -29,6 +29,7 @@ from cbxero.domain.xero import (
     Invoice,
     InvoiceRef,
     LineItem,
+    LineItemTracking,
     Payment,
 )
 from cbxero.ports import Clock
@@ -472,3 +473,41 @@ def test_payments_and_their_look_ups_match_the_spec(
     assert emulator.organisation().invoices[invoice.invoice_id]["AmountDue"] == 30.0
     spec = _spec(specs_dir / "xero" / "xero_accounting.yaml", f"{url}/api.xro/2.0", strict=False)
     assert _check(spec, session.exchanges) == len(session.exchanges) == 3
+
+
+def test_the_organisations_lists_and_a_tracked_taxed_line_match_the_spec(
+    specs_dir: Path, servers: Any, xero_session: Any
+) -> None:
+    """The lists choices are picked from (accounts, tax rates, tracking categories) and a line
+    carrying its account, tax type and tracking, as the accounting stage sends it."""
+    _, _, url, _ = servers
+    session, identity, tokens = xero_session
+    (tenant,) = identity.tenants(tokens)
+    session.exchanges.clear()
+    client = accounting(url, session, tenant, tokens)
+    accounts = client.accounts()
+    assert {(a.code, a.class_, a.system_account or "") for a in accounts} >= {
+        ("200", "REVENUE", ""),
+        ("610", "ASSET", "DEBTORS"),
+    }
+    assert {t.tax_type for t in client.tax_rates() if t.can_apply_to_revenue} >= {"OUTPUT"}
+    categories = client.tracking_categories()
+    assert [c.name for c in categories] == ["Region", "Channel"]  # archived ones left out
+    contact = client.create_contact(Contact(name="Tracked Co"), "k-tracked-contact")
+    line = LineItem(
+        description="Seat",
+        quantity=1,
+        unit_amount="36.03",
+        account_code="210",
+        tax_type="OUTPUT",
+        tracking=(LineItemTracking(name="Region", option="North"),),
+    )
+    (made,) = client.create_invoices(
+        [Invoice(contact=ContactRef(contact_id=contact.contact_id or ""), line_items=(line,))],
+        "k-tracked-invoice",
+    )
+    (back,) = made.line_items
+    assert (back.tax_amount, back.line_amount) == (Decimal("5.40"), Decimal("36.03"))
+    assert back.tracking == line.tracking
+    spec = _spec(specs_dir / "xero" / "xero_accounting.yaml", f"{url}/api.xro/2.0", strict=False)
+    assert _check(spec, session.exchanges) == len(session.exchanges) == 5

@@ -60,6 +60,7 @@ SERVED = [
     "createPayments",
     "createPayment",
     "getPayment",
+    "getTrackingCategories",
 ]
 EXAMPLES = int(os.environ.get("CBXERO_FUZZ_EXAMPLES", "10"))  # per operation and mode
 BODY_EXAMPLES = int(os.environ.get("CBXERO_FUZZ_EXAMPLES", "2"))  # operations with a body

@@ -143,3 +143,45 @@ def test_xero_look_ups_are_cached(stack: LocalStack) -> None:
     assert stack.api("GET", "/xero/contacts", params={"search": "nobody"}).json() == []
     not_connected = stack.api("GET", "/xero/items", "reseller-never-connected")
     assert not_connected.status_code == 409
+
+
+def test_accounts_tax_types_and_tracking_are_chosen_from_the_organisations_lists(
+    stack: LocalStack,
+) -> None:
+    customer = connected(stack)
+    revenue = stack.api("GET", "/xero/accounts", params={"purpose": "revenue"}).json()
+    assert [a["Code"] for a in revenue] == ["200", "210", "260", "270"]
+    bank = stack.api("GET", "/xero/accounts", params={"purpose": "bank"}).json()
+    assert [a["Code"] for a in bank] == ["090", "091"]
+    taxes = stack.api("GET", "/xero/tax-rates", params={"purpose": "revenue"}).json()
+    assert [t["TaxType"] for t in taxes] == ["OUTPUT", "OUTPUT2", "NONE"]
+    categories = stack.api("GET", "/xero/tracking-categories").json()
+    assert [(c["Name"], [o["Name"] for o in c["Options"]]) for c in categories] == [
+        ("Region", ["North", "South"]),
+        ("Channel", ["Marketplace", "Direct"]),
+    ]
+    chosen = {
+        "xero_item_code": "MS-TEAMS-ESS",
+        "account_code": "210",
+        "tax_type": "OUTPUT",
+        "tracking": [{"name": "Region", "option": "North"}],
+    }
+    mapped = stack.api("PUT", "/products/MS-TEAMS-ESS", json=chosen)
+    assert mapped.status_code == 200, mapped.text
+    assert {k: mapped.json()[k] for k in ("account_code", "tax_type", "tracking")} == {
+        "account_code": "210",
+        "tax_type": "OUTPUT",
+        "tracking": [{"name": "Region", "option": "North"}],
+    }
+    archived = {**chosen, "tracking": [{"name": "Region", "option": "West"}]}
+    refused = stack.api("PUT", "/products/MS-TEAMS-ESS", json=archived)
+    assert (refused.status_code, refused.json()["fields"][0]["field"]) == (400, "tracking")
+    three = [{"name": "Region", "option": "North"}] * 3
+    too_many = stack.api("PUT", "/products/MS-TEAMS-ESS", json={**chosen, "tracking": three})
+    assert too_many.status_code == 422
+    link = stack.api(
+        "PUT",
+        f"/customers/{customer['id']}",
+        json={"auto_sync": True, "tracking": [{"name": "Channel", "option": "Direct"}]},
+    )
+    assert link.json()["tracking"] == [{"name": "Channel", "option": "Direct"}]

@@ -273,14 +273,37 @@ def test_other_boolean_bodies_are_strict_too(front: LocalStack) -> None:
     _error(answer, 422, "auto_sync")
 
 
-def test_a_patch_refuses_null_except_to_clear_the_tax_type(front: LocalStack) -> None:
-    for name in ("trim_descriptions", "price_source", "due_date_terms", "sales_account_code"):
+def test_a_patch_refuses_null_except_to_clear_a_choice(front: LocalStack) -> None:
+    for name in ("trim_descriptions", "price_source", "due_date_terms"):
         answer = front.api("PATCH", "/settings", json={name: None})
         assert _error(answer, 422, name)["code"] == "invalid_input"
     set_tax = front.api("PATCH", "/settings", json={"tax_type": "OUTPUT2"})
     assert set_tax.json()["tax_type"] == "OUTPUT2"
     cleared = front.api("PATCH", "/settings", json={"tax_type": None})
     assert (cleared.status_code, cleared.json()["tax_type"]) == (200, None)
+    chosen = front.api("PATCH", "/settings", json={"sales_account_code": "210"})
+    assert chosen.json()["sales_account_code"] == "210"
+    cleared = front.api("PATCH", "/settings", json={"sales_account_code": None})
+    assert (cleared.status_code, cleared.json()["sales_account_code"]) == (200, None)
+
+
+def test_a_sales_account_or_tax_type_the_organisation_does_not_offer_is_refused(
+    front: LocalStack,
+) -> None:
+    answer = front.api("PATCH", "/settings", json={"sales_account_code": "999"})
+    assert _error(answer, 400, "sales_account_code")["message"].startswith(
+        "account 999 is not an active revenue account of "
+    )
+    answer = front.api("PATCH", "/settings", json={"sales_account_code": "090"})
+    assert "it is of kind ASSET" in _error(answer, 400, "sales_account_code")["message"]
+    answer = front.api("PATCH", "/settings", json={"tax_type": "INPUT"})
+    assert "cannot apply to revenue" in _error(answer, 400, "tax_type")["message"]
+    answer = front.api(
+        "PUT",
+        "/products/MS-TEAMS-ESS",
+        json={"xero_item_code": "MS-TEAMS-ESS", "account_code": "610"},
+    )
+    assert "system account" in _error(answer, 400, "account_code")["message"]
 
 
 def _settings_entries(front: LocalStack) -> list[str]:

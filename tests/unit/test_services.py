@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,7 @@ from cbxero.domain.model import CustomerLink, LogStatus, SyncTask, TaskStatus
 from cbxero.domain.settings import AutoSync, Settings
 from cbxero.domain.xero import Account
 from cbxero.services.admin import ResellerAdmin
+from cbxero.services.chart import ChartCheck
 from cbxero.services.connection import (
     TokenVault,
 )
@@ -322,11 +324,17 @@ class TestResellerAdmin:
         ]
         asked: list[str] = []
 
-        def accounts(reseller_id: str) -> list[Account]:
-            asked.append(reseller_id)
-            return chart
+        class Chart:
+            organisation_name = "Demo Ltd"
 
-        admin._xero_accounts = accounts
+            def accounts(self) -> list[Account]:
+                return chart
+
+        def xero(reseller_id: str) -> Any:
+            asked.append(reseller_id)
+            return Chart()
+
+        admin._chart = ChartCheck(xero)
         for wrong in (
             {"push_payments": True},
             {"push_payments": True, "payments_account_code": "200"},
@@ -338,7 +346,7 @@ class TestResellerAdmin:
         chosen = Settings(push_payments=True, payments_account_code="090")
         assert admin.replace_settings(RESELLER, chosen, "ann")[0] == chosen
         admin.replace_settings(RESELLER, chosen.model_copy(update={"trim_descriptions": True}), "a")
-        assert asked == [RESELLER] * 3  # not asked again while the account stays the same
+        assert asked == [RESELLER] * 2  # not asked again while the account stays the same
         admin.replace_settings(RESELLER, Settings(payments_account_code="200"), "ann")  # push off
 
     def test_settings_changes_are_logged_with_actor_and_fields(self) -> None:

@@ -81,7 +81,7 @@ def _strategy_of(annotation: Any) -> st.SearchStrategy[Any]:
 CODES = st.from_regex(r"\A[A-Za-z0-9._-]{1,10}\Z")
 SETTINGS = st.builds(
     Settings,
-    sales_account_code=CODES,
+    sales_account_code=st.none() | CODES,
     tax_type=st.none() | st.from_regex(r"\A[A-Za-z0-9_]{1,50}\Z"),
     payments_account_code=st.none() | CODES,
     **{

@@ -149,4 +149,4 @@ def test_summarized_errors_fail_the_request_and_a_key_replays(xero: Any) -> None
 
 def test_the_chart_has_a_bank_account(xero: Any) -> None:
     accounts = xero[1].get(f"{API}/Accounts", headers=xero[2]).get_json()["Accounts"]
-    assert [a["Code"] for a in accounts if a["Type"] == "BANK"] == ["090"]
+    assert "090" in [a["Code"] for a in accounts if a["Type"] == "BANK"]

@@ -94,8 +94,19 @@ DESCRIPTIONS: dict[str, str] = {
         "name, number or email, in any case (Xero's `searchTerm`)."
     ),
     "GET /xero/items": "Xero items of the connected organisation.",
-    "GET /xero/accounts": "Xero accounts of the connected organisation (for the sales account).",
-    "GET /xero/tax-rates": "Xero tax rates of the connected organisation.",
+    "GET /xero/accounts": (
+        "Xero accounts of the connected organisation. `purpose=revenue` keeps those a sales "
+        "account may be chosen from (ACTIVE, class REVENUE, no system account); `purpose=bank` "
+        "the ACTIVE bank accounts (for payments)."
+    ),
+    "GET /xero/tax-rates": (
+        "Xero tax rates of the connected organisation; `purpose=revenue` keeps the ACTIVE ones "
+        "that can apply to revenue (those a tax type may be chosen from)."
+    ),
+    "GET /xero/tracking-categories": (
+        "The organisation's ACTIVE tracking categories with their ACTIVE options (at most two "
+        "are chosen per product mapping or customer)."
+    ),
     # tasks
     "GET /tasks": (
         "Sync tasks, newest first, filtered by status, type, customer and time; paged with an "
@@ -136,7 +147,7 @@ SCREENS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("Customers", ("/customers",), "Marketplace customers, their Xero contacts and auto-sync"),
     ("Products", ("/products",), "Product to Xero item mappings"),
     ("Fees", ("/fees",), "Fee mappings (the cancellation fee's item)"),
-    ("Xero look-ups", ("/xero/",), "Contacts, items, accounts and tax rates read from Xero"),
+    ("Xero look-ups", ("/xero/",), "Contacts, items, accounts, tax rates and tracking from Xero"),
     ("Tasks", ("/tasks",), "One task per order: list, inspect, sync by hand, ignore, retry"),
     ("Action Log", ("/action-log",), "What happened, by whom, newest first"),
     ("Notifications", ("/notifications",), "Unread Action Log entries, per the settings"),

@@ -291,6 +291,7 @@ class Container:
                 http=http_session(),
                 governor=self.governor,
                 on_refused=lambda: vault.refused(reseller_id),
+                organisation_name=connection.tenant.name,
             )
 
         return xero_for
@@ -305,6 +306,7 @@ class Container:
     @cached_property
     def admin(self) -> ResellerAdmin:
         from cbxero.services.admin import ResellerAdmin
+        from cbxero.services.chart import ChartCheck
 
         return ResellerAdmin(
             settings=self.settings,
@@ -314,7 +316,7 @@ class Container:
             action_log=self.action_log,
             queue=self.queue,
             clock=self.clock,
-            xero_accounts=lambda reseller_id: self.mapping_desk.accounts(reseller_id),
+            chart=ChartCheck(self.xero_for),
         )
 
     @cached_property

@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # only annotations here: functions that never call Xero skip 
         Item,
         Payment,
         TaxRate,
+        TrackingCategory,
     )
 
 
@@ -394,6 +395,9 @@ class XeroChanges(NamedTuple):
 class XeroAccounting(ABC):
     """The accounting endpoints, for one organisation with a valid access token."""
 
+    # How messages name the organisation ("account 999 is not ... of Demo Ltd").
+    organisation_name: str = "the organisation"
+
     @abstractmethod
     def create_contact(self, contact: Contact, idempotency_key: str) -> Contact: ...
 
@@ -494,6 +498,10 @@ class XeroAccounting(ABC):
     @abstractmethod
     def payments_of_invoices(self, invoice_ids: Sequence[str]) -> list[Payment]:
         """Live payments against these invoices, batched."""
+
+    @abstractmethod
+    def tracking_categories(self) -> list[TrackingCategory]:
+        """The organisation's ACTIVE tracking categories, each with its ACTIVE options."""
 
 
 class Marketplace(ABC):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from cbxero.domain.chart import line_choices, on_line
 from cbxero.domain.marketplace import LineKind, MarketplaceOrder, OrderLine
 from cbxero.domain.model import LineEdit, ProductMapping
 from cbxero.domain.settings import (
@@ -159,6 +160,17 @@ def lines_total(lines: tuple[LineItem, ...]) -> Decimal:
 
 
 @dataclass(frozen=True)
+class LineSource:
+    """What the marketplace says of one planned line: its name, its amount (extended price less
+    discount) and its tax, to hold Xero's line amount and tax to (`domain/rounding.py`)."""
+
+    name: str
+    amount: Decimal
+    tax: Decimal
+    unit_price: Decimal | None = None  # as the marketplace gave it (any number of places)
+
+
+@dataclass(frozen=True)
 class DocumentPlan:
     """The Xero documents one order should make, and what they should come to."""
 
@@ -171,6 +183,9 @@ class DocumentPlan:
     # Invoice less credit note, to the cent, as the order says it should be; None when prices
     # come from Xero or were edited by hand, so that there is nothing to hold Xero to.
     expected: Decimal | None
+    # The marketplace's own figures for each charge and each refund, in the same order.
+    charge_sources: tuple[LineSource, ...] = ()
+    refund_sources: tuple[LineSource, ...] = ()
 
     @classmethod
     def build(
@@ -189,6 +204,7 @@ class DocumentPlan:
         refunds_move_money = settings.downgrades is DowngradeMode.REFUND
         charges: list[LineItem] = []
         refunds: list[LineItem] = []
+        sources: dict[bool, list[LineSource]] = {True: [], False: []}
         changes: list[str] = []
         left_out = Decimal(0)
         for index, line in enumerate(order.lines):
@@ -203,6 +219,11 @@ class DocumentPlan:
                 continue
             planned = _line(line, mapping, item, settings, by_index.get(index))
             (refunds if is_refund(line) else charges).append(planned)
+            amount, tax = line.extended_price.amount - line.discount_amount, line.tax_amount
+            if is_refund(line):  # a credit note's lines are positive, as planned above
+                amount, tax = abs(amount), abs(tax)
+            unit = abs(line.unit_price.amount) if is_refund(line) else line.unit_price.amount
+            sources[is_refund(line)].append(LineSource(mapping.product_name, amount, tax, unit))
         if charges:  # its invoice must be datable: refused here, for this order alone
             try:
                 due_date(order.created_at.date(), settings.due_date_terms)
@@ -220,6 +241,8 @@ class DocumentPlan:
             refunds=tuple(refunds),
             quantity_changes=tuple(changes),
             expected=expected,
+            charge_sources=tuple(sources[False]),
+            refund_sources=tuple(sources[True]),
         )
 
     def marked(self) -> DocumentPlan:
@@ -325,13 +348,21 @@ def _line(
     # (a discount line is a negative charge).
     if is_refund(line):
         quantity, unit_amount, discount = abs(quantity), abs(unit_amount), abs(discount)
+    chosen = line_choices(
+        mapping_account=mapping.account_code,
+        mapping_tax=mapping.tax_type,
+        item_account=sales.account_code if sales else None,
+        item_tax=sales.tax_type if sales else None,
+        default_account=settings.sales_account_code,
+        default_tax=settings.tax_type,
+    )
     return LineItem(
         description=description,
         quantity=quantity,
         unit_amount=unit_amount.quantize(UNIT_PLACES, ROUND_HALF_UP),
         item_code=mapping.xero_item_code,
-        account_code=(sales.account_code if sales and sales.account_code else None)
-        or settings.sales_account_code,
-        tax_type=(sales.tax_type if sales and sales.tax_type else None) or settings.tax_type,
+        account_code=chosen.account_code,
+        tax_type=chosen.tax_type,
         discount_amount=discount or None,
+        tracking=on_line(mapping.tracking) or None,
     )

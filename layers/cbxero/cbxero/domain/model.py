@@ -15,6 +15,16 @@ from cbxero.domain.marketplace import MarketplaceOrder, OrderStatus, OrderType
 from cbxero.domain.settings import PriceSource
 
 
+class TrackingChoice(BaseModel):
+    """A tracking category and one of its options, by name, as the reseller chose them from
+    the organisation's lists (a line carries at most two)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, description="A tracking category's name.")
+    option: str = Field(min_length=1, max_length=100, description="One of its options' name.")
+
+
 class CustomerLink(BaseModel):
     """A marketplace customer, its Xero contact and its sync switch and cursor."""
 
@@ -44,6 +54,9 @@ class CustomerLink(BaseModel):
             }
         )
 
+    # Tracking for the customer's lines (categories the product's mapping leaves open).
+    tracking: tuple[TrackingChoice, ...] = ()
+
 
 class ProductMapping(BaseModel):
     """A marketplace product (by MPN) mapped to a Xero item (by code)."""
@@ -55,6 +68,11 @@ class ProductMapping(BaseModel):
     product_name: str
     xero_item_code: str = Field(min_length=1, max_length=30)
     xero_item_id: str | None = None
+    # Chosen from the organisation's lists; each falls back to the item's own, then the
+    # settings' default (domain/chart.py `line_choices`).
+    account_code: str | None = Field(None, min_length=1, max_length=10)
+    tax_type: str | None = Field(None, min_length=1, max_length=50)
+    tracking: tuple[TrackingChoice, ...] = ()
 
 
 class TaskStatus(StrEnum):
@@ -250,6 +268,8 @@ class SyncTask(BaseModel):
     # The reseller said to make the order's document again although Xero's was voided or
     # deleted (the drift report's re-sync); without it such a document is never made again.
     remake_confirmed: bool = False
+    # Lines whose tax Xero computed differently from the marketplace's, said per line.
+    tax_differences: tuple[str, ...] = ()
 
     @property
     def task_id(self) -> str:

@@ -15,6 +15,7 @@ from cbxero.domain.documents import (
     reference_entries,
     xero_lines_total,
 )
+from cbxero.domain.rounding import rounding_explained, tax_differences
 from cbxero.domain.settings import Settings
 from cbxero.domain.xero import CreditNote, Invoice, LineItem
 
@@ -68,13 +69,36 @@ def totals_verdict(
         # apart from theirs, so there is no figure to hold it to.
         return TotalsVerdict(problem=None, note=NOT_CHECKED, line_item_ids=ids)
     if actual.quantize(CENT) != expected:
+        why = rounding_explained(plan.charge_sources, _ours(invoice, own)) or ""
+        if credit_note is not None:
+            credited = rounding_explained(plan.refund_sources, credit_note.line_items)
+            why = "; ".join(part for part in (why, credited and f"credit note {credited}") if part)
         return TotalsVerdict(
             problem=f"totals disagree: Xero's documents come to {actual.quantize(CENT)}, "
-            f"the order to {expected}",
+            f"the order to {expected}" + (f" (rounding: {why})" if why else ""),
             note=None,
             line_item_ids=ids,
         )
     return TotalsVerdict(problem=None, note=None, line_item_ids=ids)
+
+
+def _ours(invoice: Invoice | None, own: tuple[LineItem, ...]) -> tuple[LineItem, ...]:
+    if invoice is None:
+        return ()
+    return own or invoice.line_items
+
+
+def taxes_compared(
+    plan: DocumentPlan, invoice: Invoice | None, credit_note: CreditNote | None
+) -> tuple[str, ...]:
+    """The order's lines whose tax Xero computed differently from the marketplace's, each said
+    once (`rounding.tax_differences`); the invoice's lines, then the credit note's."""
+    own = lines_of_order(invoice.line_items, plan.order_number) if invoice is not None else ()
+    said = tax_differences(plan.charge_sources, _ours(invoice, own))
+    if credit_note is not None:
+        credited = tax_differences(plan.refund_sources, credit_note.line_items)
+        said += tuple(f"credit note {line}" for line in credited)
+    return said
 
 
 @dataclass(frozen=True)

@@ -134,11 +134,16 @@ class Settings(BaseModel):
         InvoiceTarget.NEW,
         description="Each order its own invoice, or onto the customer's latest editable invoice.",
     )
-    sales_account_code: AccountCode = Field(
-        "200", description="Xero account code for lines whose item has none."
+    sales_account_code: AccountCode | None = Field(
+        None,
+        description="Xero revenue account for lines whose mapping and item have none, chosen "
+        "from GET /xero/accounts?purpose=revenue; none: the organisation's account 200 while "
+        "it is an active revenue account, else the task waits for a choice.",
     )
     tax_type: TaxType | None = Field(
-        None, description="Xero tax type for lines whose item has none; none lets Xero decide."
+        None,
+        description="Xero tax type for lines whose mapping and item have none, chosen from "
+        "GET /xero/tax-rates?purpose=revenue; none lets Xero decide (the account's own).",
     )
     line_amount_types: LineAmountTypes = Field(
         LineAmountTypes.EXCLUSIVE, description="Whether unit prices include tax."
@@ -158,11 +163,12 @@ class Settings(BaseModel):
     )
 
 
-CLEARABLE = frozenset({"tax_type", "payments_account_code"})  # the settings null clears
+# The settings null clears (back to their default: none chosen).
+CLEARABLE = frozenset({"tax_type", "sales_account_code", "payments_account_code"})
 
 
 def _null_only_where_it_clears(schema: dict[str, Any]) -> None:
-    # The document says what the API takes: no null but for tax_type, no default shown (a
+    # The document says what the API takes: no null but where it clears, no default shown (a
     # field left out keeps its setting; the None below only marks it as left out).
     for name, field in schema.get("properties", {}).items():
         field.pop("default", None)
@@ -180,7 +186,7 @@ class _PatchRules(BaseModel):
     """Some settings to change, the others kept (PATCH /settings, a JSON merge patch).
 
     A field left out keeps its setting. null is refused (422 naming the field) for every
-    setting but `tax_type`, where null clears it (Xero then decides the tax).
+    setting but `tax_type` and `sales_account_code`, where null clears the choice.
     """
 
     model_config = ConfigDict(

@@ -103,6 +103,13 @@ class Item(XeroModel):
     sales_details: ItemSalesDetails | None = None
 
 
+class LineItemTracking(XeroModel):
+    """A line's tracking: a category and one of its options, by name (at most two a line)."""
+
+    name: str
+    option: str
+
+
 class LineItem(XeroModel):
     line_item_id: str | None = Field(None, alias="LineItemID")
     description: str
@@ -113,6 +120,9 @@ class LineItem(XeroModel):
     tax_type: str | None = None
     discount_amount: XeroNumber | None = None
     line_amount: XeroNumber | None = None
+    # Xero computes a line's tax from its tax rate; read back, never sent (nothing overrides it).
+    tax_amount: XeroNumber | None = Field(None, exclude=True)
+    tracking: tuple[LineItemTracking, ...] | None = None
 
 
 class InvoiceType(StrEnum):
@@ -227,6 +237,13 @@ class Account(XeroModel):
     type: str | None = None
     tax_type: str | None = None
     status: str | None = None
+    # Xero's class (REVENUE, ASSET, ...), the system role of accounts Xero keeps itself
+    # (DEBTORS, ROUNDING, ...; empty for the others) and a bank account's kind.
+    class_: str | None = Field(None, alias="Class")
+    system_account: str | None = None
+    bank_account_type: str | None = None
+    enable_payments_to_account: bool | None = None
+    currency_code: str | None = None
 
 
 class TaxRate(XeroModel):
@@ -234,6 +251,20 @@ class TaxRate(XeroModel):
     tax_type: str | None = None
     effective_rate: XeroNumber | None = None
     status: str | None = None
+    can_apply_to_revenue: bool | None = None
+
+
+class TrackingOption(XeroModel):
+    tracking_option_id: str | None = Field(None, alias="TrackingOptionID")
+    name: str
+    status: str | None = None
+
+
+class TrackingCategory(XeroModel):
+    tracking_category_id: str | None = Field(None, alias="TrackingCategoryID")
+    name: str
+    status: str | None = None
+    options: tuple[TrackingOption, ...] = ()
 
 
 class Organisation(XeroModel):

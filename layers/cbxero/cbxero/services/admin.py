@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from cbxero.domain.errors import InvalidInput, NotFound, StaleVersion
+from cbxero.domain.errors import NotFound, StaleVersion
 from cbxero.domain.listing import LogFilter, LogPage
 from cbxero.domain.model import (
     ActionLogEntry,
@@ -23,10 +21,8 @@ from cbxero.ports import (
     SettingsRepository,
     TaskRepository,
 )
+from cbxero.services.chart import ChartCheck
 from cbxero.services.recording import Recorder
-
-if TYPE_CHECKING:
-    from cbxero.domain.xero import Account
 
 
 class ResellerAdmin:
@@ -42,9 +38,11 @@ class ResellerAdmin:
         action_log: ActionLog,
         queue: JobQueue,
         clock: Clock,
-        xero_accounts: Callable[[str], list[Account]] | None = None,
+        chart: ChartCheck | None = None,
     ) -> None:
         self._settings = settings
+        # Checks a newly chosen sales account and tax type against the organisation's lists.
+        self._chart = chart
         self._links = links
         self._mappings = mappings
         self._tasks = tasks
@@ -53,7 +51,6 @@ class ResellerAdmin:
         self._clock = clock
         self._recorder = Recorder(action_log, clock)
         # The organisation's chart of accounts (cached), to check a chosen account on save.
-        self._xero_accounts = xero_accounts
 
     def settings(self, reseller_id: str) -> tuple[Settings, int]:
         """The settings (documented defaults before the first save) and their version."""
@@ -78,7 +75,8 @@ class ResellerAdmin:
         ]
         if not changed:  # a save that changes nothing: no new version, nothing logged
             return old, version
-        self._check_payments_account(reseller_id, old, new)
+        if self._chart is not None:
+            self._chart.check_settings(reseller_id, old, new)
         saved = self._settings.save_if(reseller_id, new, version)
         if saved is None:
             raise StaleVersion("the settings changed while saving; read them again")
@@ -89,19 +87,6 @@ class ResellerAdmin:
             reseller_id, "settings_changed", actor, "Settings changed: " + "; ".join(changed)
         )
         return new, saved
-
-    def _check_payments_account(self, reseller_id: str, old: Settings, new: Settings) -> None:
-        """Pushing payments needs a bank account of the organisation: checked against Xero's
-        chart when the push is turned on or its account changes (400 naming the field)."""
-        if not new.push_payments or self._xero_accounts is None:
-            return
-        if old.push_payments and old.payments_account_code == new.payments_account_code:
-            return
-        from cbxero.domain.payments import bank_account_problem
-
-        problem = bank_account_problem(new.payments_account_code, self._xero_accounts(reseller_id))
-        if problem is not None:
-            raise InvalidInput(problem, field="payments_account_code")
 
     def patch_settings(
         self, reseller_id: str, patch: SettingsPatch, actor: str, if_match: int | None = None

@@ -9,15 +9,20 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from cbxero.domain.chart import Chart, Purpose, accounts_for, active_tracking, revenue_tax_rates
 from cbxero.domain.contacts import choose_contact
 from cbxero.domain.documents import CANCELLATION_FEE
 from cbxero.domain.errors import Conflict, DocumentRejected, InvalidInput, NotFound
 from cbxero.domain.idempotency import contact_key, item_key
 from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceProduct
-from cbxero.domain.model import CustomerLink, ProductMapping
-from cbxero.domain.xero import Account, Contact, Item, ItemSalesDetails, TaxRate
+from cbxero.domain.model import CustomerLink, ProductMapping, TrackingChoice
+from cbxero.domain.xero import (
+    Account,
+    Contact,
+    Item,
+    TaxRate,
+    TrackingCategory,
+)
 from cbxero.ports import (
     ActionLog,
     Clock,
@@ -27,50 +32,13 @@ from cbxero.ports import (
     SettingsRepository,
     XeroAccounting,
 )
+from cbxero.services.chart import ChartCheck, MappingChoices
+from cbxero.services.mapping_rows import CustomerRow, ImportReport, ItemMade, ProductRow
 from cbxero.services.recording import Recorder
 
 ITEM_CODE_LIMIT = 30  # Xero's limits on an item's code and name
 ITEM_NAME_LIMIT = 50
 LOOKUP_TTL = 300.0  # seconds a Xero look-up is served from this container's cache
-
-
-class CustomerRow(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    customer_id: str
-    name: str
-    email: str | None = None
-    tax_id: str | None = None
-    complete: bool
-    missing: list[str]
-    xero_contact_id: str | None = None
-    auto_sync: bool = False
-
-
-class ProductRow(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    mpn: str
-    name: str
-    xero_item_code: str | None = None
-
-
-class ImportReport(BaseModel):
-    """What "import all" did: contacts made, existing ones matched (on a strong identity),
-    customers whose contact the reseller must confirm (with the candidates), profiles left out,
-    and contacts Xero refused to make (with its reason)."""
-
-    created: list[str]
-    matched: list[str]
-    incomplete: dict[str, list[str]]
-    to_confirm: dict[str, list[str]] = Field(default_factory=dict)
-    refused: dict[str, str] = Field(default_factory=dict)
-
-
-class ItemMade(BaseModel):
-    mapping: ProductMapping
-    code_shortened: bool
-    name_shortened: bool
 
 
 def item_code_for(mpn: str) -> str:
@@ -109,6 +77,7 @@ class MappingDesk:
         self._monotonic = monotonic
         self._recorder = Recorder(action_log, clock)
         self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
+        self._check = ChartCheck(xero)
 
     # ------------------------------------------------------------------ customers
     def customers(self, reseller_id: str, *, unmapped_only: bool = False) -> list[CustomerRow]:
@@ -241,7 +210,12 @@ class MappingDesk:
         xero = self._xero(reseller_id)
         existing = xero.items([code]).get(code)
         made = existing or xero.create_item(
-            Item(code=code, name=name, description=product.name, sales_details=ItemSalesDetails()),
+            Item(
+                code=code,
+                name=name,
+                description=product.name,
+                sales_details=self._check.item_sales(xero, self._settings.get(reseller_id)),
+            ),
             item_key(reseller_id, code),
         )
         mapping = self._save_mapping(reseller_id, mpn, product.name, made, actor)
@@ -251,14 +225,29 @@ class MappingDesk:
             name_shortened=name != product.name,
         )
 
-    def map_product(self, reseller_id: str, mpn: str, item_code: str, actor: str) -> ProductMapping:
-        """Map a product (or the cancellation fee) to an existing Xero item."""
+    def map_product(
+        self,
+        reseller_id: str,
+        mpn: str,
+        item_code: str,
+        actor: str,
+        choices: MappingChoices | None = None,
+    ) -> ProductMapping:
+        """Map a product (or the cancellation fee) to an existing Xero item, with its own
+        account, tax type and tracking when chosen (each checked against the organisation)."""
         name = "Cancellation fee" if mpn == CANCELLATION_FEE else self._product(mpn).name
         self._check_item_free(reseller_id, mpn, item_code)
         item = self._xero(reseller_id).items([item_code]).get(item_code)
         if item is None:
             raise InvalidInput(f"Xero has no item {item_code}", field="xero_item_code")
-        return self._save_mapping(reseller_id, mpn, name, item, actor)
+        choices = choices or MappingChoices()
+        self._check.check(
+            reseller_id,
+            account=choices.account_code,
+            tax_type=choices.tax_type,
+            tracking=choices.tracking,
+        )
+        return self._save_mapping(reseller_id, mpn, name, item, actor, choices)
 
     def unmap_product(self, reseller_id: str, mpn: str, actor: str) -> None:
         if not self._mappings.get_many(reseller_id, [mpn]):
@@ -281,11 +270,47 @@ class MappingDesk:
     def items(self, reseller_id: str) -> list[Item]:
         return self._cached(reseller_id, "items", lambda: self._xero(reseller_id).all_items())
 
-    def accounts(self, reseller_id: str) -> list[Account]:
-        return self._cached(reseller_id, "accounts", lambda: self._xero(reseller_id).accounts())
+    def accounts(self, reseller_id: str, purpose: Purpose | None = None) -> list[Account]:
+        """The organisation's accounts; for a purpose, only those that may be chosen for it."""
+        listed = self._cached(reseller_id, "accounts", lambda: self._xero(reseller_id).accounts())
+        return listed if purpose is None else accounts_for(Chart("", tuple(listed)), purpose)
 
-    def tax_rates(self, reseller_id: str) -> list[TaxRate]:
-        return self._cached(reseller_id, "tax", lambda: self._xero(reseller_id).tax_rates())
+    def tax_rates(self, reseller_id: str, purpose: Purpose | None = None) -> list[TaxRate]:
+        """The organisation's tax rates; for revenue, the ACTIVE ones that can apply to it."""
+        listed = self._cached(reseller_id, "tax", lambda: self._xero(reseller_id).tax_rates())
+        return listed if purpose is None else revenue_tax_rates(Chart("", tax_rates=tuple(listed)))
+
+    def tracking_categories(self, reseller_id: str) -> list[TrackingCategory]:
+        read = self._xero(reseller_id).tracking_categories
+        listed = self._cached(reseller_id, "tracking", read)
+        return active_tracking(Chart("", tracking=tuple(listed)))
+
+    def set_customer_tracking(
+        self,
+        reseller_id: str,
+        customer_id: str,
+        tracking: tuple[TrackingChoice, ...],
+        actor: str,
+    ) -> CustomerLink:
+        """The customer's tracking (checked against the organisation's active options)."""
+        self._customer(reseller_id, customer_id)
+        self._check.check(reseller_id, tracking=tracking)
+        link = self._links.get(reseller_id, customer_id) or CustomerLink(
+            reseller_id=reseller_id, customer_id=customer_id
+        )
+        if link.tracking == tracking:
+            return link
+        link = link.model_copy(update={"tracking": tracking})
+        self._links.save(link)
+        said = ", ".join(f"{t.name}: {t.option}" for t in tracking) or "none"
+        self._recorder.info(
+            reseller_id,
+            "customer_tracking_changed",
+            actor,
+            f"Customer {customer_id}'s tracking: {said}",
+            customer_id=customer_id,
+        )
+        return link
 
     def _cached[T](self, reseller_id: str, what: str, read: Callable[[], T]) -> T:
         key, now = (reseller_id, what), self._monotonic()
@@ -350,18 +375,37 @@ class MappingDesk:
         return link
 
     def _save_mapping(
-        self, reseller_id: str, mpn: str, name: str, item: Item, actor: str
+        self,
+        reseller_id: str,
+        mpn: str,
+        name: str,
+        item: Item,
+        actor: str,
+        choices: MappingChoices | None = None,
     ) -> ProductMapping:
+        chosen = choices or MappingChoices()
         mapping = ProductMapping(
             reseller_id=reseller_id,
             mpn=mpn,
             product_name=name,
             xero_item_code=item.code,
             xero_item_id=item.item_id,
+            account_code=chosen.account_code,
+            tax_type=chosen.tax_type,
+            tracking=chosen.tracking,
         )
         self._mappings.save(mapping)
+        extra = [
+            f"account {chosen.account_code}" if chosen.account_code else "",
+            f"tax type {chosen.tax_type}" if chosen.tax_type else "",
+            ", ".join(f"{t.name}: {t.option}" for t in chosen.tracking),
+        ]
+        said = "; ".join(part for part in extra if part)
         self._recorder.info(
-            reseller_id, "product_mapped", actor, f"Product {mpn} mapped to {item.code}"
+            reseller_id,
+            "product_mapped",
+            actor,
+            f"Product {mpn} mapped to {item.code}" + (f" ({said})" if said else ""),
         )
         return mapping
 

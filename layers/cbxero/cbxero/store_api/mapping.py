@@ -3,17 +3,19 @@ the Xero look-ups they choose from."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from cbxero.domain.chart import TRACKING_LIMIT, Purpose
 from cbxero.domain.documents import CANCELLATION_FEE
 from cbxero.domain.marketplace import MARKETPLACE_ID_PATTERN, MarketplaceId
-from cbxero.domain.model import CustomerLink, ProductMapping
-from cbxero.domain.xero import Account, Contact, Item, TaxRate
-from cbxero.services.mapping import CustomerRow, ImportReport, ItemMade, ProductRow
+from cbxero.domain.model import CustomerLink, ProductMapping, TrackingChoice
+from cbxero.domain.xero import Account, Contact, Item, TaxRate, TrackingCategory
+from cbxero.services.chart import MappingChoices
+from cbxero.services.mapping_rows import CustomerRow, ImportReport, ItemMade, ProductRow
 from cbxero.store_api.params import Caller
 
 if TYPE_CHECKING:
@@ -21,15 +23,53 @@ if TYPE_CHECKING:
     from cbxero.services.tasks import TaskDesk
 
 
+Tracking = Annotated[
+    list[TrackingChoice],
+    Field(
+        max_length=TRACKING_LIMIT,
+        description="At most two, from GET /xero/tracking-categories (ACTIVE only).",
+    ),
+]
+
+
+def _tracking(choices: list[TrackingChoice] | None) -> tuple[TrackingChoice, ...]:
+    return tuple(choices or ())
+
+
 class CustomerLinkBody(BaseModel):
     xero_contact_id: str | None = Field(
         None, min_length=1, max_length=64, description="An existing Xero contact to map to."
     )
     auto_sync: StrictBool = False
+    tracking: Tracking | None = Field(
+        None, description="Tracking for the customer's lines (left out: kept as it is)."
+    )
 
 
 class ProductMappingBody(BaseModel):
     xero_item_code: str = Field(min_length=1, max_length=30)
+    account_code: str | None = Field(
+        None,
+        min_length=1,
+        max_length=10,
+        description="A revenue account from GET /xero/accounts?purpose=revenue; none: the "
+        "item's own, else the settings' sales account.",
+    )
+    tax_type: str | None = Field(
+        None,
+        min_length=1,
+        max_length=50,
+        description="A tax type from GET /xero/tax-rates?purpose=revenue; none: the item's "
+        "own, else the settings' tax type.",
+    )
+    tracking: Tracking = Field(default_factory=list)
+
+    def choices(self) -> MappingChoices:
+        return MappingChoices(
+            account_code=self.account_code,
+            tax_type=self.tax_type,
+            tracking=_tracking(self.tracking),
+        )
 
 
 class SyncQueued(BaseModel):
@@ -52,6 +92,13 @@ CustomerId = Annotated[str, Path(min_length=1, max_length=64, pattern=MARKETPLAC
 Mpn = Annotated[str, Path(min_length=1, max_length=128)]
 Unmapped = Annotated[bool, Query(description="Only those not mapped yet.")]
 Search = Annotated[str | None, Query(min_length=1, max_length=255)]
+AccountPurpose = Annotated[
+    Purpose | None, Query(description="Only the accounts that may be chosen for this purpose.")
+]
+TaxPurpose = Annotated[
+    Literal["revenue"] | None,
+    Query(description="Only the ACTIVE tax rates that can apply to revenue."),
+]
 
 
 def routes(mapping: MappingDesk, tasks: TaskDesk, caller: Caller) -> Router:
@@ -76,6 +123,8 @@ def routes(mapping: MappingDesk, tasks: TaskDesk, caller: Caller) -> Router:
         reseller, actor = caller.reseller(), caller.actor()
         if body.xero_contact_id:
             mapping.map_customer(reseller, customerId, body.xero_contact_id, actor)
+        if body.tracking is not None:
+            mapping.set_customer_tracking(reseller, customerId, _tracking(body.tracking), actor)
         (link,) = mapping.set_auto_sync(reseller, [customerId], body.auto_sync, actor)
         return link
 
@@ -102,7 +151,8 @@ def routes(mapping: MappingDesk, tasks: TaskDesk, caller: Caller) -> Router:
 
     @router.put("/products/<mpn>")
     def map_product(mpn: Mpn, body: ProductMappingBody) -> ProductMapping:
-        return mapping.map_product(caller.reseller(), mpn, body.xero_item_code, caller.actor())
+        reseller, code = caller.reseller(), body.xero_item_code
+        return mapping.map_product(reseller, mpn, code, caller.actor(), body.choices())
 
     @router.delete("/products/<mpn>")
     def unmap_product(mpn: Mpn) -> UnmappedProduct:
@@ -120,7 +170,7 @@ def routes(mapping: MappingDesk, tasks: TaskDesk, caller: Caller) -> Router:
     @router.put("/fees/cancellation")
     def map_cancellation_fee(body: ProductMappingBody) -> ProductMapping:
         fee, code = CANCELLATION_FEE, body.xero_item_code
-        return mapping.map_product(caller.reseller(), fee, code, caller.actor())
+        return mapping.map_product(caller.reseller(), fee, code, caller.actor(), body.choices())
 
     @router.get("/xero/contacts")
     def xero_contacts(search: Search = None) -> list[Contact]:
@@ -131,11 +181,15 @@ def routes(mapping: MappingDesk, tasks: TaskDesk, caller: Caller) -> Router:
         return mapping.items(caller.reseller())
 
     @router.get("/xero/accounts")
-    def xero_accounts() -> list[Account]:
-        return mapping.accounts(caller.reseller())
+    def xero_accounts(purpose: AccountPurpose = None) -> list[Account]:
+        return mapping.accounts(caller.reseller(), purpose)
 
     @router.get("/xero/tax-rates")
-    def xero_tax_rates() -> list[TaxRate]:
-        return mapping.tax_rates(caller.reseller())
+    def xero_tax_rates(purpose: TaxPurpose = None) -> list[TaxRate]:
+        return mapping.tax_rates(caller.reseller(), Purpose.REVENUE if purpose else None)
+
+    @router.get("/xero/tracking-categories")
+    def xero_tracking_categories() -> list[TrackingCategory]:
+        return mapping.tracking_categories(caller.reseller())
 
     return router

@@ -32,6 +32,7 @@ from cbxero.domain.xero import (
     Item,
     Payment,
     TaxRate,
+    TrackingCategory,
 )
 from cbxero.ports import RateGovernor, XeroAccounting, XeroChanges
 
@@ -68,7 +69,10 @@ class XeroClient(XeroAccounting):
         attempts: int = 4,
         longest_sleep: float = 5.0,
         timeout: tuple[float, float] = TIMEOUT,
+        organisation_name: str | None = None,
     ) -> None:
+        if organisation_name:
+            self.organisation_name = organisation_name
         self._base = f"{api_url}/api.xro/2.0"
         self._timeout = timeout
         self._http = http
@@ -409,6 +413,11 @@ class XeroClient(XeroAccounting):
 
     def tax_rates(self) -> list[TaxRate]:
         return [TaxRate.model_validate(raw) for raw in self._call("GET", "/TaxRates")["TaxRates"]]
+
+    def tracking_categories(self) -> list[TrackingCategory]:
+        # Without includeArchived Xero lists only ACTIVE categories and options.
+        listed = self._call("GET", "/TrackingCategories")["TrackingCategories"]
+        return [TrackingCategory.model_validate(raw) for raw in listed]
 
 
 def _refusal(response: requests.Response) -> str:

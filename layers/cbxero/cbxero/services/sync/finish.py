@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from cbxero.domain.model import LogStatus, TaskStatus, XeroDocumentRef
-from cbxero.domain.reconcile import totals_verdict
+from cbxero.domain.reconcile import taxes_compared, totals_verdict
 from cbxero.services.sync.ledger import Ended
 from cbxero.services.sync.work import Run, Work, note
 
@@ -32,12 +32,21 @@ def complete(run: Run, work: list[Work]) -> None:
             w = replace(w, task=w.task.model_copy(update={"line_item_ids": verdict.line_item_ids}))
         if verdict.note:
             w = replace(w, task=w.task.model_copy(update={"note": verdict.note}))
+        if differences := taxes_compared(w.plan, w.invoice, w.credit_note):
+            # Shown, not hidden: on the task, in its note and (as an action) in the Action Log.
+            said = "tax differs from the marketplace's: " + "; ".join(differences)
+            update = {"tax_differences": differences, "note": _joined(w.task.note, said)}
+            w = replace(w, task=w.task.model_copy(update=update), follow_up=True)
         if verdict.problem is not None:
             _finish(run, w, TaskStatus.ACTION_REQUIRED, verdict.problem)
         elif w.waiting is not None:  # its documents are in Xero; a payment waits
             _finish(run, w, TaskStatus.ACTION_REQUIRED, w.waiting)
         else:
             _finish(run, w, TaskStatus.SYNCED, None)
+
+
+def _joined(*parts: str | None) -> str:
+    return "; ".join(part for part in parts if part)
 
 
 def _finish(run: Run, w: Work, status: TaskStatus, reason: str | None) -> None:

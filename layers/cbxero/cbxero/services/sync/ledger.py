@@ -95,6 +95,8 @@ class Ledger:
         if current.remake_confirmed and status is TaskStatus.SYNCED:
             # Made again on the reseller's word: what Xero said of the old document is over.
             done = done.model_copy(update={"remake_confirmed": False, "xero_side": None})
+        if task.tax_differences:
+            done = done.model_copy(update={"tax_differences": task.tax_differences})
         self._ended.append(Ended(done, current, _message(done, reason, said), follow_up))
 
     def abandon(self, status: TaskStatus, reason: str, retry_after: float | None = None) -> None:

@@ -5,6 +5,7 @@ this package and a line here."""
 from __future__ import annotations
 
 from cbxero.domain.model import SyncTask
+from cbxero.services.sync.accounting import check_accounting
 from cbxero.services.sync.credit_notes import send_credit_notes
 from cbxero.services.sync.finish import complete, nothing_to_send
 from cbxero.services.sync.invoices import send_invoices
@@ -19,6 +20,7 @@ def sync(run: Run, claimed: list[SyncTask]) -> None:
     work = plan(run, claimed)
     work = reconcile(run, work)
     work = nothing_to_send(run, work)
+    work = check_accounting(run, work)
     work = send_invoices(run, work)
     work = send_credit_notes(run, work)
     work = send_payments(run, work)
