@@ -1,5 +1,5 @@
 """The accounting endpoints at Xero's paths: Organisation, Contacts, Items, Invoices,
-CreditNotes with their Allocations, Accounts and TaxRates. Every call passes the `Gate`
+CreditNotes with their Allocations, Accounts, TaxRates and Currencies. Every call passes the `Gate`
 first; every write runs once per Idempotency-Key."""
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ class Accounting:
                 methods=["GET"],
                 view_func=lambda document_id, name=name: self.one(name, document_id),
             )
+        app.add_url_rule(f"{API}/Currencies", view_func=self.currencies)
         for name in documents.REFERENCE_DATA:
             app.add_url_rule(f"{API}/{name}", name, lambda name=name: self.reference_data(name))
         app.after_request(self.gate.after_call)
@@ -152,6 +153,15 @@ class Accounting:
         if isinstance(org, Response):
             return org
         return envelope(name, queries.where(name, documents.REFERENCE_DATA[name]))
+
+    def currencies(self) -> Response:
+        """The organisation's enabled currencies, its base currency first (as Xero lists it)."""
+        org = self.gate.admit()
+        if isinstance(org, Response):
+            return org
+        codes = [org.currency, *sorted(org.currencies - {org.currency})]
+        rows = [{"Code": code, "Description": documents.currency_name(code)} for code in codes]
+        return envelope("Currencies", queries.where("Currencies", rows))
 
     def one(self, name: str, document_id: str) -> Response:
         """GET /<Collection>/<id>: one document by its id (an item also by its code)."""

@@ -11,6 +11,7 @@ MODELS = {
     "CreditNotes": "CreditNote",
     "Accounts": "Account",
     "TaxRates": "TaxRate",
+    "Currencies": "Currency",
 }
 
 FIELDS: dict[str, frozenset[str]] = {
@@ -203,4 +204,5 @@ FIELDS: dict[str, frozenset[str]] = {
             "TaxType",
         ]
     ),
+    "Currencies": frozenset(["Code", "Description"]),
 }

@@ -101,6 +101,8 @@ class Item(XeroModel):
     name: str | None = None
     description: str | None = None
     sales_details: ItemSalesDetails | None = None
+    # Xero's default is true; false: not on sales documents (its sales details are nulled).
+    is_sold: bool | None = None
 
 
 class LineItem(XeroModel):
@@ -234,6 +236,13 @@ class TaxRate(XeroModel):
     tax_type: str | None = None
     effective_rate: XeroNumber | None = None
     status: str | None = None
+
+
+class Currency(XeroModel):
+    """A currency the organisation has enabled (its base currency among them)."""
+
+    code: str
+    description: str | None = None
 
 
 class Organisation(XeroModel):
