@@ -193,3 +193,24 @@ def test_an_archived_contact_is_never_chosen_whatever_xero_answered() -> None:
     )
     choice = choose_contact(customer, [archived, merged], {})
     assert choice.linked is None and choice.candidates == ()
+
+
+def test_the_latest_invoice_in_a_currency_is_found_behind_a_page_of_others(
+    world: SyncWorld,
+) -> None:
+    contact_id = add_contacts(world, 1)[0]
+    world.org.invoices["mine"] = {
+        **_invoice("mine", contact_id, "SO1"),
+        "Status": "DRAFT",
+        "CurrencyCode": "USD",
+        "Date": "/Date(1700000000000+0000)/",
+    }
+    for n in range(100):  # newer, in euros: page 1 of the contact's invoices, by date
+        world.org.invoices[f"e{n}"] = {
+            **_invoice(f"e{n}", contact_id, f"SO-E{n}"),
+            "Status": "DRAFT",
+            "CurrencyCode": "EUR",
+            "Date": "/Date(1760000000000+0000)/",
+        }
+    latest = world.client().latest_editable_invoice(contact_id, "USD")
+    assert latest is not None and latest.invoice_id == "mine"  # was None: a new invoice made

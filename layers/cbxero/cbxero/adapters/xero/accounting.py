@@ -291,12 +291,16 @@ class XeroClient(XeroAccounting):
         return latest if latest is not None and (latest.amount_due or 0) > 0 else None
 
     def _latest(self, contact_id: str, currency: str, statuses: str) -> Invoice | None:
+        # Type and currency in the query, so that page 1's first row is the answer (newer bills
+        # or invoices in other currencies could fill a page and hide it).
+        wanted = f"Type=={_quoted(InvoiceType.SALES)} AND CurrencyCode=={_quoted(currency)}"
         answer = self._call(
             "GET",
             "/Invoices",
             params={
                 "ContactIDs": contact_id,
                 "Statuses": statuses,
+                "where": wanted,
                 "order": "Date DESC",
                 "page": "1",
                 "unitdp": "4",
