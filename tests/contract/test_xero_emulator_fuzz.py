@@ -56,6 +56,7 @@ SERVED = [
     "createCreditNoteAllocation",
     "getAccounts",
     "getTaxRates",
+    "getCurrencies",
 ]
 EXAMPLES = int(os.environ.get("CBXERO_FUZZ_EXAMPLES", "10"))  # per operation and mode
 BODY_EXAMPLES = int(os.environ.get("CBXERO_FUZZ_EXAMPLES", "2"))  # operations with a body
