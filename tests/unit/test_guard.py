@@ -31,7 +31,7 @@ from cbxero.domain.marketplace import (
     OrderStatus,
     OrderType,
 )
-from cbxero.domain.model import CustomerLink, ProductMapping, SyncTask, TaskStatus
+from cbxero.domain.model import CustomerLink, LogStatus, ProductMapping, SyncTask, TaskStatus
 from cbxero.domain.settings import Settings
 from cbxero.domain.xero import Contact, Item
 from cbxero.services.sync import pipeline
@@ -94,6 +94,11 @@ def test_an_archived_contact_holds_its_task_and_the_batch_goes_on(world: SyncWor
     assert world.task(other).status is TaskStatus.SYNCED
     assert [i["Contact"]["ContactID"] for i in world.invoices()] == [contact_id_of(world, fine)]
     assert world.xero.calls.count(INVOICES_PUT) == 1  # the other task's, alone
+    told = world.repos.action_log.for_reseller(world.reseller_id)
+    assert any(
+        e.status is LogStatus.ACTION_REQUIRED and "Archie Ltd is archived" in e.message
+        for e in told
+    )
 
 
 def test_a_merged_contact_names_the_survivor(world: SyncWorld) -> None:
