@@ -146,9 +146,8 @@ class XeroClient(XeroAccounting):
         self._sleep(retry_after)
 
     def contacts_matching(self, criteria: Mapping[str, str]) -> list[Contact]:
-        """Active contacts equal to any of the criteria (field -> value), one query read to its
-        last page. Xero leaves archived contacts out without includeArchived; they are left out
-        here too, whatever a `where` may bring."""
+        """Active contacts equal to any of the criteria (field -> value), every page; archived
+        ones left out (as Xero does without includeArchived) whatever a `where` brings."""
         clause = " OR ".join(f"{name}=={_quoted(value)}" for name, value in criteria.items())
         return _active(self._paged("Contacts", {"where": clause}))
 
@@ -291,8 +290,7 @@ class XeroClient(XeroAccounting):
         return latest if latest is not None and (latest.amount_due or 0) > 0 else None
 
     def _latest(self, contact_id: str, currency: str, statuses: str) -> Invoice | None:
-        # Type and currency in the query, so that page 1's first row is the answer (newer bills
-        # or invoices in other currencies could fill a page and hide it).
+        # Type and currency in the query: a page of newer others could hide the answer.
         wanted = f"Type=={_quoted(InvoiceType.SALES)} AND CurrencyCode=={_quoted(currency)}"
         answer = self._call(
             "GET",
@@ -365,12 +363,11 @@ class XeroClient(XeroAccounting):
         return [TaxRate.model_validate(raw) for raw in self._call("GET", "/TaxRates")["TaxRates"]]
 
     def currencies(self) -> list[Currency]:
-        answer = self._call("GET", "/Currencies")
-        return [Currency.model_validate(raw) for raw in answer.get("Currencies") or []]
+        found = self._call("GET", "/Currencies").get("Currencies") or []
+        return [Currency.model_validate(raw) for raw in found]
 
     def organisation(self) -> Organisation:
-        answer = self._call("GET", "/Organisation")
-        return Organisation.model_validate(answer["Organisations"][0])
+        return Organisation.model_validate(self._call("GET", "/Organisation")["Organisations"][0])
 
 
 def _active(rows: list[dict[str, Any]]) -> list[Contact]:
