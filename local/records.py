@@ -17,7 +17,7 @@ from cbxero.adapters.dynamo.table import conditional
 from cbxero.adapters.xero import XeroClient
 from cbxero.domain.errors import DocumentRejected
 from cbxero.domain.model import ActionLogEntry, SyncTask
-from cbxero.domain.xero import Contact, Invoice, Organisation
+from cbxero.domain.xero import Contact, Invoice
 from cbxero.ports import ActionLog, TaskRepository
 
 XERO_PAGE_SIZE = 100  # Xero's page size for paged reads
@@ -104,6 +104,3 @@ class XeroRecords(XeroClient):
             if len(rows) < XERO_PAGE_SIZE:
                 return
             page += 1
-
-    def organisation(self) -> Organisation:
-        return Organisation.model_validate(self._call("GET", "/Organisation")["Organisations"][0])

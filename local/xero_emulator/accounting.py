@@ -1,6 +1,6 @@
 """The accounting endpoints at Xero's paths: Organisation, Contacts, Items, Invoices,
-CreditNotes with their Allocations, Payments, Accounts, TaxRates and TrackingCategories. Every
-call passes the `Gate` first; every write runs once per Idempotency-Key."""
+CreditNotes with their Allocations, Payments, Accounts, TaxRates, TrackingCategories and
+Currencies. Every call passes the `Gate` first; every write runs once per Idempotency-Key."""
 
 from __future__ import annotations
 
@@ -74,6 +74,7 @@ class Accounting:
                 methods=["GET"],
                 view_func=lambda document_id, name=name: self.one(name, document_id),
             )
+        app.add_url_rule(f"{API}/Currencies", view_func=self.currencies)
         for name in documents.REFERENCE_DATA:
             app.add_url_rule(f"{API}/{name}", name, lambda name=name: self.reference_data(name))
         app.after_request(self.gate.after_call)
@@ -170,6 +171,15 @@ class Accounting:
                 if row["Status"] == "ACTIVE"
             ]
         return envelope(name, queries.where(name, rows))
+
+    def currencies(self) -> Response:
+        """The organisation's enabled currencies, its base currency first (as Xero lists it)."""
+        org = self.gate.admit()
+        if isinstance(org, Response):
+            return org
+        codes = [org.currency, *sorted(org.currencies - {org.currency})]
+        rows = [{"Code": code, "Description": documents.currency_name(code)} for code in codes]
+        return envelope("Currencies", queries.where("Currencies", rows))
 
     def one(self, name: str, document_id: str) -> Response:
         """GET /<Collection>/<id>: one document by its id (an item also by its code)."""

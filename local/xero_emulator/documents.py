@@ -72,18 +72,51 @@ def _a_date(value: Any) -> bool:
     return True
 
 
+CURRENCY_NAMES = {
+    "USD": "United States Dollar",
+    "EUR": "Euro",
+    "GBP": "British Pound",
+    "AUD": "Australian Dollar",
+    "NZD": "New Zealand Dollar",
+}
+
+
+def currency_name(code: str) -> str:
+    return CURRENCY_NAMES.get(code, code)
+
+
 def _document_errors(org: Organisation, raw: dict[str, Any]) -> list[str]:
     errors = []
     currency = raw.get("CurrencyCode") or org.currency
     if currency != org.currency and currency not in org.currencies:
         errors.append(f"Organisation is not subscribed to currency {currency}")
-    if str((raw.get("Contact") or {}).get("ContactID", "")) not in org.contacts:
-        errors.append("A valid contact is required")
+    errors += _contact_errors(org, raw.get("Contact"))
     if not raw.get("LineItems"):
         errors.append("At least one line item is required")
+    errors += _item_errors(org, raw.get("LineItems"))
     for n, line in enumerate(raw.get("LineItems") or [], 1):
         errors.extend(line_errors(org.chart, n, line))
     return errors
+
+
+def _contact_errors(org: Organisation, contact: Any) -> list[str]:
+    """A document's contact must exist, and not be archived (a merged one is archived too)."""
+    found = org.contacts.get(str((contact or {}).get("ContactID", "")))
+    if found is None:
+        return ["A valid contact is required"]
+    if found.get("ContactStatus") == "ARCHIVED":
+        return ["Unable to assign an Archived contact."]
+    return []
+
+
+def _item_errors(org: Organisation, lines: Any) -> list[str]:
+    """A line's ItemCode must name an item of the organisation (as Xero refuses, by code)."""
+    codes = {item.get("Code") for item in org.items.values()}
+    return [
+        f"Item code '{line['ItemCode']}' is not valid."
+        for line in (lines if isinstance(lines, list) else [])
+        if isinstance(line, dict) and line.get("ItemCode") and line["ItemCode"] not in codes
+    ]
 
 
 def new_contact(org: Organisation, contact: dict[str, Any]) -> dict[str, Any]:
@@ -213,9 +246,10 @@ def update_errors(org: Organisation, current: dict[str, Any], raw: dict[str, Any
     invoices may change."""
     errors = shape_errors("Invoices", raw)
     contact = raw.get("Contact")
-    if isinstance(contact, dict) and str(contact.get("ContactID")) not in org.contacts:
-        errors.append("A valid contact is required")
+    if isinstance(contact, dict):
+        errors += _contact_errors(org, contact)
     if not errors:
+        errors += _item_errors(org, raw.get("LineItems"))
         for n, line in enumerate(raw.get("LineItems") or [], 1):
             errors.extend(line_errors(org.chart, n, line))
     if errors:

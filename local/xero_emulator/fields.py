@@ -13,6 +13,7 @@ MODELS = {
     "TaxRates": "TaxRate",
     "Payments": "Payment",
     "TrackingCategories": "TrackingCategory",
+    "Currencies": "Currency",
 }
 
 FIELDS: dict[str, frozenset[str]] = {
@@ -241,4 +242,5 @@ FIELDS: dict[str, frozenset[str]] = {
     "TrackingCategories": frozenset(
         ["Name", "Option", "Options", "Status", "TrackingCategoryID", "TrackingOptionID"]
     ),
+    "Currencies": frozenset(["Code", "Description"]),
 }

@@ -262,6 +262,7 @@ def test_batches_credit_notes_allocations_and_reference_data_match_the_spec(
     assert not client.changed_since(datetime(2100, 1, 1, tzinfo=UTC)).invoices
     assert {a.code for a in client.accounts()} >= {"200"}
     assert {t.tax_type for t in client.tax_rates()} >= {"NONE"}
+    assert client.currencies()[0].code == emulator.organisation().currency  # the base, first
     assert client.organisation().name == tenant.name
     spec = _spec(specs_dir / "xero" / "xero_accounting.yaml", f"{url}/api.xro/2.0", strict=False)
     assert _check(spec, session.exchanges) == len(session.exchanges) >= 10
@@ -415,6 +416,7 @@ def test_the_sync_engines_xero_traffic_matches_the_spec(specs_dir: Path) -> None
         ("GET", "/api.xro/2.0/Invoices"),
         ("PUT", "/api.xro/2.0/CreditNotes"),
         ("GET", "/api.xro/2.0/CreditNotes"),
+        ("GET", "/api.xro/2.0/Currencies"),  # the guard's
     } <= paths
     assert any(method == "POST" and "/Invoices/" in path for method, path in paths)
     assert any("/Allocations" in path for _, path in paths)

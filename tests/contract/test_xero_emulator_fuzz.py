@@ -61,6 +61,7 @@ SERVED = [
     "createPayment",
     "getPayment",
     "getTrackingCategories",
+    "getCurrencies",
 ]
 EXAMPLES = int(os.environ.get("CBXERO_FUZZ_EXAMPLES", "10"))  # per operation and mode
 BODY_EXAMPLES = int(os.environ.get("CBXERO_FUZZ_EXAMPLES", "2"))  # operations with a body

@@ -74,6 +74,14 @@ def test_customers_suggestions_mapping_and_unmapping(stack: LocalStack) -> None:
     assert [c["ContactID"] for c in suggested] == ["c-krause"]
     wrong = stack.api("PUT", f"/customers/{customer['id']}", json={"xero_contact_id": "nope"})
     assert (wrong.status_code, wrong.json()["fields"][0]["field"]) == (400, "xero_contact_id")
+    org.contacts["c-old"] = {
+        "ContactID": "c-old",
+        "Name": "Old Krause",
+        "ContactStatus": "ARCHIVED",
+    }
+    archived = stack.api("PUT", f"/customers/{customer['id']}", json={"xero_contact_id": "c-old"})
+    assert (archived.status_code, archived.json()["fields"][0]["field"]) == (400, "xero_contact_id")
+    assert "archived" in archived.json()["message"]
     linked = stack.api(
         "PUT",
         f"/customers/{customer['id']}",

@@ -280,7 +280,10 @@ def test_new_invoices_are_batched_across_customers(world: SyncWorld) -> None:
     world.sync(*customers)
     puts = [call for call in world.xero.calls if call == ("PUT", "/api.xro/2.0/Invoices")]
     assert (len(world.invoices()), len(puts)) == (60, 2)  # 50 + 10
-    assert world.accounting_calls() == 4  # and one read of the items, one of the accounts
+    # And one read each of the items, the accounts, the six linked contacts (batched) and the
+    # currencies: the guard's reads, the items shared with the plan.
+    assert world.accounting_calls() == 6
+    assert world.xero.calls.count(("GET", "/api.xro/2.0/Items")) == 1
 
 
 def test_existing_target_adds_lines_to_the_latest_editable_invoice(world: SyncWorld) -> None:
@@ -338,7 +341,9 @@ def test_a_currency_the_organisation_lacks_needs_action(world: SyncWorld) -> Non
     world.sync(customer)
     task = world.task(order)
     assert task.status is TaskStatus.ACTION_REQUIRED
-    assert "not subscribed to currency JPY" in (task.reason or "")
+    # Checked before sending (GET /Currencies), not learnt from Xero's refusal of the invoice.
+    assert task.reason == "JPY is not enabled in Demo Reseller Ltd: add the currency in Xero"
+    assert ("PUT", "/api.xro/2.0/Invoices") not in world.xero.calls
 
 
 # ---------------------------------------------------------------------- order types

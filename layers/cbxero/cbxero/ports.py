@@ -37,8 +37,10 @@ if TYPE_CHECKING:  # only annotations here: functions that never call Xero skip 
         Allocation,
         Contact,
         CreditNote,
+        Currency,
         Invoice,
         Item,
+        Organisation,
         Payment,
         TaxRate,
         TrackingCategory,
@@ -416,12 +418,13 @@ class XeroAccounting(ABC):
 
     @abstractmethod
     def contacts(self, search: str | None = None) -> list[Contact]:
-        """The organisation's contacts, first page (100); with `search`, those with it in their
-        name, number or email, in any case (Xero's `searchTerm`)."""
+        """The organisation's active contacts, every page; with `search`, those with it in their
+        name, number or email, in any case (Xero's `searchTerm`). Archived ones never."""
 
     @abstractmethod
     def contacts_matching(self, criteria: Mapping[str, str]) -> list[Contact]:
-        """Contacts with any of these field values (ContactNumber, TaxNumber, ...), one call."""
+        """Active contacts with any of these field values (ContactNumber, TaxNumber, ...), one
+        query read to its last page. Archived ones never: they are never matched."""
 
     @abstractmethod
     def invoices_by_reference(self, references: Sequence[str]) -> list[Invoice]:
@@ -502,6 +505,13 @@ class XeroAccounting(ABC):
     @abstractmethod
     def tracking_categories(self) -> list[TrackingCategory]:
         """The organisation's ACTIVE tracking categories, each with its ACTIVE options."""
+
+    @abstractmethod
+    def currencies(self) -> list[Currency]:
+        """The currencies the organisation has enabled, its base currency among them."""
+
+    @abstractmethod
+    def organisation(self) -> Organisation: ...
 
 
 class Marketplace(ABC):

@@ -90,6 +90,7 @@ def choose_contact(
 
     `holders` maps a contact id to the customers of the reseller already linked to it (the
     customer itself may be among them; it is not counted). Rules, in order:
+    Archived contacts (merged ones among them) are never candidates, whatever matched.
     1. Contacts numbered with the customer's own id decide, if there are any: exactly one, held
        by no other customer, is linked; otherwise they are candidates to confirm.
     2. Else the contacts with the customer's tax number: exactly one, held by no other customer
@@ -101,6 +102,8 @@ def choose_contact(
     candidates: dict[str, Candidate] = {}
     for contact in found:
         if contact.contact_id is None or contact.contact_id in candidates:
+            continue
+        if contact.archived or contact.merged_to_contact_id:  # never matched, never used
             continue
         values = contact.model_dump(by_alias=True)
         matched = tuple(

@@ -101,6 +101,8 @@ class Item(XeroModel):
     name: str | None = None
     description: str | None = None
     sales_details: ItemSalesDetails | None = None
+    # Xero's default is true; false: not on sales documents (its sales details are nulled).
+    is_sold: bool | None = None
 
 
 class LineItemTracking(XeroModel):
@@ -265,6 +267,13 @@ class TrackingCategory(XeroModel):
     name: str
     status: str | None = None
     options: tuple[TrackingOption, ...] = ()
+
+
+class Currency(XeroModel):
+    """A currency the organisation has enabled (its base currency among them)."""
+
+    code: str
+    description: str | None = None
 
 
 class Organisation(XeroModel):

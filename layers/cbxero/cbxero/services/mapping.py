@@ -96,7 +96,8 @@ class MappingDesk:
     def map_customer(
         self, reseller_id: str, customer_id: str, contact_id: str, actor: str
     ) -> CustomerLink:
-        """Link the customer to an existing Xero contact (which must exist)."""
+        """Link the customer to an existing, active Xero contact: an archived one (merged ones
+        among them) is refused, naming what to do."""
         self._customer(reseller_id, customer_id)
         try:
             contact = self._xero(reseller_id).contact(contact_id)
@@ -104,6 +105,17 @@ class MappingDesk:
             raise InvalidInput(
                 f"Xero has no contact {contact_id}", field="xero_contact_id"
             ) from None
+        if contact.merged_to_contact_id:
+            raise InvalidInput(
+                f"Xero contact {contact.name} was merged into contact "
+                f"{contact.merged_to_contact_id}: map the customer to that one",
+                field="xero_contact_id",
+            )
+        if contact.archived:
+            raise InvalidInput(
+                f"Xero contact {contact.name} is archived: restore it in Xero or choose another",
+                field="xero_contact_id",
+            )
         return self._link(reseller_id, customer_id, contact.contact_id, actor, contact.name)
 
     def create_contact(self, reseller_id: str, customer_id: str, actor: str) -> CustomerLink:

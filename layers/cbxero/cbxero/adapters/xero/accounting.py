@@ -27,9 +27,11 @@ from cbxero.domain.xero import (
     Contact,
     CreditNote,
     CreditNoteType,
+    Currency,
     Invoice,
     InvoiceType,
     Item,
+    Organisation,
     Payment,
     TaxRate,
     TrackingCategory,
@@ -150,10 +152,10 @@ class XeroClient(XeroAccounting):
         self._sleep(retry_after)
 
     def contacts_matching(self, criteria: Mapping[str, str]) -> list[Contact]:
-        """Contacts equal to any of the criteria (field -> value), in one call."""
+        """Active contacts equal to any of the criteria (field -> value), every page; archived
+        ones left out (as Xero does without includeArchived) whatever a `where` brings."""
         clause = " OR ".join(f"{name}=={_quoted(value)}" for name, value in criteria.items())
-        found = self._call("GET", "/Contacts", params={"where": clause})
-        return [Contact.model_validate(raw) for raw in found.get("Contacts") or []]
+        return _active(self._paged("Contacts", {"where": clause}))
 
     def create_contact(self, contact: Contact, idempotency_key: str) -> Contact:
         # Refused, e.g., when the name is another contact's.
@@ -161,6 +163,7 @@ class XeroClient(XeroAccounting):
         return Contact.model_validate(made)
 
     def all_items(self) -> list[Item]:
+        # GET /Items takes no `page` in Xero's spec: one answer holds every item.
         return [Item.model_validate(raw) for raw in self._call("GET", "/Items").get("Items") or []]
 
     def create_item(self, item: Item, idempotency_key: str) -> Item:
@@ -194,16 +197,13 @@ class XeroClient(XeroAccounting):
         return Contact.model_validate(self._call("GET", f"/Contacts/{contact_id}")["Contacts"][0])
 
     def contacts(self, search: str | None = None) -> list[Contact]:
-        params = {"page": "1"} | ({"searchTerm": search} if search else {})
-        answer = self._call("GET", "/Contacts", params=params)
-        return [Contact.model_validate(raw) for raw in answer.get("Contacts") or []]
+        """Every page (Xero's are 100 contacts), archived contacts never."""
+        return _active(self._paged("Contacts", {"searchTerm": search} if search else {}))
 
     def items(self, codes: Sequence[str]) -> dict[str, Item]:
-        # One call for the whole catalogue beats one per code: organisations hold few items.
+        # One call for the whole catalogue beats one per code (and Items has no pages).
         wanted = set(codes)
-        listed = self._call("GET", "/Items")
-        items = (Item.model_validate(raw) for raw in listed.get("Items") or [])
-        return {item.code: item for item in items if item.code in wanted}
+        return {item.code: item for item in self.all_items() if item.code in wanted}
 
     def invoices_by_reference(self, references: Sequence[str]) -> list[Invoice]:
         """Sales invoices whose Reference names one of these (alone, or in a list "SO1, SO2" as
@@ -244,10 +244,10 @@ class XeroClient(XeroAccounting):
         for start in range(0, len(wanted), LOOKUP_BATCH):
             batch = wanted[start : start + LOOKUP_BATCH]
             clause = " OR ".join(f"Reference.Contains({_quoted(ref)})" for ref in batch)
-            answer = self._call("GET", f"/{collection}", params={"where": clause, "unitdp": "4"})
+            # Paged, to the last page: Contains can match many documents of other orders.
             found.extend(
                 raw
-                for raw in answer.get(collection) or []
+                for raw in self._paged(collection, {"where": clause, "unitdp": "4"})
                 if set(batch) & set(reference_entries(raw.get("Reference")))
             )
         return found
@@ -313,12 +313,15 @@ class XeroClient(XeroAccounting):
         return latest if latest is not None and (latest.amount_due or 0) > 0 else None
 
     def _latest(self, contact_id: str, currency: str, statuses: str) -> Invoice | None:
+        # Type and currency in the query: a page of newer others could hide the answer.
+        wanted = f"Type=={_quoted(InvoiceType.SALES)} AND CurrencyCode=={_quoted(currency)}"
         answer = self._call(
             "GET",
             "/Invoices",
             params={
                 "ContactIDs": contact_id,
                 "Statuses": statuses,
+                "where": wanted,
                 "order": "Date DESC",
                 "page": "1",
                 "unitdp": "4",
@@ -418,6 +421,18 @@ class XeroClient(XeroAccounting):
         # Without includeArchived Xero lists only ACTIVE categories and options.
         listed = self._call("GET", "/TrackingCategories")["TrackingCategories"]
         return [TrackingCategory.model_validate(raw) for raw in listed]
+
+    def currencies(self) -> list[Currency]:
+        found = self._call("GET", "/Currencies").get("Currencies") or []
+        return [Currency.model_validate(raw) for raw in found]
+
+    def organisation(self) -> Organisation:
+        return Organisation.model_validate(self._call("GET", "/Organisation")["Organisations"][0])
+
+
+def _active(rows: list[dict[str, Any]]) -> list[Contact]:
+    contacts = (Contact.model_validate(raw) for raw in rows)
+    return [contact for contact in contacts if not contact.archived]
 
 
 def _refusal(response: requests.Response) -> str:

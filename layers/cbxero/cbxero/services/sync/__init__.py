@@ -5,6 +5,8 @@ moves the customer's cursor. `process` (per reseller, for every customer of the 
 claims the due tasks and takes them through the stages, one module each, in this order
 (`pipeline.sync`):
 
+0. `guard`: what Xero changed under the batch (a contact archived or merged, an item deleted
+   or no longer sold, a currency not enabled) holds the task with the action to take;
 1. `plan`: the order, its documents under the settings and mappings, the customer's contact;
 2. `reconcile`: a task that may have reached Xero before adopts what Xero already has;
 3. `invoices`: charges onto the customer's latest editable invoice, or new invoices;

@@ -25,14 +25,12 @@ def plan(run: Run, claimed: list[SyncTask]) -> list[Work]:
     orders: dict[str, MarketplaceOrder] = {}
     for task in claimed:
         try:
-            orders[task.order_id] = _order(run, task)
+            orders[task.order_id] = run.order(task)
         except NotFound:
             stop(task, TaskStatus.ACTION_REQUIRED, "the marketplace no longer has it")
     wanted = {mapping_key(line) for order in orders.values() for line in order.lines}
     mappings = run.ports.mappings.get_many(run.reseller_id, sorted(wanted))
-    items = (
-        run.xero.items(sorted({m.xero_item_code for m in mappings.values()})) if mappings else {}
-    )
+    items = run.items({m.xero_item_code for m in mappings.values()}) if mappings else {}
     contacts = _Contacts(run)
     work = []
     for task in claimed:
@@ -72,14 +70,6 @@ def plan(run: Run, claimed: list[SyncTask]) -> list[Work]:
             Work(task=task, order=order, contact_id=contact_id, plan=planned, note_before=task.note)
         )
     return work
-
-
-def _order(run: Run, task: SyncTask) -> MarketplaceOrder:
-    order = run.orders.get(task.order_id)
-    if order is None:
-        order = run.ports.marketplace.order(task.order_id)
-        run.orders[order.id] = order
-    return order
 
 
 class _Contacts:

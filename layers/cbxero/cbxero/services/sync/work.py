@@ -4,7 +4,7 @@ value that each stage hands on to the next (a stage returns new values, never ch
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cbxero.domain.documents import DocumentPlan
 from cbxero.domain.idempotency import batch_key
@@ -18,7 +18,7 @@ from cbxero.domain.model import (
     XeroDocumentRef,
 )
 from cbxero.domain.settings import InvoiceTarget, NotificationLevel, Settings
-from cbxero.domain.xero import DOCUMENTS_PER_CALL, CreditNote, Invoice, ValidationError
+from cbxero.domain.xero import DOCUMENTS_PER_CALL, CreditNote, Invoice, Item, ValidationError
 from cbxero.ports import (
     ActionLog,
     Clock,
@@ -56,9 +56,29 @@ class Run:
     ledger: Ledger
     # Orders read by this invocation's check changes, so that planning need not read them again.
     orders: dict[str, MarketplaceOrder]
+    # Items read from Xero in this run, by code (None: Xero has none): read once, for the guard
+    # and the plan alike.
+    items_seen: dict[str, Item | None] = field(default_factory=dict)
 
     def is_open(self, work: Work) -> bool:
         return self.ledger.is_open(work.task.order_id)
+
+    def order(self, task: SyncTask) -> MarketplaceOrder:
+        """The task's order, read from the marketplace once per run; raises NotFound."""
+        order = self.orders.get(task.order_id)
+        if order is None:
+            order = self.ports.marketplace.order(task.order_id)
+            self.orders[order.id] = order
+        return order
+
+    def items(self, codes: Iterable[str]) -> dict[str, Item]:
+        """These items as Xero has them (codes it lacks are left out), one read per run."""
+        wanted = set(codes)
+        unread = sorted(wanted - set(self.items_seen))
+        if unread:
+            found = self.xero.items(unread)
+            self.items_seen.update({code: found.get(code) for code in unread})
+        return {code: item for code in wanted if (item := self.items_seen.get(code)) is not None}
 
 
 @dataclass(frozen=True)
