@@ -157,3 +157,10 @@ class DispatcherConfig(QueueConfig):
 
 class WorkerConfig(QueueConfig, MarketplaceConfig, XeroApiConfig):
     sync_max_receives: PositiveInt = 5
+
+
+class WebhookConfig(Config):
+    """Xero's webhook receiver: the signing key's secret and the queue its events go to."""
+
+    xero_webhook_key_name: str
+    xero_events_queue_url: str

@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # only annotations here: functions that never call Xero skip 
         Item,
         TaxRate,
     )
+    from cbxero.domain.xero_events import XeroEvent
 
 
 class Clock:
@@ -274,6 +275,15 @@ class JobQueue(ABC):
     @abstractmethod
     def send(self, jobs: Sequence[SyncJob]) -> int:
         """Enqueue jobs (batched); returns how many were accepted."""
+
+
+class XeroEventQueue(ABC):
+    """Xero's changes, one message per event, for the events function."""
+
+    @abstractmethod
+    def send(self, events: Sequence[XeroEvent]) -> int:
+        """Enqueue events (batched; an event already queued is dropped by its key); returns
+        how many were accepted. Raises when the queue refuses any."""
 
 
 class Permit(BaseModel):
