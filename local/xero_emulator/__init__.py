@@ -8,7 +8,9 @@ Run it alone: python -m local.xero_emulator --port 4010 [--client-id ID --client
 Its parts: `state` (what it holds, which tests read and set), `identity` (OAuth and
 connections), `limits` (the door of every accounting call: rate limits and injected faults),
 `accounting` (the endpoints) over `documents` (their rules), `queries`, `where` and `fields`
-(how a GET narrows its list), `replies` (Xero's answer shapes).
+(how a GET narrows its list), `replies` (Xero's answer shapes), `webhooks` (events of what
+changed, signed and delivered to a configured URL) and `by_hand` (what a user does in Xero's
+screens: void, delete, archive, merge).
 """
 
 from __future__ import annotations
@@ -18,12 +20,22 @@ import argparse
 from flask import Flask
 
 from local.xero_emulator.accounting import Accounting
+from local.xero_emulator.by_hand import ByHand, RefusedByXero
 from local.xero_emulator.identity import Identity
 from local.xero_emulator.limits import Gate
 from local.xero_emulator.replies import problem
 from local.xero_emulator.state import EmulatorState, Grant, Limits, Organisation, RefreshToken
+from local.xero_emulator.webhooks import DeliveryReport
 
-__all__ = ["Grant", "Limits", "Organisation", "RefreshToken", "XeroEmulator", "main"]
+__all__ = [
+    "Grant",
+    "Limits",
+    "Organisation",
+    "RefreshToken",
+    "RefusedByXero",
+    "XeroEmulator",
+    "main",
+]
 
 
 class XeroEmulator(EmulatorState):
@@ -45,11 +57,17 @@ class XeroEmulator(EmulatorState):
         )
         self.identity = Identity(self)
         self.accounting = Accounting(self, Gate(self, self.identity))
+        # What a Xero user does by hand: void, delete, archive, merge (emulator.by_hand.void(id)).
+        self.by_hand = ByHand(self)
         self.app = self._build_app()
 
     def disconnect_in_xero(self, tenant_id: str) -> int:
         """The user disconnects the organisation under Xero's Connected Apps (see Identity)."""
         return self.identity.disconnect_in_xero(tenant_id)
+
+    def deliver_webhooks(self) -> DeliveryReport:
+        """Sends the queued webhook events to the configured URL (see webhooks)."""
+        return self.webhooks.deliver()
 
     def _build_app(self) -> Flask:
         app = Flask("xero_emulator")

@@ -120,6 +120,7 @@ class Accounting:
                 document = with_errors(dict(raw), errors) if errors else make(org, dict(raw))
                 if not document.get("HasErrors"):  # Xero stamps every document it stores
                     document.setdefault("UpdatedDateUTC", ms_time(self.state.clock()))
+                    self.state.webhooks.changed(org, name, document, created=True)
                 made.append(document)
             return batch_result(name, made)
 
@@ -194,6 +195,7 @@ class Accounting:
             updated = {**current, **priced}
             updated.update(AmountDue=updated["Total"])
             org.invoices[document_id] = updated
+            self.state.webhooks.changed(org, "Invoices", updated, created=False)
             return batch_result("Invoices", [updated])
 
         return self._write(org, update)
@@ -213,6 +215,12 @@ class Accounting:
                 return 400, validation_failure("Send the allocations in Allocations")
             now = self.state.clock()
             made = [documents.allocated(org, note, raw, now) for raw in raws]
+            for allocation in made:  # the invoice's balance and the note's credit changed
+                if not allocation.get("HasErrors") and "AllocationID" in allocation:
+                    invoice = org.invoices[allocation["Invoice"]["InvoiceID"]]
+                    invoice["UpdatedDateUTC"] = note["UpdatedDateUTC"] = ms_time(now)
+                    self.state.webhooks.changed(org, "Invoices", invoice, created=False)
+                    self.state.webhooks.changed(org, "CreditNotes", note, created=False)
             return batch_result("Allocations", made)
 
         return self._write(org, create)
