@@ -23,11 +23,16 @@ class WebhookContainer:
     def __init__(self, config: WebhookConfig) -> None:
         self.config = config
 
+    @cached_property
+    def _secrets(self) -> Any:
+        import boto3
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        return SecretsProvider(boto3_client=boto3.client("secretsmanager"))
+
     def key(self) -> bytes:
         """The webhook signing key, as Xero shows it (plain text), cached by Powertools."""
-        from aws_lambda_powertools.utilities import parameters
-
-        value = parameters.get_secret(self.config.xero_webhook_key_name, max_age=KEY_MAX_AGE)
+        value = self._secrets.get(self.config.xero_webhook_key_name, max_age=KEY_MAX_AGE)
         text = value.decode() if isinstance(value, bytes) else str(value)
         if not text.strip():
             raise RuntimeError("the webhook key's secret is empty")
