@@ -209,3 +209,61 @@ def test_hostile_deliveries_never_get_a_5xx(stack: LocalStack) -> None:
     assert sum(n for s, n in statuses.items() if s >= 500) == 0
     assert queued(stack) == []  # none of it was a readable event
     print(f"\nhostile webhooks: {sum(tried.values())} tried {dict(tried)}, {dict(statuses)}")
+
+
+def _event(body: bytes, headers: dict[str, str], *, encoded: bool) -> dict[str, Any]:
+    text = base64.b64encode(body).decode() if encoded else body.decode()
+    return {
+        "version": "2.0",
+        "routeKey": f"POST {ROUTE}",
+        "rawPath": ROUTE,
+        "headers": headers,
+        "requestContext": {"http": {"method": "POST", "path": ROUTE}},
+        "body": text,
+        "isBase64Encoded": encoded,
+    }
+
+
+def test_the_gateways_base64_and_header_case_are_read_as_xero_sent_them(
+    stack: LocalStack,
+) -> None:
+    seed_changes(stack)
+    hooks = stack.xero.webhooks
+    body = hooks.body(hooks.pending[:3])
+    hooks.pending.clear()
+    signature = base64.b64encode(
+        hmac.new(stack.webhook_key.encode(), body, hashlib.sha256).digest()
+    ).decode()
+
+    def invoke(event: dict[str, Any]) -> Any:
+        return stack.invoker.invoke("XeroWebhookFunction", event)
+
+    encoded = invoke(_event(body, {"X-Xero-Signature": signature}, encoded=True))
+    assert encoded == {"statusCode": 200, "headers": {"Cache-Control": "no-store"}, "body": ""}
+    assert len(queued(stack)) == 3
+    broken = _event(body, {"x-xero-signature": signature}, encoded=True)
+    broken["body"] = broken["body"][:-3] + "!!!"
+    assert invoke(broken)["statusCode"] == 401  # not the bytes Xero signed
+    assert invoke({"headers": None, "body": None})["statusCode"] == 401
+    assert invoke({"headers": "x", "body": 5, "isBase64Encoded": True})["statusCode"] == 401
+
+
+def test_when_the_queue_or_the_key_cannot_be_reached_xero_is_told_to_try_again(
+    stack: LocalStack,
+) -> None:
+    seed_changes(stack)
+    stack.sqs.delete_queue(QueueUrl=stack.events_queue_url)
+    hooks = stack.xero.webhooks
+    hooks.batch_size, hooks.max_attempts = 20, 2
+    report = stack.deliver_webhooks()
+    assert (report.delivered, report.given_up) == (0, 1)
+    assert [post.status for post in hooks.posts] == [503, 503]
+    # The key's secret gone: a delivery cannot be checked, so it is neither taken nor refused.
+    import boto3
+
+    boto3.client("secretsmanager").delete_secret(
+        SecretId=f"{stack.prefix}-xero-webhook", ForceDeleteWithoutRecovery=True
+    )
+    fresh = _event(b"{}", {"x-xero-signature": "x"}, encoded=False)
+    stack.invoker._handlers.pop("XeroWebhookFunction")  # a new container: it reads the key
+    assert stack.invoker.invoke("XeroWebhookFunction", fresh)["statusCode"] == 503
