@@ -16,6 +16,8 @@ screens: void, delete, archive, merge).
 from __future__ import annotations
 
 import argparse
+import threading
+import time
 
 from flask import Flask
 
@@ -102,6 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client-secret", default="local-secret")
     parser.add_argument("--auto-consent", action="store_true")
     parser.add_argument("--organisation", action="append", dest="organisations")
+    parser.add_argument("--webhook-url", help="deliver Xero's webhook events here")
+    parser.add_argument("--webhook-key", help="the webhook key to sign them with")
+    parser.add_argument(
+        "--webhook-seconds", type=float, default=5.0, help="deliver queued events this often"
+    )
     args = parser.parse_args(argv)
     emulator = XeroEmulator(
         client_id=args.client_id,
@@ -110,5 +117,20 @@ def main(argv: list[str] | None = None) -> int:
         organisations=args.organisations,
     )
     print(f"Xero emulator on http://{args.host}:{args.port} (client id {args.client_id})")
+    if args.webhook_url and args.webhook_key:
+        emulator.webhooks.configure(args.webhook_url, args.webhook_key)
+        _deliver_every(emulator, args.webhook_seconds)
+        print(f"webhook events to {args.webhook_url} every {args.webhook_seconds:g} s")
     emulator.app.run(host=args.host, port=args.port, threaded=True)
     return 0
+
+
+def _deliver_every(emulator: XeroEmulator, seconds: float) -> None:
+    """Xero sends its events soon after each change: here, every `seconds`, in a thread."""
+
+    def loop() -> None:
+        while True:
+            time.sleep(seconds)
+            emulator.deliver_webhooks()
+
+    threading.Thread(target=loop, name="xero-webhooks", daemon=True).start()
