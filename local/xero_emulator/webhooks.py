@@ -8,8 +8,8 @@ a batch answered with anything but 2xx is tried again, up to `max_attempts`, the
 (Xero retries for a day, then disables the webhook: the polling fallback must find the rest).
 Faults for tests, one per batch, taken in order from `faults`: "bad_signature" (every try of the
 batch signed with another key), "drop" (never sent), "duplicate" (sent twice), "reorder" (its
-events reversed and the batch sent after the others). `intent_to_receive()` is the portal's
-check: one body signed right, one signed wrong; the receiver passes on 200 then 401.
+events reversed and the batch sent after the others), "pass" (as is). `intent_to_receive()` is
+the portal's check: one body signed right, one signed wrong; the receiver passes on 200 then 401.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 CATEGORIES = {"Contacts": "CONTACT", "Invoices": "INVOICE", "CreditNotes": "CREDITNOTE"}
 ID_FIELDS = {"Contacts": "ContactID", "Invoices": "InvoiceID", "CreditNotes": "CreditNoteID"}
-FAULTS = {"bad_signature", "drop", "duplicate", "reorder"}
+FAULTS = {"bad_signature", "drop", "duplicate", "reorder", "pass"}  # "pass": this batch as is
 API = "https://api.xero.com/api.xro/2.0"
 
 
@@ -128,6 +128,9 @@ class Webhooks:
 
     def deliver(self) -> DeliveryReport:
         """Sends what is queued, batch by batch, with the faults queued for tests."""
+        unknown = sorted(set(self.faults) - FAULTS)
+        if unknown:
+            raise ValueError(f"no such webhook fault: {unknown} (one of {sorted(FAULTS)})")
         report = DeliveryReport()
         with self.lock:
             queued, self.pending = self.pending, []

@@ -9,6 +9,7 @@ import hmac
 import json
 import sys
 import time
+import uuid
 from collections import Counter
 from typing import Any
 
@@ -278,3 +279,49 @@ def test_when_the_queue_or_the_key_cannot_be_reached_xero_is_told_to_try_again(
     fresh = _event(b"{}", {"x-xero-signature": "x"}, encoded=False)
     stack.invoker._handlers.pop("XeroWebhookFunction")  # a new container: it reads the key
     assert stack.invoker.invoke("XeroWebhookFunction", fresh)["statusCode"] == 503
+
+
+def test_whatever_the_faults_each_event_sent_is_queued_once_and_the_rest_are_reported_lost(
+    stack: LocalStack,
+) -> None:
+    """Nothing twice, nothing lost unseen: for any batch size and faults, the queue holds each
+    event of the batches delivered exactly once, and the emulator reports the others (dropped,
+    or given up after a bad signature), for the polling fallback to find."""
+    org = stack.xero.organisation()
+    hooks = stack.xero.webhooks
+    hooks.max_attempts = 2
+    seen = Counter[str]()
+
+    @settings(
+        derandomize=True,
+        max_examples=15,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        count=st.integers(1, 12),
+        batch_size=st.integers(1, 5),
+        faults=st.lists(
+            st.sampled_from(["duplicate", "reorder", "drop", "bad_signature", "pass"]), max_size=6
+        ),
+    )
+    def deliver(count: int, batch_size: int, faults: list[str]) -> None:
+        hooks.given_up.clear()
+        hooks.dropped.clear()
+        for _ in range(count):
+            contact = {"ContactID": str(uuid.uuid4())}
+            hooks.changed(org, "Contacts", contact, created=True)
+        sent = [XeroEvent.model_validate(p["event"]).key for p in hooks.pending]
+        hooks.batch_size = batch_size
+        hooks.faults.clear()
+        hooks.faults.extend(faults)
+        report = stack.deliver_webhooks()
+        lost = {XeroEvent.model_validate(e).key for e in hooks.given_up + hooks.dropped}
+        got = [XeroEvent.model_validate_json(m["Body"]).key for m in queued(stack)]
+        assert sorted(got) == sorted(set(sent) - lost)  # once each
+        assert bool(lost) == bool(report.given_up + report.dropped)  # and the rest reported
+        seen.update(faults)
+
+    deliver()
+    print(f"\nfaults tried: {dict(seen)}")

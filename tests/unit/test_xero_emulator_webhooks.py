@@ -178,3 +178,11 @@ def test_intent_to_receive_sends_one_body_signed_right_and_one_wrong(
     assert receiver.signed_right == [True, False]
     assert receiver.bodies[0]["events"] == [] and receiver.bodies[0]["firstEventSequence"] == 0
     assert (check.signed_right, check.signed_wrong, check.passed) == (200, 200, False)
+
+
+def test_an_unknown_fault_is_refused_before_anything_is_sent(emulator: XeroEmulator) -> None:
+    emulator.webhooks.changed(emulator.organisation(), "Contacts", {"ContactID": "c"}, created=True)
+    emulator.webhooks.faults.append("dupe")
+    with pytest.raises(ValueError, match="dupe"):
+        emulator.deliver_webhooks()
+    assert len(emulator.webhooks.pending) == 1
