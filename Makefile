@@ -99,6 +99,7 @@ bench: setup
 	PYTHONPATH=layers/cbxero:. $(PY) -m benchmarks.sync backlog
 	PYTHONPATH=layers/cbxero:. $(PY) -m benchmarks.sync rss
 	PYTHONPATH=layers/cbxero:. $(PY) -m benchmarks.dispatcher
+	PYTHONPATH=layers/cbxero:. $(PY) -m benchmarks.webhook_answer
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -57,6 +57,7 @@ XERO_TOKEN reads the Xero emulator's organisation TENANT (valid {hours} h).
   curl -s -H "Authorization: Bearer $TOKEN" $API/settings
   curl -s -X POST $API/_dev/schedule/daily      # fire the daily schedule now
   curl -s -X POST $API/_dev/queue/run           # run queued jobs now
+  curl -s -X POST $API/_dev/webhooks/deliver    # Xero's webhook events to $API/xero/webhooks now
 Connect again as the store page does (the consent page offers {orgs} organisations):
   curl -s -H "Authorization: Bearer $TOKEN" "$API/xero/connect?return_url={stack.store_page}"
     -> authorization_url (open it in a browser) and verifier (export VERIFIER=<verifier>)
@@ -86,6 +87,7 @@ def main() -> int:
                     stack.poll_xero()  # the polling fallback (every 15 minutes when deployed)
                     last_tick = time.monotonic()
                 stack.drain_queue()
+                stack.deliver_webhooks()  # as Xero does, soon after each change
                 stack.drain_events()  # what Xero's webhooks reported
                 time.sleep(POLL_SECONDS)
         except KeyboardInterrupt:

@@ -61,6 +61,11 @@ def aws_calls(function: str, service: str, operation: str, params: dict[str, Any
         return [
             AwsCall(function, f"kms:{operation}", str(params.get("KeyId", "")), context=context)
         ]
+    if service == "sqs":  # IAM authorises SendMessageBatch as sqs:SendMessage
+        action = "SendMessage" if operation == "SendMessageBatch" else operation
+        return [AwsCall(function, f"sqs:{action}", str(params.get("QueueUrl", "")))]
+    if service == "secretsmanager":
+        return [AwsCall(function, f"secretsmanager:{operation}", str(params.get("SecretId", "")))]
     if service != "dynamodb":
         return [AwsCall(function, f"{service}:{operation}")]
     if operation == "TransactWriteItems":

@@ -7,6 +7,7 @@ world; the invoker runs the real handlers; the HTTP front serves the API routes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -31,6 +32,7 @@ from local.invoke import Invoker
 from local.servers import DynamoDBLocal, LoopbackServer, create_tables, dynamodb_client, free_port
 from local.simpleapi_emulator import SimpleApiEmulator
 from local.xero_emulator import Grant, XeroEmulator
+from local.xero_emulator.webhooks import DeliveryReport
 
 # The servers' names stay importable from here, where the tests and benchmarks found them.
 __all__ = [
@@ -203,8 +205,19 @@ class LocalStack:
         self.http_front.app.add_url_rule(
             "/store/xero", "dev-store-page", self._dev_store_page, methods=["GET"]
         )
+        self.http_front.app.add_url_rule(
+            "/_dev/webhooks/deliver", "dev-webhooks", self._dev_deliver_webhooks, methods=["POST"]
+        )
+        self.http_front.app.add_url_rule(
+            "/_dev/webhooks/intent-to-receive",
+            "dev-webhooks-check",
+            self._dev_intent_to_receive,
+            methods=["POST"],
+        )
         self.front = LoopbackServer(self.http_front.app, self.front_port).start()
         self._servers.append(self.front)
+        # Xero's webhooks for this app: signed with the key the function reads, to its route.
+        self.xero.webhooks.configure(f"{self.front_url}/xero/webhooks", self.webhook_key)
 
     def _queue(self, name: str, dead_letter_arn: str) -> str:
         """A FIFO queue as template.yaml declares it, with its dead-letter queue."""
@@ -247,6 +260,7 @@ class LocalStack:
         found = set(self.xero.issued) | set(self.xero.clients.values())
         found |= set(self.marketplace.tokens) | {self.marketplace.credentials[1]}
         found.add(self.marketplace.subscription_key)
+        found.add(getattr(self, "webhook_key", ""))
         return {secret for secret in found if len(secret) >= 8}
 
     # ------------------------------------------------------------------ driving it
@@ -352,6 +366,17 @@ class LocalStack:
 
     def _dev_run_queue(self) -> Any:
         return {"jobs_run": self.drain_queue()}
+
+    def deliver_webhooks(self) -> DeliveryReport:
+        """The Xero emulator sends its queued webhook events to this stack's /xero/webhooks."""
+        return self.xero.deliver_webhooks()
+
+    def _dev_deliver_webhooks(self) -> Any:
+        return dataclasses.asdict(self.deliver_webhooks())
+
+    def _dev_intent_to_receive(self) -> Any:
+        check = self.xero.webhooks.intent_to_receive()
+        return {**dataclasses.asdict(check), "passed": check.passed}
 
     def fire_schedule(self, frequency: str) -> Any:
         return self.invoker.invoke("DispatcherFunction", {"frequency": frequency})

@@ -124,6 +124,7 @@ class Accounting:
                 document = with_errors(dict(raw), errors) if errors else make(org, dict(raw))
                 if not document.get("HasErrors"):  # Xero stamps every document it stores
                     document.setdefault("UpdatedDateUTC", ms_time(self.state.clock()))
+                    self.state.webhooks.changed(org, name, document, created=True)
                 made.append(document)
             return batch_result(name, made)
 
@@ -152,11 +153,14 @@ class Accounting:
         )
 
     def payments(self) -> Response:
-        return self._collection(
-            "Payments",
-            lambda org: org.payments,
-            lambda org, raw: payment_rules.new_payment(org, raw, self.state.clock()),
-        )
+        def pay(org: Organisation, raw: dict[str, Any]) -> dict[str, Any]:
+            made = payment_rules.new_payment(org, raw, self.state.clock())
+            if not made.get("HasValidationErrors"):  # the invoice changed: Xero says so
+                invoice = org.invoices[made["Invoice"]["InvoiceID"]]
+                self.state.webhooks.changed(org, "Invoices", invoice, created=False)
+            return made
+
+        return self._collection("Payments", lambda org: org.payments, pay)
 
     def reference_data(self, name: str) -> Response:
         org = self.gate.admit()
@@ -224,6 +228,7 @@ class Accounting:
             updated = {**current, **priced}
             updated.update(AmountDue=updated["Total"])
             org.invoices[document_id] = updated
+            self.state.webhooks.changed(org, "Invoices", updated, created=False)
             return batch_result("Invoices", [updated])
 
         return self._write(org, update)
@@ -243,6 +248,12 @@ class Accounting:
                 return 400, validation_failure("Send the allocations in Allocations")
             now = self.state.clock()
             made = [documents.allocated(org, note, raw, now) for raw in raws]
+            for allocation in made:  # the invoice's balance and the note's credit changed
+                if not allocation.get("HasErrors") and "AllocationID" in allocation:
+                    invoice = org.invoices[allocation["Invoice"]["InvoiceID"]]
+                    invoice["UpdatedDateUTC"] = note["UpdatedDateUTC"] = ms_time(now)
+                    self.state.webhooks.changed(org, "Invoices", invoice, created=False)
+                    self.state.webhooks.changed(org, "CreditNotes", note, created=False)
             return batch_result("Allocations", made)
 
         return self._write(org, create)

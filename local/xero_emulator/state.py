@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from local.xero_emulator.chart import default_chart
+from local.xero_emulator.webhooks import Webhooks
 
 ACCESS_LIFETIME = timedelta(minutes=30)
 REFRESH_GRACE = timedelta(minutes=30)  # a rotated refresh token stays usable this long
@@ -39,6 +40,7 @@ class Organisation:
     in_flight: int = 0
     most_in_flight: int = 0
     refused: dict[str, int] = field(default_factory=dict)
+    archived_items: set[str] = field(default_factory=set)  # archived by hand (see by_hand)
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,8 @@ class EmulatorState:
         # Each 429: when, its Retry-After, and the index in arrivals of the call it refused.
         self.refusals: list[tuple[datetime, int, int]] = []
         self.calls: list[tuple[str, str]] = []
+        # Xero's webhooks: events of the organisations' changes, delivered on demand.
+        self.webhooks = Webhooks(clock=lambda: self.clock(), lock=self.lock)
 
     def organisation(self, name: str | None = None) -> Organisation:
         """The organisation of that name, or the first one."""

@@ -8,11 +8,17 @@ import requests
 from cbxero.api_docs import operations
 from local.stack import LocalStack
 
+XERO_CALLS = {"XeroWebhookFunction"}
+
 
 def test_every_route_is_in_the_one_document_and_described(stack: LocalStack) -> None:
     document = requests.get(f"{stack.front_url}/openapi.json", timeout=30).json()
     documented = operations(document)
-    routes = {f"{route.method} {route.path}" for route in stack.template.routes()}
+    routes = {
+        f"{route.method} {route.path}"
+        for route in stack.template.routes()
+        if route.function not in XERO_CALLS  # Xero's, in its own spec (xero-webhooks.yaml)
+    }
     assert sorted(routes - set(documented)) == []
     assert sorted(set(documented) - routes) == []
     undescribed = sorted(key for key, op in documented.items() if not op.get("description"))

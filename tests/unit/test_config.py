@@ -148,6 +148,8 @@ def test_a_variable_of_only_whitespace_fails_the_cold_start_naming_it(
         ("DispatcherFunction", "SYNC_QUEUE_URL", "not a url"),
         ("WorkerFunction", "MARKETPLACE_API_URL", "ftp://simpleapi.example"),
         ("OAuthFunction", "XERO_REDIRECT_URI", "/xero/callback"),
+        ("XeroWebhookFunction", "XERO_EVENTS_QUEUE_URL", "events-queue"),
+        ("XeroWebhookFunction", "XERO_WEBHOOK_KEY_NAME", "cbxero\nwebhook-key"),
     ],
 )
 def test_a_value_the_function_cannot_work_with_fails_the_cold_start_naming_it(

@@ -80,11 +80,30 @@ def test_functions_run_python_313_with_the_shared_layer() -> None:
     assert layer["Metadata"]["BuildMethod"] == "python3.13"
 
 
-def test_routes_are_explicit_and_only_the_callback_and_openapi_are_public() -> None:
+def test_routes_are_explicit_and_only_the_callback_openapi_and_webhooks_are_public() -> None:
     routes = TEMPLATE.routes()
     assert all("proxy+" not in r.path and r.path != "/{proxy+}" for r in routes)
     public = {r.path for r in routes if not r.authorized}
-    assert public == {"/xero/callback", "/openapi.json"}
+    assert public == {"/xero/callback", "/openapi.json", "/xero/webhooks"}
+    # Xero's deliveries reach their own function only: the signature is their credential.
+    (webhooks,) = [r for r in routes if r.path == "/xero/webhooks"]
+    assert (webhooks.method, webhooks.function) == ("POST", "XeroWebhookFunction")
+
+
+def test_the_webhook_function_reads_only_its_key_and_sends_only_to_the_events_queue() -> None:
+    policies = TEMPLATE.resources["XeroWebhookFunction"]["Properties"]["Policies"]
+    assert policies == [
+        {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "XeroWebhookKey"}}},
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["sqs:SendMessage"],
+                    "Resource": [{"Fn::GetAtt": "XeroEventsQueue.Arn"}],
+                }
+            ]
+        },
+    ]
 
 
 def test_no_policy_grants_everything() -> None:
@@ -136,6 +155,7 @@ TABLE_ACTIONS: dict[str, dict[str, set[str]]] = {
         "TasksTable": {"GetItem", "PutItem", "Query"},  # Query: indexes only
         "ActionLogTable": {"PutItem"},
     },
+    "XeroWebhookFunction": {},  # no table: the key and the events queue only
 }
 # Only connection items (RESELLER#...) of the token table: never a flow's state or consent.
 CONNECTIONS_ONLY = {"SettingsFunction", "WorkerFunction", *EVENTS}

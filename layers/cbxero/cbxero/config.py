@@ -161,3 +161,10 @@ class WorkerConfig(QueueConfig, MarketplaceConfig, XeroApiConfig):
 
 class XeroEventsConfig(XeroApiConfig):
     """What Xero changed: events from the queue, and the scheduled poll."""
+
+
+class WebhookConfig(Config):
+    """Xero's webhook receiver: the signing key's secret and the queue its events go to."""
+
+    xero_webhook_key_name: str
+    xero_events_queue_url: str

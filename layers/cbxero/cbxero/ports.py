@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # only annotations here: functions that never call Xero skip 
         TaxRate,
         TrackingCategory,
     )
+    from cbxero.domain.xero_events import XeroEvent
 
 
 class Clock:
@@ -315,6 +316,15 @@ class JobQueue(ABC):
     @abstractmethod
     def send(self, jobs: Sequence[SyncJob]) -> int:
         """Enqueue jobs (batched); returns how many were accepted."""
+
+
+class XeroEventQueue(ABC):
+    """Xero's changes, one message per event, for the events function."""
+
+    @abstractmethod
+    def send(self, events: Sequence[XeroEvent]) -> int:
+        """Enqueue events (batched; an event already queued is dropped by its key); returns
+        how many were accepted. Raises when the queue refuses any."""
 
 
 class Permit(BaseModel):
