@@ -51,10 +51,14 @@ from cbxero.ports import (
 )
 
 if TYPE_CHECKING:
+    from cbxero.adapters.dynamo.drift import DynamoDriftRecords
     from cbxero.services.admin import ResellerAdmin
+    from cbxero.services.bulk import TaskBulk
     from cbxero.services.connection import TokenVault, XeroConnector
+    from cbxero.services.dashboard import DashboardDesk
     from cbxero.services.dispatch import Dispatcher
     from cbxero.services.mapping import MappingDesk
+    from cbxero.services.reconcile import DriftDesk
     from cbxero.services.sync import CustomerSync
     from cbxero.services.tasks import TaskDesk
 
@@ -384,4 +388,51 @@ class Container:
             xero=self.xero_for,
             clock=self.clock,
             describe=problem_of,
+        )
+
+    # ------------------------------------------------------------------ drift, bulk, dashboard
+    @cached_property
+    def drift_records(self) -> DynamoDriftRecords:
+        from cbxero.adapters.dynamo.drift import DynamoDriftRecords
+
+        return DynamoDriftRecords(self.dynamodb, self.config.mappings_table)
+
+    @cached_property
+    def drift_desk(self) -> DriftDesk:
+        from cbxero.services.reconcile import DriftDesk
+
+        return DriftDesk(
+            settings=self.settings,
+            links=self.links,
+            mappings=self.mappings,
+            tasks=self.tasks,
+            marketplace=self.marketplace,
+            xero=self.xero_for,
+            records=self.drift_records,
+            mapping_desk=self.mapping_desk,
+            action_log=self.action_log,
+            queue=self.queue,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def task_bulk(self) -> TaskBulk:
+        from cbxero.services.bulk import TaskBulk
+
+        return TaskBulk(
+            tasks=self.tasks, action_log=self.action_log, queue=self.queue, clock=self.clock
+        )
+
+    @cached_property
+    def dashboard(self) -> DashboardDesk:
+        from cbxero.adapters.dynamo.task_figures import DynamoTaskFigures
+        from cbxero.services.dashboard import DashboardDesk
+
+        return DashboardDesk(
+            settings=self.settings,
+            connections=self.connections,
+            governor=self.governor,
+            figures=DynamoTaskFigures(self.dynamodb, self.config.tasks_table),
+            drift=self.drift_records,
+            clock=self.clock,
         )
