@@ -188,3 +188,31 @@ def test_bad_periods_and_keys_are_refused(stack: LocalStack) -> None:
         json={**window, "key": "document_voided:123", "action": "ignore", "reason": "x"},
     )
     assert absent.status_code == 409 and "no difference" in absent.json()["message"]
+
+
+def test_the_scheduled_run_keeps_counts_for_the_dashboard_once_a_day(stack: LocalStack) -> None:
+    customer = stack.seed_demo_reseller(settings={"auto_sync": "daily"})
+    placed = [stack.marketplace.add_order(customer["id"], [("MS-TEAMS-ESS", 1, "4.00")])]
+    stack.api("POST", "/tasks/check-changes", json={"customer_id": customer["id"]})
+    stack.drain_queue()
+    stack.api("POST", "/tasks/sync", json={"task_ids": [placed[0]["id"]]})
+    stack.drain_queue()
+    assert stack.invoker.invoke("DriftFunction", {"run": "drift"})["checked"] == 1
+    assert stack.api("GET", "/dashboard").json()["drift"]["total"] == 0
+    assert not [
+        e for e in stack.api("GET", "/action-log").json()["items"] if e["action"] == "drift_found"
+    ]
+    invoice_of(stack, placed[0])["Status"] = "VOIDED"
+    again = stack.invoker.invoke("DriftFunction", {"run": "drift"})
+    assert (again["checked"], again["skipped"]) == (0, 1)  # once a day
+    stack.dynamodb.delete_item(  # a day later
+        TableName=stack.tables["MappingsTable"],
+        Key={"pk": {"S": DEMO_RESELLER}, "sk": {"S": "DRIFT#COUNTS"}},
+    )
+    assert stack.invoker.invoke("DriftFunction", {"run": "drift"})["checked"] == 1
+    drift = stack.api("GET", "/dashboard").json()["drift"]
+    assert (drift["total"], drift["counts"]) == (1, {"document_voided": 1})
+    (entry,) = [
+        e for e in stack.api("GET", "/action-log").json()["items"] if e["action"] == "drift_found"
+    ]
+    assert entry["status"] == "action_required" and "document voided" in entry["message"]

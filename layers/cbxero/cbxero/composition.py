@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from cbxero.services.connection import TokenVault, XeroConnector
     from cbxero.services.dashboard import DashboardDesk
     from cbxero.services.dispatch import Dispatcher
+    from cbxero.services.drift_report import DriftReader, DriftSweep
     from cbxero.services.mapping import MappingDesk
     from cbxero.services.reconcile import DriftDesk
     from cbxero.services.sync import CustomerSync
@@ -398,13 +399,38 @@ class Container:
         return DynamoDriftRecords(self.dynamodb, self.config.mappings_table)
 
     @cached_property
+    def drift_reader(self) -> DriftReader:
+        from cbxero.services.drift_report import DriftReader
+
+        return DriftReader(
+            settings=self.settings,
+            links=self.links,
+            mappings=self.mappings,
+            tasks=self.tasks,
+            marketplace=self.marketplace,
+            xero=self.xero_for,
+            records=self.drift_records,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def drift_sweep(self) -> DriftSweep:
+        from cbxero.services.drift_report import DriftSweep
+
+        return DriftSweep(
+            reader=self.drift_reader,
+            settings=self.settings,
+            records=self.drift_records,
+            action_log=self.action_log,
+            clock=self.clock,
+        )
+
+    @cached_property
     def drift_desk(self) -> DriftDesk:
         from cbxero.services.reconcile import DriftDesk
 
         return DriftDesk(
-            settings=self.settings,
-            links=self.links,
-            mappings=self.mappings,
+            reader=self.drift_reader,
             tasks=self.tasks,
             marketplace=self.marketplace,
             xero=self.xero_for,

@@ -157,3 +157,7 @@ class DispatcherConfig(QueueConfig):
 
 class WorkerConfig(QueueConfig, MarketplaceConfig, XeroApiConfig):
     sync_max_receives: PositiveInt = 5
+
+
+class DriftConfig(MarketplaceConfig, XeroApiConfig):
+    pass

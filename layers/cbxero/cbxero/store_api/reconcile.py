@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cbxero.domain.drift import Repair
 from cbxero.services.dashboard import Dashboard
-from cbxero.services.reconcile import DriftReport, RepairDone, RepairRequest, checked_period
+from cbxero.services.drift_report import DriftReport, checked_period
+from cbxero.services.reconcile import RepairDone, RepairRequest
 from cbxero.store_api.params import Caller, From, Moment, To, period
 
 if TYPE_CHECKING:
