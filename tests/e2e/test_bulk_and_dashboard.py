@@ -65,7 +65,7 @@ def test_bulk_ignore_unignore_and_sync_page_by_page(stack: LocalStack) -> None:
 
 def test_bad_bulk_input_is_refused(stack: LocalStack) -> None:
     a_reseller_with_tasks(stack, 2)
-    bad = [
+    bad: list[tuple[dict[str, Any], int]] = [
         ({"action": "explode", "filter": {}}, 422),
         ({"action": "retry", "filter": {"status": "nope"}}, 422),
         ({"action": "retry", "filter": {"customer_id": "../etc"}}, 422),
