@@ -231,8 +231,9 @@ class DriftSweep:
                     try:
                         self.scheduled(due.reseller_id)
                         tally["checked"] += 1
-                    except Exception:
-                        tally["failed"] += 1
+                    except Exception as error:  # one reseller's failure stays its own;
+                        tally["failed"] += 1  # it is tried again at the next hour
+                        failed(due.reseller_id, error)
         return tally
 
     def scheduled(self, reseller_id: str, days: int = 31) -> DriftReport:
