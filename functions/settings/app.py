@@ -19,7 +19,7 @@ from cbxero.http import (
     install_error_handlers,
     with_error_responses,
 )
-from cbxero.store_api import action_log, mapping, settings, tasks
+from cbxero.store_api import action_log, bulk, mapping, reconcile, settings, tasks
 from cbxero.store_api.params import Caller
 
 logger = Logger()
@@ -33,7 +33,9 @@ MAPPING = CONTAINER.mapping_desk
 CALLER = Caller(app, CONFIG.reseller_claim)
 app.include_router(settings.routes(ADMIN, CALLER))
 app.include_router(mapping.routes(MAPPING, TASKS, CALLER))
+app.include_router(bulk.routes(CONTAINER.task_bulk, CALLER))
 app.include_router(tasks.routes(TASKS, CALLER))
+app.include_router(reconcile.routes(CONTAINER.drift_desk, CONTAINER.dashboard, CALLER))
 app.include_router(action_log.routes(ADMIN, CALLER))
 
 # The OAuth function's routes, generated from its resolver (`make openapi`): one document.

@@ -364,7 +364,7 @@ def test_cursors_tampered_cut_or_misused(hostile: Hostile) -> None:
 def test_times_at_the_edges_of_their_range(hostile: Hostile) -> None:
     @_hypothesis()
     @given(
-        path=st.sampled_from(["/tasks", "/action-log"]),
+        path=st.sampled_from(["/tasks", "/action-log", "/reconcile"]),
         start=st.none() | edge_time(),
         end=st.none() | edge_time(),
     )
@@ -389,7 +389,9 @@ def test_hostile_ids_in_paths_and_bodies(hostile: Hostile) -> None:
     @_hypothesis()
     @given(
         value=hostile_id,
-        where=st.sampled_from(["check", "auto-sync", "sync", "query", "contact"]),
+        where=st.sampled_from(
+            ["check", "auto-sync", "sync", "query", "contact", "bulk", "bulk-cursor", "repair"]
+        ),
     )
     def in_body(value: str, where: str) -> None:
         if where == "check":
@@ -405,6 +407,13 @@ def test_hostile_ids_in_paths_and_bodies(hostile: Hostile) -> None:
             hostile.send("id in body", "POST", "/tasks/sync", json={"task_ids": [value]})
         elif where == "query":
             hostile.send("id in body", "GET", "/tasks", params={"customer_id": value})
+        elif where in ("bulk", "bulk-cursor"):
+            wanted = {"filter": {"customer_id": value}} if where == "bulk" else {"cursor": value}
+            hostile.send("id in body", "POST", "/tasks/bulk", json={"action": "retry", **wanted})
+        elif where == "repair":
+            repair = {"key": f"document_voided:{value}", "action": "ignore", "reason": "x"}
+            window = {"from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z"}
+            hostile.send("id in body", "POST", "/reconcile/repairs", json={**window, **repair})
         else:
             hostile.send(
                 "id in body",

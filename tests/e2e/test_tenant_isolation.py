@@ -26,6 +26,17 @@ BODIES: dict[str, Any] = {
     "POST /tasks/sync": {"task_ids": ["{taskId}"]},
     "POST /tasks/{taskId}/sync": {"edits": []},
     "POST /tasks/{taskId}/ignore": {"reason": "not mine"},
+    "POST /tasks/bulk": {
+        "action": "ignore",
+        "filter": {"customer_id": "{customerId}"},
+        "reason": "not mine",
+    },
+    "POST /reconcile/repairs": {
+        "from": "2026-01-01T00:00:00Z",
+        "to": "2026-12-31T00:00:00Z",
+        "key": "order_without_task:{taskId}",
+        "action": "create_task",
+    },
 }
 
 

@@ -46,5 +46,7 @@ def test_event_invokes_its_function(stack: LocalStack, path: Path) -> None:
         assert result.get("batchItemFailures") == [] or result["failed_tenants"] == {}
     elif function == "OAuthFunction":  # the schedule's sweep of consents nobody finished
         assert result == {"released": 0}
+    elif function == "DriftFunction":  # the seeded reseller's daily drift report
+        assert result["checked"] == 1 and result["failed"] == 0
     else:
         assert result["resellers"] >= 0

@@ -109,6 +109,13 @@ def test_every_call_the_functions_make_is_granted_by_the_template(stack: LocalSt
         "/xero/connection",
     ):
         assert stack.api("GET", path).status_code == 200, path
+    # The drift report, by hand and by its schedule; the dashboard; a bulk action.
+    window = {"from": "2026-01-01T00:00:00Z", "to": "2026-12-31T00:00:00Z"}
+    assert stack.api("GET", "/reconcile", params=window).status_code == 200
+    assert stack.api("GET", "/dashboard").status_code == 200
+    bulk = {"action": "retry", "filter": {}, "limit": 10}
+    assert stack.api("POST", "/tasks/bulk", json=bulk).status_code == 200
+    assert stack.invoker.invoke("DriftFunction", {"run": "drift"})["checked"] == 1
     assert stack.api("DELETE", "/products/AZ-PLAN").status_code < 300
     stack.api("POST", f"/customers/{customer['id']}/sync").raise_for_status()
     stack.drain_queue()

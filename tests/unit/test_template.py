@@ -68,7 +68,8 @@ def test_only_the_functions_that_call_xero_touch_the_token_table(function: str) 
     may_read = "TokensTable" in _references(policies)
     # The dispatcher never calls Xero; it learns who must reconnect from the reseller's item.
     assert may_read == (
-        function in {"OAuthFunction", "WorkerFunction", "SettingsFunction", *EVENTS}
+        function
+        in {"OAuthFunction", "WorkerFunction", "SettingsFunction", *EVENTS, "DriftFunction"}
     )
 
 
@@ -139,6 +140,14 @@ TABLE_ACTIONS: dict[str, dict[str, set[str]]] = {
         "MappingsTable": {"Query"},
         "TasksTable": {"Query"},
     },
+    "DriftFunction": {
+        "TokensTable": {"GetItem", "PutItem", "UpdateItem"},
+        "RateLimitsTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
+        "ResellersTable": {"GetItem", "UpdateItem", "Query"},
+        "MappingsTable": {"GetItem", "PutItem", "Query"},
+        "TasksTable": {"GetItem"},
+        "ActionLogTable": {"PutItem"},
+    },
     "WorkerFunction": {
         "TokensTable": {"GetItem", "PutItem", "UpdateItem"},
         "RateLimitsTable": {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
@@ -158,7 +167,7 @@ TABLE_ACTIONS: dict[str, dict[str, set[str]]] = {
     "XeroWebhookFunction": {},  # no table: the key and the events queue only
 }
 # Only connection items (RESELLER#...) of the token table: never a flow's state or consent.
-CONNECTIONS_ONLY = {"SettingsFunction", "WorkerFunction", *EVENTS}
+CONNECTIONS_ONLY = {"SettingsFunction", "WorkerFunction", *EVENTS, "DriftFunction"}
 
 
 def statements(function: str) -> list[dict[str, Any]]:
@@ -209,7 +218,13 @@ def test_settings_and_worker_reach_only_connection_items_of_the_token_table(
 @pytest.mark.parametrize("function", TEMPLATE.functions())
 def test_the_token_key_is_used_only_under_an_encryption_context(function: str) -> None:
     kms = [s for s in statements(function) if any(a.startswith("kms:") for a in s["Action"])]
-    may_seal = function in {"OAuthFunction", "WorkerFunction", "SettingsFunction", *EVENTS}
+    may_seal = function in {
+        "OAuthFunction",
+        "WorkerFunction",
+        "SettingsFunction",
+        *EVENTS,
+        "DriftFunction",
+    }
     assert bool(kms) == may_seal
     for statement in kms:
         assert statement["Resource"] == {"Fn::GetAtt": "TokenKey.Arn"}

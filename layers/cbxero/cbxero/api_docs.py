@@ -123,6 +123,28 @@ DESCRIPTIONS: dict[str, str] = {
     "POST /tasks/{taskId}/ignore": "Ignores a task, with a reason.",
     "POST /tasks/{taskId}/unignore": "Returns an ignored task to `new`.",
     "POST /tasks/{taskId}/retry": "Retries a failed or waiting task now.",
+    "POST /tasks/bulk": (
+        "Ignores (with a reason), un-ignores, retries or syncs every task a filter selects (the "
+        "filters of GET /tasks), `limit` a call: answers how many changed and which were "
+        "skipped and why, and `next_cursor` to continue. Each change is logged."
+    ),
+    # reconcile
+    "GET /reconcile": (
+        "The drift report for a period of at most 366 days (`from`, `to`): every difference "
+        "between the marketplace's orders, the tasks and Xero's documents, contacts and items, "
+        "with what it concerns and the repairs that fit. Acknowledged ones are not listed."
+    ),
+    "POST /reconcile/repairs": (
+        "Repairs one difference of the report, on the reseller's word: create_task, resync, "
+        "remake (a voided or deleted document), adopt (an existing Xero document, nothing "
+        "sent), remap (a customer's contact, a product's item) or ignore (with a reason). A "
+        "difference no longer there is a 409. Logged with its actor."
+    ),
+    # dashboard
+    "GET /dashboard": (
+        "The connection, the Xero calls left today, tasks by status and type, the last and next "
+        "scheduled run, the oldest waiting task and the drift the daily run last found."
+    ),
     # Action Log and notifications
     "GET /action-log": (
         "The Action Log, newest first, filtered by time, status, action and customer; paged."
@@ -144,11 +166,13 @@ SCREENS: tuple[tuple[str, tuple[str, ...], str], ...] = (
         "Connect, choose and disconnect the Xero organisation (OAuth function)",
     ),
     ("Settings", ("/settings",), "The reseller's sync settings"),
+    ("Dashboard", ("/dashboard",), "The integration at a glance"),
     ("Customers", ("/customers",), "Marketplace customers, their Xero contacts and auto-sync"),
     ("Products", ("/products",), "Product to Xero item mappings"),
     ("Fees", ("/fees",), "Fee mappings (the cancellation fee's item)"),
     ("Xero look-ups", ("/xero/",), "Contacts, items, accounts, tax rates and tracking from Xero"),
     ("Tasks", ("/tasks",), "One task per order: list, inspect, sync by hand, ignore, retry"),
+    ("Reconcile", ("/reconcile",), "The drift report between the books and its repairs"),
     ("Action Log", ("/action-log",), "What happened, by whom, newest first"),
     ("Notifications", ("/notifications",), "Unread Action Log entries, per the settings"),
     ("Document", ("/openapi.json",), "This OpenAPI document"),

@@ -53,10 +53,15 @@ from cbxero.ports import (
 )
 
 if TYPE_CHECKING:
+    from cbxero.adapters.dynamo.drift import DynamoDriftRecords
     from cbxero.services.admin import ResellerAdmin
+    from cbxero.services.bulk import TaskBulk
     from cbxero.services.connection import TokenVault, XeroConnector
+    from cbxero.services.dashboard import DashboardDesk
     from cbxero.services.dispatch import Dispatcher
+    from cbxero.services.drift_report import DriftReader, DriftSweep
     from cbxero.services.mapping import MappingDesk
+    from cbxero.services.reconcile import DriftDesk
     from cbxero.services.sync import CustomerSync
     from cbxero.services.tasks import TaskDesk
     from cbxero.services.xero_side import XeroSideWatch
@@ -405,5 +410,77 @@ class Container:
             action_log=self.action_log,
             cursors=DynamoPollCursors(self.dynamodb, self.config.mappings_table),
             xero=self.xero_for,
+            clock=self.clock,
+        )
+
+    # ------------------------------------------------------------------ drift, bulk, dashboard
+    @cached_property
+    def drift_records(self) -> DynamoDriftRecords:
+        from cbxero.adapters.dynamo.drift import DynamoDriftRecords
+
+        return DynamoDriftRecords(self.dynamodb, self.config.mappings_table)
+
+    @cached_property
+    def drift_reader(self) -> DriftReader:
+        from cbxero.services.drift_report import DriftReader
+
+        return DriftReader(
+            settings=self.settings,
+            links=self.links,
+            mappings=self.mappings,
+            tasks=self.tasks,
+            marketplace=self.marketplace,
+            xero=self.xero_for,
+            records=self.drift_records,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def drift_sweep(self) -> DriftSweep:
+        from cbxero.services.drift_report import DriftSweep
+
+        return DriftSweep(
+            reader=self.drift_reader,
+            settings=self.settings,
+            records=self.drift_records,
+            action_log=self.action_log,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def drift_desk(self) -> DriftDesk:
+        from cbxero.services.reconcile import DriftDesk
+
+        return DriftDesk(
+            reader=self.drift_reader,
+            tasks=self.tasks,
+            marketplace=self.marketplace,
+            xero=self.xero_for,
+            records=self.drift_records,
+            mapping_desk=self.mapping_desk,
+            action_log=self.action_log,
+            queue=self.queue,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def task_bulk(self) -> TaskBulk:
+        from cbxero.services.bulk import TaskBulk
+
+        return TaskBulk(
+            tasks=self.tasks, action_log=self.action_log, queue=self.queue, clock=self.clock
+        )
+
+    @cached_property
+    def dashboard(self) -> DashboardDesk:
+        from cbxero.adapters.dynamo.task_figures import DynamoTaskFigures
+        from cbxero.services.dashboard import DashboardDesk
+
+        return DashboardDesk(
+            settings=self.settings,
+            connections=self.connections,
+            governor=self.governor,
+            figures=DynamoTaskFigures(self.dynamodb, self.config.tasks_table),
+            drift=self.drift_records,
             clock=self.clock,
         )

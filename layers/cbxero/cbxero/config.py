@@ -168,3 +168,7 @@ class WebhookConfig(Config):
 
     xero_webhook_key_name: str
     xero_events_queue_url: str
+
+
+class DriftConfig(MarketplaceConfig, XeroApiConfig):
+    pass

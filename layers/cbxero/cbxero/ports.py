@@ -544,3 +544,33 @@ class Marketplace(ABC):
 
     @abstractmethod
     def products(self) -> list[MarketplaceProduct]: ...
+
+
+class DriftRecords(ABC):
+    """The drift report's own records: the differences a reseller acknowledged, and the last
+    scheduled report's counts (the dashboard's "drift found")."""
+
+    @abstractmethod
+    def ignored(self, reseller_id: str) -> frozenset[str]:
+        """The keys of the differences the reseller acknowledged."""
+
+    @abstractmethod
+    def ignore(self, reseller_id: str, key: str, reason: str, actor: str, at: datetime) -> None: ...
+
+    @abstractmethod
+    def save_counts(self, reseller_id: str, counts: Mapping[str, int], at: datetime) -> None: ...
+
+    @abstractmethod
+    def last_counts(self, reseller_id: str) -> tuple[dict[str, int], datetime] | None: ...
+
+
+class TaskFigures(ABC):
+    """The dashboard's task figures, without reading the tasks out."""
+
+    @abstractmethod
+    def by_status_and_type(self, reseller_id: str) -> Mapping[str, Mapping[str, int]]:
+        """Per status, how many tasks of each order type."""
+
+    @abstractmethod
+    def oldest_waiting(self, reseller_id: str) -> SyncTask | None:
+        """The longest-waiting task among new, failed and waiting-for-action ones."""
