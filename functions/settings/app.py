@@ -19,7 +19,7 @@ from cbxero.http import (
     install_error_handlers,
     with_error_responses,
 )
-from cbxero.store_api import action_log, mapping, settings, tasks
+from cbxero.store_api import action_log, history, mapping, settings, tasks
 from cbxero.store_api.params import Caller
 
 logger = Logger()
@@ -35,6 +35,7 @@ app.include_router(settings.routes(ADMIN, CALLER))
 app.include_router(mapping.routes(MAPPING, TASKS, CALLER))
 app.include_router(tasks.routes(TASKS, CALLER))
 app.include_router(action_log.routes(ADMIN, CALLER))
+app.include_router(history.routes(CONTAINER.history_desk, CALLER))
 
 # The OAuth function's routes, generated from its resolver (`make openapi`): one document.
 OAUTH_PART = pathlib.Path(__file__).with_name("oauth_openapi.json")

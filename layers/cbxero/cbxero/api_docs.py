@@ -120,6 +120,17 @@ DESCRIPTIONS: dict[str, str] = {
     "GET /notifications": "Unread notifications, at the level the settings choose.",
     "POST /notifications/{entryId}/read": "Marks one notification read.",
     "POST /notifications/read-all": "Marks every notification read.",
+    # history
+    "GET /history": (
+        "Where history starts (chosen, or the default month back) and the back-fill's progress: "
+        "tasks done (synced, ignored) and waiting, the organisation's Xero budget today, and "
+        "the estimated time to work through what waits."
+    ),
+    "POST /history": (
+        "Chooses the start date (`from`: a date, or a date-time with its offset; not in the "
+        "future, not more than two years back; else 400 naming `from`). An earlier start than "
+        "before re-reads every customer from there; tasks already made stay as they are."
+    ),
     "GET /openapi.json": "This document: every route of the API, OAuth included (public).",
 }
 
@@ -140,6 +151,7 @@ SCREENS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("Tasks", ("/tasks",), "One task per order: list, inspect, sync by hand, ignore, retry"),
     ("Action Log", ("/action-log",), "What happened, by whom, newest first"),
     ("Notifications", ("/notifications",), "Unread Action Log entries, per the settings"),
+    ("History", ("/history",), "How far back to look, and the back-fill's progress"),
     ("Document", ("/openapi.json",), "This OpenAPI document"),
 )
 

@@ -41,7 +41,9 @@ from cbxero.config import (
     XeroAppConfig,
 )
 from cbxero.ports import (
+    Budget,
     Clock,
+    HistoryRecord,
     JobQueue,
     Marketplace,
     RateGovernor,
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
     from cbxero.services.admin import ResellerAdmin
     from cbxero.services.connection import TokenVault, XeroConnector
     from cbxero.services.dispatch import Dispatcher
+    from cbxero.services.history import HistoryDesk
     from cbxero.services.mapping import MappingDesk
     from cbxero.services.sync import CustomerSync
     from cbxero.services.tasks import TaskDesk
@@ -342,6 +345,33 @@ class Container:
         )
 
     @cached_property
+    def history(self) -> HistoryRecord:
+        from cbxero.adapters.dynamo.history import DynamoHistoryRecord
+
+        return DynamoHistoryRecord(self.dynamodb, self.config.resellers_table)
+
+    @cached_property
+    def history_desk(self) -> HistoryDesk:
+        from cbxero.services.history import HistoryDesk
+
+        organisations = DynamoOrganisationRecord(self.dynamodb, self.config.mappings_table)
+
+        def budget(reseller_id: str) -> Budget | None:
+            tenant = organisations.bound(reseller_id)
+            return self.governor.budget(tenant.tenant_id) if tenant else None
+
+        return HistoryDesk(
+            history=self.history,
+            links=self.links,
+            tasks=self.tasks,
+            marketplace=self.marketplace,
+            queue=self.queue,
+            action_log=self.action_log,
+            budget=budget,
+            clock=self.clock,
+        )
+
+    @cached_property
     def dispatcher(self) -> Dispatcher:
         from cbxero.services.dispatch import Dispatcher
 
@@ -384,4 +414,5 @@ class Container:
             xero=self.xero_for,
             clock=self.clock,
             describe=problem_of,
+            history=self.history,
         )

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from cbxero import keys
-from cbxero.adapters.dynamo.table import Table
+from cbxero.adapters.dynamo.table import Table, item_key, to_item
 from cbxero.domain.history import HistoryStart
 from cbxero.ports import HistoryRecord
 
@@ -16,6 +15,11 @@ class DynamoHistoryRecord(Table, HistoryRecord):
         return HistoryStart.model_validate(item["history"]) if item else None
 
     def save(self, reseller_id: str, chosen: HistoryStart) -> None:
-        self._put(
-            {keys.PK: reseller_id, keys.SK: self.SK, "history": chosen.model_dump(mode="json")}
+        # An update (the functions that choose may update reseller items, not put them).
+        self._client.update_item(
+            TableName=self._table,
+            Key=item_key(reseller_id, self.SK),
+            UpdateExpression="SET #h = :h",
+            ExpressionAttributeNames={"#h": "history"},
+            ExpressionAttributeValues=to_item({":h": chosen.model_dump(mode="json")}),
         )
