@@ -117,8 +117,11 @@ class FakeHistory(HistoryRecord):
     def get(self, reseller_id: str) -> HistoryStart | None:
         return self.chosen.get(reseller_id)
 
-    def save(self, reseller_id: str, chosen: HistoryStart) -> None:
+    def save(self, reseller_id: str, chosen: HistoryStart, *, first_only: bool = False) -> bool:
+        if first_only and reseller_id in self.chosen:
+            return False
         self.chosen[reseller_id] = chosen
+        return True
 
 
 class FakeConnections(ConnectionRepository):

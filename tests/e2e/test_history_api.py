@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from local.stack import LocalStack
+from local.stack import LOCAL_STORE_PAGE, LocalStack
 
 
 def test_history_defaults_to_one_month_and_shows_the_budget(stack: LocalStack) -> None:
@@ -121,3 +121,31 @@ def test_an_unknown_field_or_no_body_is_refused(stack: LocalStack) -> None:
     stack.connect_xero()
     assert stack.api("POST", "/history", json={"from": "2026-01-01", "to": "x"}).status_code == 422
     assert stack.api("POST", "/history").status_code in (400, 422)
+
+
+def test_the_start_chosen_when_connecting_is_kept_and_a_reconnect_keeps_it(
+    stack: LocalStack,
+) -> None:
+    chosen = (datetime.now(UTC) - timedelta(days=180)).date().isoformat()
+    stack.connect_xero(history_from=chosen)
+    view = stack.api("GET", "/history").json()
+    assert view["chosen"] is True and view["start"].startswith(chosen)
+    # Connecting again with another start keeps the first choice (POST /history moves it).
+    stack.connect_xero(history_from=(datetime.now(UTC) - timedelta(days=5)).date().isoformat())
+    assert stack.api("GET", "/history").json()["start"].startswith(chosen)
+
+
+@pytest.mark.parametrize(
+    "start", ["0001-01-01", "9999-12-31", "2026-01-31T09:00:00", "not a date", "x" * 41]
+)
+def test_a_hostile_start_on_connecting_is_refused_before_xero(
+    stack: LocalStack, start: str
+) -> None:
+    answer = stack.api(
+        "GET",
+        "/xero/connect",
+        params={"return_url": LOCAL_STORE_PAGE, "history_from": start},
+    )
+    assert 400 <= answer.status_code < 500, answer.text
+    fields = [f["field"] for f in answer.json().get("fields", [])]
+    assert any("history_from" in field for field in fields), answer.json()

@@ -14,7 +14,9 @@ DESCRIPTIONS: dict[str, str] = {
         "Starts connecting the caller's Xero organisation: checks `return_url` (scheme, host "
         "and port) against the allowed store hosts and answers the Xero authorization link and "
         "a one-time `verifier` that the starting page keeps (never in a URL) to finish with "
-        "`POST /xero/connection/complete`."
+        "`POST /xero/connection/complete`. `history_from` (optional: a date, or a date-time "
+        "with its offset, not in the future, at most two years back) is where history starts "
+        "once connected, unless a start was chosen before."
     ),
     "GET /xero/callback": (
         "Where Xero sends the browser back after consent (public: the signed single-use state "

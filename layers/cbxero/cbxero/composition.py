@@ -397,6 +397,7 @@ class Container:
             action_log=self.action_log,
             clock=self.clock,
             allowed_return_hosts=config.allowed_return_hosts,
+            history=self.history,
         )
 
     @cached_property

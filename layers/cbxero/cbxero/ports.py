@@ -123,7 +123,8 @@ class HistoryRecord(ABC):
     def get(self, reseller_id: str) -> HistoryStart | None: ...
 
     @abstractmethod
-    def save(self, reseller_id: str, chosen: HistoryStart) -> None: ...
+    def save(self, reseller_id: str, chosen: HistoryStart, *, first_only: bool = False) -> bool:
+        """Store the start; first_only: only if none was chosen before. True if stored."""
 
 
 class TokenCipher(ABC):

@@ -148,12 +148,6 @@ class HistoryDesk:
             **self.view(reseller_id).model_dump(), customers_reread=reread, jobs_queued=queued
         )
 
-    def start_on_connect(self, reseller_id: str, raw_start: object, actor: str) -> None:
-        """The start chosen on the consent page: saved once the connection is made, unless one
-        was chosen before (a reconnect keeps the reseller's earlier choice)."""
-        if self._history.get(reseller_id) is None:
-            self.choose(reseller_id, raw_start, actor)
-
     # ------------------------------------------------------------------ parts
     def _reread_from(self, reseller_id: str, start: datetime) -> int:
         """Clear the cursor of every customer that has read past the start."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from cbxero.adapters.dynamo.table import Table, item_key, to_item
+from typing import Any
+
+from cbxero.adapters.dynamo.table import Table, conditional, item_key, to_item
 from cbxero.domain.history import HistoryStart
 from cbxero.ports import HistoryRecord
 
@@ -14,12 +16,15 @@ class DynamoHistoryRecord(Table, HistoryRecord):
         item = self._get(reseller_id, self.SK)
         return HistoryStart.model_validate(item["history"]) if item else None
 
-    def save(self, reseller_id: str, chosen: HistoryStart) -> None:
+    def save(self, reseller_id: str, chosen: HistoryStart, *, first_only: bool = False) -> bool:
         # An update (the functions that choose may update reseller items, not put them).
-        self._client.update_item(
-            TableName=self._table,
-            Key=item_key(reseller_id, self.SK),
-            UpdateExpression="SET #h = :h",
-            ExpressionAttributeNames={"#h": "history"},
-            ExpressionAttributeValues=to_item({":h": chosen.model_dump(mode="json")}),
-        )
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": item_key(reseller_id, self.SK),
+            "UpdateExpression": "SET #h = :h",
+            "ExpressionAttributeNames": {"#h": "history"},
+            "ExpressionAttributeValues": to_item({":h": chosen.model_dump(mode="json")}),
+        }
+        if first_only:
+            request["ConditionExpression"] = "attribute_not_exists(#h)"
+        return conditional(self._client.update_item, **request) is not None
