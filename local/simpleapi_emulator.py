@@ -221,8 +221,9 @@ class SimpleApiEmulator:
         add_order(..., subscription_id=its id)."""
         product = self.products[mpn]
         created = created or self.clock().date()
-        subscription = {
-            "id": self._id(),
+        subscription_id = self._id()
+        subscription: dict[str, Any] = {
+            "id": subscription_id,
             "name": f"{product['name']} x {quantity}",
             "customerId": customer_id,
             "status": status,
@@ -234,7 +235,7 @@ class SimpleApiEmulator:
             "subscriptionPeriod": {"type": "year", "duration": 1},
         }
         with self.lock:
-            self.subscriptions[subscription["id"]] = subscription
+            self.subscriptions[subscription_id] = subscription
         return subscription
 
     def _detail(self, line: dict[str, Any], currency: str) -> dict[str, Any]:

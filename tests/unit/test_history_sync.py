@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from cbxero.domain.history import HistoryStart
+from cbxero.domain.marketplace import MarketplaceOrder
 from local.world import Repositories, SyncWorld
 from tests.fakes import (
     FakeActionLog,
@@ -31,7 +32,7 @@ def world() -> SyncWorld:
 
 
 def _task_ids(world: SyncWorld) -> set[str]:
-    return {task.order_id for task in world.repos.tasks.for_reseller(world.reseller_id)}  # type: ignore[attr-defined]
+    return {task.order_id for task in world.repos.tasks.for_reseller(world.reseller_id)}
 
 
 def _choose(world: SyncWorld, days_back: int) -> None:
@@ -109,7 +110,12 @@ def test_every_active_subscription_gets_its_open_billing(world: SyncWorld) -> No
     # A second look reads no subscription again and makes nothing twice.
     looked: list[str] = []
     reader = world.marketplace.open_billing
-    world.marketplace.open_billing = lambda c: looked.append(c) or reader(c)  # type: ignore[method-assign]
+
+    def counted(customer_id: str) -> list[MarketplaceOrder]:
+        looked.append(customer_id)
+        return reader(customer_id)
+
+    world.marketplace.open_billing = counted  # type: ignore[method-assign]
     world.engine.check_changes(world.job(customer))
     assert _task_ids(world) == {renewed["id"]}
     assert looked == []
