@@ -11,7 +11,7 @@ import pytest
 
 from cbxero.domain.errors import InvalidInput
 from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceOrder, Money, OrderType
-from cbxero.domain.model import CustomerLink, SyncTask
+from cbxero.domain.model import CustomerLink, SyncTask, TaskStatus
 from cbxero.ports import Budget
 from cbxero.services.history import HistoryDesk
 from tests.fakes import (
@@ -110,7 +110,7 @@ def test_the_view_counts_tasks_and_estimates_from_the_budget() -> None:
         task = SyncTask.from_order(R, order, NOW)
         tasks.add_many_if_absent([task])
     view = desk.view(R)
-    assert view.waiting == 510 and view.done == 0 and view.by_status["new"] == 510
+    assert view.waiting == 510 and view.done == 0 and view.by_status[TaskStatus.NEW] == 510
     assert view.start == NOW - timedelta(days=30) and view.chosen is False
     assert view.budget is not None and view.budget.left == 10
     assert view.estimate is not None and view.estimate.calls == 11 + 6
