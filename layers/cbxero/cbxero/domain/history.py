@@ -61,12 +61,12 @@ def earliest_start(now: datetime) -> datetime:
     return now - LONGEST_LOOK_BACK
 
 
-def parsed_start(raw: object, now: datetime) -> datetime:
+def parsed_start(raw: object, now: datetime, field: str = START_FIELD) -> datetime:
     """A start date as a reseller gives it: a date (`2026-01-31`, midnight UTC) or a date-time
     with its offset (`2026-01-31T09:00:00+01:00`), as UTC; not in the future, not before the
-    floor. Anything else raises InvalidInput naming the field."""
+    floor. Anything else raises InvalidInput naming the field (`from`, unless told)."""
     if not isinstance(raw, str) or len(raw) > 40:
-        raise InvalidInput("a date (2026-01-31) or a date-time with its offset", field=START_FIELD)
+        raise InvalidInput("a date (2026-01-31) or a date-time with its offset", field=field)
     text = raw.strip()
     try:
         if _DATE.fullmatch(text):
@@ -74,25 +74,23 @@ def parsed_start(raw: object, now: datetime) -> datetime:
         elif _DATE_TIME.fullmatch(text):
             start = datetime.fromisoformat(text.replace("z", "Z")).astimezone(UTC)
         elif _DATE_TIME.fullmatch(text + "Z"):
-            raise InvalidInput("give the time's offset (say, Z)", field=START_FIELD)
+            raise InvalidInput("give the time's offset (say, Z)", field=field)
         else:
-            raise InvalidInput(
-                "a date (2026-01-31) or a date-time with its offset", field=START_FIELD
-            )
+            raise InvalidInput("a date (2026-01-31) or a date-time with its offset", field=field)
     except (ValueError, OverflowError):  # 2026-02-30, or a time before year 1 once in UTC
-        raise InvalidInput("not a real date", field=START_FIELD) from None
-    return checked_start(start, now)
+        raise InvalidInput("not a real date", field=field) from None
+    return checked_start(start, now, field)
 
 
-def checked_start(start: datetime, now: datetime) -> datetime:
+def checked_start(start: datetime, now: datetime, field: str = START_FIELD) -> datetime:
     """The start if it is neither in the future nor before the floor; else InvalidInput."""
     if start > now:
-        raise InvalidInput("the start date is in the future", field=START_FIELD)
+        raise InvalidInput("the start date is in the future", field=field)
     floor = earliest_start(now)
     if start < floor:
         raise InvalidInput(
             f"the start date is more than two years back (earliest {floor.date().isoformat()})",
-            field=START_FIELD,
+            field=field,
         )
     return start
 

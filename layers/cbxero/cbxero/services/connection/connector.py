@@ -109,12 +109,11 @@ class XeroConnector:
         """Xero's authorization URL for this user; the user comes back to return_url. A history
         start chosen on the consent page is checked now and kept once connected."""
         return_url = checked_return_url(return_url, self._allowed_hosts)
-        start_at = None
-        if history_from is not None:
-            try:
-                start_at = parsed_start(history_from, self._clock.now())
-            except InvalidInput as refused:
-                raise InvalidInput(refused.message, field="history_from") from None
+        start_at = (
+            None
+            if history_from is None
+            else parsed_start(history_from, self._clock.now(), "history_from")
+        )
         state = self._signer.new_state()
         verifier = secrets.token_urlsafe(32)
         code_verifier = secrets.token_urlsafe(48)  # PKCE: 64 characters, RFC 7636's alphabet
