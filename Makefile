@@ -97,6 +97,7 @@ bench: setup
 	$(PY) -m benchmarks.cold_start
 	PYTHONPATH=layers/cbxero:. $(PY) -m benchmarks.sync calls
 	PYTHONPATH=layers/cbxero:. $(PY) -m benchmarks.sync backlog
+	PYTHONPATH=layers/cbxero:. $(PY) -m benchmarks.backfill
 	PYTHONPATH=layers/cbxero:. $(PY) -m benchmarks.sync rss
 	PYTHONPATH=layers/cbxero:. $(PY) -m benchmarks.dispatcher
 	PYTHONPATH=layers/cbxero:. $(PY) -m benchmarks.webhook_answer

@@ -61,6 +61,7 @@ XERO_TOKEN reads the Xero emulator's organisation TENANT (valid {hours} h).
 Connect again as the store page does (the consent page offers {orgs} organisations):
   curl -s -H "Authorization: Bearer $TOKEN" "$API/xero/connect?return_url={stack.store_page}"
     -> authorization_url (open it in a browser) and verifier (export VERIFIER=<verifier>)
+    (add &history_from=2026-01-31 to start history there; GET $API/history follows it)
   allow; the browser lands on {stack.store_page}, which shows the flow handle and the call
   POST $API/xero/connection/complete {{"flow": "<handle>", "verifier": "$VERIFIER"}} (same TOKEN);
   several organisations allowed: PUT $API/xero/connection/tenant {{"tenant_id": "<one of them>"}}

@@ -206,19 +206,36 @@ class SimpleApiEmulator:
             self.orders[order_id] = order
         return order
 
-    def add_subscription(self, customer_id: str, mpn: str, quantity: str = "1") -> dict[str, Any]:
-        """An active subscription of a customer to a product (SimpleAPI's Subscription)."""
+    def add_subscription(
+        self,
+        customer_id: str,
+        mpn: str,
+        quantity: str = "1",
+        *,
+        status: str = "active",
+        created: date | None = None,
+        billing_months: int = 1,
+    ) -> dict[str, Any]:
+        """A subscription of a customer to a product (SimpleAPI's Subscription): its status,
+        creation and renewal dates and its billing period (monthly unless told). Its orders are
+        add_order(..., subscription_id=its id)."""
         product = self.products[mpn]
-        subscription = {
-            "id": self._id(),
+        created = created or self.clock().date()
+        subscription_id = self._id()
+        subscription: dict[str, Any] = {
+            "id": subscription_id,
             "name": f"{product['name']} x {quantity}",
             "customerId": customer_id,
-            "status": "active",
-            "creationDate": self.clock().date().isoformat(),
+            "status": status,
+            "renewalStatus": True,
+            "creationDate": created.isoformat(),
+            "renewalDate": _months_after(created, 12).isoformat(),
             "billingModel": "chargeBeforeBillingPeriod",
+            "billingPeriod": {"type": "month", "duration": billing_months},
+            "subscriptionPeriod": {"type": "year", "duration": 1},
         }
         with self.lock:
-            self.subscriptions[subscription["id"]] = subscription
+            self.subscriptions[subscription_id] = subscription
         return subscription
 
     def _detail(self, line: dict[str, Any], currency: str) -> dict[str, Any]:
@@ -396,6 +413,18 @@ class SimpleApiEmulator:
             return denied
         subscription = self.subscriptions.get(subscription_id)
         return jsonify(subscription) if subscription else _error(404, "subscription not found")
+
+
+def _months_after(day: date, months: int) -> date:
+    """The same day some months later (the month's last day where it is shorter)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(day)
 
 
 def _correlate(response: Response) -> Response:

@@ -281,14 +281,20 @@ class LocalStack:
             **kwargs,
         )
 
-    def connect_xero(self, reseller_id: str = DEMO_RESELLER, tenants: str = "first") -> str:
+    def connect_xero(
+        self,
+        reseller_id: str = DEMO_RESELLER,
+        tenants: str = "first",
+        history_from: str | None = None,
+    ) -> str:
         """The OAuth dance as the store page does it: start (keeping the verifier), consent on the
         emulator's page (the first organisation, or "all"), the callback, then finish the pending
         flow as the same user. Returns the store URL the callback sent the browser to."""
         browser = requests.Session()  # one browser, its own cookie jar, from start to finish
-        started = self.api(
-            "GET", "/xero/connect", reseller_id, params={"return_url": LOCAL_STORE_PAGE}
-        )
+        params = {"return_url": LOCAL_STORE_PAGE}
+        if history_from is not None:  # the history start chosen on the consent page
+            params["history_from"] = history_from
+        started = self.api("GET", "/xero/connect", reseller_id, params=params)
         started.raise_for_status()
         link = started.json()
         authorization_url, verifier = link["authorization_url"], link["verifier"]

@@ -28,6 +28,7 @@ from cbxero.keys import Table
 from cbxero.ports import (
     Clock,
     CustomerLinkRepository,
+    HistoryRecord,
     ProductMappingRepository,
     RateGovernor,
     SettingsRepository,
@@ -99,6 +100,7 @@ class SyncWorld:
     governor: RateGovernor | None = None
     sleep: Callable[[float], None] = lambda _seconds: None
     xero_timeout: tuple[float, float] = (5, 30)
+    history: HistoryRecord | None = None  # the reseller's chosen start (none: one month back)
 
     def __post_init__(self) -> None:
         self.xero.clock = self.clock.now
@@ -134,6 +136,7 @@ class SyncWorld:
             xero=lambda _reseller: self.client(),
             clock=self.clock,
             describe=problem_of,
+            history=self.history,
         )
 
     def client(self) -> XeroRecords:

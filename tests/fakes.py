@@ -20,6 +20,7 @@ from cbxero.domain.errors import (
     ReconnectNeeded,
     UpstreamUnavailable,
 )
+from cbxero.domain.history import HistoryStart, open_billing
 from cbxero.domain.listing import LogFilter, LogPage, TaskFilter, TaskPage
 from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceOrder, MarketplaceProduct
 from cbxero.domain.model import ActionLogEntry, CustomerLink, ProductMapping, SyncTask
@@ -29,6 +30,7 @@ from cbxero.ports import (
     ConnectionRepository,
     CustomerLinkRepository,
     DueReseller,
+    HistoryRecord,
     JobQueue,
     Marketplace,
     OAuthStateStore,
@@ -106,6 +108,20 @@ class FakeSettings(SettingsRepository):
 
     def set_connection_status(self, reseller_id: str, status: ConnectionStatus) -> None:
         self.statuses[reseller_id] = status
+
+
+class FakeHistory(HistoryRecord):
+    def __init__(self) -> None:
+        self.chosen: dict[str, HistoryStart] = {}
+
+    def get(self, reseller_id: str) -> HistoryStart | None:
+        return self.chosen.get(reseller_id)
+
+    def save(self, reseller_id: str, chosen: HistoryStart, *, first_only: bool = False) -> bool:
+        if first_only and reseller_id in self.chosen:
+            return False
+        self.chosen[reseller_id] = chosen
+        return True
 
 
 class FakeConnections(ConnectionRepository):
@@ -405,6 +421,12 @@ class FakeMarketplace(Marketplace):
         self.customers_by_id: dict[str, MarketplaceCustomer] = {}
         self.reseller_of: dict[str, str] = {}  # customer id -> the reseller it belongs to
         self.catalogue: list[MarketplaceProduct] = []
+        # customer id -> its active subscriptions' orders, one list per subscription
+        self.subscriptions: dict[str, list[list[MarketplaceOrder]]] = {}
+
+    def open_billing(self, customer_id: str) -> list[MarketplaceOrder]:
+        chosen = (open_billing(orders) for orders in self.subscriptions.get(customer_id, []))
+        return [order for order in chosen if order is not None]
 
     def orders(self, customer_id: str, created_from: datetime) -> list[MarketplaceOrder]:
         return [

@@ -83,9 +83,16 @@ install_error_handlers(app, logger, browser_page=_page)
 
 
 @app.get("/xero/connect")
-def connect(return_url: Annotated[str, Query(min_length=1, max_length=2048)]) -> AuthorizationLink:
+def connect(
+    return_url: Annotated[str, Query(min_length=1, max_length=2048)],
+    history_from: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
+) -> AuthorizationLink:
     link = CONNECTOR.start(
-        reseller_of(app, CONFIG.reseller_claim), user_of(app), actor_of(app), return_url
+        reseller_of(app, CONFIG.reseller_claim),
+        user_of(app),
+        actor_of(app),
+        return_url,
+        history_from,
     )
     return AuthorizationLink(authorization_url=link.authorization_url, verifier=link.verifier)
 

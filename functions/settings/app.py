@@ -19,7 +19,7 @@ from cbxero.http import (
     install_error_handlers,
     with_error_responses,
 )
-from cbxero.store_api import action_log, bulk, mapping, reconcile, settings, tasks
+from cbxero.store_api import action_log, bulk, history, mapping, reconcile, settings, tasks
 from cbxero.store_api.params import Caller
 
 logger = Logger()
@@ -37,6 +37,7 @@ app.include_router(bulk.routes(CONTAINER.task_bulk, CALLER))
 app.include_router(tasks.routes(TASKS, CALLER))
 app.include_router(reconcile.routes(CONTAINER.drift_desk, CONTAINER.dashboard, CALLER))
 app.include_router(action_log.routes(ADMIN, CALLER))
+app.include_router(history.routes(CONTAINER.history_desk, CALLER))
 
 # The OAuth function's routes, generated from its resolver (`make openapi`): one document.
 OAUTH_PART = pathlib.Path(__file__).with_name("oauth_openapi.json")

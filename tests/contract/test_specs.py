@@ -197,6 +197,28 @@ def test_simpleapi_calls_match_the_spec(specs_dir: Path, servers: Any) -> None:
     assert _check(spec, session.exchanges) == len(session.exchanges) >= 6
 
 
+def test_open_billing_calls_match_the_spec(specs_dir: Path, servers: Any) -> None:
+    """History's reads: a customer's active subscriptions, then each one's orders."""
+    _, market, _, url = servers
+    customer = market.add_customer("Subscribed Co")
+    for n in range(3):
+        subscription = market.add_subscription(customer["id"], "MS-TEAMS-ESS")
+        for months in (3, 2, 1):
+            market.add_order(
+                customer["id"],
+                [("MS-TEAMS-ESS", n + 1, "4.00")],
+                order_type="renewal",
+                created=datetime.now(UTC) - timedelta(days=30 * months),
+                subscription_id=subscription["id"],
+            )
+    market.add_subscription(customer["id"], "MS-TEAMS-ESS", status="terminated")
+    session = RecordingSession()
+    found = simpleapi(url, session).open_billing(customer["id"])
+    assert len(found) == 3
+    spec = _spec(specs_dir / "cloudblue-simpleapi" / "simpleapi-1.15.yaml", url, strict=True)
+    assert _check(spec, session.exchanges) == len(session.exchanges) == 5  # token, 1 + 3 lists
+
+
 def test_batches_credit_notes_allocations_and_reference_data_match_the_spec(
     specs_dir: Path, servers: Any, xero_session: Any
 ) -> None:

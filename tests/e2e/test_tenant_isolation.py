@@ -5,6 +5,7 @@ changes, and a refused request writes nothing at all (checked on DynamoDB Local)
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -37,6 +38,8 @@ BODIES: dict[str, Any] = {
         "key": "order_without_task:{taskId}",
         "action": "create_task",
     },
+    # The intruder's own history start: re-reads the intruder's customers, never A's.
+    "POST /history": {"from": (datetime.now(UTC) - timedelta(days=60)).date().isoformat()},
 }
 
 

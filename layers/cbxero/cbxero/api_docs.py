@@ -14,7 +14,9 @@ DESCRIPTIONS: dict[str, str] = {
         "Starts connecting the caller's Xero organisation: checks `return_url` (scheme, host "
         "and port) against the allowed store hosts and answers the Xero authorization link and "
         "a one-time `verifier` that the starting page keeps (never in a URL) to finish with "
-        "`POST /xero/connection/complete`."
+        "`POST /xero/connection/complete`. `history_from` (optional: a date, or a date-time "
+        "with its offset, not in the future, at most two years back) is where history starts "
+        "once connected, unless a start was chosen before."
     ),
     "GET /xero/callback": (
         "Where Xero sends the browser back after consent (public: the signed single-use state "
@@ -153,6 +155,17 @@ DESCRIPTIONS: dict[str, str] = {
     "GET /notifications": "Unread notifications, at the level the settings choose.",
     "POST /notifications/{entryId}/read": "Marks one notification read.",
     "POST /notifications/read-all": "Marks every notification read.",
+    # history
+    "GET /history": (
+        "Where history starts (chosen, or the default month back) and the back-fill's progress: "
+        "tasks done (synced, ignored) and waiting, the organisation's Xero budget today, and "
+        "the estimated time to work through what waits."
+    ),
+    "POST /history": (
+        "Chooses the start date (`from`: a date, or a date-time with its offset; not in the "
+        "future, not more than two years back; else 400 naming `from`). An earlier start than "
+        "before re-reads every customer from there; tasks already made stay as they are."
+    ),
     "GET /openapi.json": "This document: every route of the API, OAuth included (public).",
 }
 
@@ -175,6 +188,7 @@ SCREENS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("Reconcile", ("/reconcile",), "The drift report between the books and its repairs"),
     ("Action Log", ("/action-log",), "What happened, by whom, newest first"),
     ("Notifications", ("/notifications",), "Unread Action Log entries, per the settings"),
+    ("History", ("/history",), "How far back to look, and the back-fill's progress"),
     ("Document", ("/openapi.json",), "This OpenAPI document"),
 )
 

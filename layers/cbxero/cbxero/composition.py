@@ -43,7 +43,9 @@ from cbxero.config import (
     XeroAppConfig,
 )
 from cbxero.ports import (
+    Budget,
     Clock,
+    HistoryRecord,
     JobQueue,
     Marketplace,
     RateGovernor,
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
     from cbxero.services.dashboard import DashboardDesk
     from cbxero.services.dispatch import Dispatcher
     from cbxero.services.drift_report import DriftReader, DriftSweep
+    from cbxero.services.history import HistoryDesk
     from cbxero.services.mapping import MappingDesk
     from cbxero.services.reconcile import DriftDesk
     from cbxero.services.sync import CustomerSync
@@ -353,6 +356,33 @@ class Container:
         )
 
     @cached_property
+    def history(self) -> HistoryRecord:
+        from cbxero.adapters.dynamo.history import DynamoHistoryRecord
+
+        return DynamoHistoryRecord(self.dynamodb, self.config.resellers_table)
+
+    @cached_property
+    def history_desk(self) -> HistoryDesk:
+        from cbxero.services.history import HistoryDesk
+
+        organisations = DynamoOrganisationRecord(self.dynamodb, self.config.mappings_table)
+
+        def budget(reseller_id: str) -> Budget | None:
+            tenant = organisations.bound(reseller_id)
+            return self.governor.budget(tenant.tenant_id) if tenant else None
+
+        return HistoryDesk(
+            history=self.history,
+            links=self.links,
+            tasks=self.tasks,
+            marketplace=self.marketplace,
+            queue=self.queue,
+            action_log=self.action_log,
+            budget=budget,
+            clock=self.clock,
+        )
+
+    @cached_property
     def dispatcher(self) -> Dispatcher:
         from cbxero.services.dispatch import Dispatcher
 
@@ -378,6 +408,7 @@ class Container:
             action_log=self.action_log,
             clock=self.clock,
             allowed_return_hosts=config.allowed_return_hosts,
+            history=self.history,
         )
 
     @cached_property
@@ -395,6 +426,7 @@ class Container:
             xero=self.xero_for,
             clock=self.clock,
             describe=problem_of,
+            history=self.history,
         )
 
     @cached_property

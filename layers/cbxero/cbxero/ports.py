@@ -21,6 +21,7 @@ from cbxero.domain.connection import (
     XeroConnection,
     XeroTenant,
 )
+from cbxero.domain.history import HistoryStart
 from cbxero.domain.marketplace import (
     MarketplaceCustomer,
     MarketplaceId,
@@ -118,6 +119,17 @@ class SettingsRepository(ABC):
     def set_connection_status(self, reseller_id: str, status: ConnectionStatus) -> None:
         """Mirror of the connection's status, so that functions without the token table
         (the dispatcher) can tell which resellers to skip."""
+
+
+class HistoryRecord(ABC):
+    """The start date a reseller chose for history (none chosen: one month back)."""
+
+    @abstractmethod
+    def get(self, reseller_id: str) -> HistoryStart | None: ...
+
+    @abstractmethod
+    def save(self, reseller_id: str, chosen: HistoryStart, *, first_only: bool = False) -> bool:
+        """Store the start; first_only: only if none was chosen before. True if stored."""
 
 
 class TokenCipher(ABC):
@@ -533,6 +545,11 @@ class Marketplace(ABC):
 
     @abstractmethod
     def order(self, order_id: str) -> MarketplaceOrder: ...
+
+    @abstractmethod
+    def open_billing(self, customer_id: str) -> list[MarketplaceOrder]:
+        """Each active subscription's open billing: its newest completed order that charged it
+        (cbxero.domain.history.open_billing), whatever its age."""
 
     @abstractmethod
     def customer(self, reseller_id: str, customer_id: str) -> MarketplaceCustomer:

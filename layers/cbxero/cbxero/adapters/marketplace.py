@@ -16,6 +16,7 @@ from aws_lambda_powertools import Logger
 from cbxero.adapters.retry import jittered_backoff
 from cbxero.adapters.wire import utc_stamp
 from cbxero.domain.errors import InvalidInput, NotFound, UpstreamUnavailable
+from cbxero.domain.history import open_billing
 from cbxero.domain.marketplace import (
     MARKETPLACE_ID_PATTERN,
     ContactPerson,
@@ -197,6 +198,24 @@ class SimpleApiClient(Marketplace):
         # A list row without its fee lines is read whole (GET /orders/{id}).
         whole = (o if "details" in o else self._order(str(o["id"])) for o in raw)
         return sorted((order_from_api(o) for o in whole), key=lambda o: (o.created_at, o.id))
+
+    def open_billing(self, customer_id: str) -> list[MarketplaceOrder]:
+        """GET /subscriptions?customerId=&status=active, then each one's orders
+        (GET /orders?customerId=&subscriptionId=); the newest completed charge of each, read
+        whole when its list row lacks the fee lines."""
+        found: list[MarketplaceOrder] = []
+        active = self._pages("/subscriptions", {"customerId": customer_id, "status": "active"})
+        for subscription in active:
+            if subscription.get("status") != "active" or not subscription.get("id"):
+                continue  # the filter is the gateway's; what comes back is checked here
+            rows = self._pages(
+                "/orders", {"customerId": customer_id, "subscriptionId": str(subscription["id"])}
+            )
+            chosen = open_billing([order_from_api(row) for row in rows])
+            if chosen is not None:
+                raw = next(row for row in rows if str(row["id"]) == chosen.id)
+                found.append(chosen if "details" in raw else self.order(chosen.id))
+        return sorted({o.id: o for o in found}.values(), key=lambda o: (o.created_at, o.id))
 
     def _order(self, order_id: str) -> dict[str, Any]:
         return dict(self._get(f"/orders/{_segment(order_id, 'order_id')}"))

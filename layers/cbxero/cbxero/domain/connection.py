@@ -80,6 +80,8 @@ class ConnectStart(BaseModel):
     # PKCE (RFC 7636): the code verifier behind the authorization URL's S256 challenge, sent on
     # the code exchange, so a code is redeemed only with the state of the flow that asked for it.
     code_verifier: str = ""
+    # The history start chosen on the consent page (cbxero.domain.history), kept on connecting.
+    history_from: AwareDatetime | None = None
 
 
 class StateLookup(BaseModel):

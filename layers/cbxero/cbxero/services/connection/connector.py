@@ -7,6 +7,7 @@ import hmac
 import secrets
 from collections.abc import Collection
 from contextlib import suppress
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger
@@ -26,11 +27,13 @@ from cbxero.domain.errors import (
     NotConnected,
     UpstreamUnavailable,
 )
+from cbxero.domain.history import HistoryStart, parsed_start
 from cbxero.domain.model import ActionLogEntry, LogStatus
 from cbxero.ports import (
     ActionLog,
     Clock,
     ConnectionRepository,
+    HistoryRecord,
     OAuthStateStore,
     OrganisationRecord,
     PendingGrantStore,
@@ -81,6 +84,7 @@ class XeroConnector:
         action_log: ActionLog,
         clock: Clock,
         allowed_return_hosts: Collection[str],
+        history: HistoryRecord | None = None,
     ) -> None:
         self._states = states
         self._pending = pending
@@ -92,10 +96,24 @@ class XeroConnector:
         self._log = action_log
         self._clock = clock
         self._allowed_hosts = frozenset(allowed_return_hosts)
+        self._history = history  # where a start chosen on the consent page is kept
 
-    def start(self, reseller_id: str, user: str, actor: str, return_url: str) -> ConnectLink:
-        """Xero's authorization URL for this user; the user comes back to return_url."""
+    def start(
+        self,
+        reseller_id: str,
+        user: str,
+        actor: str,
+        return_url: str,
+        history_from: str | None = None,
+    ) -> ConnectLink:
+        """Xero's authorization URL for this user; the user comes back to return_url. A history
+        start chosen on the consent page is checked now and kept once connected."""
         return_url = checked_return_url(return_url, self._allowed_hosts)
+        start_at = (
+            None
+            if history_from is None
+            else parsed_start(history_from, self._clock.now(), "history_from")
+        )
         state = self._signer.new_state()
         verifier = secrets.token_urlsafe(32)
         code_verifier = secrets.token_urlsafe(48)  # PKCE: 64 characters, RFC 7636's alphabet
@@ -106,6 +124,7 @@ class XeroConnector:
             return_url=return_url,
             verifier_hash=verifier_hash(verifier),
             code_verifier=code_verifier,
+            history_from=start_at,
         )
         self._states.put(state, start, self._clock.now() + STATE_LIFETIME)
         authorization_url = self._identity.authorization_url(state, pkce_challenge(code_verifier))
@@ -197,7 +216,23 @@ class XeroConnector:
                 start.actor,
             )
             raise InvalidInput(NOT_YOURS, field="flow")
-        return self._connect(reseller_id, grant.tokens, grant.tenants, actor)
+        connection = self._connect(reseller_id, grant.tokens, grant.tenants, actor)
+        if start.history_from is not None and self._history is not None:
+            self._keep_history_start(reseller_id, start.history_from, actor)
+        return connection
+
+    def _keep_history_start(self, reseller_id: str, start: datetime, actor: str) -> None:
+        """The start chosen on the consent page, unless one was chosen before (a reconnect
+        keeps the reseller's choice; moving it later is POST /history)."""
+        assert self._history is not None
+        chosen = HistoryStart(start=start, chosen_at=self._clock.now(), chosen_by=actor)
+        if self._history.save(reseller_id, chosen, first_only=True):
+            self._record(
+                reseller_id,
+                LogStatus.INFO,
+                f"History starts at {start.isoformat()}, as chosen when connecting",
+                actor,
+            )
 
     def release_abandoned(self) -> int:
         """Consents Xero granted that nobody finished in time (a link sent to someone else, a

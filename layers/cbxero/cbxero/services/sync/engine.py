@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
@@ -17,12 +17,14 @@ from cbxero.domain.errors import (
     ReconnectNeeded,
     UpstreamUnavailable,
 )
+from cbxero.domain.history import DEFAULT_LOOK_BACK
 from cbxero.domain.marketplace import IN_FLIGHT, MarketplaceOrder, newest_creation
 from cbxero.domain.model import ActionLogEntry, LogStatus, SyncTask, TaskStatus
 from cbxero.ports import (
     ActionLog,
     Clock,
     CustomerLinkRepository,
+    HistoryRecord,
     Marketplace,
     ProductMappingRepository,
     SettingsRepository,
@@ -36,8 +38,8 @@ from cbxero.services.sync.work import Ports, Run, link_of, note
 
 logger = Logger(child=True)
 
-# With no task yet for a customer, "check changes" looks one month back (the store's rule).
-FIRST_LOOK_BACK = timedelta(days=30)
+# With no start chosen (cbxero.domain.history), "check changes" looks one month back.
+FIRST_LOOK_BACK = DEFAULT_LOOK_BACK
 # Tasks one run takes up for one reseller; the rest wait for the next run (the worker
 # enqueues one at once), so that a run stays well inside the Lambda timeout.
 TASKS_PER_RUN = 2000
@@ -70,8 +72,10 @@ class CustomerSync:
         clock: Clock,
         describe: Callable[[BaseException], str],
         tasks_per_run: int = TASKS_PER_RUN,
+        history: HistoryRecord | None = None,
     ) -> None:
         self._ports = Ports(settings, links, mappings, tasks, action_log, marketplace, clock)
+        self._history = history  # none: every reseller looks back the default month
         self._xero = xero
         self._tasks_per_run = tasks_per_run
         # What a failure says, for the Action Log and the queue: the adapters know its shapes,
@@ -81,13 +85,19 @@ class CustomerSync:
 
     # ------------------------------------------------------------------ the whole run
     def check_changes(self, job: SyncJob) -> SyncOutcome:
-        """Record a task for every order created since the customer's cursor."""
+        """Record a task for every order created since the customer's cursor; on the first look
+        (no cursor yet), from the reseller's history start, with every active subscription's
+        open billing however old."""
         settings = self._ports.settings.get(job.reseller_id)
         link = link_of(self._ports, job.reseller_id, job.customer_id)
         outcome = SyncOutcome()
         now = self._ports.clock.now()
-        since = link.orders_synced_until or now - FIRST_LOOK_BACK
+        since = link.orders_synced_until or self._history_start(job.reseller_id, now)
         orders = self._ports.marketplace.orders(link.customer_id, since)
+        if link.orders_synced_until is None:
+            seen = {order.id for order in orders}
+            opened = self._ports.marketplace.open_billing(link.customer_id)
+            orders = [order for order in opened if order.id not in seen] + orders
         outcome.orders_seen = len(orders)
         for order in orders:
             self._orders[order.id] = order
@@ -110,10 +120,18 @@ class CustomerSync:
                     action="task_created",
                 )
         newest = newest_creation(orders)
+        if link.orders_synced_until is None:
+            # Open billing older than the start never pulls the cursor back before it, and the
+            # first look is remembered even with no order (the subscriptions are read once).
+            newest = max(newest or since, since)
         if newest is not None and newest != link.orders_synced_until:
             # The cursor moves only once the tasks are stored: a crash before here re-reads them.
             self._ports.links.save(link.model_copy(update={"orders_synced_until": newest}))
         return outcome
+
+    def _history_start(self, reseller_id: str, now: datetime) -> datetime:
+        chosen = self._history.get(reseller_id) if self._history is not None else None
+        return chosen.start if chosen is not None else now - FIRST_LOOK_BACK
 
     def process(self, jobs: Sequence[SyncJob], outcome: SyncOutcome | None = None) -> SyncOutcome:
         """Process the due tasks of these jobs' customers, reseller by reseller, batching
