@@ -125,6 +125,32 @@ def test_a_merged_contact_names_the_survivor(world: SyncWorld) -> None:
     assert world.invoice_for(order)["Contact"]["ContactID"] == merged["MergedToContactID"]
 
 
+def test_a_merge_xeros_webhook_reported_holds_the_task_when_xero_no_longer_returns_it(
+    world: SyncWorld,
+) -> None:
+    held, fine, order, other = two_customers(world)
+    survivor = world.customer("Archie Holdings", linked=True)
+    gone = contact_id_of(world, held)
+    link = world.repos.links.get(world.reseller_id, held)
+    assert link is not None
+    # The events function recorded the merge; the merged-away contact has since gone from Xero.
+    world.repos.links.save(
+        link.model_copy(
+            update={
+                "xero_contact_archived": True,
+                "xero_contact_merged_into": contact_id_of(world, survivor),
+            }
+        )
+    )
+    del world.org.contacts[gone]
+
+    world.sync(held, fine)
+
+    expected = f"contact {gone} was merged into Archie Holdings in Xero: confirm the mapping"
+    assert world.task(order).reason == expected
+    assert world.task(other).status is TaskStatus.SYNCED
+
+
 def test_contacts_are_read_once_for_the_whole_batch(world: SyncWorld) -> None:
     customers = [world.customer(f"Customer {n}", linked=True) for n in range(12)]
     for customer in customers:

@@ -41,6 +41,19 @@ class ContactSeen:
             merged_into=contact.merged_to_contact_id or None,
         )
 
+    @classmethod
+    def flagged(cls, link: CustomerLink) -> ContactSeen | None:
+        """What Xero's webhooks said of the link's contact (archived, merged), if anything."""
+        if not link.xero_contact_id or not (
+            link.xero_contact_archived or link.xero_contact_merged_into
+        ):
+            return None
+        return cls(
+            contact_id=link.xero_contact_id,
+            archived=True,  # Xero archives the contact it merges away
+            merged_into=link.xero_contact_merged_into,
+        )
+
     @property
     def usable(self) -> bool:
         return not self.archived and not self.merged_into

@@ -67,13 +67,18 @@ def guard(run: Run, claimed: list[SyncTask]) -> list[SyncTask]:
 
 
 def _contacts(run: Run, links: list[CustomerLink]) -> dict[str, ContactSeen]:
-    """The batch's linked contacts as Xero has them now, merge survivors included. (A link's
-    own flags, which Xero's webhooks set, describe the same contact: Xero's answer, read now,
-    comes first.)"""
+    """The batch's linked contacts as Xero has them now, merge survivors included. A link's own
+    flags, which Xero's webhooks set, describe the same contact: Xero's answer, read now, comes
+    first, and the flags speak for a contact Xero no longer returns (say the archived half of a
+    merge, since removed)."""
     wanted = contacts_to_read(links)
     if not wanted:
         return {}
     seen = {c.contact_id: c for c in map(ContactSeen.of, run.xero.contacts_by_id(wanted))}
+    for link in links:
+        flagged = ContactSeen.flagged(link)
+        if flagged is not None and flagged.contact_id not in seen:
+            seen[flagged.contact_id] = flagged
     survivors = survivors_to_read(seen)
     if survivors:
         seen |= {c.contact_id: c for c in map(ContactSeen.of, run.xero.contacts_by_id(survivors))}
