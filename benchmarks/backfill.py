@@ -25,11 +25,12 @@ from typing import Any
 
 from benchmarks.sync import SQS_BATCH, build_world, dynamodb, naive, record, retry_jobs, synced
 from cbxero.adapters.dynamo.history import DynamoHistoryRecord
+from cbxero.adapters.dynamo.task_figures import DynamoTaskFigures
 from cbxero.adapters.problems import problem_of
 from cbxero.domain.history import estimate
 from cbxero.domain.model import TaskStatus
 from cbxero.keys import Table
-from cbxero.ports import JobQueue, SyncJob
+from cbxero.ports import JobQueue, SyncJob, TaskFigures
 from cbxero.services.history import HistoryDesk, HistoryView
 from cbxero.services.sync import TASKS_PER_RUN, CustomerSync
 from local.world import SyncWorld
@@ -69,14 +70,14 @@ def history_world(
     return world
 
 
-def desk(world: SyncWorld, queue: JobQueue) -> HistoryDesk:
+def desk(world: SyncWorld, queue: JobQueue, figures: TaskFigures) -> HistoryDesk:
     assert world.history is not None
     assert world.governor is not None
     governor = world.governor
     return HistoryDesk(
         history=world.history,
         links=world.repos.links,
-        tasks=world.repos.tasks,
+        figures=figures,
         marketplace=world.marketplace,
         queue=queue,
         action_log=world.repos.action_log,
@@ -143,7 +144,7 @@ def run(
     world = history_world(client, tables, tasks_per_run)
     place_history(world, customers, orders)
     queue = ListQueue()
-    history = desk(world, queue)
+    history = desk(world, queue, DynamoTaskFigures(client, tables[Table.TASKS]))
     started, wall = world.clock.now(), time.perf_counter()
     chosen = history.choose(
         world.reseller_id, (started - timedelta(days=365)).date().isoformat(), "benchmark"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -23,7 +24,7 @@ from cbxero.domain.errors import (
 from cbxero.domain.history import HistoryStart, open_billing
 from cbxero.domain.listing import LogFilter, LogPage, TaskFilter, TaskPage
 from cbxero.domain.marketplace import MarketplaceCustomer, MarketplaceOrder, MarketplaceProduct
-from cbxero.domain.model import ActionLogEntry, CustomerLink, ProductMapping, SyncTask
+from cbxero.domain.model import ActionLogEntry, CustomerLink, ProductMapping, SyncTask, TaskStatus
 from cbxero.domain.settings import AutoSync, Settings
 from cbxero.ports import (
     Clock,
@@ -39,6 +40,7 @@ from cbxero.ports import (
     ProductMappingRepository,
     SettingsRepository,
     SyncJob,
+    TaskFigures,
     TokenCipher,
     XeroAuthorizer,
 )
@@ -288,6 +290,28 @@ class FakeMappings(ProductMappingRepository):
 
     def products_for_item(self, reseller_id: str, item_code: str) -> list[str]:
         return [m.mpn for m in self.for_reseller(reseller_id) if m.xero_item_code == item_code]
+
+
+class FakeTaskFigures(TaskFigures):
+    """The status index's figures, counted from a FakeTasks."""
+
+    def __init__(self, tasks: FakeTasks) -> None:
+        self._tasks = tasks
+
+    def by_status_and_type(self, reseller_id: str) -> dict[str, Counter[str]]:
+        found: dict[str, Counter[str]] = {status.value: Counter() for status in TaskStatus}
+        for (reseller, _), task in self._tasks.tasks.items():
+            if reseller == reseller_id:
+                found[task.status.value][task.order_type.value] += 1
+        return found
+
+    def oldest_waiting(self, reseller_id: str) -> SyncTask | None:
+        waiting = [
+            t
+            for (reseller, _), t in self._tasks.tasks.items()
+            if reseller == reseller_id and t.status.can_sync_by_hand
+        ]
+        return min(waiting, key=lambda t: t.created_at, default=None)
 
 
 class FakeTasks(TaskRecords):

@@ -110,6 +110,14 @@ def test_the_dashboard(stack: LocalStack) -> None:
     assert body["oldest_waiting"]["order_number"] in {o["orderNumber"] for o in placed}
     assert (body["auto_sync"], body["last_run"], body["next_run"]) == ("off", None, None)
     assert body["drift"] is None
+    # The back-fill's progress, as GET /history has it: 1 done (ignored), 2 waiting, an estimate.
+    backfill = body["history"]
+    assert (backfill["done"], backfill["waiting"], backfill["chosen"]) == (1, 2, False)
+    assert backfill["budget"] == body["budget_today"] and backfill["estimate"]["calls"] > 0
+    alone = stack.api("GET", "/history").json()
+    assert {k: alone[k] for k in ("done", "waiting", "by_status")} == {
+        k: backfill[k] for k in ("done", "waiting", "by_status")
+    }
     stack.api("PATCH", "/settings", json={"auto_sync": "daily"})
     daily = stack.api("GET", "/dashboard").json()
     assert daily["next_run"].endswith("T02:00:00Z")

@@ -20,6 +20,7 @@ from tests.fakes import (
     FakeLinks,
     FakeMarketplace,
     FakeQueue,
+    FakeTaskFigures,
     FakeTasks,
     FixedClock,
 )
@@ -48,7 +49,7 @@ def _desk(
     desk = HistoryDesk(
         history=FakeHistory(),
         links=links,
-        tasks=tasks,
+        figures=FakeTaskFigures(tasks),
         marketplace=market,
         queue=queue,
         action_log=FakeActionLog(),

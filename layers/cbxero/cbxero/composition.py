@@ -49,6 +49,7 @@ from cbxero.ports import (
     JobQueue,
     Marketplace,
     RateGovernor,
+    TaskFigures,
     TokenCipher,
     XeroAccounting,
     XeroAuthorizer,
@@ -374,7 +375,7 @@ class Container:
         return HistoryDesk(
             history=self.history,
             links=self.links,
-            tasks=self.tasks,
+            figures=self.task_figures,
             marketplace=self.marketplace,
             queue=self.queue,
             action_log=self.action_log,
@@ -504,15 +505,21 @@ class Container:
         )
 
     @cached_property
-    def dashboard(self) -> DashboardDesk:
+    def task_figures(self) -> TaskFigures:
         from cbxero.adapters.dynamo.task_figures import DynamoTaskFigures
+
+        return DynamoTaskFigures(self.dynamodb, self.config.tasks_table)
+
+    @cached_property
+    def dashboard(self) -> DashboardDesk:
         from cbxero.services.dashboard import DashboardDesk
 
         return DashboardDesk(
             settings=self.settings,
             connections=self.connections,
             governor=self.governor,
-            figures=DynamoTaskFigures(self.dynamodb, self.config.tasks_table),
+            figures=self.task_figures,
             drift=self.drift_records,
             clock=self.clock,
+            history=self.history_desk,
         )

@@ -19,6 +19,8 @@ from cbxero.ports import (
     SettingsRepository,
     TaskFigures,
 )
+from cbxero.services.budget import BudgetView
+from cbxero.services.history import HistoryDesk, HistoryView
 
 DAILY_AT = 2  # the dispatcher's daily schedule: cron(0 2 * * ? *), UTC
 
@@ -29,14 +31,6 @@ class ConnectionView(BaseModel):
     status: str
     organisation: str | None = None
     connected_since: AwareDatetime | None = None
-
-
-class BudgetView(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    limit: int
-    used: int
-    left: int
 
 
 class OldestWaiting(BaseModel):
@@ -70,6 +64,7 @@ class Dashboard(BaseModel):
     next_run: AwareDatetime | None
     oldest_waiting: OldestWaiting | None
     drift: DriftSeen | None
+    history: HistoryView | None = None  # where history starts, the back-fill's progress
 
 
 def runs(frequency: AutoSync, now: datetime) -> tuple[datetime | None, datetime | None]:
@@ -95,6 +90,7 @@ class DashboardDesk:
         figures: TaskFigures,
         drift: DriftRecords,
         clock: Clock,
+        history: HistoryDesk | None = None,
     ) -> None:
         self._settings = settings
         self._connections = connections
@@ -102,6 +98,7 @@ class DashboardDesk:
         self._figures = figures
         self._drift = drift
         self._clock = clock
+        self._history = history
 
     def view(self, reseller_id: str) -> Dashboard:
         now = self._clock.now()
@@ -124,9 +121,7 @@ class DashboardDesk:
                 organisation=tenant.name if tenant else None,
                 connected_since=connection.connected_since if connection else None,
             ),
-            budget_today=BudgetView(limit=budget.limit, used=budget.used, left=budget.left)
-            if budget
-            else None,
+            budget_today=BudgetView.of(budget),
             tasks_total=sum(by_status.values()),
             tasks_by_status=by_status,
             tasks_by_type=dict(sorted(by_type.items())),
@@ -145,4 +140,5 @@ class DashboardDesk:
             drift=DriftSeen(checked_at=seen[1], total=sum(seen[0].values()), counts=seen[0])
             if seen
             else None,
+            history=self._history.view(reseller_id) if self._history else None,
         )

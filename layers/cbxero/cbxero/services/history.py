@@ -26,7 +26,6 @@ from cbxero.domain.history import (
     estimate,
     parsed_start,
 )
-from cbxero.domain.listing import TaskFilter
 from cbxero.domain.model import ActionLogEntry, LogStatus, TaskStatus
 from cbxero.ports import (
     ActionLog,
@@ -37,21 +36,11 @@ from cbxero.ports import (
     JobQueue,
     Marketplace,
     SyncJob,
-    TaskRepository,
+    TaskFigures,
 )
+from cbxero.services.budget import BudgetView
 
-COUNT_PAGE = 200
 DONE = frozenset({TaskStatus.SYNCED, TaskStatus.IGNORED})
-
-
-class BudgetView(BaseModel):
-    """The organisation's Xero calls today (UTC)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    limit: int
-    used: int
-    left: int
 
 
 class HistoryView(BaseModel):
@@ -84,7 +73,7 @@ class HistoryDesk:
         *,
         history: HistoryRecord,
         links: CustomerLinkRepository,
-        tasks: TaskRepository,
+        figures: TaskFigures,
         marketplace: Marketplace,
         queue: JobQueue,
         action_log: ActionLog,
@@ -93,7 +82,7 @@ class HistoryDesk:
     ) -> None:
         self._history = history
         self._links = links
-        self._tasks = tasks
+        self._figures = figures
         self._marketplace = marketplace
         self._queue = queue
         self._log = action_log
@@ -116,9 +105,7 @@ class HistoryDesk:
             done=sum(n for status, n in counts.items() if status in DONE),
             waiting=waiting,
             by_status={status: counts.get(status, 0) for status in TaskStatus},
-            budget=BudgetView(limit=budget.limit, used=budget.used, left=budget.left)
-            if budget
-            else None,
+            budget=BudgetView.of(budget),
             estimate=estimate(waiting, budget.left, budget.limit, now) if budget else None,
         )
 
@@ -176,11 +163,6 @@ class HistoryDesk:
         return self._queue.send(jobs) if jobs else 0
 
     def _counts(self, reseller_id: str) -> Counter[TaskStatus]:
-        counts: Counter[TaskStatus] = Counter()
-        cursor: str | None = None
-        while True:
-            page = self._tasks.page(reseller_id, TaskFilter(limit=COUNT_PAGE, cursor=cursor))
-            counts.update(task.status for task in page.items)
-            cursor = page.next_cursor
-            if cursor is None:
-                return counts
+        """Tasks by status, from the status index (no task is read out)."""
+        found = self._figures.by_status_and_type(reseller_id)
+        return Counter({TaskStatus(status): sum(types.values()) for status, types in found.items()})
