@@ -15,7 +15,10 @@ def test_a_small_backfill_syncs_everything_within_the_limits(local_tables: Local
     assert result["jobs_queued"] == 4
     assert result["batches"] > 2  # customers were continued: more than one run's worth each
     assert result["progress_after"] == {"done": 120, "waiting": 0}
-    assert result["xero_calls"] <= 2 * 120 / 50 + 4 * 6  # writes batched, reads per customer
+    # Per run (a batch of jobs): one write of up to 50 invoices, and four reads for the whole
+    # batch: the items, the accounts (the accounting stage), the linked contacts and the
+    # currencies (the guard).
+    assert result["xero_calls"] <= result["batches"] * (1 + 4)
     assert result["virtual_minutes"] <= 1
     world = result["world"]
     references = [invoice["Reference"] for invoice in world.invoices()]
