@@ -421,6 +421,8 @@ class XeroAccounting(ABC):
 
     # How messages name the organisation ("account 999 is not ... of Demo Ltd").
     organisation_name: str = "the organisation"
+    # Which organisation the calls go to ("": not told), for what is kept per organisation.
+    tenant_id: str = ""
 
     @abstractmethod
     def create_contact(self, contact: Contact, idempotency_key: str) -> Contact: ...

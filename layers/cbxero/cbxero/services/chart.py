@@ -8,6 +8,7 @@ Xero's list" check, for any purpose (revenue, bank)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -22,14 +23,24 @@ from cbxero.domain.chart import (
 from cbxero.domain.errors import InvalidInput
 from cbxero.domain.model import TrackingChoice
 from cbxero.domain.settings import Settings
-from cbxero.domain.xero import ItemSalesDetails
+from cbxero.domain.xero import Account, ItemSalesDetails, TaxRate, TrackingCategory
 from cbxero.ports import XeroAccounting
 
 
+class ChartSource(Protocol):
+    """Where the lists come from: the organisation's client, or a run's kept lists."""
+
+    organisation_name: str
+
+    def accounts(self) -> list[Account]: ...
+    def tax_rates(self) -> list[TaxRate]: ...
+    def tracking_categories(self) -> list[TrackingCategory]: ...
+
+
 def read_chart(
-    xero: XeroAccounting, *, accounts: bool = True, taxes: bool = False, tracking: bool = False
+    xero: ChartSource, *, accounts: bool = True, taxes: bool = False, tracking: bool = False
 ) -> Chart:
-    """The organisation's lists this check needs (each list is one Xero call)."""
+    """The organisation's lists this check needs (each list is one Xero call, unless kept)."""
     return Chart(
         name=xero.organisation_name,
         accounts=tuple(xero.accounts()) if accounts else (),

@@ -78,7 +78,7 @@ class XeroClient(XeroAccounting):
         self._base = f"{api_url}/api.xro/2.0"
         self._timeout = timeout
         self._http = http
-        self._tenant_id = tenant_id
+        self._tenant_id = self.tenant_id = tenant_id
         self._governor = governor
         self._sleep = sleep
         # Told when Xero refuses the organisation (401, or 403: disconnected inside Xero).

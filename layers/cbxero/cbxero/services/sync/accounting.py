@@ -47,7 +47,7 @@ def check_accounting(run: Run, work: list[Work]) -> list[Work]:
     sending = [_with_tracking(w, tracked[w.task.customer_id]) for w in sending]
     lines = [line for w in sending for line in (*w.plan.charges, *w.plan.refunds)]
     chart = read_chart(
-        run.xero,
+        run.lists,
         taxes=any(line.tax_type for line in lines),
         tracking=any(line.tracking for line in lines),
     )

@@ -34,6 +34,7 @@ from cbxero.ports import (
 )
 from cbxero.services.sync import finish, pipeline
 from cbxero.services.sync.ledger import Ledger
+from cbxero.services.sync.reference import ListKeeper, OrganisationLists
 from cbxero.services.sync.work import Ports, Run, link_of, note
 
 logger = Logger(child=True)
@@ -82,6 +83,7 @@ class CustomerSync:
         # so the composition passes their reading (cbxero.adapters.problems.problem_of).
         self._describe = describe
         self._orders: dict[str, MarketplaceOrder] = {}  # read during this run's check changes
+        self._lists = ListKeeper(clock)  # organisations' accounts, currencies...: kept minutes
 
     # ------------------------------------------------------------------ the whole run
     def check_changes(self, job: SyncJob) -> SyncOutcome:
@@ -228,7 +230,8 @@ class CustomerSync:
             won = self._ports.tasks.replace_many(taken)
             claimed = [task for (task, _), ok in zip(taken, won, strict=True) if ok]
             ledger = Ledger(self._ports.tasks, self._ports.clock, claimed)
-            run = Run(self._ports, reseller_id, settings, xero, actor, ledger, self._orders)
+            lists = OrganisationLists(xero, self._lists)
+            run = Run(self._ports, reseller_id, settings, xero, actor, ledger, self._orders, lists)
             try:
                 pipeline.sync(run, claimed)
             except RateLimited as limited:

@@ -46,7 +46,7 @@ def guard(run: Run, claimed: list[SyncTask]) -> list[SyncTask]:
     side = XeroSide(
         contacts=_contacts(run, list(links.values())),
         items=run.items(m.xero_item_code for m in mappings.values()),
-        currencies={currency.code for currency in run.xero.currencies()},
+        currencies={currency.code for currency in run.lists.currencies()},
         organisation="the organisation",
     )
     if any(o.total.currency not in side.currencies for o in orders.values()):

@@ -40,7 +40,7 @@ def send_payments(run: Run, work: list[Work]) -> list[Work]:
     if not due:
         return work
     by_task = {w.task.order_id: w for w in work}
-    problem = bank_account_problem(run.settings.payments_account_code, run.xero.accounts())
+    problem = bank_account_problem(run.settings.payments_account_code, run.lists.accounts())
     if problem is not None:
         for w in due:
             by_task[w.task.order_id] = replace(w, waiting=f"payments wait: {problem}")

@@ -30,6 +30,7 @@ from cbxero.ports import (
     XeroAccounting,
 )
 from cbxero.services.sync.ledger import Ledger
+from cbxero.services.sync.reference import OrganisationLists
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ class Run:
     ledger: Ledger
     # Orders read by this invocation's check changes, so that planning need not read them again.
     orders: dict[str, MarketplaceOrder]
+    # The organisation's accounts, tax rates, tracking and currencies, kept a few minutes.
+    lists: OrganisationLists
     # Items read from Xero in this run, by code (None: Xero has none): read once, for the guard
     # and the plan alike.
     items_seen: dict[str, Item | None] = field(default_factory=dict)
