@@ -214,6 +214,12 @@ class LocalStack:
             self._dev_intent_to_receive,
             methods=["POST"],
         )
+        self.http_front.app.add_url_rule(
+            "/_dev/xero/poll", "dev-xero-poll", self._dev_poll_xero, methods=["POST"]
+        )
+        self.http_front.app.add_url_rule(
+            "/_dev/drift/run", "dev-drift-run", self._dev_run_drift, methods=["POST"]
+        )
         self.front = LoopbackServer(self.http_front.app, self.front_port).start()
         self._servers.append(self.front)
         # Xero's webhooks for this app: signed with the key the function reads, to its route.
@@ -383,6 +389,17 @@ class LocalStack:
     def _dev_intent_to_receive(self) -> Any:
         check = self.xero.webhooks.intent_to_receive()
         return {**dataclasses.asdict(check), "passed": check.passed}
+
+    def _dev_poll_xero(self) -> Any:
+        return {"poll": self.poll_xero()}
+
+    def run_drift(self) -> Any:
+        """The hourly drift run now: the daily report of each auto-sync reseller not checked in
+        the last 20 hours (its counts are what `GET /dashboard` shows as `drift`)."""
+        return self.invoker.invoke("DriftFunction", {"run": "drift"})
+
+    def _dev_run_drift(self) -> Any:
+        return {"drift": self.run_drift()}
 
     def fire_schedule(self, frequency: str) -> Any:
         return self.invoker.invoke("DispatcherFunction", {"frequency": frequency})
