@@ -384,7 +384,9 @@ class LocalStack:
         return self.xero.deliver_webhooks()
 
     def _dev_deliver_webhooks(self) -> Any:
-        return dataclasses.asdict(self.deliver_webhooks())
+        # and the events function takes what arrived, as Lambda would at once
+        delivered = dataclasses.asdict(self.deliver_webhooks())
+        return {**delivered, "events_recorded": self.drain_events()}
 
     def _dev_intent_to_receive(self) -> Any:
         check = self.xero.webhooks.intent_to_receive()
