@@ -217,3 +217,13 @@ def test_a_credit_note_used_up_is_said_allocated_or_refunded_not_paid() -> None:
     assert done.message == "credit note CN-1 used up in Xero (100.00 allocated or refunded)"
     paid = side_notice(part, used, "invoice INV-1")
     assert paid is not None and paid.message == "invoice INV-1 paid in Xero (100.00)"
+
+
+def test_a_voided_documents_notice_names_the_repair_the_drift_report_takes() -> None:
+    # It said "unless you re-sync it (drift report)", but the report refuses `resync` for a
+    # voided or deleted document (400: "repaired by ignore or remake"): a newcomer following
+    # the Action Log's words was refused.
+    voided = side_of_invoice(invoice("VOIDED"), T0)
+    told = side_notice(side_of_invoice(invoice("AUTHORISED"), T0), voided, "invoice INV-1")
+    assert told is not None
+    assert told.message.endswith("unless you choose remake in the drift report")

@@ -106,7 +106,7 @@ def side_notice(recorded: XeroSide | None, new: XeroSide, what: str) -> Notice |
         return Notice(
             LogStatus.ACTION_REQUIRED,
             f"{what} was {new.state.value} in Xero: the task stays synced and the document is "
-            "not made again unless you re-sync it (drift report)",
+            "not made again unless you choose remake in the drift report",
         )
     if before in (XeroState.PAID, XeroState.PART_PAID):
         return Notice(LogStatus.INFO, f"{what}: Xero now shows it {new.state.value}")
