@@ -62,7 +62,8 @@ def test_the_dev_aids_run_the_poll_and_the_drift_run_that_the_dashboard_shows(
     stack: LocalStack,
 ) -> None:
     # A newcomer with `make dev` once had no way to see `drift` on the dashboard before the
-    # hourly run (not run locally) or to run the Xero poll: both were 404 under /_dev.
+    # hourly run (not run locally), to run the Xero poll, or to do in Xero by hand what the
+    # product must notice (the emulator's API has no void or archive): all 404 under /_dev.
     customer = stack.seed_demo_reseller(
         settings={"auto_sync": "every_5_minutes", "new_invoice_status": "AUTHORISED"}
     )
@@ -71,7 +72,16 @@ def test_the_dev_aids_run_the_poll_and_the_drift_run_that_the_dashboard_shows(
     stack.drain_queue()
     (task,) = stack.api("GET", "/tasks", params={"customer_id": customer["id"]}).json()["items"]
     assert task["order_id"] == order["id"]
-    stack.xero.by_hand.void(task["document"]["id"])
+    by_hand = f"{stack.front_url}/_dev/xero/by-hand"
+    document = {"id": task["document"]["id"]}
+    voided = requests.post(f"{by_hand}/void", json=document, timeout=30)
+    assert voided.status_code == 200 and voided.json()["xero"]["Status"] == "VOIDED"
+    again = requests.post(f"{by_hand}/void", json=document, timeout=30)
+    assert again.status_code == 409 and "Xero refuses it" in again.json()["message"]
+    assert requests.post(f"{by_hand}/void", json={}, timeout=30).status_code == 400
+    unknown = requests.post(f"{by_hand}/archive-contact", json={"id": "nope"}, timeout=30)
+    assert unknown.status_code == 404
+    assert requests.post(f"{by_hand}/pay", json=document, timeout=30).status_code == 404
     polled = requests.post(f"{stack.front_url}/_dev/xero/poll", timeout=30)
     assert polled.status_code == 200 and "poll" in polled.json(), polled.text
     (task,) = stack.api("GET", "/tasks", params={"customer_id": customer["id"]}).json()["items"]
