@@ -409,7 +409,7 @@ class LocalStack:
     def _dev_by_hand(self, action: str) -> Any:
         """What a Xero user does in Xero's screens (the emulator's `by_hand`), over HTTP: the
         body names the document, contact or item; the change queues Xero's webhook event."""
-        body = flask.request.get_json(silent=True) or {}
+        body = flask.request.get_json(force=True, silent=True) or {}  # curl -d sends a form type
         hand = self.xero.by_hand
         acts: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
             "void": ("id", lambda: hand.void(body["id"])),

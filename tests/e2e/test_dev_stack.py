@@ -3,6 +3,7 @@ switch to another one, as the banner and the README promise."""
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -74,7 +75,9 @@ def test_the_dev_aids_run_the_poll_and_the_drift_run_that_the_dashboard_shows(
     assert task["order_id"] == order["id"]
     by_hand = f"{stack.front_url}/_dev/xero/by-hand"
     document = {"id": task["document"]["id"]}
-    voided = requests.post(f"{by_hand}/void", json=document, timeout=30)
+    # as the banner's curl -d sends it: a JSON body under a form's content type
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    voided = requests.post(f"{by_hand}/void", data=json.dumps(document), headers=form, timeout=30)
     assert voided.status_code == 200 and voided.json()["xero"]["Status"] == "VOIDED"
     again = requests.post(f"{by_hand}/void", json=document, timeout=30)
     assert again.status_code == 409 and "Xero refuses it" in again.json()["message"]
