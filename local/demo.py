@@ -4,16 +4,21 @@ Starts the local stack, connects a reseller to the emulated Xero (OAuth with aut
 finished by the same user with the page's verifier),
 saves settings, maps products, places a sales order in the emulated marketplace, fires the
 five-minute schedule, lets the worker sync and prints the invoice; then a downgrade is synced by
-hand and becomes a credit note allocated to that invoice. Prints the Action Log and checks that
-the invoice matches the order and the credit note the refund. Exits 1 if they do not.
+hand and becomes a credit note allocated to that invoice. Then the customer pays part of it in
+Xero, whose webhook brings that back onto the task, and the dashboard and the drift report show
+the books in step. Prints the Action Log and checks that the invoice matches the order, the
+credit note the refund, the task the payment, and that the report finds no drift. Exits 1 if not.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+import requests
 
 from local.simpleapi_emulator import fee
 from local.stack import DEMO_RESELLER, LocalStack
@@ -26,6 +31,7 @@ SETTINGS = {
 }
 ORDER_LINES = [("MS-O365-E3-M", 12, "36.00"), ("MS-TEAMS-ESS", 5, "4.00")]
 DOWNGRADE = ("MS-O365-E3-M", -2, "36.00")  # two seats fewer, refunded
+PAID_IN_XERO = Decimal("100.00")  # what the customer pays in Xero, by hand
 
 
 def money(amount: float | str) -> str:
@@ -68,9 +74,9 @@ def invoice_matches(invoice: dict[str, Any], order: dict[str, Any]) -> list[str]
     return problems
 
 
-def main() -> int:
+def main(dynamodb_endpoint: str | None = None) -> int:
     step("Starting the local stack (DynamoDB Local, SQS, Xero and SimpleAPI emulators, API)")
-    with LocalStack(quiet=True) as stack:
+    with LocalStack(quiet=True, dynamodb_endpoint=dynamodb_endpoint) as stack:
         print(
             f"API on {stack.front_url}, Xero emulator on {stack.xero_server.url}, "
             f"SimpleAPI emulator on {stack.market_server.url}"
@@ -133,6 +139,33 @@ def main() -> int:
             f"due {money(invoice['AmountDue'])}"
         )
 
+        step(f"In Xero, the customer pays {PAID_IN_XERO}; Xero's webhook tells the product")
+        due_after_credit = Decimal(str(invoice["AmountDue"]))  # `invoice` is Xero's live record
+        pay_in_xero(stack, invoice, PAID_IN_XERO)
+        delivered = stack.deliver_webhooks()
+        print(f"webhooks: {delivered.events} event(s) signed and delivered to /xero/webhooks")
+        print(f"events function: {stack.drain_events()} event(s) recorded")
+        task = stack.api("GET", f"/tasks/{order['id']}").json()["task"]
+        side = task["xero_side"] or {}
+        print(
+            f"  task {task['order_number']}: {task['status']}, in Xero {side.get('state')}, "
+            f"paid {side.get('amount_paid')}, due {side.get('amount_due')}"
+        )
+
+        step("The dashboard and the drift report")
+        board = stack.api("GET", "/dashboard").json()
+        statuses = {k: v for k, v in board["tasks_by_status"].items() if v}
+        budget = board["budget_today"]
+        print(f"  tasks {statuses}; Xero calls left today {budget['left']} of {budget['limit']}")
+        now = datetime.now(UTC).replace(microsecond=0)
+        period = {"from": f"{(now - timedelta(days=1)):%Y-%m-%dT%H:%M:%SZ}"}
+        period["to"] = f"{(now + timedelta(minutes=1)):%Y-%m-%dT%H:%M:%SZ}"
+        drift = stack.api("GET", "/reconcile", params=period).json()
+        print(
+            f"  GET /reconcile: {drift['orders']} orders, {drift['tasks']} tasks, "
+            f"{drift['documents']} documents, {len(drift['differences'])} difference(s)"
+        )
+
         step("The Action Log")
         for entry in reversed(stack.api("GET", "/action-log").json()["items"]):
             print(
@@ -144,17 +177,43 @@ def main() -> int:
         refunded = -Decimal(change["total"]["amount"])
         if [Decimal(str(n["Total"])) for n in notes] != [refunded]:
             problems.append(f"expected one credit note of {refunded}, found {len(notes)}")
-        elif Decimal(str(invoice["AmountDue"])) != Decimal(order["total"]["amount"]) - refunded:
+        elif due_after_credit != Decimal(order["total"]["amount"]) - refunded:
             problems.append("the credit note was not allocated to the invoice")
+        if (side.get("state"), side.get("amount_paid")) != ("part_paid", f"{PAID_IN_XERO}"):
+            problems.append(f"the task does not show the payment made in Xero: {side}")
+        if drift["differences"]:
+            problems.append(f"the drift report found differences: {drift['counts']}")
         step("Check")
         if problems:
             print("FAILED: " + "; ".join(problems))
             return 1
         print(
-            "OK: the Xero invoice's lines and total equal the marketplace order's, and the "
-            "downgrade's refund is a credit note allocated to it"
+            "OK: the Xero invoice's lines and total equal the marketplace order's, the "
+            "downgrade's refund is a credit note allocated to it, the payment made in Xero "
+            "shows on the task, and the drift report finds the books in step"
         )
     return 0
+
+
+def pay_in_xero(stack: LocalStack, invoice: dict[str, Any], amount: Decimal) -> None:
+    """A payment entered in Xero (its API, as Xero's screens would), into the bank account."""
+    token, tenant = stack.xero_token()
+    answer = requests.put(
+        f"{stack.xero_server.url}/api.xro/2.0/Payments",
+        headers={"Authorization": f"Bearer {token}", "xero-tenant-id": tenant},
+        json={
+            "Payments": [
+                {
+                    "Invoice": {"InvoiceID": invoice["InvoiceID"]},
+                    "Account": {"Code": "090"},
+                    "Amount": float(amount),
+                    "Date": f"{datetime.now(UTC):%Y-%m-%d}",
+                }
+            ]
+        },
+        timeout=30,
+    )
+    answer.raise_for_status()
 
 
 if __name__ == "__main__":

@@ -58,6 +58,9 @@ XERO_TOKEN reads the Xero emulator's organisation TENANT (valid {hours} h).
   curl -s -X POST $API/_dev/schedule/daily      # fire the daily schedule now
   curl -s -X POST $API/_dev/queue/run           # run queued jobs now
   curl -s -X POST $API/_dev/webhooks/deliver    # Xero's webhook events to $API/xero/webhooks now
+  curl -s -X POST $API/_dev/xero/poll           # the Xero poll (every 15 minutes deployed) now
+  curl -s -X POST $API/_dev/drift/run           # the drift run now; $API/dashboard shows it
+  curl -s -X POST $API/_dev/xero/by-hand/void -d '{{"id": "<invoice id>"}}'  # as a Xero user
 Connect again as the store page does (the consent page offers {orgs} organisations):
   curl -s -H "Authorization: Bearer $TOKEN" "$API/xero/connect?return_url={stack.store_page}"
     -> authorization_url (open it in a browser) and verifier (export VERIFIER=<verifier>)

@@ -15,7 +15,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from html import escape
 from typing import Any
@@ -31,7 +31,7 @@ from local.http_front import HttpFront
 from local.invoke import Invoker
 from local.servers import DynamoDBLocal, LoopbackServer, create_tables, dynamodb_client, free_port
 from local.simpleapi_emulator import SimpleApiEmulator
-from local.xero_emulator import Grant, XeroEmulator
+from local.xero_emulator import Grant, RefusedByXero, XeroEmulator
 from local.xero_emulator.webhooks import DeliveryReport
 
 # The servers' names stay importable from here, where the tests and benchmarks found them.
@@ -214,6 +214,15 @@ class LocalStack:
             self._dev_intent_to_receive,
             methods=["POST"],
         )
+        self.http_front.app.add_url_rule(
+            "/_dev/xero/poll", "dev-xero-poll", self._dev_poll_xero, methods=["POST"]
+        )
+        self.http_front.app.add_url_rule(
+            "/_dev/drift/run", "dev-drift-run", self._dev_run_drift, methods=["POST"]
+        )
+        self.http_front.app.add_url_rule(
+            "/_dev/xero/by-hand/<action>", "dev-xero-by-hand", self._dev_by_hand, methods=["POST"]
+        )
         self.front = LoopbackServer(self.http_front.app, self.front_port).start()
         self._servers.append(self.front)
         # Xero's webhooks for this app: signed with the key the function reads, to its route.
@@ -378,11 +387,51 @@ class LocalStack:
         return self.xero.deliver_webhooks()
 
     def _dev_deliver_webhooks(self) -> Any:
-        return dataclasses.asdict(self.deliver_webhooks())
+        # and the events function takes what arrived, as Lambda would at once
+        delivered = dataclasses.asdict(self.deliver_webhooks())
+        return {**delivered, "events_recorded": self.drain_events()}
 
     def _dev_intent_to_receive(self) -> Any:
         check = self.xero.webhooks.intent_to_receive()
         return {**dataclasses.asdict(check), "passed": check.passed}
+
+    def _dev_poll_xero(self) -> Any:
+        return {"poll": self.poll_xero()}
+
+    def run_drift(self) -> Any:
+        """The hourly drift run now: the daily report of each auto-sync reseller not checked in
+        the last 20 hours (its counts are what `GET /dashboard` shows as `drift`)."""
+        return self.invoker.invoke("DriftFunction", {"run": "drift"})
+
+    def _dev_run_drift(self) -> Any:
+        return {"drift": self.run_drift()}
+
+    def _dev_by_hand(self, action: str) -> Any:
+        """What a Xero user does in Xero's screens (the emulator's `by_hand`), over HTTP: the
+        body names the document, contact or item; the change queues Xero's webhook event."""
+        body = flask.request.get_json(force=True, silent=True) or {}  # curl -d sends a form type
+        hand = self.xero.by_hand
+        acts: dict[str, tuple[str, Callable[[], dict[str, Any]]]] = {
+            "void": ("id", lambda: hand.void(body["id"])),
+            "delete": ("id", lambda: hand.delete(body["id"])),
+            "archive-contact": ("id", lambda: hand.archive_contact(body["id"])),
+            "merge-contact": ("id, into", lambda: hand.merge_contact(body["id"], body["into"])),
+            "archive-item": ("code", lambda: hand.archive_item(body["code"])),
+            "delete-item": ("code", lambda: hand.delete_item(body["code"])),
+        }
+        if action not in acts:
+            return {"message": f"action is one of {', '.join(acts)}"}, 404
+        needs, act = acts[action]
+        if not isinstance(body, dict) or any(
+            not isinstance(body.get(name), str) for name in needs.split(", ")
+        ):
+            return {"message": f"{action} takes a JSON body with {needs} (strings)"}, 400
+        try:
+            return {"done": action, "xero": act()}
+        except RefusedByXero as refused:
+            return {"message": f"Xero refuses it: {refused}"}, 409
+        except KeyError as missing:
+            return {"message": f"the organisation has no such one: {missing}"}, 404
 
     def fire_schedule(self, frequency: str) -> Any:
         return self.invoker.invoke("DispatcherFunction", {"frequency": frequency})

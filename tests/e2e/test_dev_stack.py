@@ -3,12 +3,13 @@ switch to another one, as the banner and the README promise."""
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 
 from local import dev
-from local.stack import DEMO_RESELLER
+from local.stack import DEMO_RESELLER, LocalStack
 
 
 def test_a_connect_by_hand_offers_organisations_to_choose_and_switch_to(
@@ -56,3 +57,40 @@ def test_a_connect_by_hand_offers_organisations_to_choose_and_switch_to(
             json={"xero_item_code": product["mpn"][:30]},
         )
         assert remapped.status_code == 200, remapped.text
+
+
+def test_the_dev_aids_run_the_poll_and_the_drift_run_that_the_dashboard_shows(
+    stack: LocalStack,
+) -> None:
+    # A newcomer with `make dev` once had no way to see `drift` on the dashboard before the
+    # hourly run (not run locally), to run the Xero poll, or to do in Xero by hand what the
+    # product must notice (the emulator's API has no void or archive): all 404 under /_dev.
+    customer = stack.seed_demo_reseller(
+        settings={"auto_sync": "every_5_minutes", "new_invoice_status": "AUTHORISED"}
+    )
+    order = stack.marketplace.add_order(customer["id"], [("MS-TEAMS-ESS", 1, "4.00")])
+    stack.api("POST", f"/customers/{customer['id']}/sync")
+    stack.drain_queue()
+    (task,) = stack.api("GET", "/tasks", params={"customer_id": customer["id"]}).json()["items"]
+    assert task["order_id"] == order["id"]
+    by_hand = f"{stack.front_url}/_dev/xero/by-hand"
+    document = {"id": task["document"]["id"]}
+    # as the banner's curl -d sends it: a JSON body under a form's content type
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    voided = requests.post(f"{by_hand}/void", data=json.dumps(document), headers=form, timeout=30)
+    assert voided.status_code == 200 and voided.json()["xero"]["Status"] == "VOIDED"
+    again = requests.post(f"{by_hand}/void", json=document, timeout=30)
+    assert again.status_code == 409 and "Xero refuses it" in again.json()["message"]
+    assert requests.post(f"{by_hand}/void", json={}, timeout=30).status_code == 400
+    unknown = requests.post(f"{by_hand}/archive-contact", json={"id": "nope"}, timeout=30)
+    assert unknown.status_code == 404
+    assert requests.post(f"{by_hand}/pay", json=document, timeout=30).status_code == 404
+    polled = requests.post(f"{stack.front_url}/_dev/xero/poll", timeout=30)
+    assert polled.status_code == 200 and "poll" in polled.json(), polled.text
+    (task,) = stack.api("GET", "/tasks", params={"customer_id": customer["id"]}).json()["items"]
+    assert task["xero_side"]["state"] == "voided"
+    ran = requests.post(f"{stack.front_url}/_dev/drift/run", timeout=30)
+    assert ran.status_code == 200 and ran.json()["drift"]["checked"] == 1, ran.text
+    drift = stack.api("GET", "/dashboard").json()["drift"]
+    assert drift["counts"] == {"document_voided": 1}
+    assert "/_dev/drift/run" in dev.banner(stack, customer["id"])

@@ -77,3 +77,8 @@ def test_the_readme_walk_syncs_an_order_and_the_daily_schedule(stack: LocalStack
         ("renewal", "synced"),
         ("sales", "synced"),
     ]
+    # Steps 7 and 8: the sale paid in Xero comes back by webhook; the dashboard; no drift.
+    assert '"events_recorded":' in out, out[-2000:]
+    assert f'{{"order_number":"{number}","status":"synced","in_xero":"paid"}}' in out, out[-2000:]
+    assert '"tasks_by_status":{"new":0,"processing":0,"synced":2,' in out, out[-2000:]
+    assert '{"orders":2,"tasks":2,"documents":2,"counts":{}}' in out, out[-2000:]

@@ -198,3 +198,32 @@ def test_any_order_and_repetition_of_readings_ends_at_the_newest(
     shuffled = reduce(fold, delivered, None)
     assert shuffled is not None and in_order is not None
     assert shuffled.seen_at == in_order.seen_at == max(s.seen_at for s in sides)
+
+
+def test_a_credit_note_used_up_is_said_allocated_or_refunded_not_paid() -> None:
+    # `make demo` once logged "credit note CN-CH000004 paid in Xero (72.00)" for the credit
+    # note the product itself had just allocated to its invoice: Xero's status for a credit
+    # note used up is PAID, but nobody paid it.
+    part = side_of_invoice(invoice("AUTHORISED", "30", "70"), T0)
+    used = side_of_invoice(invoice("PAID", "100", "0"), T0)
+    told = side_notice(None, part, "credit note CN-1")
+    assert told is not None
+    assert (
+        told.message
+        == "credit note CN-1 partly used in Xero: 30.00 allocated or refunded, 70.00 credit left"
+    )
+    done = side_notice(part, used, "credit note CN-1")
+    assert done is not None and done.status is LogStatus.SUCCESS
+    assert done.message == "credit note CN-1 used up in Xero (100.00 allocated or refunded)"
+    paid = side_notice(part, used, "invoice INV-1")
+    assert paid is not None and paid.message == "invoice INV-1 paid in Xero (100.00)"
+
+
+def test_a_voided_documents_notice_names_the_repair_the_drift_report_takes() -> None:
+    # It said "unless you re-sync it (drift report)", but the report refuses `resync` for a
+    # voided or deleted document (400: "repaired by ignore or remake"): a newcomer following
+    # the Action Log's words was refused.
+    voided = side_of_invoice(invoice("VOIDED"), T0)
+    told = side_notice(side_of_invoice(invoice("AUTHORISED"), T0), voided, "invoice INV-1")
+    assert told is not None
+    assert told.message.endswith("unless you choose remake in the drift report")

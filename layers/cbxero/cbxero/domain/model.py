@@ -266,7 +266,7 @@ class SyncTask(BaseModel):
     payments: tuple[PaymentMade, ...] = ()
     payments_waiting: bool = False
     # The reseller said to make the order's document again although Xero's was voided or
-    # deleted (the drift report's re-sync); without it such a document is never made again.
+    # deleted (the drift report's remake); without it such a document is never made again.
     remake_confirmed: bool = False
     # Lines whose tax Xero computed differently from the marketplace's, said per line.
     tax_differences: tuple[str, ...] = ()

@@ -82,22 +82,31 @@ def side_notice(recorded: XeroSide | None, new: XeroSide, what: str) -> Notice |
     """The entry a change of a document's side deserves (`what`: "invoice INV-1"): paid, part
     paid with the amount, voided or deleted (drift), a payment taken back; None otherwise."""
     before = recorded.state if recorded else None
+    # A credit note's credit is used (allocated or refunded), not paid, though Xero says PAID.
+    credit = what.startswith("credit note")
     if new.state is XeroState.PART_PAID and (
         before is not XeroState.PART_PAID
         or recorded is None
         or recorded.amount_paid != new.amount_paid
     ):
+        if credit:
+            left = f", {new.amount_due} credit left" if new.amount_due is not None else ""
+            used = f"{new.amount_paid} allocated or refunded{left}"
+            return Notice(LogStatus.INFO, f"{what} partly used in Xero: {used}")
         due = f", {new.amount_due} still due" if new.amount_due is not None else ""
         return Notice(LogStatus.INFO, f"{what} part paid in Xero: {new.amount_paid} paid{due}")
     if new.state is before:
         return None
     if new.state is XeroState.PAID:
+        if credit:
+            used = f"{new.amount_paid} allocated or refunded"
+            return Notice(LogStatus.SUCCESS, f"{what} used up in Xero ({used})")
         return Notice(LogStatus.SUCCESS, f"{what} paid in Xero ({new.amount_paid})")
     if new.state.is_drift:
         return Notice(
             LogStatus.ACTION_REQUIRED,
             f"{what} was {new.state.value} in Xero: the task stays synced and the document is "
-            "not made again unless you re-sync it (drift report)",
+            "not made again unless you choose remake in the drift report",
         )
     if before in (XeroState.PAID, XeroState.PART_PAID):
         return Notice(LogStatus.INFO, f"{what}: Xero now shows it {new.state.value}")

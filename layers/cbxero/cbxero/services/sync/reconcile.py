@@ -3,7 +3,7 @@ died) first adopts what Xero already has for its order, so that nothing is made 
 
 A document of the order that was voided or deleted in Xero counts too: the task ends synced
 with Xero's side saying so (drift, for the reseller to decide), and the document is not made
-again unless the reseller said so (`SyncTask.remake_confirmed`, the drift report's re-sync)."""
+again unless the reseller said so (`SyncTask.remake_confirmed`, the drift report's remake)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def _drifted(run: Run, w: Work) -> None:
         document=document,
         credit_note=credit,
         note=f"{label} was {side.state.value} in Xero: it is not made again unless you "
-        "re-sync it (drift report)",
+        "choose remake in the drift report",
         follow_up=True,
     )
 
@@ -82,7 +82,7 @@ def _found(run: Run, work: list[Work]) -> dict[str, Work]:
     found = {}
     for w in work:
         number = w.order.order_number
-        # Told to make it again (the drift report's re-sync): a voided one is not the order's.
+        # Told to make it again (the drift report's remake): a voided one is not the order's.
         invoice: Invoice | None = invoices.get(number)
         note: CreditNote | None = notes.get(number)
         if w.task.remake_confirmed:
