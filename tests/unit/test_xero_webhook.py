@@ -108,6 +108,8 @@ def test_a_body_signed_wrong_is_never_read() -> None:
         (b'{"events": "none"}', 1),
         (b"\xff\xfe\x00garbage", 1),
         (delivery(event(1), {"resourceId": "x"}), 1),
+        (b"[" * 100_000 + b"]" * 100_000, 1),  # nested past Python's recursion limit
+        (b'{"events": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}", 1),
     ],
 )
 def test_a_body_signed_right_but_not_a_delivery_is_200_and_logged(

@@ -92,7 +92,7 @@ def _events_of(body: bytes) -> tuple[list[XeroEvent], int, str]:
         pass
     try:
         document: Any = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than Python reads: not a delivery
         return [], 1, "the body is not JSON"
     raw = document.get("events") if isinstance(document, dict) else None
     if not isinstance(raw, list):
