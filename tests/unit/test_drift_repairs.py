@@ -10,15 +10,24 @@ from typing import Any, cast
 
 import pytest
 
-from cbxero.domain.drift import DriftKind, DriftWorld, Repair, find_drift
+from cbxero.domain.drift import DriftKind, DriftWorld, Repair, find_drift, resynced
 from cbxero.domain.errors import Conflict, InvalidInput
-from cbxero.domain.model import CustomerLink
+from cbxero.domain.model import CustomerLink, TaskStatus
 from cbxero.domain.xero import Contact
 from cbxero.ports import DriftRecords
 from cbxero.services.drift_report import DriftReader
 from cbxero.services.mapping import MappingDesk
 from cbxero.services.reconcile import DriftDesk, RepairRequest
-from tests.fakes import FakeActionLog, FakeLinks, FixedClock
+from local.world import Repositories, SyncWorld
+from tests.fakes import (
+    FakeActionLog,
+    FakeLinks,
+    FakeMappings,
+    FakeQueue,
+    FakeSettings,
+    FakeTasks,
+    FixedClock,
+)
 from tests.unit.test_drift import consistent, inject
 
 START, END = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
@@ -76,20 +85,21 @@ def desk(
     records: DriftRecords,
     mapping: Mapping_,
     links: Sequence[CustomerLink] | None = None,
+    tasks: FakeTasks | None = None,
 ) -> DriftDesk:
     stored = FakeLinks()
     for link in world.links if links is None else links:
         stored.save(link)
     return DriftDesk(
         reader=cast(DriftReader, Reader(world)),
-        tasks=cast(Any, None),
+        tasks=tasks or cast(Any, None),
         marketplace=cast(Any, None),
         xero=lambda _reseller: cast(Any, Xero(world.contacts)),
         records=records,
         mapping_desk=cast(MappingDesk, mapping),
         links=stored,
         action_log=FakeActionLog(),
-        queue=cast(Any, None),
+        queue=FakeQueue(),
         clock=FixedClock(),
     )
 
@@ -152,3 +162,55 @@ def test_a_merge_into_a_contact_nobody_holds_is_remapped_to_the_survivor() -> No
         "ann",
     )
     assert mapping.mapped == [("c1", "x-new")]
+
+
+def test_a_remake_keeps_the_resellers_word_until_the_document_is_made() -> None:
+    # Found by the attack of 2026-11-27: a re-make sent the task back to new without
+    # `remake_confirmed`, so a worker that died after taking it up (the task then counts as
+    # sent) found only the voided invoice by its reference, and ended the task "synced" with
+    # it again: the reseller's word was lost.
+    world = inject(consistent(3), DriftKind.DOCUMENT_VOIDED, 1)
+    (difference,) = find_drift(world)
+    tasks = FakeTasks()
+    for task in world.tasks:
+        tasks.add_if_absent(task)
+    done = desk(world, StaleRecords(), Mapping_(), tasks=tasks).repair(
+        "r1",
+        RepairRequest(start=START, end=END, key=difference.key, action=Repair.REMAKE),
+        "ann",
+    )
+    assert done.task is not None and done.task.remake_confirmed
+    stored = tasks.get("r1", done.task.order_id)
+    assert stored is not None and stored.remake_confirmed
+
+
+def test_a_remade_document_is_made_once_though_its_worker_died() -> None:
+    world = SyncWorld(
+        Repositories(FakeSettings(), FakeLinks(), FakeMappings(), FakeTasks(), FakeActionLog())
+    )
+    world.configure(new_invoice_status="AUTHORISED")
+    customer = world.customer("Paying Ltd", linked=True)
+    world.product("MPN-1", "Office 365", "10.00")
+    order = world.order(customer, [("MPN-1", 2, "10.00")])
+    world.sync(customer)
+    world.invoice_for(order)["Status"] = "VOIDED"
+    task = world.task(order)
+    again = resynced(task, world.clock.now(), "to be re-made on ann's word", remake=True)
+    died = again.moved_to(TaskStatus.PROCESSING, world.clock.now())  # taken up, then died
+    assert world.repos.tasks.replace(died, previous=task)
+    world.clock.advance(hours=2)
+    for _ in range(2):  # the taken-over run, and one more that must change nothing
+        world.sync(customer)
+        world.clock.advance(hours=2)
+    live = [
+        i
+        for i in world.org.invoices.values()
+        if i["Reference"] == order["orderNumber"] and i["Status"] != "VOIDED"
+    ]
+    done = world.task(order)
+    assert (len(live), done.status, done.xero_side, done.remake_confirmed) == (
+        1,
+        TaskStatus.SYNCED,
+        None,
+        False,
+    )

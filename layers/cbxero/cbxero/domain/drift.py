@@ -343,11 +343,14 @@ def _items(world: DriftWorld) -> list[Difference]:
     ]
 
 
-def resynced(task: SyncTask, now: datetime, reason: str) -> SyncTask:
+def resynced(task: SyncTask, now: datetime, reason: str, *, remake: bool = False) -> SyncTask:
     """A task sent back to new on the reseller's word, its old document forgotten: a synced
-    task has no legal way back otherwise (a repair, never the sync itself)."""
+    task has no legal way back otherwise (a repair, never the sync itself). `remake`: the
+    voided or deleted document found by the order's reference is no longer the order's, until
+    one is made (a worker that dies after taking the task up must not take it for done)."""
     return task.model_copy(
         update={
+            "remake_confirmed": remake,
             "status": TaskStatus.NEW,
             "reason": reason,
             "document": None,

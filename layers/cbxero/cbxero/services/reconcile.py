@@ -170,7 +170,12 @@ class DriftDesk:
             return self._adopt(task, difference, world)
         # RESYNC or REMAKE: the task back to new, its old document forgotten, and queued
         verb = "re-made" if action is Repair.REMAKE else "synced again"
-        again = resynced_task(task, self._clock.now(), f"to be {verb} on {actor}'s word")
+        again = resynced_task(
+            task,
+            self._clock.now(),
+            f"to be {verb} on {actor}'s word",
+            remake=action is Repair.REMAKE,
+        )
         self._store(again, task)
         self._queue.send(
             [
