@@ -204,15 +204,26 @@ class XeroSideWatch:
                 what = f"credit note {note.credit_note_number or note.credit_note_id}"
                 side = side_of_credit_note(note, now)
                 documents.append((note.credit_note_id, EventCategory.CREDIT_NOTE, side, what))
+        held: list[Busy] = []  # a task being synced holds back its own change, not the rest
         for doc_id, category, side, what in documents:
             change = seen_as_event(tenant_id, category, doc_id, side.seen_at)
             for task in tasks[doc_id]:
-                self._record_task(task, side, change, what, level, outcome)
+                try:
+                    self._record_task(task, side, change, what, level, outcome)
+                except Busy as busy:
+                    held.append(busy)
         for contact in contacts:
             if contact.contact_id is None or contact.contact_id not in linked:
                 continue
             for customer_id in linked[contact.contact_id]:
-                self._record_link(tenant_id, reseller_id, customer_id, contact, now, level, outcome)
+                try:
+                    self._record_link(
+                        tenant_id, reseller_id, customer_id, contact, now, level, outcome
+                    )
+                except Busy as busy:
+                    held.append(busy)
+        if held:  # the rest is recorded; delivered (or polled) again, it changes nothing twice
+            raise held[0]
         return outcome
 
     def _record_task(
