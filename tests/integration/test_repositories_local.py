@@ -18,6 +18,7 @@ from cbxero.adapters.dynamo import (
     DynamoProductMappingRepository,
     DynamoTaskRepository,
 )
+from cbxero.adapters.dynamo.drift import DynamoDriftRecords
 from cbxero.domain.connection import (
     ConnectionStatus,
     ConnectStart,
@@ -209,3 +210,19 @@ def test_replacing_many_skips_stale_ones_and_keeps_the_indexes(
     synced = claims[0][0].moved_to(TaskStatus.SYNCED, NOW)
     assert repo.replace(synced, previous=claims[0][0])
     assert sorted(t.order_id for t in repo.open_for_customer("r1", "c0")) == ["2", "4"]
+
+
+def test_a_difference_is_acknowledged_once_however_many_requests_try(
+    real: tuple[Any, dict[str, str]],
+) -> None:
+    client, names = real
+    records = DynamoDriftRecords(client, names["MappingsTable"])
+    with ThreadPoolExecutor(8) as pool:
+        done = list(
+            pool.map(
+                lambda n: records.ignore("r1", "totals_differ:42", f"why {n}", "ann", NOW),
+                range(16),
+            )
+        )
+    assert done.count(True) == 1
+    assert records.ignored("r1") == frozenset({"totals_differ:42"})

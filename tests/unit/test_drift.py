@@ -143,9 +143,12 @@ def inject(world: DriftWorld, kind: DriftKind, n: int) -> DriftWorld:
     if kind is DriftKind.CONTACT_ARCHIVED:
         contacts[f"x-{n}"] = contacts[f"x-{n}"].model_copy(update={"contact_status": "ARCHIVED"})
         return replace(world, contacts=contacts)
-    if kind is DriftKind.CONTACT_MERGED:
+    if kind is DriftKind.CONTACT_MERGED:  # into a contact no other customer is mapped to
         contacts[f"x-{n}"] = contacts[f"x-{n}"].model_copy(
-            update={"contact_status": "ARCHIVED", "merged_to_contact_id": "x-0"}
+            update={"contact_status": "ARCHIVED", "merged_to_contact_id": "x-survivor"}
+        )
+        contacts["x-survivor"] = Contact(
+            contact_id="x-survivor", name="Survivor", contact_status="ACTIVE"
         )
         return replace(world, contacts=contacts)
     assert kind is DriftKind.ITEM_DELETED
@@ -186,7 +189,7 @@ def test_every_case_at_once_names_what_it_concerns() -> None:
     voided = found[DriftKind.DOCUMENT_VOIDED]
     assert voided.proposed is Repair.IGNORE and Repair.REMAKE in voided.repairs  # never by itself
     merged = found[DriftKind.CONTACT_MERGED]
-    assert merged.suggested_contact_id == "x-0" and merged.proposed is Repair.REMAP
+    assert merged.suggested_contact_id == "x-survivor" and merged.proposed is Repair.REMAP
     assert "totals disagree" in found[DriftKind.TOTALS_DIFFER].message
     assert found[DriftKind.ITEM_DELETED].item_code == "OLD"
 

@@ -23,7 +23,7 @@ class Records(DriftRecords):
     def ignored(self, reseller_id: str) -> frozenset[str]:
         return frozenset()
 
-    def ignore(self, reseller_id: str, key: str, reason: str, actor: str, at: datetime) -> None:
+    def ignore(self, reseller_id: str, key: str, reason: str, actor: str, at: datetime) -> bool:
         raise AssertionError("the run acknowledges nothing")
 
     def save_counts(self, reseller_id: str, counts: Mapping[str, int], at: datetime) -> None:

@@ -301,3 +301,22 @@ def test_a_task_being_synced_has_its_event_delivered_again_later() -> None:
     SCENE.tasks.tasks[key] = synced  # its worker finished
     again = SCENE.watch.reflect_events([SCENE.events[2]])
     assert again.tasks_changed == 1 and not again.failed_tenants
+
+
+def test_a_task_being_synced_holds_back_only_its_own_change() -> None:
+    # Found by the attack of 2026-11-27: one task in processing (its worker died, auto-sync
+    # off: it stays so until someone syncs) made the whole organisation's batch, and each
+    # poll, record nothing: every other invoice's payment or void, and archived contacts.
+    SCENE.reset(*BEFORE)
+    busy, other = sorted(
+        (SCENE.world.invoice_for(SCENE.orders[n])["InvoiceID"], n) for n in (1, 2)
+    )  # the busy one is read first
+    key = (SCENE.world.reseller_id, str(SCENE.orders[busy[1]]["id"]))
+    SCENE.tasks.tasks[key] = SCENE.tasks.tasks[key].model_copy(
+        update={"status": TaskStatus.PROCESSING}
+    )
+    outcome = SCENE.watch.reflect_events([SCENE.events[2], SCENE.events[3], SCENE.events[4]])
+    assert outcome.busy == 1 and SCENE.world.org.tenant_id in outcome.failed_tenants
+    assert SCENE.tasks.tasks[key].xero_side is None  # delivered again later
+    assert SCENE.world.task(SCENE.orders[other[1]]).xero_side is not None
+    assert [v.xero_contact_archived for v in SCENE.links.links.values()] == [True]

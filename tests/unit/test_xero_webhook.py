@@ -108,6 +108,8 @@ def test_a_body_signed_wrong_is_never_read() -> None:
         (b'{"events": "none"}', 1),
         (b"\xff\xfe\x00garbage", 1),
         (delivery(event(1), {"resourceId": "x"}), 1),
+        (b"[" * 100_000 + b"]" * 100_000, 1),  # nested past Python's recursion limit
+        (b'{"events": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}", 1),
     ],
 )
 def test_a_body_signed_right_but_not_a_delivery_is_200_and_logged(
@@ -181,3 +183,16 @@ def test_events_go_to_sqs_in_tens_grouped_by_organisation_deduplicated_by_key() 
     for message, sent in zip(got, [XeroEvent.model_validate(b) for b in bodies], strict=True):
         assert message["Attributes"]["MessageGroupId"] == sent.tenant_id
         assert message["Attributes"]["MessageDeduplicationId"] == sent.key
+
+
+@pytest.mark.parametrize("tenant", ["a tenant", "t\u00e9nant", "../../tokens", "x" * 65])
+def test_an_event_whose_ids_are_not_xeros_is_not_queued_and_the_others_are(tenant: str) -> None:
+    # Found by the attack of 2026-11-27: SQS refuses a message group id outside ASCII letters,
+    # digits and punctuation, so one such event made the whole delivery 503 (Xero delivers it
+    # again for a day, then disables the webhook); the events function ignores it anyway.
+    queue = RecordingQueue()
+    hooks, _ = receiver(queue)
+    body = delivery(event(1), event(2, tenant=tenant))
+    receipt = hooks.receive(body, xero_signs(body))
+    assert (receipt.status, receipt.queued, receipt.unreadable) == (200, 1, 1)
+    assert [e.tenant_id for e in queue.events] == [TENANT]

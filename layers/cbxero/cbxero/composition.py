@@ -491,6 +491,7 @@ class Container:
             xero=self.xero_for,
             records=self.drift_records,
             mapping_desk=self.mapping_desk,
+            links=self.links,
             action_log=self.action_log,
             queue=self.queue,
             clock=self.clock,

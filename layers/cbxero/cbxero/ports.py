@@ -574,7 +574,9 @@ class DriftRecords(ABC):
         """The keys of the differences the reseller acknowledged."""
 
     @abstractmethod
-    def ignore(self, reseller_id: str, key: str, reason: str, actor: str, at: datetime) -> None: ...
+    def ignore(self, reseller_id: str, key: str, reason: str, actor: str, at: datetime) -> bool:
+        """Acknowledge a difference; False when it was acknowledged already (two requests at
+        once: only the first is done)."""
 
     @abstractmethod
     def save_counts(self, reseller_id: str, counts: Mapping[str, int], at: datetime) -> None: ...

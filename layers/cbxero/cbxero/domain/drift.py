@@ -281,22 +281,35 @@ def _documents(world: DriftWorld) -> list[Difference]:
 
 def _contacts(world: DriftWorld) -> list[Difference]:
     found: list[Difference] = []
+    holders: dict[str, list[str]] = {}
+    for link in world.links:
+        if link.xero_contact_id:
+            holders.setdefault(link.xero_contact_id, []).append(link.customer_id)
     for link in world.links:
         contact = world.contacts.get(link.xero_contact_id or "")
         if contact is None:
             continue
         if contact.merged_to_contact_id:
+            survivor = contact.merged_to_contact_id
+            # Merged into another customer's contact: only the reseller can say it is right.
+            others = [c for c in holders.get(survivor, []) if c != link.customer_id]
+            advice = (
+                f", which customer {', '.join(others)} is mapped to: name the contact to map "
+                "the customer to"
+                if others
+                else ": map the customer to that one"
+            )
             found.append(
                 Difference(
                     key=f"{DriftKind.CONTACT_MERGED}:{link.customer_id}:{contact.contact_id}",
                     kind=DriftKind.CONTACT_MERGED,
                     message=f"Customer {link.customer_id} is mapped to Xero contact "
                     f"{contact.name}, which was merged into another contact "
-                    f"({contact.merged_to_contact_id}): map the customer to that one.",
+                    f"({survivor}){advice}.",
                     repairs=(Repair.REMAP, Repair.IGNORE),
                     customer_id=link.customer_id,
                     contact_id=contact.contact_id,
-                    suggested_contact_id=contact.merged_to_contact_id,
+                    suggested_contact_id=None if others else survivor,
                 )
             )
         elif contact.archived:
@@ -330,11 +343,14 @@ def _items(world: DriftWorld) -> list[Difference]:
     ]
 
 
-def resynced(task: SyncTask, now: datetime, reason: str) -> SyncTask:
+def resynced(task: SyncTask, now: datetime, reason: str, *, remake: bool = False) -> SyncTask:
     """A task sent back to new on the reseller's word, its old document forgotten: a synced
-    task has no legal way back otherwise (a repair, never the sync itself)."""
+    task has no legal way back otherwise (a repair, never the sync itself). `remake`: the
+    voided or deleted document found by the order's reference is no longer the order's, until
+    one is made (a worker that dies after taking the task up must not take it for done)."""
     return task.model_copy(
         update={
+            "remake_confirmed": remake,
             "status": TaskStatus.NEW,
             "reason": reason,
             "document": None,

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+# Xero's ids are GUIDs; an event naming anything else (a path, say) is not looked up, nor
+# queued: SQS refuses a message group id (the tenant) outside ASCII letters and punctuation.
+XERO_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 
 class EventCategory(StrEnum):
@@ -54,6 +59,11 @@ class XeroEvent(BaseModel):
     event_category: EventCategory
     tenant_id: str = Field(min_length=1, max_length=100)
     tenant_type: str = Field(max_length=50)
+
+    @property
+    def names_xero_ids(self) -> bool:
+        """Its tenant and resource are ids as Xero writes them."""
+        return bool(XERO_ID.fullmatch(self.tenant_id) and XERO_ID.fullmatch(self.resource_id))
 
     @property
     def key(self) -> str:

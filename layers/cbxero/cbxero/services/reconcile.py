@@ -22,6 +22,7 @@ from cbxero.domain.model import (
 from cbxero.ports import (
     ActionLog,
     Clock,
+    CustomerLinkRepository,
     DriftRecords,
     JobQueue,
     Marketplace,
@@ -66,6 +67,7 @@ class DriftDesk:
         xero: Callable[[str], XeroAccounting],
         records: DriftRecords,
         mapping_desk: MappingDesk,
+        links: CustomerLinkRepository,
         action_log: ActionLog,
         queue: JobQueue,
         clock: Clock,
@@ -76,6 +78,7 @@ class DriftDesk:
         self._xero = xero
         self._records = records
         self._mapping_desk = mapping_desk
+        self._links = links
         self._log = action_log
         self._queue = queue
         self._clock = clock
@@ -130,9 +133,10 @@ class DriftDesk:
         if action is Repair.IGNORE:
             if not request.reason:
                 raise InvalidInput("say why the difference is acknowledged", field="reason")
-            self._records.ignore(
+            if not self._records.ignore(
                 reseller_id, difference.key, request.reason, actor, self._clock.now()
-            )
+            ):  # another request acknowledged it since this one read the records
+                raise Conflict(f"difference {difference.key} was already acknowledged", field="key")
             return RepairDone(
                 key=difference.key,
                 action=action,
@@ -166,7 +170,12 @@ class DriftDesk:
             return self._adopt(task, difference, world)
         # RESYNC or REMAKE: the task back to new, its old document forgotten, and queued
         verb = "re-made" if action is Repair.REMAKE else "synced again"
-        again = resynced_task(task, self._clock.now(), f"to be {verb} on {actor}'s word")
+        again = resynced_task(
+            task,
+            self._clock.now(),
+            f"to be {verb} on {actor}'s word",
+            remake=action is Repair.REMAKE,
+        )
         self._store(again, task)
         self._queue.send(
             [
@@ -235,12 +244,23 @@ class DriftDesk:
         contact_id = request.contact_id or difference.suggested_contact_id
         if not contact_id:
             raise InvalidInput("name the Xero contact to map the customer to", field="contact_id")
+        assert difference.customer_id is not None
+        others = [
+            c
+            for c in self._links.customers_linked_to(reseller_id, contact_id)
+            if c != difference.customer_id
+        ]
+        if others and not request.contact_id:  # a default never lands on another's contact
+            raise InvalidInput(
+                f"contact {contact_id} is customer {', '.join(others)}'s: name the contact to "
+                "map the customer to",
+                field="contact_id",
+            )
         found = self._xero(reseller_id).contacts_by_id([contact_id])
         if not found:
             raise InvalidInput(f"Xero has no contact {contact_id}", field="contact_id")
         if found[0].archived or found[0].merged_to_contact_id:
             raise InvalidInput(f"contact {contact_id} is archived in Xero", field="contact_id")
-        assert difference.customer_id is not None
         self._mapping_desk.map_customer(reseller_id, difference.customer_id, contact_id, actor)
         return RepairDone(
             key=difference.key,

@@ -18,7 +18,6 @@ late); a poll that fails leaves it, and the next one reads the rows again.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -54,8 +53,6 @@ from cbxero.ports import (
 
 ACTION = "xero_change"
 ACTOR = "xero"
-# Xero's ids are GUIDs; anything else in an event (a path, say) is not looked up.
-_AN_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 # A poll reads again a little before its cursor: a change Xero stamps late is not missed.
 POLL_OVERLAP = timedelta(minutes=5)
 # A conditional write lost to another writer is tried again on a fresh read, this often.
@@ -123,7 +120,7 @@ class XeroSideWatch:
         outcome = Reflected()
         by_tenant: dict[str, list[XeroEvent]] = defaultdict(list)
         for event in events:
-            if _AN_ID.fullmatch(event.resource_id) and _AN_ID.fullmatch(event.tenant_id):
+            if event.names_xero_ids:
                 by_tenant[event.tenant_id].append(event)
             else:
                 outcome.ignored += 1
@@ -207,15 +204,26 @@ class XeroSideWatch:
                 what = f"credit note {note.credit_note_number or note.credit_note_id}"
                 side = side_of_credit_note(note, now)
                 documents.append((note.credit_note_id, EventCategory.CREDIT_NOTE, side, what))
+        held: list[Busy] = []  # a task being synced holds back its own change, not the rest
         for doc_id, category, side, what in documents:
             change = seen_as_event(tenant_id, category, doc_id, side.seen_at)
             for task in tasks[doc_id]:
-                self._record_task(task, side, change, what, level, outcome)
+                try:
+                    self._record_task(task, side, change, what, level, outcome)
+                except Busy as busy:
+                    held.append(busy)
         for contact in contacts:
             if contact.contact_id is None or contact.contact_id not in linked:
                 continue
             for customer_id in linked[contact.contact_id]:
-                self._record_link(tenant_id, reseller_id, customer_id, contact, now, level, outcome)
+                try:
+                    self._record_link(
+                        tenant_id, reseller_id, customer_id, contact, now, level, outcome
+                    )
+                except Busy as busy:
+                    held.append(busy)
+        if held:  # the rest is recorded; delivered (or polled) again, it changes nothing twice
+            raise held[0]
         return outcome
 
     def _record_task(

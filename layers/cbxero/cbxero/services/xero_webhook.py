@@ -87,12 +87,12 @@ def _events_of(body: bytes) -> tuple[list[XeroEvent], int, str]:
     from cbxero.domain.xero_events import WebhookDelivery, XeroEvent
 
     try:
-        return list(WebhookDelivery.model_validate_json(body).events), 0, ""
+        return _with_xero_ids(list(WebhookDelivery.model_validate_json(body).events), 0, "")
     except ValidationError:
         pass
     try:
         document: Any = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than Python reads: not a delivery
         return [], 1, "the body is not JSON"
     raw = document.get("events") if isinstance(document, dict) else None
     if not isinstance(raw, list):
@@ -104,4 +104,17 @@ def _events_of(body: bytes) -> tuple[list[XeroEvent], int, str]:
         except ValidationError:
             unreadable += 1
     problem = f"{unreadable} event(s) not readable" if unreadable else "the envelope is not Xero's"
-    return events, unreadable, problem
+    return _with_xero_ids(events, unreadable, problem)
+
+
+def _with_xero_ids(
+    events: list[XeroEvent], unreadable: int, problem: str
+) -> tuple[list[XeroEvent], int, str]:
+    """Only events naming ids as Xero writes them are queued: SQS would refuse the whole
+    delivery for one odd tenant id, and the events function ignores such events anyway."""
+    kept = [e for e in events if e.names_xero_ids]
+    odd = len(events) - len(kept)
+    if not odd:
+        return kept, unreadable, problem
+    said = f"{odd} event(s) naming no Xero id"
+    return kept, unreadable + odd, f"{problem}; {said}" if problem else said

@@ -34,7 +34,8 @@ class RepairBody(BaseModel):
     contact_id: str | None = Field(
         None,
         pattern=XERO_ID,
-        description="remap: the customer's new contact (default: the merge survivor).",
+        description="remap: the customer's new contact (default: the merge survivor, unless "
+        "another customer is mapped to it).",
     )
     item_code: str | None = Field(None, min_length=1, max_length=30, description="remap: the item")
     reason: str | None = Field(None, min_length=1, max_length=500, description="ignore: why")

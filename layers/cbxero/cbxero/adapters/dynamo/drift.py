@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from cbxero import keys
-from cbxero.adapters.dynamo.table import Table, stamp
+from cbxero.adapters.dynamo.table import Table, conditional, stamp, to_item
 from cbxero.ports import DriftRecords
 
 
@@ -21,16 +21,22 @@ class DynamoDriftRecords(Table, DriftRecords):
             for item in self._query(reseller_id, sk_prefix=self.IGNORED)
         )
 
-    def ignore(self, reseller_id: str, key: str, reason: str, actor: str, at: datetime) -> None:
-        self._put(
-            {
-                keys.PK: reseller_id,
-                keys.SK: self.IGNORED + key,
-                "reason": reason,
-                "actor": actor,
-                "at": stamp(at),
-            }
+    def ignore(self, reseller_id: str, key: str, reason: str, actor: str, at: datetime) -> bool:
+        item = {
+            keys.PK: reseller_id,
+            keys.SK: self.IGNORED + key,
+            "reason": reason,
+            "actor": actor,
+            "at": stamp(at),
+        }
+        written = conditional(
+            self._client.put_item,
+            TableName=self._table,
+            Item=to_item(item),
+            ConditionExpression="attribute_not_exists(#pk)",  # the first acknowledgement stays
+            ExpressionAttributeNames={"#pk": keys.PK},
         )
+        return written is not None
 
     def save_counts(self, reseller_id: str, counts: Mapping[str, int], at: datetime) -> None:
         self._put(
