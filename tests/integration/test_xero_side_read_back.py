@@ -204,6 +204,25 @@ def test_a_poll_finds_what_a_dropped_webhook_missed_and_moves_its_cursor(
     assert (again.tasks_changed, again.entries) == (0, 0)
 
 
+def test_a_row_stamped_in_the_future_never_moves_the_cursor_past_now(
+    local_tables: LocalTables,
+) -> None:
+    rb = read_back(local_tables)
+    _, orders = four_synced_orders(rb)
+    w = rb.world
+    rb.watch.poll(w.reseller_id, rb.tenant)
+    w.invoice_for(orders[0])["UpdatedDateUTC"] = ms_time(w.clock.now() + timedelta(days=3))
+    w.clock.advance(minutes=15)
+    rb.watch.poll(w.reseller_id, rb.tenant)
+    cursor = rb.cursors.get(w.reseller_id, rb.tenant)
+    assert cursor is not None and cursor <= w.clock.now()
+    rb.change(w.invoice_for(orders[1]), Status="VOIDED")  # changed after: still found
+    w.clock.advance(minutes=15)
+    rb.watch.poll(w.reseller_id, rb.tenant)
+    side = w.task(orders[1]).xero_side
+    assert side is not None and side.state is XeroState.VOIDED
+
+
 def test_a_first_poll_starts_from_the_connection_not_the_epoch(local_tables: LocalTables) -> None:
     rb = read_back(local_tables)
     w = rb.world

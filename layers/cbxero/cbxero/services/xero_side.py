@@ -327,6 +327,7 @@ class XeroSideWatch:
         stored = self._cursors.get(reseller_id, tenant_id)
         # A first poll starts at the connection: what changed before is not the product's.
         start = stored or connection.connected_since or self._clock.now()
+        polled_at = self._clock.now()
         changes = self._xero(reseller_id).changed_since(start - POLL_OVERLAP)
         outcome.rows = len(changes.invoices) + len(changes.credit_notes) + len(changes.contacts)
         stamps = [
@@ -362,8 +363,10 @@ class XeroSideWatch:
                 linked,
             )
         )
-        newest = max((at for at in stamps if at is not None), default=None)
-        if newest is not None and newest > start:
+        # Never past now: a row stamped in the future (a clock's slip) must not make the next
+        # polls skip what changes meanwhile.
+        newest = min(max((at for at in stamps if at is not None), default=start), polled_at)
+        if newest > start:
             self._cursors.advance(reseller_id, tenant_id, newest, stored)
         return outcome
 
