@@ -79,6 +79,9 @@ def compare(revision: str, samples: int) -> int:
         print(f"{'function':<20} {revision[:12]:>12} {'this tree':>10} {'ratio':>6}")
         for logical_id in stack.template.functions():
             function = stack.template.function(logical_id)
+            if not (old / function.code_dir.relative_to(ROOT) / "app.py").exists():
+                print(f"{logical_id:<20} {'(none)':>12}")  # a function REV did not have yet
+                continue
             env = {**os.environ, **stack.invoker.environment(logical_id)}
             runs: dict[Path, list[float]] = {ROOT: [], old: []}
             for _ in range(samples):
