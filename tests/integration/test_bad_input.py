@@ -371,3 +371,20 @@ def test_a_method_no_route_takes_is_the_gateways_404(front: LocalStack, method: 
     # Found by schemathesis: the local front answered OPTIONS itself (200, Allow: every method).
     answer = front.api(method, "/settings")
     assert (answer.status_code, answer.json()) == (404, {"message": "Not Found"})
+
+
+def test_a_value_out_of_its_form_is_named_in_words_not_as_a_pattern(front: LocalStack) -> None:
+    answer = front.api(
+        "POST",
+        "/reconcile/repairs",
+        json={
+            "from": "2026-01-01T00:00:00Z",
+            "to": "2026-02-01T00:00:00Z",
+            "key": "../../etc",
+            "action": "ignore",
+        },
+    )
+    assert answer.status_code == 422
+    (problem,) = [f for f in answer.json()["fields"] if f["field"] == "key"]
+    assert problem["problem"] == "not in the form this field takes (see the API document)"
+    assert "^" not in answer.text  # no regular expression handed to a person

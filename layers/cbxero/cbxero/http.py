@@ -82,6 +82,13 @@ def status_of(error: DomainError) -> HTTPStatus:
 _LOCATIONS = ("body", "query", "path", "header", "cookie")
 
 
+def _problem(error: Mapping[str, Any]) -> str:
+    """What is wrong, for a person: a pattern is named as a form, not shown as a regex."""
+    if error.get("type") == "string_pattern_mismatch":
+        return "not in the form this field takes (see the API document)"
+    return str(error.get("msg", "invalid"))
+
+
 def _field_path(location: tuple[Any, ...]) -> str:
     if location[:1] == ("header",) and len(location) > 1:  # headers come lower-cased
         return "-".join(word.capitalize() for word in str(location[1]).split("-"))
@@ -184,9 +191,7 @@ def install_error_handlers(
             problem = FieldProblem(field="body", problem="not JSON")
             return _input_refused(HTTPStatus.BAD_REQUEST, "the body is not JSON", [problem])
         fields = [
-            FieldProblem(
-                field=_field_path(tuple(e.get("loc", ()))), problem=e.get("msg", "invalid")
-            )
+            FieldProblem(field=_field_path(tuple(e.get("loc", ()))), problem=_problem(e))
             for e in errors
         ]
         return _input_refused(
