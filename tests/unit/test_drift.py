@@ -190,6 +190,7 @@ def test_every_case_at_once_names_what_it_concerns() -> None:
     assert voided.proposed is Repair.IGNORE and Repair.REMAKE in voided.repairs  # never by itself
     merged = found[DriftKind.CONTACT_MERGED]
     assert merged.suggested_contact_id == "x-survivor" and merged.proposed is Repair.REMAP
+    assert "merged into another contact, Survivor (x-survivor):" in merged.message
     assert "totals disagree" in found[DriftKind.TOTALS_DIFFER].message
     assert found[DriftKind.ITEM_DELETED].item_code == "OLD"
 

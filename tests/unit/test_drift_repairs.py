@@ -214,3 +214,37 @@ def test_a_remade_document_is_made_once_though_its_worker_died() -> None:
         None,
         False,
     )
+
+
+def test_the_report_names_the_contact_a_customers_contact_was_merged_into() -> None:
+    w = SyncWorld(
+        Repositories(FakeSettings(), FakeLinks(), FakeMappings(), FakeTasks(), FakeActionLog())
+    )
+    w.configure()
+    customer = w.customer("Archie Ltd", linked=True)
+    link = w.repos.links.get(w.reseller_id, customer)
+    assert link is not None and link.xero_contact_id
+    survivor = "0a7f3c6e-0000-4000-8000-000000000001"  # a contact no customer is mapped to
+    w.org.contacts[survivor] = {
+        "ContactID": survivor,
+        "Name": "Archie Holdings",
+        "ContactStatus": "ACTIVE",
+    }
+    w.org.contacts[link.xero_contact_id].update(
+        ContactStatus="ARCHIVED", MergedToContactID=survivor
+    )
+    reader = DriftReader(
+        settings=w.repos.settings,
+        links=w.repos.links,
+        mappings=w.repos.mappings,
+        tasks=w.repos.tasks,
+        marketplace=w.marketplace,
+        xero=lambda _reseller: w.client(),
+        records=StaleRecords(),
+        clock=w.clock,
+    )
+    now = w.clock.now()
+    report = reader.report(w.reseller_id, now.replace(year=now.year - 1), now)
+    (merged,) = [d for d in report.differences if d.kind is DriftKind.CONTACT_MERGED]
+    assert f"merged into another contact, Archie Holdings ({survivor})" in merged.message
+    assert merged.suggested_contact_id == survivor

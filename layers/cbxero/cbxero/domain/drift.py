@@ -279,6 +279,12 @@ def _documents(world: DriftWorld) -> list[Difference]:
     return found
 
 
+def _named(world: DriftWorld, contact_id: str) -> str:
+    """A contact as a person knows it: its name (and id), or its id when it was not read."""
+    contact = world.contacts.get(contact_id)
+    return f"{contact.name} ({contact_id})" if contact is not None else contact_id
+
+
 def _contacts(world: DriftWorld) -> list[Difference]:
     found: list[Difference] = []
     holders: dict[str, list[str]] = {}
@@ -304,8 +310,8 @@ def _contacts(world: DriftWorld) -> list[Difference]:
                     key=f"{DriftKind.CONTACT_MERGED}:{link.customer_id}:{contact.contact_id}",
                     kind=DriftKind.CONTACT_MERGED,
                     message=f"Customer {link.customer_id} is mapped to Xero contact "
-                    f"{contact.name}, which was merged into another contact "
-                    f"({survivor}){advice}.",
+                    f"{contact.name}, which was merged into another contact, "
+                    f"{_named(world, survivor)}{advice}.",
                     repairs=(Repair.REMAP, Repair.IGNORE),
                     customer_id=link.customer_id,
                     contact_id=contact.contact_id,

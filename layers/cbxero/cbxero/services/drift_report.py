@@ -142,6 +142,11 @@ class DriftReader:
         }
         contact_ids = sorted({link.xero_contact_id for link in links if link.xero_contact_id})
         contacts = xero.contacts_by_id(contact_ids) if contact_ids else []
+        # The contacts they were merged into, to name them (one more read, only after a merge).
+        survivors = sorted(
+            {c.merged_to_contact_id for c in contacts if c.merged_to_contact_id} - set(contact_ids)
+        )
+        contacts += xero.contacts_by_id(survivors) if survivors else []
         read_items = every_item or settings.price_source is PriceSource.XERO
         items = {item.code: item for item in xero.all_items()} if mappings and read_items else {}
         return DriftWorld(
