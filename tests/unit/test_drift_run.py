@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from cbxero.domain.connection import ConnectionStatus
 from cbxero.domain.drift import Difference, DriftKind, Repair
+from cbxero.domain.errors import InvalidInput
 from cbxero.domain.settings import AutoSync, Settings
 from cbxero.ports import DriftRecords
 from cbxero.services.dashboard import runs
@@ -118,3 +119,20 @@ def test_the_schedules_last_and_next_run() -> None:
     assert runs(AutoSync.DAILY, at) == (two, two + timedelta(days=1))
     early = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
     assert runs(AutoSync.DAILY, early) == (two - timedelta(days=1), two)
+
+
+def test_a_reseller_with_too_many_orders_is_reported_over_a_shorter_period() -> None:
+    run, _, records, _, reader, clock = sweep()
+    periods: list[timedelta] = []
+    report = reader.report
+
+    def busy(reseller_id: str, start: datetime, end: datetime) -> DriftReport:
+        periods.append(end - start)
+        if end - start > timedelta(days=7):  # as DriftReader refuses more than 2,000 orders
+            raise InvalidInput("more than 2000 orders in the period", field="from")
+        return report(reseller_id, start, end)
+
+    reader.report = busy  # type: ignore[method-assign]
+    run.scheduled("daily")
+    assert periods == [timedelta(days=31), timedelta(days=7)]
+    assert records.counts["daily"] == ({"document_voided": 1}, clock.now())

@@ -196,6 +196,10 @@ class DriftReader:
         return orders
 
 
+# Periods the scheduled run falls back to when a reseller has more orders than a report takes.
+SHORTER_PERIODS = (7, 1)
+
+
 class DriftSweep:
     """The scheduled drift run: each reseller with auto-sync on and a usable connection, once a
     day, as many as the invocation's time allows (an hourly schedule picks up the rest)."""
@@ -243,9 +247,10 @@ class DriftSweep:
 
     def scheduled(self, reseller_id: str, days: int = 31) -> DriftReport:
         """The daily run: the last `days` days, its counts kept for the dashboard, and one
-        Action Log entry when drift was found."""
+        Action Log entry when drift was found. A reseller with more orders than one report
+        takes is reported over a shorter period (a week, then a day) rather than not at all."""
         now = self._clock.now()
-        report = self._reader.report(reseller_id, now - timedelta(days=days), now)
+        report = self._shortened(reseller_id, now, days)
         self._records.save_counts(reseller_id, report.counts, now)
         if report.differences:
             found = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in report.counts.items())
@@ -260,6 +265,16 @@ class DriftSweep:
                 )
             )
         return report
+
+    def _shortened(self, reseller_id: str, now: datetime, days: int) -> DriftReport:
+        periods = [days, *(p for p in SHORTER_PERIODS if p < days)]
+        for period in periods[:-1]:
+            try:
+                return self._reader.report(reseller_id, now - timedelta(days=period), now)
+            except InvalidInput as refused:
+                if refused.field != "from":  # not "too many orders": a real refusal
+                    raise
+        return self._reader.report(reseller_id, now - timedelta(days=periods[-1]), now)
 
 
 DAY_AGAIN = timedelta(hours=20)  # checked within this: not again today
