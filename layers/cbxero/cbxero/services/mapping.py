@@ -7,7 +7,6 @@ import hashlib
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
 
 from cbxero.domain.chart import Chart, Purpose, accounts_for, active_tracking, revenue_tax_rates
 from cbxero.domain.contacts import choose_contact
@@ -33,6 +32,7 @@ from cbxero.ports import (
     XeroAccounting,
 )
 from cbxero.services.chart import ChartCheck, MappingChoices
+from cbxero.services.kept import Kept
 from cbxero.services.mapping_rows import CustomerRow, ImportReport, ItemMade, ProductRow
 from cbxero.services.recording import Recorder
 
@@ -76,7 +76,8 @@ class MappingDesk:
         self._clock = clock
         self._monotonic = monotonic
         self._recorder = Recorder(action_log, clock)
-        self._cache: dict[tuple[str, str], tuple[float, Any]] = {}
+        # Through self._monotonic at each read, so that a test may turn the clock.
+        self._cache = Kept(LOOKUP_TTL, lambda: self._monotonic())
         self._check = ChartCheck(xero)
 
     # ------------------------------------------------------------------ customers
@@ -325,14 +326,7 @@ class MappingDesk:
         return link
 
     def _cached[T](self, reseller_id: str, what: str, read: Callable[[], T]) -> T:
-        key, now = (reseller_id, what), self._monotonic()
-        hit = self._cache.get(key)
-        if hit is not None and now - hit[0] < LOOKUP_TTL:
-            value: T = hit[1]
-            return value
-        fresh = read()
-        self._cache[key] = (now, fresh)
-        return fresh
+        return self._cache.get((reseller_id, what), read)
 
     # ------------------------------------------------------------------ helpers
     def _owned(self, reseller_id: str) -> list[MarketplaceCustomer]:

@@ -12,11 +12,12 @@ with Xero's message until it is looked at again, when the lists are read anew.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TypeVar
 
 from cbxero.domain.xero import Account, Currency, TaxRate, TrackingCategory
 from cbxero.ports import Clock, XeroAccounting
+from cbxero.services.kept import Kept
 
 KEPT_FOR = timedelta(minutes=5)
 
@@ -24,22 +25,15 @@ T = TypeVar("T")
 
 
 class ListKeeper:
-    """The lists read lately, per organisation and list, with when they were read."""
+    """The lists read lately, per organisation and list, kept `KEPT_FOR` on the run's clock."""
 
     def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-        self._kept: dict[tuple[str, str], tuple[datetime, object]] = {}
+        self._kept = Kept(KEPT_FOR.total_seconds(), lambda: clock.now().timestamp())
 
     def get(self, tenant_id: str, name: str, read: Callable[[], T]) -> T:
         if not tenant_id:  # an organisation we cannot tell apart: never kept
             return read()
-        now = self._clock.now()
-        kept = self._kept.get((tenant_id, name))
-        if kept is not None and now - kept[0] < KEPT_FOR:
-            return kept[1]  # type: ignore[return-value]
-        value = read()
-        self._kept[(tenant_id, name)] = (now, value)
-        return value
+        return self._kept.get((tenant_id, name), read)
 
 
 class OrganisationLists:
