@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from cbxero.domain.chart import Purpose, fits
 from cbxero.domain.marketplace import LineKind, MarketplaceOrder
 from cbxero.domain.model import PaymentMade
 from cbxero.domain.xero import Account
@@ -119,7 +120,8 @@ def bank_account_problem(code: str | None, accounts: Iterable[Account]) -> str |
     organisation's active bank accounts."""
     if not code:
         return "choose the Xero bank account payments go to (setting payments_account_code)"
-    banks = {a.code for a in accounts if a.type == "BANK" and a.status in (None, "ACTIVE")}
+    # Which accounts may take payments is the chart's rule (the settings' save checks it too).
+    banks = {a.code for a in accounts if fits(a, Purpose.BANK)}
     if code not in banks:
         shown = ", ".join(sorted(c for c in banks if c)) or "none"
         return (
