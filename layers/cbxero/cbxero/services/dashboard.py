@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from cbxero.domain.connection import ConnectionStatus
+from cbxero.domain.model import TaskStatus
 from cbxero.domain.settings import AutoSync
 from cbxero.ports import (
     Clock,
@@ -140,5 +141,10 @@ class DashboardDesk:
             drift=DriftSeen(checked_at=seen[1], total=sum(seen[0].values()), counts=seen[0])
             if seen
             else None,
-            history=self._history.view(reseller_id) if self._history else None,
+            # From the counts and the budget read above: the index and the governor once each.
+            history=self._history.progress(
+                reseller_id, {TaskStatus(s): n for s, n in by_status.items()}, budget
+            )
+            if self._history
+            else None,
         )

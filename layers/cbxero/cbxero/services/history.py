@@ -13,7 +13,7 @@ customers not read yet.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -91,11 +91,15 @@ class HistoryDesk:
         self._clock = clock
 
     def view(self, reseller_id: str) -> HistoryView:
+        return self.progress(reseller_id, self._counts(reseller_id), self._budget(reseller_id))
+
+    def progress(
+        self, reseller_id: str, counts: Mapping[TaskStatus, int], budget: Budget | None
+    ) -> HistoryView:
+        """The view from task counts and a budget already read (the dashboard reads both)."""
         now = self._clock.now()
         chosen = self._history.get(reseller_id)
-        counts = self._counts(reseller_id)
         waiting = sum(n for status, n in counts.items() if status not in DONE)
-        budget = self._budget(reseller_id)
         return HistoryView(
             start=chosen.start if chosen else default_start(now),
             chosen=chosen is not None,
