@@ -16,7 +16,7 @@ PYTEST_WORKERS ?= auto
 PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 CODE := layers/cbxero functions local tests benchmarks
 
-.PHONY: help setup browser openapi lint validate build pytest unit integration e2e test check quick demo dev bench clean
+.PHONY: help setup browser web openapi lint validate build pytest unit integration e2e test check quick demo dev bench clean
 
 help:
 	@echo "make demo   set up and run the product locally, end to end"
@@ -44,6 +44,19 @@ browser:
 
 setup: $(VENV)/.installed .local/dynamodb/DynamoDBLocal.jar .local/swagger-ui/VERSION browser
 
+# The web app's Node dependencies, exactly as the committed lockfile says.
+web/node_modules/.installed: web/package-lock.json
+	@command -v npm >/dev/null || { echo "make web: Node.js 20 and npm are needed" >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The web app: its typed client generated from the API's OpenAPI document, type-checked (an API
+# change that breaks a screen fails here), then bundled into web/dist, which the local stack
+# serves at / and `make publish-web` uploads.
+web: $(VENV)/.installed web/node_modules/.installed
+	$(PY) -m local.openapi_document
+	cd web && npm run --silent build
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
@@ -55,7 +68,7 @@ validate: setup
 build: setup
 	$(BIN)/sam build
 
-pytest: setup
+pytest: setup web
 	$(PYTEST) $(PYTEST_ARGS)
 
 unit: setup
@@ -64,7 +77,7 @@ unit: setup
 integration: setup
 	$(PYTEST) tests/integration tests/contract $(PYTEST_ARGS)
 
-e2e: setup
+e2e: setup web
 	$(PYTEST) tests/e2e $(PYTEST_ARGS)
 
 # The four phases share nothing, so they run side by side (mypy and sam leave a core idle alone);
@@ -87,10 +100,10 @@ quick: $(VENV)/.installed
 openapi: setup
 	$(PY) -m local.openapi_oauth
 
-demo: setup
+demo: setup web
 	$(PY) -m local.demo
 
-dev: setup
+dev: setup web
 	$(PY) -m local.dev
 
 bench: setup
@@ -103,4 +116,4 @@ bench: setup
 	PYTHONPATH=layers/cbxero:. $(PY) -m benchmarks.webhook_answer
 
 clean:
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache web/dist web/generated

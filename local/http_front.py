@@ -16,8 +16,12 @@ from flask import Flask, Response, request, send_from_directory
 from local import template as cfn
 from local import tokens
 from local.invoke import Invoker
+from local.web_host import WebHost
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+# The API is served at the root (for curl and the README's walk) and under /api, where the web
+# app calls it on its own origin (CloudFront routes /api/* to the API, without the prefix).
+API_PREFIX = "/api"
 TRANSCRIPT_LIMIT = 10_000
 
 
@@ -51,7 +55,9 @@ def _gateway_error(status: int, message: str) -> Response:
 
 
 class HttpFront:
-    def __init__(self, invoker: Invoker, template: cfn.Template | None = None) -> None:
+    def __init__(
+        self, invoker: Invoker, template: cfn.Template | None = None, web: WebHost | None = None
+    ) -> None:
         self._invoker = invoker
         self._routes = (template or cfn.load()).routes()
         # The latest responses served, for tests to scan; bounded for a long `make dev`.
@@ -60,6 +66,8 @@ class HttpFront:
         # Swagger UI over the API's own OpenAPI document (served from .local: no CDN).
         self.app.add_url_rule("/docs", "docs", _swagger_page)
         self.app.add_url_rule("/docs/assets/<path:name>", "docs-assets", _swagger_asset)
+        if web is not None:  # the web app at / (before the API's catch-all rules)
+            web.install(self.app)
         # No automatic OPTIONS answer: API Gateway has no route for it (no CORS configured).
         self.app.add_url_rule(
             "/",
@@ -80,6 +88,8 @@ class HttpFront:
         del path  # routes match the raw path, as API Gateway's do: %2F stays in its segment
         raw_path = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or "/"
         raw_path = raw_path.split("?", 1)[0]
+        if raw_path.startswith(API_PREFIX + "/"):  # the web app's way in, as CloudFront's /api/*
+            raw_path = raw_path.removeprefix(API_PREFIX)
         for route in self._routes:
             match = route.pattern.match(raw_path)
             if match and route.method == request.method:

@@ -31,6 +31,8 @@ from local.http_front import HttpFront
 from local.invoke import Invoker
 from local.servers import DynamoDBLocal, LoopbackServer, create_tables, dynamodb_client, free_port
 from local.simpleapi_emulator import SimpleApiEmulator
+from local.store_host import store_app
+from local.web_host import WebHost
 from local.xero_emulator import Grant, RefusedByXero, XeroEmulator
 from local.xero_emulator.webhooks import DeliveryReport
 
@@ -64,6 +66,7 @@ class LocalStack:
         front_port: int | None = None,
         xero_port: int | None = None,
         marketplace_port: int | None = None,
+        store_port: int | None = None,
         quiet: bool = False,
         auto_consent: bool = True,
         visibility_timeout: int = 180,
@@ -77,7 +80,12 @@ class LocalStack:
         self.xero = XeroEmulator(auto_consent=auto_consent, organisations=organisations)
         self.marketplace = SimpleApiEmulator()
         self.marketplace.seed()
-        self._ports = {"front": front_port, "xero": xero_port, "market": marketplace_port}
+        self._ports = {
+            "front": front_port,
+            "xero": xero_port,
+            "market": marketplace_port,
+            "store": store_port,
+        }
         self._quiet = quiet
         self._servers: list[Any] = []
         self._saved_environ: dict[str, str] = {}
@@ -174,6 +182,12 @@ class LocalStack:
 
         self.front_port = self._ports["front"] or free_port()
         self.front_url = f"http://127.0.0.1:{self.front_port}"
+        # The web app, served by the front at / (as CloudFront serves it), and the store page
+        # that frames it, on an origin of its own: the app takes a session only from there.
+        self.app_url = f"http://localhost:{self.front_port}/"
+        store_port = self._ports["store"] or free_port()
+        self.store_origin = f"http://localhost:{store_port}"
+        self.store_url = f"{self.store_origin}/store/xero-integration"
         # The store page a connect by hand returns to: served by the front itself (below).
         self.store_page = f"http://localhost:{self.front_port}/store/xero"
         refs: dict[str, Any] = {
@@ -194,7 +208,7 @@ class LocalStack:
         self.tables = tables
         quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "LOG_LEVEL": "WARNING"}
         self.invoker = Invoker(refs, self.template, quiet if self._quiet else None)
-        self.http_front = HttpFront(self.invoker, self.template)
+        self.http_front = HttpFront(self.invoker, self.template, WebHost([self.store_origin]))
         # Local-only routes beside the API's (no token: loopback development aids).
         self.http_front.app.add_url_rule(
             "/_dev/schedule/<frequency>", "dev-schedule", self._dev_schedule, methods=["POST"]
@@ -225,6 +239,10 @@ class LocalStack:
         )
         self.front = LoopbackServer(self.http_front.app, self.front_port).start()
         self._servers.append(self.front)
+        self.store_server = LoopbackServer(
+            store_app(self.app_url, DEMO_RESELLER), store_port
+        ).start()
+        self._servers.append(self.store_server)
         # Xero's webhooks for this app: signed with the key the function reads, to its route.
         self.xero.webhooks.configure(f"{self.front_url}/xero/webhooks", self.webhook_key)
 

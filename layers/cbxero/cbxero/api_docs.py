@@ -224,7 +224,8 @@ def whole_document(settings: dict[str, Any], oauth: dict[str, Any]) -> dict[str,
         paths.setdefault(path, {}).update(item)
     schemas = settings.setdefault("components", {}).setdefault("schemas", {})
     for name, schema in oauth.get("components", {}).get("schemas", {}).items():
-        schemas.setdefault(name, schema)
+        if schemas.setdefault(name, schema) != schema:  # one name, two shapes: a route lies
+            raise ValueError(f"schema {name} has two shapes: rename one model")
     settings["paths"] = {
         path: paths[path] for path in sorted(paths, key=lambda p: (_screen(p), p.count("{"), p))
     }

@@ -26,7 +26,9 @@ from cbxero.services.history import HistoryDesk, HistoryView
 DAILY_AT = 2  # the dispatcher's daily schedule: cron(0 2 * * ? *), UTC
 
 
-class ConnectionView(BaseModel):
+class DashboardConnection(BaseModel):
+    """The dashboard's summary of the connection (GET /xero/connection has the whole view)."""
+
     model_config = ConfigDict(frozen=True)
 
     status: str
@@ -55,7 +57,7 @@ class DriftSeen(BaseModel):
 class Dashboard(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    connection: ConnectionView
+    connection: DashboardConnection
     budget_today: BudgetView | None
     tasks_total: int
     tasks_by_status: dict[str, int]
@@ -117,7 +119,7 @@ class DashboardDesk:
         oldest = self._figures.oldest_waiting(reseller_id)
         seen = self._drift.last_counts(reseller_id)
         return Dashboard(
-            connection=ConnectionView(
+            connection=DashboardConnection(
                 status=(connection.status if connection else ConnectionStatus.NOT_CONNECTED).value,
                 organisation=tenant.name if tenant else None,
                 connected_since=connection.connected_since if connection else None,
