@@ -45,6 +45,7 @@ def test_an_item_made_from_a_long_product_is_shortened_the_same_way(stack: Local
     assert code.startswith(mpn[:21])  # the MPN's start, then a digest of the whole
     item = next(i for i in stack.xero.organisation().items.values() if i["Code"] == code)
     assert len(item["Name"]) == 50
+    assert made["item_name"] == item["Name"]  # what the screen reports
     again = stack.api("POST", f"/products/{mpn}/xero-item").json()
     assert again["mapping"]["xero_item_code"] == code  # the same code, and no second item
     assert sum(i["Code"] == code for i in stack.xero.organisation().items.values()) == 1

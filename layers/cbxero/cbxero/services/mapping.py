@@ -234,6 +234,7 @@ class MappingDesk:
         mapping = self._save_mapping(reseller_id, mpn, product.name, made, actor)
         return ItemMade(
             mapping=mapping,
+            item_name=made.name or name,
             code_shortened=code != product.mpn,
             name_shortened=name != product.name,
         )

@@ -43,5 +43,6 @@ class ImportReport(BaseModel):
 
 class ItemMade(BaseModel):
     mapping: ProductMapping
+    item_name: str = Field(description="The Xero item's name (fitted to Xero's 50 characters).")
     code_shortened: bool
     name_shortened: bool

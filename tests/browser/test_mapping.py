@@ -1,0 +1,132 @@
+"""The Mapping screen in a browser: customers mapped to Xero contacts (an existing one, one made
+from the profile, import all with its report), auto-sync one by one and in bulk; products
+mapped to Xero items, an item made in Xero with its code shortened, the many-to-one rule's
+message; the cancellation fee's item. Each effect is checked in the API and the Xero emulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from local.stack import DEMO_RESELLER, LocalStack
+from tests.browser.conftest import Store
+
+LONG_MPN = "D903A2DB-BF6F-4434-83F1-21BA44017813_ANNUAL_COMMITMENT"
+LONG_NAME = "Microsoft 365 Business Premium (annual commitment, paid monthly) — EU"
+
+
+def _customers(stack: LocalStack) -> dict[str, dict[str, Any]]:
+    return {row["name"]: row for row in stack.api("GET", "/customers").json()}
+
+
+def test_customers_are_mapped_made_imported_and_switched(store: Store) -> None:
+    stack = store.stack
+    krause = stack.seed_demo_reseller(settings={"auto_sync": "off"})
+    org = stack.xero.organisation()
+    org.contacts["c-krause"] = {
+        "ContactID": "c-krause",
+        "Name": krause["name"],
+        "ContactStatus": "ACTIVE",
+    }
+    org.contacts["c-tax"] = {
+        "ContactID": "c-tax",
+        "Name": "Tax Match Holding",
+        "TaxNumber": "DE123456789",
+        "ContactStatus": "ACTIVE",
+    }
+    market = stack.marketplace
+    market.add_customer("Nordwind GmbH", reseller_id=DEMO_RESELLER)
+    market.add_customer("Baltic Traders", reseller_id=DEMO_RESELLER)
+    market.add_customer("Tax Match Ltd", tax_reg_id="DE123456789", reseller_id=DEMO_RESELLER)
+    store.go("/mapping")
+    app = store.app
+    row = app.get_by_role("row", name="Incomplete Profile Inc")
+    row.get_by_text("Lacks email address, country").wait_for()
+
+    # an existing contact, from the suggestions
+    store.click(app.get_by_role("button", name=f"Map {krause['name']} to a Xero contact"))
+    dialog = app.get_by_role("dialog")
+    store.check("mapping-customers-dialog")
+    store.click(dialog.get_by_role("list", name="Suggested contacts").get_by_role("button"))
+    app.get_by_text(f"{krause['name']} is mapped to Xero contact {krause['name']}.").wait_for()
+    assert _customers(stack)[krause["name"]]["xero_contact_id"] == "c-krause"
+    assert _customers(stack)[krause["name"]]["auto_sync"] is True  # the switch kept as it was
+
+    # a contact made from the profile
+    store.click(app.get_by_role("button", name="Create in Xero for Nordwind GmbH"))
+    app.get_by_text("A Xero contact was created for Nordwind GmbH").wait_for()
+    made = _customers(stack)["Nordwind GmbH"]["xero_contact_id"]
+    assert org.contacts[made]["Name"] == "Nordwind GmbH"
+
+    # import all, and its report
+    store.click(app.get_by_role("button", name="Import all"))
+    report = app.get_by_role("region", name="Import report")
+    report.get_by_text("1 made, 1 matched, 1 skipped.").wait_for()
+    assert report.get_by_text("Incomplete Profile Inc: lacks email address, country").is_visible()
+    rows = _customers(stack)
+    assert rows["Tax Match Ltd"]["xero_contact_id"] == "c-tax"
+    assert org.contacts[rows["Baltic Traders"]["xero_contact_id"]]["Name"] == "Baltic Traders"
+    store.check("mapping-customers")
+    store.picture("mapping-customers")
+
+    # auto-sync: one switch, then two customers at once
+    store.click(app.get_by_role("switch", name="Auto-sync for Nordwind GmbH"))
+    app.get_by_text("Auto-sync on for Nordwind GmbH.").wait_for()
+    assert _customers(stack)["Nordwind GmbH"]["auto_sync"] is True
+    store.click(app.get_by_role("checkbox", name="Select Baltic Traders"))
+    store.click(app.get_by_role("checkbox", name="Select Tax Match Ltd"))
+    store.click(app.get_by_role("button", name="Auto-sync on for selected"))
+    app.get_by_text("Auto-sync on for 2 customers.").wait_for()
+    rows = _customers(stack)
+    assert [rows[n]["auto_sync"] for n in ("Baltic Traders", "Tax Match Ltd")] == [True, True]
+    assert rows["Incomplete Profile Inc"]["auto_sync"] is False
+
+    # the unmapped filter
+    store.click(app.get_by_label("Unmapped only"))
+    app.get_by_role("row", name="Baltic Traders").wait_for(state="detached")
+    assert app.get_by_role("row", name="Incomplete Profile Inc").is_visible()
+
+
+def test_products_are_mapped_made_in_xero_and_the_fee_mapped(store: Store) -> None:
+    stack = store.stack
+    stack.seed_demo_reseller(settings={"auto_sync": "off"})
+    stack.api("DELETE", "/products/AZ-PLAN").raise_for_status()
+    stack.marketplace.add_product(LONG_MPN, LONG_NAME, "22.00")
+    org = stack.xero.organisation()
+    org.items["FEE-CANCEL"] = {"ItemID": "i-fee", "Code": "FEE-CANCEL", "Name": "Cancellation"}
+    store.go("/mapping/products")
+    app = store.app
+    azure = app.get_by_role("row", name="Azure plan")
+
+    # the many-to-one rule: the API's message beside the field
+    azure.get_by_label("Xero item for Azure plan").select_option("MS-TEAMS-ESS")
+    store.click(azure.get_by_role("button", name="Map Azure plan"))
+    azure.get_by_text("already mapped to product MS-TEAMS-ESS").wait_for()
+    store.check("mapping-products-refused")
+
+    azure.get_by_label("Xero item for Azure plan").select_option("AZ-PLAN")
+    store.click(azure.get_by_role("button", name="Map Azure plan"))
+    app.get_by_text("Azure plan is mapped to Xero item AZ-PLAN.").wait_for()
+    products = {r["mpn"]: r for r in stack.api("GET", "/products").json()}
+    assert products["AZ-PLAN"]["xero_item_code"] == "AZ-PLAN"
+
+    # an item made in Xero from a product too long for Xero's code and name
+    store.click(app.get_by_role("button", name=f"Create item in Xero for {LONG_NAME}"))
+    said = app.get_by_text("its code was shortened to Xero's 30 characters")
+    said.wait_for()
+    code = stack.api("GET", "/products").json()
+    code = next(r["xero_item_code"] for r in code if r["mpn"] == LONG_MPN)
+    assert len(code) == 30 and code in said.inner_text()
+    item = next(i for i in org.items.values() if i["Code"] == code)
+    assert item["Name"] in said.inner_text()
+    store.check("mapping-products")
+    store.picture("mapping-products")
+
+    # the cancellation fee
+    store.click(app.get_by_role("link", name="Fees"))
+    app.get_by_text("Not mapped yet").wait_for()
+    app.get_by_label("Xero item for the cancellation fee").select_option("FEE-CANCEL")
+    store.click(app.get_by_role("button", name="Save"))
+    app.get_by_text("The cancellation fee is mapped to Xero item FEE-CANCEL.").wait_for()
+    assert stack.api("GET", "/fees").json() == {"cancellation": "FEE-CANCEL"}
+    store.check("mapping-fees")
+    store.picture("mapping-fees")
