@@ -24,8 +24,11 @@ export function CustomersTab(props: { unmapped: boolean }): JSX.Element {
   const [named, setNamed] = useState<Record<string, string>>({});
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [said, setSaid] = useState<string | null>(null);
-  const [report, setReport] = useState<Report | null>(null);
+  // the report keeps the names as they were shown (a filter may hide its customers later)
+  const [report, setReport] = useState<{ made: Report; names: Record<string, string> } | null>(null);
   const [mapping, setMapping] = useState<Row | null>(null);
+  // Contacts made from a profile carry the customer's name (Xero's list is read through a cache).
+  const [madeFor, setMadeFor] = useState<Set<string>>(new Set());
 
   const contactName = useMemo(() => {
     const names: Record<string, string> = {};
@@ -53,7 +56,8 @@ export function CustomersTab(props: { unmapped: boolean }): JSX.Element {
     action.run(async () => {
       setReport(null);
       const made = await call(api.POST("/customers/import", {}));
-      setReport(made);
+      setReport({ made, names: customerName });
+      setMadeFor((before) => new Set([...before, ...made.created]));
       await rows.reload();
     });
 
@@ -64,11 +68,8 @@ export function CustomersTab(props: { unmapped: boolean }): JSX.Element {
           params: { path: { customerId: row.customer_id } },
         }),
       );
-      const id = link.xero_contact_id ?? "";
-      await done(`A Xero contact was created for ${row.name} from its profile, and mapped.`, {
-        id,
-        name: row.name,
-      });
+      setMadeFor((before) => new Set([...before, link.customer_id]));
+      await done(`A Xero contact was created for ${row.name} from its profile, and mapped.`);
     });
 
   const unlink = (row: Row): Promise<void | undefined> =>
@@ -140,8 +141,8 @@ export function CustomersTab(props: { unmapped: boolean }): JSX.Element {
       <ErrorNotice error={action.error} />
       {report ? (
         <ImportReportPanel
-          report={report}
-          names={customerName}
+          report={report.made}
+          names={{ ...report.names, ...customerName }}
           onChoose={(id) => {
             const row = shown.find((r) => r.customer_id === id);
             if (row) setMapping(row);
@@ -210,9 +211,12 @@ export function CustomersTab(props: { unmapped: boolean }): JSX.Element {
                   </td>
                   <td>
                     {row.xero_contact_id ? (
-                      (contactName[row.xero_contact_id] ?? (
-                        <span class="muted">Contact {row.xero_contact_id.slice(0, 8)}…</span>
-                      ))
+                      (contactName[row.xero_contact_id] ??
+                      (madeFor.has(row.customer_id) ? (
+                        row.name
+                      ) : (
+                        <span class="muted">Mapped (contact {row.xero_contact_id.slice(0, 8)}…)</span>
+                      )))
                     ) : (
                       <span class="status status-warn">Not mapped</span>
                     )}

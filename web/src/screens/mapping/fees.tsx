@@ -26,7 +26,7 @@ export function FeesTab(): JSX.Element {
     ...(items.data ?? []).map((item) => ({ value: item.Code, label: itemLabel(item) })),
   ];
   return (
-    <section class="panel" aria-labelledby="fees-title">
+    <section class="panel fee-panel" aria-labelledby="fees-title">
       <h2 id="fees-title">Cancellation fee</h2>
       <p class="hint">
         The Xero item a cancellation fee's line uses.{" "}

@@ -84,12 +84,12 @@ function ProductLine(props: { row: Row; items: Item[]; onChanged: (said: string)
     const code = made.mapping.xero_item_code;
     setCode(code);
     const fitted = [
-      made.code_shortened ? `its code was shortened to Xero's 30 characters: ${code}` : "",
-      made.name_shortened ? `its name to Xero's 50 characters: ${made.item_name}` : "",
+      made.code_shortened ? `its code to “${code}” (Xero takes 30 characters)` : "",
+      made.name_shortened ? `its name to “${made.item_name}” (Xero takes 50)` : "",
     ].filter(Boolean);
     await props.onChanged(
-      `Xero item ${code} was made for ${row.name} and mapped` +
-        (fitted.length ? `; ${fitted.join("; ")}.` : "."),
+      `Made Xero item ${code} and mapped ${row.name} to it.` +
+        (fitted.length ? ` Shortened ${fitted.join(" and ")}.` : ""),
     );
   });
   const unmap = useAction(async () => {
