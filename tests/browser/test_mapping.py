@@ -87,6 +87,11 @@ def test_customers_are_mapped_made_imported_and_switched(store: Store) -> None:
     assert [rows[n]["auto_sync"] for n in ("Baltic Traders", "Tax Match Ltd")] == [True, True]
     assert rows["Incomplete Profile Inc"]["auto_sync"] is False
 
+    # unlink
+    store.click(app.get_by_role("button", name="Unlink Tax Match Ltd"))
+    app.get_by_text("Tax Match Ltd is no longer mapped to a Xero contact.").wait_for()
+    assert _customers(stack)["Tax Match Ltd"]["xero_contact_id"] is None
+
     # the unmapped filter
     store.click(app.get_by_label("Unmapped only"))
     app.get_by_role("row", name="Baltic Traders").wait_for(state="detached")
@@ -103,22 +108,38 @@ def test_products_are_mapped_made_in_xero_and_the_fee_mapped(store: Store) -> No
     stack.marketplace.add_product(LONG_MPN, LONG_NAME, "22.00")
     org = stack.xero.organisation()
     org.items["FEE-CANCEL"] = {"ItemID": "i-fee", "Code": "FEE-CANCEL", "Name": "Cancellation"}
+    org.items["O365-NEW"] = {"ItemID": "i-new", "Code": "O365-NEW", "Name": "Microsoft 365 E3"}
+    chosen = {"xero_item_code": "MS-O365-E3-M", "account_code": "210", "tax_type": "OUTPUT"}
+    stack.api("PUT", "/products/MS-O365-E3-M", json=chosen).raise_for_status()
     store.go("/mapping/products")
     app = store.app
     azure = app.get_by_role("row", name="Azure plan")
 
     # the many-to-one rule: the API's message beside the field
     azure.get_by_label("Xero item for Azure plan").select_option("MS-TEAMS-ESS")
-    store.click(azure.get_by_role("button", name="Map Azure plan"))
+    store.click(azure.get_by_role("button", name="Map Azure plan", exact=True))
     azure.get_by_text("already mapped to product MS-TEAMS-ESS").wait_for()
     store.check("mapping-products-refused")
     store.picture("mapping-products-refused")
 
     azure.get_by_label("Xero item for Azure plan").select_option("AZ-PLAN")
-    store.click(azure.get_by_role("button", name="Map Azure plan"))
+    store.click(azure.get_by_role("button", name="Map Azure plan", exact=True))
     app.get_by_text("Azure plan is mapped to Xero item AZ-PLAN.").wait_for()
     products = {r["mpn"]: r for r in stack.api("GET", "/products").json()}
     assert products["AZ-PLAN"]["xero_item_code"] == "AZ-PLAN"
+
+    # another item for a product mapped with its own account and tax type: both kept
+    o365 = app.get_by_role("row", name="Microsoft 365 E3 (monthly)")
+    o365.get_by_text("Account 210 · Tax type OUTPUT").wait_for()
+    o365.get_by_label("Xero item for Microsoft 365 E3 (monthly)").select_option("O365-NEW")
+    store.click(o365.get_by_role("button", name="Map Microsoft 365 E3 (monthly)", exact=True))
+    app.get_by_text("is mapped to Xero item O365-NEW.").wait_for()
+    row = next(r for r in stack.api("GET", "/products").json() if r["mpn"] == "MS-O365-E3-M")
+    assert (row["xero_item_code"], row["account_code"], row["tax_type"]) == (
+        "O365-NEW",
+        "210",
+        "OUTPUT",
+    )
 
     # an item made in Xero from a product too long for Xero's code and name
     store.click(app.get_by_role("button", name=f"Create item in Xero for {LONG_NAME}"))

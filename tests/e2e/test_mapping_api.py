@@ -182,6 +182,12 @@ def test_accounts_tax_types_and_tracking_are_chosen_from_the_organisations_lists
         "tax_type": "OUTPUT",
         "tracking": [{"name": "Region", "option": "North"}],
     }
+    row = next(r for r in stack.api("GET", "/products").json() if r["mpn"] == "MS-TEAMS-ESS")
+    assert (row["account_code"], row["tax_type"], row["tracking"]) == (
+        "210",
+        "OUTPUT",
+        [{"name": "Region", "option": "North"}],
+    )  # shown, and kept by a screen that maps the product again
     archived = {**chosen, "tracking": [{"name": "Region", "option": "West"}]}
     refused = stack.api("PUT", "/products/MS-TEAMS-ESS", json=archived)
     assert (refused.status_code, refused.json()["fields"][0]["field"]) == (400, "tracking")

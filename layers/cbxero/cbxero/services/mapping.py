@@ -202,16 +202,8 @@ class MappingDesk:
     # ------------------------------------------------------------------ products and fees
     def products(self, reseller_id: str, *, unmapped_only: bool = False) -> list[ProductRow]:
         mapped = {m.mpn: m for m in self._mappings.for_reseller(reseller_id)}
-        rows = [
-            ProductRow(
-                mpn=product.mpn,
-                name=product.name,
-                xero_item_code=mapped[product.mpn].xero_item_code
-                if product.mpn in mapped
-                else None,
-            )
-            for product in self._marketplace.products()
-        ]
+        products = self._marketplace.products()
+        rows = [_product_row(product, mapped.get(product.mpn)) for product in products]
         return [row for row in rows if not (unmapped_only and row.xero_item_code)]
 
     def create_item(self, reseller_id: str, mpn: str, actor: str) -> ItemMade:
@@ -438,4 +430,17 @@ def _customer_row(customer: MarketplaceCustomer, link: CustomerLink | None) -> C
         missing=missing,
         xero_contact_id=link.xero_contact_id if link else None,
         auto_sync=link.auto_sync if link else False,
+    )
+
+
+def _product_row(product: MarketplaceProduct, mapping: ProductMapping | None) -> ProductRow:
+    if mapping is None:
+        return ProductRow(mpn=product.mpn, name=product.name)
+    return ProductRow(
+        mpn=product.mpn,
+        name=product.name,
+        xero_item_code=mapping.xero_item_code,
+        account_code=mapping.account_code,
+        tax_type=mapping.tax_type,
+        tracking=mapping.tracking,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cbxero.domain.model import ProductMapping
+from cbxero.domain.model import ProductMapping, TrackingChoice
 
 
 class CustomerRow(BaseModel):
@@ -27,6 +27,11 @@ class ProductRow(BaseModel):
     mpn: str
     name: str
     xero_item_code: str | None = None
+    # The mapping's own choices (none: the item's, else the settings'), so that a screen that
+    # maps the product to another item can keep them.
+    account_code: str | None = None
+    tax_type: str | None = None
+    tracking: tuple[TrackingChoice, ...] = ()
 
 
 class ImportReport(BaseModel):

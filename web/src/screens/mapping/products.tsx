@@ -16,6 +16,17 @@ export function itemLabel(item: Item): string {
   return item.Name && item.Name !== item.Code ? `${item.Code} — ${item.Name}` : item.Code;
 }
 
+/** The mapping's own choices, in words ("Account 210 · Tax type OUTPUT · Region: North"). */
+function choices(row: Row): string {
+  return [
+    row.account_code ? `Account ${row.account_code}` : "",
+    row.tax_type ? `Tax type ${row.tax_type}` : "",
+    ...row.tracking.map((t) => `${t.name}: ${t.option}`),
+  ]
+    .filter(Boolean)
+    .join(" · ");
+}
+
 export function ProductsTab(props: { unmapped: boolean }): JSX.Element {
   const rows = useLoad(
     () => call(api.GET("/products", { params: { query: { unmapped: props.unmapped } } })),
@@ -76,7 +87,9 @@ function ProductLine(props: { row: Row; items: Item[]; onChanged: (said: string)
   const [code, setCode] = useState(row.xero_item_code ?? "");
   const path = { params: { path: { mpn: row.mpn } } };
   const map = useAction(async () => {
-    const mapped = await call(api.PUT("/products/{mpn}", { ...path, body: { xero_item_code: code } }));
+    // the mapping's own account, tax type and tracking are kept (this call sets them too)
+    const kept = { account_code: row.account_code ?? null, tax_type: row.tax_type ?? null, tracking: row.tracking };
+    const mapped = await call(api.PUT("/products/{mpn}", { ...path, body: { xero_item_code: code, ...kept } }));
     await props.onChanged(`${row.name} is mapped to Xero item ${mapped.xero_item_code}.`);
   });
   const create = useAction(async () => {
@@ -141,6 +154,7 @@ function ProductLine(props: { row: Row; items: Item[]; onChanged: (said: string)
             Map
           </button>
         </div>
+        {choices(row) ? <span class="sub">{choices(row)}</span> : null}
         {problem ? (
           <p class="field-error" id={`${id}-error`}>
             {problem}
