@@ -4,10 +4,13 @@ from the screen, and the effect checked in the API and the Xero emulator."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from local.stack import LocalStack
-from tests.browser.conftest import Store
+from tests.browser.conftest import Store, open_store
+
+PHONE = 390
 
 
 def synced(stack: LocalStack, orders: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -96,3 +99,42 @@ def test_the_drift_report_shows_the_differences_and_repairs_them(store: Store) -
     store.click(row.get_by_role("button", name="Run the report again"))
     app.get_by_text("The books agree: no differences.").wait_for()
     assert "1 ignored earlier is not listed" in app.locator(".drift-summary").inner_text()
+
+
+def test_a_customer_of_an_archived_contact_is_mapped_again_on_a_phone(
+    stack: LocalStack, chromium: Any
+) -> None:
+    customer, _ = synced(stack, 1)
+    (link,) = [
+        c for c in stack.api("GET", "/customers").json() if c["customer_id"] == customer["id"]
+    ]
+    stack.xero.by_hand.archive_contact(link["xero_contact_id"])
+    other = {"ContactID": str(uuid.uuid4()), "Name": "Survivor Ltd", "ContactStatus": "ACTIVE"}
+    stack.xero.organisation().contacts[other["ContactID"]] = other
+
+    store = open_store(stack, chromium, width=PHONE, height=800)
+    try:
+        app = store.app
+        store.go("/reconcile")
+        app.get_by_label("From").fill("2026-01-01")
+        store.click(app.get_by_role("button", name="Run the report"))
+        section = app.get_by_role("region", name="Customers mapped to an archived contact")
+        row = section.get_by_role("listitem").filter(has_text=f"Customer {customer['id']}")
+        row.wait_for()
+        store.picture("reconcile-phone")
+        store.click(row.get_by_role("button", name="Map to another contact…"))
+        dialog = app.get_by_role("dialog", name="Map the customer to another contact")
+        dialog.get_by_label("Find a Xero contact").fill("Survivor")
+        store.click(dialog.get_by_role("button", name="Search"))
+        dialog.get_by_role("option", name="Survivor Ltd").wait_for(state="attached")
+        dialog.get_by_label("Xero contact", exact=True).select_option(label="Survivor Ltd")
+        store.check("reconcile-remap-phone")
+        store.picture("reconcile-remap-phone")
+        store.click(dialog.get_by_role("button", name="Map the customer"))
+        row.get_by_text(f"mapped to Xero contact {other['ContactID']}").wait_for()
+        mapped = {c["customer_id"]: c for c in stack.api("GET", "/customers").json()}
+        assert mapped[customer["id"]]["xero_contact_id"] == other["ContactID"]
+        width = store.frame.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= PHONE, f"the screen is {width} px wide on a {PHONE} px phone"
+    finally:
+        store.page.context.close()

@@ -170,8 +170,8 @@ function ReportView(props: { report: Report; again: () => void }): JSX.Element {
   return (
     <div class="drift-report">
       <p class="drift-summary" role="status">
-        Checked <When value={report.checked_at} />: {report.orders} orders, {report.tasks} tasks and{" "}
-        {report.documents} Xero documents from <When value={report.start} dateOnly /> to{" "}
+        Checked <When value={report.checked_at} />: {counted(report.orders, "order")},{" "}
+        {counted(report.tasks, "task")} and {counted(report.documents, "Xero document")} from <When value={report.start} dateOnly /> to{" "}
         <When value={report.end} dateOnly />.{" "}
         {total ? (
           <strong>{total === 1 ? "1 difference found." : `${total} differences found.`}</strong>
@@ -217,6 +217,15 @@ function ReportView(props: { report: Report; again: () => void }): JSX.Element {
       ) : null}
     </div>
   );
+}
+
+function counted(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? "" : "s"}`;
+}
+
+function repairLabel(difference: Difference, repair: Repair): string {
+  if (repair !== "remap") return REPAIRS[repair].label;
+  return difference.kind === "item_deleted" ? "Map to another item…" : "Map to another contact…";
 }
 
 function KindSection(props: { title: string; about: string; count: number; children: JSX.Element[] }): JSX.Element {
@@ -267,7 +276,7 @@ function DifferenceRow(props: {
               title={REPAIRS[repair].does}
               onClick={() => props.onRepair(repair)}
             >
-              {REPAIRS[repair].label}
+              {repairLabel(difference, repair)}
             </button>
           ))}
         </div>
