@@ -2,7 +2,7 @@
 // grouped by kind in plain words, and each difference's repairs, done only on the reseller's word.
 
 import type { JSX } from "preact";
-import { useEffect, useId, useState } from "preact/hooks";
+import { useEffect, useId, useRef, useState } from "preact/hooks";
 import { api, ApiError, call, type Schemas } from "../api";
 import { asApiError, useLoad } from "../load";
 import { navigate, type Route } from "../router";
@@ -251,6 +251,10 @@ function DifferenceRow(props: {
   const { difference, outcome } = props;
   const id = useId();
   const settled = outcome?.state === "done" || outcome?.state === "gone";
+  const said = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (outcome) said.current?.focus(); // its buttons are gone: keep the keyboard's place here
+  }, [outcome]);
   return (
     <li class={`drift-item panel ${settled ? "drift-settled" : ""}`} aria-labelledby={`${id}-what`}>
       <h3 id={`${id}-what`} class="drift-what">
@@ -281,7 +285,7 @@ function DifferenceRow(props: {
           ))}
         </div>
       )}
-      <div aria-live="polite" class="drift-outcome">
+      <div aria-live="polite" class="drift-outcome" tabIndex={-1} ref={said}>
         {outcome?.state === "done" ? <Notice kind="success">{outcome.message}</Notice> : null}
         {outcome?.state === "gone" ? (
           <Notice kind="warning">
