@@ -114,6 +114,7 @@ bench: setup
 	PYTHONPATH=layers/cbxero:. $(PY) -m benchmarks.sync rss
 	PYTHONPATH=layers/cbxero:. $(PY) -m benchmarks.dispatcher
 	PYTHONPATH=layers/cbxero:. $(PY) -m benchmarks.webhook_answer
+	PYTHONPATH=layers/cbxero:. $(PY) -m benchmarks.web
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache web/dist web/generated
