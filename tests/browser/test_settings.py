@@ -56,8 +56,9 @@ def _open_settings(store: Store) -> None:
 def test_each_of_the_nine_settings_and_the_accounting_defaults_are_saved_from_the_window(
     stack: LocalStack, chromium: Any
 ) -> None:
-    stack.connect_xero()
-    store = open_store(stack, chromium, height=2200)
+    stack.seed_demo_reseller(settings={"auto_sync": "off"})  # one customer's auto-sync on
+    customers = stack.api("GET", "/customers").json()
+    store = open_store(stack, chromium, height=2250)
     try:
         _open_settings(store)
         app = store.app
@@ -72,6 +73,7 @@ def test_each_of_the_nine_settings_and_the_accounting_defaults_are_saved_from_th
         )
         reminder = app.get_by_text("Auto-sync is also switched on per customer")
         assert reminder.is_visible()
+        app.get_by_text(f"1 of {len(customers)} customers have auto-sync switched on.").wait_for()
         assert (
             app.get_by_role("link", name="Mapping", exact=True).get_attribute("href") == "#/mapping"
         )
@@ -179,6 +181,15 @@ def test_a_save_over_someone_elses_newer_save_shows_the_conflict_and_reloads(sto
     assert _radio(store, "Trim product description details", "No").is_checked()
 
     store.click(_radio(store, "Trim product description details", "Yes"))
+    # leaving with unsaved changes asks first
+    store.click(app.get_by_role("navigation", name="Main").get_by_role("link", name="Tasks"))
+    leave = app.get_by_role("dialog", name="Leave without saving?")
+    leave.wait_for()
+    store.check("settings-leave")
+    store.click(leave.get_by_role("button", name="Stay on Settings"))
+    leave.wait_for(state="hidden")
+    assert _radio(store, "Trim product description details", "Yes").is_checked()
+
     store.click(app.get_by_role("button", name="Save"))
     app.get_by_text(re.compile(r"^Saved at ")).wait_for()
     stored = store.stack.api("GET", "/settings").json()

@@ -6,11 +6,13 @@ import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, answered, type ApiError } from "../api";
 import { asApiError, useLoad } from "../load";
-import { href, type Route } from "../router";
+import type { Route } from "../router";
 import { ErrorNotice, Loading, Notice, Page } from "../ui";
 import { AccountingDefaults } from "./settings/accounting";
 import { chosen, LABELS, SEED_SETTINGS, shown, type Settings } from "./settings/choices";
+import { LeaveGuard } from "./settings/leave";
 import { RadioGroup } from "./settings/radio";
+import { CustomerAutoSyncReminder } from "./settings/reminder";
 import "./settings.css";
 
 interface Versioned {
@@ -63,13 +65,6 @@ export function SettingsScreen(props: { route: Route }): JSX.Element {
 
   const changed = saved && draft ? differing(saved.settings, draft) : [];
   const dirty = changed.length > 0;
-
-  useEffect(() => {
-    if (!dirty) return;
-    const warn = (event: BeforeUnloadEvent): void => event.preventDefault();
-    window.addEventListener("beforeunload", warn);
-    return () => window.removeEventListener("beforeunload", warn);
-  }, [dirty]);
 
   if (!draft || !saved) {
     return (
@@ -141,13 +136,7 @@ export function SettingsScreen(props: { route: Route }): JSX.Element {
               onChange={(value) => change(chosen(draft, setting.name, value))}
               error={fieldError?.problem(setting.name)}
             >
-              {setting.name === "auto_sync" ? (
-                <p class="reminder">
-                  <strong>Auto-sync is also switched on per customer.</strong> Only customers whose
-                  own auto-sync is on are synced on this schedule: switch it on for each customer
-                  in <a href={href("/mapping")}>Mapping</a>.
-                </p>
-              ) : null}
+              {setting.name === "auto_sync" ? <CustomerAutoSyncReminder autoSync={draft.auto_sync} /> : null}
             </RadioGroup>
           ))}
         </section>
@@ -204,6 +193,7 @@ export function SettingsScreen(props: { route: Route }): JSX.Element {
           </div>
         </div>
       </form>
+      <LeaveGuard dirty={dirty} />
     </Page>
   );
 }
