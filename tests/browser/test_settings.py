@@ -167,12 +167,13 @@ def test_a_save_over_someone_elses_newer_save_shows_the_conflict_and_reloads(sto
     store.click(_radio(store, "Trim product description details", "Yes"))
     store.click(app.get_by_role("button", name="Save"))
     app.get_by_text("someone else saved the settings").wait_for()
-    assert app.get_by_text("The other save changed: Load prices from.").is_visible()
+    assert app.get_by_text("The other save changed: Load prices from (now Xero).").is_visible()
     assert _radio(store, "Trim product description details", "Yes").is_checked()  # kept
     assert app.get_by_role("button", name="Save").is_disabled()
     stored = store.stack.api("GET", "/settings").json()
     assert (stored["price_source"], stored["trim_descriptions"]) == ("xero", False)
     store.check("settings-conflict")
+    store.picture("settings-conflict")
 
     store.click(app.get_by_role("button", name="Reload settings"))
     _radio(store, "Load prices from", "Xero").wait_for()

@@ -9,7 +9,7 @@ import { asApiError, useLoad } from "../load";
 import type { Route } from "../router";
 import { ErrorNotice, Loading, Notice, Page } from "../ui";
 import { AccountingDefaults } from "./settings/accounting";
-import { chosen, LABELS, SEED_SETTINGS, shown, type Settings } from "./settings/choices";
+import { chosen, LABELS, SEED_SETTINGS, shown, valueLabel, type Settings } from "./settings/choices";
 import { LeaveGuard } from "./settings/leave";
 import { RadioGroup } from "./settings/radio";
 import { CustomerAutoSyncReminder } from "./settings/reminder";
@@ -150,7 +150,10 @@ export function SettingsScreen(props: { route: Route }): JSX.Element {
                 (your unsaved choices are then dropped), and make your changes again.
               </p>
               {theirs.length ? (
-                <p>The other save changed: {theirs.map((name) => LABELS[name]).join(", ")}.</p>
+                <p>
+                  The other save changed:{" "}
+                  {theirs.map((name) => `${LABELS[name]} (now ${valueLabel(conflict as Settings, name)})`).join("; ")}.
+                </p>
               ) : null}
               <button type="button" class="button" onClick={() => void loaded.reload()}>
                 Reload settings

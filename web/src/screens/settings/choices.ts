@@ -177,3 +177,21 @@ export const LABELS: Record<keyof Settings, string> = {
   push_payments: "Record marketplace payments in Xero",
   payments_account_code: "Bank account for payments",
 };
+
+/** A setting's value in the window's words ("Xero", "Yes", "30 day(s) after the invoice date"). */
+export function valueLabel(settings: Settings, name: keyof Settings): string {
+  const seed = SEED_SETTINGS.find((s) => s.name === name);
+  if (seed) {
+    const value = shown(settings, seed.name);
+    return (seed.choices as Choice<string>[]).find((c) => c.value === value)?.label ?? value;
+  }
+  const value = settings[name];
+  if (name === "due_date_terms" && typeof value === "object" && value) {
+    const rule = DUE_DATE_RULES.find((r) => r.value === value.rule)?.label ?? value.rule;
+    return `${value.days} ${rule}`;
+  }
+  const listed = [...LINE_AMOUNT_TYPES, ...NEW_INVOICE_STATUS].find((c) => c.value === value);
+  if (listed) return listed.label;
+  if (typeof value === "boolean") return value ? "Yes" : "No";
+  return value ? String(value) : "none";
+}
