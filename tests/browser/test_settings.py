@@ -128,6 +128,7 @@ def test_the_api_refusals_appear_beside_their_fields_without_xero_on_a_phone(
         app.get_by_text("Xero is not connected").wait_for()
         assert app.get_by_role("link", name="Connect Xero").get_attribute("href") == "#/connection"
         assert app.get_by_label("Sales account").is_disabled()
+        store.picture("settings-phone")
 
         app.get_by_label("Days").fill("400")
         store.click(app.get_by_role("button", name="Save"))
