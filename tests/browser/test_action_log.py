@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 from playwright.sync_api import expect
 
+from cbxero.domain.model import ActionLogEntry, LogStatus
 from local.demo import ORDER_LINES
-from local.stack import LocalStack
+from local.records import DynamoLogRecords
+from local.stack import DEMO_RESELLER, LocalStack
 from tests.browser.conftest import Store, open_store
 
 UNMAPPED = ("NO-ITEM-1", "Backup add-on", "3.00")
@@ -29,6 +33,23 @@ def _orders(stack: LocalStack, customer: dict[str, Any]) -> tuple[dict[str, Any]
     return synced, stopped
 
 
+def _older_entries(stack: LocalStack, count: int) -> None:
+    """Entries from two days ago (payments seen in Xero), written straight to the log's table."""
+    log = DynamoLogRecords(boto3.client("dynamodb"), stack.tables["ActionLogTable"])
+    start = datetime.now(UTC) - timedelta(days=2)
+    for n in range(count):
+        log.add(
+            ActionLogEntry(
+                reseller_id=DEMO_RESELLER,
+                at=start - timedelta(minutes=n),
+                action="xero_change",
+                status=LogStatus.INFO,
+                message=f"Invoice INV-9{n:03} paid in Xero",
+                read=True,
+            )
+        )
+
+
 def _rows(store: Store) -> Any:
     return store.app.get_by_role("table").locator("tbody tr")
 
@@ -40,6 +61,7 @@ def test_the_action_log_filters_by_status_action_customer_and_period_and_opens_a
     customer = stack.seed_demo_reseller(
         settings={"auto_sync": "every_5_minutes", "notifications": "all_tasks"}
     )
+    _older_entries(stack, 20)  # more than a page of 25 holds, with what arranging recorded
     synced, stopped = _orders(stack, customer)
     stack.api("POST", "/notifications/read-all")  # no pop-ups over the log's pictures
     store = open_store(stack, chromium)
@@ -48,9 +70,12 @@ def test_the_action_log_filters_by_status_action_customer_and_period_and_opens_a
         app = store.app.get_by_role("main")  # the pop-ups beside it say some of the same
         app.get_by_role("heading", name="Action Log").wait_for()
         rows = _rows(store)
-        rows.first.wait_for()
-        everything = rows.count()
-        assert everything >= 6  # connected, settings, products mapped, auto-sync, the orders
+        expect(rows).to_have_count(25)  # a page; the rest on the next
+        store.click(app.get_by_role("button", name="Next page"))
+        expect(rows.last).to_contain_text("INV-9019 paid")  # the oldest comes last
+        expect(app.get_by_role("button", name="Next page")).to_be_disabled()
+        store.click(app.get_by_role("button", name="First page"))
+        expect(rows).to_have_count(25)
 
         app.get_by_label("Status", exact=True).select_option(label="Action required")
         app.get_by_text(f"Order {stopped['orderNumber']}: no Xero item mapped").wait_for()
@@ -78,6 +103,9 @@ def test_the_action_log_filters_by_status_action_customer_and_period_and_opens_a
         expect(rows).to_have_count(4)
         store.check("action-log")
         store.picture("action-log")
+        store.page.set_viewport_size({"width": 390, "height": 844})  # a phone: the table scrolls
+        store.picture("action-log-phone")
+        store.page.set_viewport_size({"width": 1280, "height": 900})
 
         # a period the wrong way round: the API's refusal shows next to the field it names
         store.go(f"/action-log?from={tomorrow}&to={today}")
@@ -167,5 +195,7 @@ def test_new_entries_pop_up_a_few_at_a_time_and_dismissing_one_marks_it_read(
         store.app.get_by_role("heading", name="Action Log entry").wait_for()
         _until(lambda: len(stack.api("GET", "/notifications").json()["items"]) == 1)
         expect(popups).to_have_count(1)
+        store.page.set_viewport_size({"width": 390, "height": 844})
+        store.picture("notifications-phone")
     finally:
         store.page.context.close()

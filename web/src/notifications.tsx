@@ -16,6 +16,11 @@ import { actionLabel, entryId, isProblem } from "./screens/action_log/words";
 import { Status, When } from "./ui";
 
 const AT_ONCE = 3; // pop-ups on screen at once; the others wait behind "+N more"
+const AT_ONCE_NARROW = 1; // on a phone's width three would cover the screen
+
+function atOnce(): number {
+  return window.matchMedia("(max-width: 640px)").matches ? AT_ONCE_NARROW : AT_ONCE;
+}
 const DEFAULT_POLL_SECONDS = 10;
 const PAGE = 50;
 
@@ -27,7 +32,7 @@ interface Shown {
 
 /** The pop-ups after a look at the unread entries: those on screen stay, free places are
  * taken by the newest entries not yet shown, and none dismissed ever comes back. */
-export function arrange(
+function arrange(
   showing: Entry[],
   unread: Entry[],
   dismissed: ReadonlySet<string>,
@@ -35,7 +40,7 @@ export function arrange(
   const kept = showing.filter((e) => !dismissed.has(entryId(e)));
   const onScreen = new Set(kept.map(entryId));
   const candidates = unread.filter((e) => !dismissed.has(entryId(e)) && !onScreen.has(entryId(e)));
-  const added = candidates.slice(0, Math.max(0, AT_ONCE - kept.length));
+  const added = candidates.slice(0, Math.max(0, atOnce() - kept.length));
   const next = [...kept, ...added].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
   return { showing: next, waiting: candidates.length - added.length };
 }

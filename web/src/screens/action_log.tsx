@@ -193,7 +193,11 @@ function LogList(props: { route: Route }): JSX.Element {
           </div>
         ) : (
           <p class="panel">
-            {filtered ? "No entries match these filters." : "Nothing has been recorded yet."}
+            {cursor
+              ? "No more entries: this is the end of the Action Log."
+              : filtered
+                ? "No entries match these filters."
+                : "Nothing has been recorded yet."}
           </p>
         )
       ) : null}
