@@ -135,6 +135,17 @@ def test_the_action_log_filters_by_status_action_customer_and_period_and_opens_a
         store.page.context.close()
 
 
+# The page's visibility as a browser reports it when its tab is in the background, and back.
+HIDE = """() => {
+    Object.defineProperty(document, "visibilityState", {value: "hidden", configurable: true});
+    document.dispatchEvent(new Event("visibilitychange"));
+}"""
+SHOW = """() => {
+    delete document.visibilityState;  // the own property set above; the document's comes back
+    document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
 def _until(check: Any, seconds: float = 5.0) -> None:
     deadline = time.monotonic() + seconds
     while not check():
@@ -160,7 +171,12 @@ def test_new_entries_pop_up_a_few_at_a_time_and_dismissing_one_marks_it_read(
         expect(popups).to_have_count(0)
         assert stack.api("GET", "/notifications").json()["items"] == []
 
+        # while the page is hidden (another browser tab), the app does not look
+        store.frame.evaluate(HIDE)
         synced, stopped = _orders(stack, customer)  # while the app is open
+        store.page.wait_for_timeout(1200)  # two intervals
+        expect(popups).to_have_count(0)
+        store.frame.evaluate(SHOW)  # back: it looks at once
         urgent = notes.get_by_role("alert").get_by_text(
             f"Order {stopped['orderNumber']}: no Xero item mapped"
         )

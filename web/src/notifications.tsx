@@ -53,6 +53,7 @@ function Popup(props: {
   const id = `note-${entryId(entry)}`;
   return (
     <div
+      role="group"
       class={`note note-${entry.status}`}
       aria-labelledby={`${id}-title`}
       aria-describedby={`${id}-message`}
@@ -111,26 +112,30 @@ export function Notifications(): JSX.Element {
     let stopped = false;
     let busy = false;
     let timer: number | undefined;
+    let failures = 0; // in a row: each doubles the wait, up to a minute
     const every = (config().notificationPollSeconds ?? DEFAULT_POLL_SECONDS) * 1000;
     const look = async (): Promise<void> => {
       if (busy || stopped || document.visibilityState !== "visible") return; // paused while hidden
       busy = true;
       try {
         const page = await call(api.GET("/notifications", { params: { query: { limit: PAGE } } }));
+        failures = 0;
         if (!stopped) {
           take(page.items, Boolean(page.next_cursor));
           setProblem((p) => (p?.startsWith("Notifications could not") ? undefined : p));
         }
       } catch (caught) {
+        failures += 1;
         if (!stopped) setProblem(`Notifications could not be checked: ${asApiError(caught).message}`);
       } finally {
         busy = false;
       }
     };
     const again = (): void => {
+      const wait = Math.min(every * 2 ** failures, Math.max(every, 60_000));
       timer = window.setTimeout(() => {
         void look().finally(() => !stopped && again());
-      }, every);
+      }, wait);
     };
     const returned = (): void => {
       if (document.visibilityState === "visible") void look();
