@@ -108,7 +108,9 @@ export function EntryDetail(props: { entryId: string }): JSX.Element {
           </dd>
           <dt>Order</dt>
           <dd>
-            {entry.order_id ? (
+            {entry.order_id && task === null && !taskProblem ? (
+              <span>Order {entry.order_id} (its task is no longer there)</span>
+            ) : entry.order_id ? (
               <a href={href(`/tasks/${encodeURIComponent(entry.order_id)}`)}>
                 {task ? `Order ${task.order_number}` : `Order ${entry.order_id}`}: open its task
               </a>
