@@ -13,7 +13,7 @@ export const ACTIONS: { value: string; label: string }[] = [
   { value: "task_created", label: "Task created" },
   { value: "task_sync_requested", label: "Sync by hand requested" },
   { value: "task_ignored", label: "Task ignored" },
-  { value: "task_new", label: "Task un-ignored" },
+  { value: "task_new", label: "Task returned to new (un-ignored or retried)" },
   { value: "task_bulk_sync", label: "Bulk: sync" },
   { value: "task_bulk_retry", label: "Bulk: retry" },
   { value: "task_bulk_ignore", label: "Bulk: ignore" },
