@@ -208,7 +208,8 @@ class LocalStack:
         self.tables = tables
         quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "LOG_LEVEL": "WARNING"}
         self.invoker = Invoker(refs, self.template, quiet if self._quiet else None)
-        self.http_front = HttpFront(self.invoker, self.template, WebHost([self.store_origin]))
+        self.web_host = WebHost([self.store_origin])
+        self.http_front = HttpFront(self.invoker, self.template, self.web_host)
         # Local-only routes beside the API's (no token: loopback development aids).
         self.http_front.app.add_url_rule(
             "/_dev/schedule/<frequency>", "dev-schedule", self._dev_schedule, methods=["POST"]

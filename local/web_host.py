@@ -40,6 +40,9 @@ class WebHost:
 
     def __init__(self, store_origins: Sequence[str]) -> None:
         self.store_origins = list(store_origins)
+        # How often the app looks for pop-up notifications (None: the app's own default); a
+        # browser test shortens it rather than wait.
+        self.notification_poll_seconds: float | None = None
 
     def install(self, app: Flask) -> None:
         app.add_url_rule("/", "web-index", self.index, methods=["GET"])
@@ -70,5 +73,8 @@ class WebHost:
         return self._headers(response, "public, max-age=31536000, immutable")
 
     def config(self) -> Response:
-        body = json.dumps({"storeOrigins": self.store_origins})
+        config: dict[str, object] = {"storeOrigins": self.store_origins}
+        if self.notification_poll_seconds is not None:
+            config["notificationPollSeconds"] = self.notification_poll_seconds
+        body = json.dumps(config)
         return self._headers(Response(body, mimetype="application/json"), "no-store")

@@ -3,6 +3,7 @@
 
 export interface AppConfig {
   storeOrigins: string[];
+  notificationPollSeconds?: number; // how often pop-up notifications are looked for (default 10)
 }
 
 export const API_BASE = "/api"; // the API, on the app's own origin (CloudFront's /api/* path)
@@ -12,7 +13,9 @@ function isConfig(value: unknown): value is AppConfig {
   const config = value as Record<string, unknown>;
   return (
     Array.isArray(config.storeOrigins) &&
-    config.storeOrigins.every((o) => typeof o === "string")
+    config.storeOrigins.every((o) => typeof o === "string") &&
+    (config.notificationPollSeconds === undefined ||
+      (typeof config.notificationPollSeconds === "number" && config.notificationPollSeconds > 0))
   );
 }
 
