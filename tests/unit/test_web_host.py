@@ -1,0 +1,130 @@
+"""The web app as deployed (template.yaml's CloudFront pieces) against the local stack's host
+(local/web_host.py), so that what the browser tests prove locally holds behind CloudFront: the
+same Content-Security-Policy and security headers, the same caching, and the app's host allowed
+as connect's return host. Running the edge functions' code is in
+tests/integration/test_web_edge.py (it needs node)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import boto3
+import pytest
+from flask import Flask
+from moto import mock_aws
+
+from cbxero.composition import _app_hosts
+from local import template as cfn
+from local import web_host
+
+TEMPLATE = cfn.load()
+RESOURCES = TEMPLATE.resources
+STORE_ORIGINS = TEMPLATE.parameter_defaults()["StoreOrigins"].split(",")
+PUBLISH = cfn.ROOT / "scripts" / "publish-web"
+
+
+def _sub(value: Any, variables: dict[str, str]) -> str:
+    """A `!Sub [text, {name: value}]` with its variables given."""
+    text, _ = value["Fn::Sub"]
+    return re.sub(r"\$\{(\w+)\}", lambda m: variables[m.group(1)], text)
+
+
+def _headers_policy() -> dict[str, Any]:
+    config = RESOURCES["WebHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]
+    security: dict[str, Any] = config["SecurityHeadersConfig"]
+    return security
+
+
+def test_cloudfront_sends_the_local_policy_with_the_store_origins_as_frame_ancestors() -> None:
+    csp = _headers_policy()["ContentSecurityPolicy"]
+    assert csp["Override"] is True
+    (_, variables) = csp["ContentSecurityPolicy"]["Fn::Sub"]
+    assert variables == {"Ancestors": {"Fn::Join": [" ", {"Ref": "StoreOrigins"}]}}
+    deployed = _sub(csp["ContentSecurityPolicy"], {"Ancestors": " ".join(STORE_ORIGINS)})
+    assert deployed == web_host.policy(STORE_ORIGINS)
+    # and the part before frame-ancestors is the local constant itself, word for word
+    assert deployed.split("; frame-ancestors ")[0] == web_host.CONTENT_SECURITY_POLICY
+
+
+def test_cloudfront_sends_the_other_security_headers_of_the_local_host() -> None:
+    local = web_host.security_headers(STORE_ORIGINS)
+    security = _headers_policy()
+    assert security["ContentTypeOptions"] == {"Override": True}
+    assert local["X-Content-Type-Options"] == "nosniff"
+    assert security["ReferrerPolicy"]["ReferrerPolicy"] == local["Referrer-Policy"]
+    hsts = security["StrictTransportSecurity"]
+    assert local["Strict-Transport-Security"] == (
+        f"max-age={hsts['AccessControlMaxAgeSec']}"
+        + ("; includeSubDomains" if hsts["IncludeSubdomains"] else "")
+    )
+
+
+def test_every_behaviour_is_https_and_carries_the_headers_policy() -> None:
+    config = RESOURCES["WebDistribution"]["Properties"]["DistributionConfig"]
+    behaviours = [config["DefaultCacheBehavior"], *config["CacheBehaviors"]]
+    for behaviour in behaviours:
+        assert behaviour["ViewerProtocolPolicy"] in {"redirect-to-https", "https-only"}
+        assert behaviour["ResponseHeadersPolicyId"] == {"Ref": "WebHeadersPolicy"}
+    (api,) = config["CacheBehaviors"]
+    assert api["PathPattern"] == "/api/*"
+    # the app's base path for the API (web/src/config.ts) is the one CloudFront routes
+    assert 'API_BASE = "/api"' in (cfn.ROOT / "web" / "src" / "config.ts").read_text()
+
+
+def test_only_the_distribution_reads_the_private_bucket() -> None:
+    bucket = RESOURCES["WebBucket"]["Properties"]
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    statements = RESOURCES["WebBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    assert allows == [
+        {
+            "Sid": "ThisDistributionReads",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": "s3:GetObject",
+            "Resource": {"Fn::Sub": "${WebBucket.Arn}/*"},
+            "Condition": {
+                "StringEquals": {
+                    "aws:SourceArn": {
+                        "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}"
+                        ":distribution/${WebDistribution}"
+                    }
+                }
+            },
+        }
+    ]
+    (deny,) = [s for s in statements if s["Effect"] == "Deny"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_publish_web_uploads_with_the_caching_the_local_host_serves() -> None:
+    script = PUBLISH.read_text()
+    declared = dict(re.findall(r'^(ASSET_CACHE|PAGE_CACHE)="([^"]*)"$', script, re.MULTILINE))
+    assert declared == {"ASSET_CACHE": web_host.ASSET_CACHE, "PAGE_CACHE": web_host.PAGE_CACHE}
+    app = Flask("web")
+    web_host.WebHost(STORE_ORIGINS).install(app)
+    client = app.test_client()
+    assert client.get("/config.json").headers["Cache-Control"] == web_host.CONFIG_CACHE
+    # the pages the script uploads and invalidates are the pages the local host serves
+    pages = re.search(r"^PAGES=\(([^)]*)\)$", script, re.MULTILINE)
+    assert pages is not None and pages.group(1).split() == ["index.html", "connected.html"]
+    served = {rule.rule for rule in app.url_map.iter_rules()}
+    assert {"/index.html", "/connected.html"} <= served
+
+
+def test_the_oauth_function_allows_the_app_host_the_stack_writes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parameter = RESOURCES["WebHostParameter"]["Properties"]
+    env = TEMPLATE.function("OAuthFunction").environment
+    # the same name on both sides, built from the stack's name: no reference, so no cycle
+    assert env["APP_HOST_PARAMETER"] == parameter["Name"]
+    assert "WebHostParameter" not in str(RESOURCES["OAuthFunction"])
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        ssm = boto3.client("ssm", region_name="us-east-1")
+        ssm.put_parameter(Name="/cbxero/unit/web-host", Value="d1.cloudfront.net", Type="String")
+        assert _app_hosts("/cbxero/unit/web-host") == ["d1.cloudfront.net"]
+        assert _app_hosts("/cbxero/unit/not-written-yet") == []
+    assert _app_hosts(None) == []
