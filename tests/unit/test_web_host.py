@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.parameters import base as parameters_base
 from flask import Flask
 from moto import mock_aws
 
@@ -122,11 +123,17 @@ def test_the_oauth_function_allows_the_app_host_the_stack_writes(
     assert env["APP_HOST_PARAMETER"] == parameter["Name"]
     assert "WebHostParameter" not in str(RESOURCES["OAuthFunction"])
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    with mock_aws():
-        ssm = boto3.client("ssm", region_name="us-east-1")
-        ssm.put_parameter(Name="/cbxero/unit/web-host", Value="d1.cloudfront.net", Type="String")
-        assert _app_hosts("/cbxero/unit/web-host") == ["d1.cloudfront.net"]
-        assert _app_hosts("/cbxero/unit/not-written-yet") == []
+    # Powertools keeps one SSM client per process: neither an earlier test's nor this one's
+    # (moto's) may serve another test
+    parameters_base.DEFAULT_PROVIDERS.pop("ssm", None)  # type: ignore[attr-defined]
+    try:
+        with mock_aws():
+            ssm = boto3.client("ssm", region_name="us-east-1")
+            ssm.put_parameter(Name="/cbxero/unit/web-host", Value="d1.example", Type="String")
+            assert _app_hosts("/cbxero/unit/web-host") == ["d1.example"]
+            assert _app_hosts("/cbxero/unit/not-written-yet") == []
+    finally:
+        parameters_base.DEFAULT_PROVIDERS.pop("ssm", None)  # type: ignore[attr-defined]
     assert _app_hosts(None) == []
 
 
