@@ -16,7 +16,7 @@ PYTEST_WORKERS ?= auto
 PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 CODE := layers/cbxero functions local tests benchmarks
 
-.PHONY: help setup browser web openapi lint validate build pytest unit integration e2e test check quick demo dev bench clean
+.PHONY: help setup browser web publish-web openapi lint validate build pytest unit integration e2e test check quick demo dev bench clean
 
 help:
 	@echo "make demo   set up and run the product locally, end to end"
@@ -56,6 +56,12 @@ web/node_modules/.installed: web/package-lock.json
 web: $(VENV)/.installed web/node_modules/.installed
 	$(PY) -m local.openapi_document
 	cd web && npm run --silent build
+
+# After `sam deploy`: uploads web/dist to the stack's bucket and invalidates the pages
+# (scripts/publish-web; STACK=cbxero-prod for another stack). Needs the AWS CLI and credentials.
+STACK ?= cbxero-dev
+publish-web: web
+	scripts/publish-web $(STACK)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check $(CODE)

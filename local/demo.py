@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -74,7 +75,11 @@ def invoice_matches(invoice: dict[str, Any], order: dict[str, Any]) -> list[str]
     return problems
 
 
-def main(dynamodb_endpoint: str | None = None) -> int:
+def main(
+    dynamodb_endpoint: str | None = None, hold: Callable[[LocalStack], None] | None = None
+) -> int:
+    """Runs the demo; `hold` is called with the stack still up once it ended OK (by default,
+    in a terminal, the stack stays up until Enter so that the app's URL can be opened)."""
     step("Starting the local stack (DynamoDB Local, SQS, Xero and SimpleAPI emulators, API)")
     with LocalStack(quiet=True, dynamodb_endpoint=dynamodb_endpoint) as stack:
         print(
@@ -192,7 +197,17 @@ def main(dynamodb_endpoint: str | None = None) -> int:
             "downgrade's refund is a credit note allocated to it, the payment made in Xero "
             "shows on the task, and the drift report finds the books in step"
         )
+        step("The integration's screens, as the store shows them")
+        print(f"open {stack.store_url}")
+        print(f"  (the store page frames the app, {stack.app_url}, and hands it a session)")
+        (hold or _hold_in_a_terminal)(stack)
     return 0
+
+
+def _hold_in_a_terminal(stack: LocalStack) -> None:
+    """Keeps the stack up for the screens until Enter, when someone is there to press it."""
+    if sys.stdin.isatty():
+        input("Press Enter to stop the local stack. ")
 
 
 def pay_in_xero(stack: LocalStack, invoice: dict[str, Any], amount: Decimal) -> None:

@@ -43,6 +43,8 @@ def banner(stack: LocalStack, customer_id: str) -> str:
     orgs = len(stack.xero.organisations)
     return f"""
 cbxero local stack is up.
+  Web app (store page)    {stack.store_url}
+                          (the store page frames the app, {stack.app_url}, and hands it a session)
   API (HTTP API routes)   {stack.front_url}   OpenAPI: {stack.front_url}/openapi.json
   Swagger UI              {stack.front_url}/docs  (Authorize with TOKEN below)
   Xero emulator           {stack.xero_server.url}   (consent page at /identity/connect/authorize)
@@ -78,7 +80,8 @@ def _interrupt(_signal: int, _frame: FrameType | None) -> None:
 
 def main() -> int:
     signal.signal(signal.SIGTERM, _interrupt)
-    with open_stack(front_port=3000, xero_port=4010, marketplace_port=4020) as stack:
+    ports = {"front_port": 3000, "xero_port": 4010, "marketplace_port": 4020, "store_port": 4030}
+    with open_stack(**ports) as stack:
         customer = prepare(stack)
         print(banner(stack, customer["id"]), flush=True)
         last_tick = 0.0

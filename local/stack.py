@@ -130,6 +130,7 @@ class LocalStack:
                 "AWS_ENDPOINT_URL_SQS": moto_url,
                 "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto_url,
                 "AWS_ENDPOINT_URL_KMS": moto_url,
+                "AWS_ENDPOINT_URL_SSM": moto_url,
                 "OAUTHLIB_INSECURE_TRANSPORT": "1",  # the emulators speak plain http on loopback
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_NAMESPACE": "cbxero-local",
@@ -205,6 +206,15 @@ class LocalStack:
             "XeroRedirectUri": f"{self.front_url}/xero/callback",
             "AllowedReturnHosts": ["localhost", f"localhost:{self.front_port}"],
         }
+        # The web app's host, as the deployed stack's WebHostParameter holds it for connect.
+        boto3.client("ssm").put_parameter(
+            Name=cfn.resolve(
+                self.template.function("OAuthFunction").environment["APP_HOST_PARAMETER"], refs
+            ),
+            Value=f"localhost:{self.front_port}",
+            Type="String",
+            Overwrite=True,  # moto's state is the process's: a stack before this one set it
+        )
         self.tables = tables
         quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "LOG_LEVEL": "WARNING"}
         self.invoker = Invoker(refs, self.template, quiet if self._quiet else None)

@@ -123,6 +123,10 @@ def load(path: Path = TEMPLATE) -> Template:
     return Template(yaml.load(path.read_text(), Loader=_CfnLoader))  # noqa: S506 - SafeLoader subclass
 
 
+# Pseudo parameters a !Sub may name, when refs do not (the stack's name builds a parameter's name).
+PSEUDO = {"AWS::StackName": "cbxero-local", "AWS::Partition": "aws", "AWS::URLSuffix": "local"}
+
+
 def resolve(value: Any, refs: dict[str, Any]) -> Any:
     """A template value with !Ref / !GetAtt / !Join / !Sub replaced from refs (local names)."""
     if isinstance(value, dict) and len(value) == 1:
@@ -140,7 +144,11 @@ def resolve(value: Any, refs: dict[str, Any]) -> Any:
             flat = [x for part in items for x in (part if isinstance(part, list) else [part])]
             return sep.join(str(x) for x in flat)
         if fn == "Fn::Sub":
-            return re.sub(r"\$\{([\w.:]+)\}", lambda m: str(refs[m.group(1)]), arg)
+            return re.sub(
+                r"\$\{([\w.:]+)\}",
+                lambda m: str(refs[m.group(1)] if m.group(1) in refs else PSEUDO[m.group(1)]),
+                arg,
+            )
     if isinstance(value, list):
         return [resolve(v, refs) for v in value]
     return value

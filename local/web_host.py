@@ -21,6 +21,12 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'none'; object-src 'none'"
 )
 
+# How long a browser and CloudFront keep each: the hashed assets for good, the pages revalidated
+# on every load, the configuration never. scripts/publish-web uploads with the same.
+ASSET_CACHE = "public, max-age=31536000, immutable"
+PAGE_CACHE = "no-cache"
+CONFIG_CACHE = "no-store"
+
 
 def policy(store_origins: Sequence[str]) -> str:
     return f"{CONTENT_SECURITY_POLICY}; frame-ancestors {' '.join(store_origins) or "'none'"}"
@@ -60,7 +66,7 @@ class WebHost:
         if not (WEB_DIST / name).is_file():
             missing = f"The web app is not built ({WEB_DIST / name} is missing): run `make web`."
             return Response(missing, status=503, mimetype="text/plain")
-        return self._headers(send_from_directory(WEB_DIST, name), "no-cache")
+        return self._headers(send_from_directory(WEB_DIST, name), PAGE_CACHE)
 
     def index(self) -> Response:
         return self._page("index.html")
@@ -70,11 +76,11 @@ class WebHost:
 
     def asset(self, name: str) -> Response:
         response = send_from_directory(WEB_DIST / "assets", name)  # refuses ../ itself
-        return self._headers(response, "public, max-age=31536000, immutable")
+        return self._headers(response, ASSET_CACHE)
 
     def config(self) -> Response:
         config: dict[str, object] = {"storeOrigins": self.store_origins}
         if self.notification_poll_seconds is not None:
             config["notificationPollSeconds"] = self.notification_poll_seconds
         body = json.dumps(config)
-        return self._headers(Response(body, mimetype="application/json"), "no-store")
+        return self._headers(Response(body, mimetype="application/json"), CONFIG_CACHE)

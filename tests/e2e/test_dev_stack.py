@@ -19,7 +19,12 @@ def test_a_connect_by_hand_offers_organisations_to_choose_and_switch_to(
     # `choose_tenant` nor a switch to another organisation could be tried.
     with dev.open_stack(dynamodb_endpoint=dynamodb_local, quiet=True) as stack:
         customer = dev.prepare(stack)
-        assert "/store/xero" in dev.banner(stack, customer["id"])
+        banner = dev.banner(stack, customer["id"])
+        assert "/store/xero" in banner
+        # the app, as the store shows it: the banner names the store page, which answers
+        assert f"Web app (store page)    {stack.store_url}\n" in banner
+        store_page = requests.get(stack.store_url, timeout=30)
+        assert store_page.status_code == 200 and stack.app_url in store_page.text
         orgs = list(stack.xero.organisations.values())
         assert len(orgs) >= 2
         assert all(set(org.items) == set(orgs[0].items) for org in orgs)  # each can be mapped

@@ -94,6 +94,23 @@ def _secret(name: str) -> dict[str, Any]:
     return value
 
 
+def _app_hosts(parameter_name: str | None) -> list[str]:
+    """The web app's host, from the parameter the stack writes once its distribution exists;
+    none while it does not (connect then allows AllowedReturnHosts only)."""
+    if not parameter_name:
+        return []
+    from aws_lambda_powertools.utilities import parameters
+
+    try:
+        value = parameters.get_parameter(parameter_name, max_age=SECRET_MAX_AGE)
+    except parameters.exceptions.GetParameterError:
+        from aws_lambda_powertools import Logger
+
+        Logger(child=True).warning("web app host parameter unreadable: %s", parameter_name)
+        return []
+    return [str(value).strip()] if str(value).strip() else []
+
+
 def _derived_key(secret_name: str, purpose: bytes) -> bytes:
     """A signing key derived from the app's Xero client secret: no secret of its own to
     provision; rotating the client secret voids what was signed with it."""
@@ -408,7 +425,10 @@ class Container:
             identity=self.identity,
             action_log=self.action_log,
             clock=self.clock,
-            allowed_return_hosts=config.allowed_return_hosts,
+            allowed_return_hosts=[
+                *config.allowed_return_hosts,
+                *_app_hosts(config.app_host_parameter),
+            ],
             history=self.history,
         )
 

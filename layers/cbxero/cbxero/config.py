@@ -138,6 +138,9 @@ class OAuthConfig(TokenStoreConfig):
     xero_redirect_uri: str
     xero_scopes: list[str]
     allowed_return_hosts: list[str]
+    # The SSM parameter holding the web app's host (template.yaml's WebHostParameter), allowed
+    # as a return host too: the template cannot name the distribution here without a cycle.
+    app_host_parameter: str | None = None
 
     @field_validator("allowed_return_hosts", mode="before")
     @classmethod
