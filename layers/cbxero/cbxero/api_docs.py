@@ -114,7 +114,10 @@ DESCRIPTIONS: dict[str, str] = {
         "Sync tasks, newest first, filtered by status, type, customer and time; paged with an "
         "opaque cursor."
     ),
-    "GET /tasks/{taskId}": "One task and the lines syncing it would send now.",
+    "GET /tasks/{taskId}": (
+        "One task and the lines syncing it would send now; each planned line's order line "
+        "(`invoice_line_indexes`) is the `index` a sync by hand's edit names."
+    ),
     "POST /tasks/check-changes": (
         "Queues a look for new orders, for one customer or all: tasks are created, not processed."
     ),
