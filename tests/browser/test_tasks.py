@@ -68,11 +68,22 @@ def test_filter_open_and_sync_a_task_by_hand_with_an_edited_line(store: Store) -
     app.get_by_role("group", name=re.compile("Invoice line 1 of 1")).wait_for()
     app.get_by_label("Description").fill("Teams Essentials, as agreed with Anna")
     app.get_by_label("Unit price (USD)").fill("3.50")
-    app.get_by_text("Was: 4").wait_for()
+    app.get_by_label("Quantity").fill("2000000000")  # a number, but more than the API takes
+    store.click(app.get_by_role("button", name="Next"))
+    store.click(app.get_by_label("A new invoice"))
+    store.click(app.get_by_role("button", name="Next"))
+    store.click(app.get_by_role("button", name="Sync to Xero"))
+    quantity = app.get_by_label("Quantity")  # back on the line, the API's problem beside it
+    problem = app.locator(f"#{quantity.get_attribute('aria-describedby').split()[-1]}")
+    assert "less than 1000000000" in problem.inner_text()
+    store.check("sync-wizard-error")
+    store.picture("sync-wizard-error")
+    quantity.fill("1")
+    app.get_by_text("Was: 4.00").wait_for()
+    assert not problem.is_visible()
     store.check("sync-wizard")
     store.picture("sync-wizard", readme=True)
     store.click(app.get_by_role("button", name="Next"))
-    store.click(app.get_by_label("A new invoice"))
     store.click(app.get_by_role("button", name="Next"))
     review = app.get_by_role("table", name="Invoice lines")
     review.get_by_text("Edited").wait_for()
@@ -141,4 +152,10 @@ def test_ignore_with_a_reason_unignore_and_bulk_actions_on_selected_rows(store: 
     app.get_by_text(f"Order {third['orderNumber']}: it is new, not ignored").wait_for()
     store.check("tasks-bulk")
     store.picture("tasks-bulk")
+    store.page.set_viewport_size({"width": 390, "height": 844})  # a phone: the table scrolls
+    wide = store.frame.evaluate(
+        "() => document.documentElement.scrollWidth > document.documentElement.clientWidth"
+    )
+    assert not wide, "the page scrolls sideways at 390 px"
+    store.picture("tasks-phone")
     assert {task(stack, o)["status"] for o in (first, second, third)} == {"new"}

@@ -31,7 +31,8 @@ export function BulkPanel(props: {
   const [reason, setReason] = useState("");
   const [result, setResult] = useState<{ result: Result; names: Map<string, string> } | undefined>();
   const count = props.selected.length;
-  const onSelected = scope === "selected" && count > 0;
+  const onSelected = scope === "selected";
+  const nothing = onSelected && count === 0;
   const apply = useAction(async (cursor?: string) => {
     const { from, to } = periodOf(props.filters);
     const filter: Schemas["BulkFilter"] = onSelected
@@ -77,12 +78,13 @@ export function BulkPanel(props: {
       >
         <SelectField
           label="Apply to"
-          value={onSelected ? "selected" : "filter"}
+          value={scope}
           options={[
             { value: "selected", label: count ? `The ${count} selected task${count === 1 ? "" : "s"}` : "The selected tasks (none yet)" },
             { value: "filter", label: `Every task the filters select (${PER_CALL} a time)` },
           ]}
           onChange={(v) => setScope(v === "filter" ? "filter" : "selected")}
+          hint={nothing ? "Select tasks in the list below first." : undefined}
         />
         <SelectField
           label="Action"
@@ -101,7 +103,7 @@ export function BulkPanel(props: {
           />
         ) : null}
         <div class="field bulk-apply">
-          <button type="submit" class="button button-primary" disabled={apply.busy}>
+          <button type="submit" class="button button-primary" disabled={apply.busy || nothing}>
             {apply.busy ? "Applying…" : "Apply"}
           </button>
         </div>

@@ -85,3 +85,11 @@ export function periodOf(filters: Filters): { from?: string; to?: string } {
   };
 }
 
+
+/** A number of money as Xero's JSON gives it (4, 3.5, 1.2345): to the cent at least. */
+export function amount(value: number | string | null | undefined): string {
+  if (value === null || value === undefined || value === "") return "";
+  const number = Number(value);
+  if (Number.isNaN(number)) return String(value);
+  return Number.isInteger(Math.round(number * 100 * 1e6) / 1e6) ? number.toFixed(2) : String(value);
+}

@@ -3,6 +3,7 @@
 import type { JSX } from "preact";
 import type { Schemas } from "../../api";
 import { Money } from "../../ui";
+import { amount } from "./common";
 
 type Line = Schemas["LineItem"];
 
@@ -31,9 +32,9 @@ export function PlannedLines(props: { lines: Line[]; currency: string; caption: 
               </td>
               <td class="num">{line.Quantity}</td>
               <td class="num">
-                <Money amount={line.UnitAmount} currency={props.currency} />
+                <Money amount={amount(line.UnitAmount)} currency={props.currency} />
               </td>
-              <td class="num">{line.DiscountAmount ? <Money amount={line.DiscountAmount} /> : <span class="muted">—</span>}</td>
+              <td class="num">{line.DiscountAmount ? <Money amount={amount(line.DiscountAmount)} /> : <span class="muted">—</span>}</td>
               <td>{line.ItemCode ?? <span class="muted">—</span>}</td>
               <td>{line.AccountCode ?? <span class="muted">—</span>}</td>
               <td>{line.TaxType ?? <span class="muted">—</span>}</td>

@@ -8,7 +8,7 @@ import { type ApiError, api, call, type Schemas } from "../../api";
 import { asApiError, useAction, useLoad } from "../../load";
 import { href } from "../../router";
 import { ErrorNotice, Loading, Money, Notice, Page, SelectField, Status, TextField } from "../../ui";
-import { type Task, XeroLink, canSyncByHand } from "./common";
+import { type Task, XeroLink, amount, canSyncByHand } from "./common";
 import { PlannedLines } from "./lines";
 
 type Line = Schemas["LineItem"];
@@ -55,8 +55,8 @@ function draftOf(item: Editable): Draft {
   return {
     description: line.Description,
     quantity: String(line.Quantity),
-    unit_amount: String(line.UnitAmount),
-    discount_amount: line.DiscountAmount ? String(line.DiscountAmount) : "",
+    unit_amount: amount(line.UnitAmount),
+    discount_amount: line.DiscountAmount ? amount(line.DiscountAmount) : "",
     price_source: before?.price_source ?? "",
   };
 }
@@ -107,6 +107,10 @@ function fieldProblem(error: ApiError | undefined, position: number, field: stri
   const names = [`edits.${position}.${field}`, `body.edits.${position}.${field}`];
   return error?.fields.find((f) => names.some((n) => f.field === n || f.field.startsWith(`${n}.`)))?.problem;
 }
+
+/** A field the wizard shows its problem beside (a line's value, the chosen invoice). */
+const besideField = (field: string): boolean =>
+  /^(body\.)?(edits\.\d+\.(description|quantity|unit_amount|discount_amount|price_source)|invoice_id)/.test(field);
 
 function Steps(props: { names: string[]; at: number }): JSX.Element {
   return (
@@ -170,8 +174,24 @@ function LineStep(props: {
           hint={was("discount_amount") ?? "An amount off the line; empty for none."}
         />
       </div>
+      <p class="line-amount">
+        Line amount: <Money amount={lineAmount(draft)} currency={props.currency} />
+        {lineAmount(draft) !== lineAmount(original) ? (
+          <span class="muted">
+            {" "}
+            (was <Money amount={lineAmount(original)} currency={props.currency} />)
+          </span>
+        ) : null}
+      </p>
     </fieldset>
   );
+}
+
+/** Quantity × unit price − discount, to the cent, as the review shows it (Xero rounds its own). */
+function lineAmount(draft: Draft): string {
+  if (draft.price_source === "xero") return "";
+  const value = Number(draft.quantity) * Number(draft.unit_amount) - Number(draft.discount_amount || 0);
+  return Number.isFinite(value) ? value.toFixed(2) : "";
 }
 
 function TargetStep(props: {
@@ -455,6 +475,7 @@ function Wizard(props: { task: Task; planned: Schemas["PlannedDocuments"] }): JS
           draft={drafts[step] as Draft}
           problems={{ ...(shown[step] ?? {}), ...(apiProblems[step] ?? {}) }}
           onChange={(draft) => {
+            sync.clear(); // the API's word on the old values no longer holds
             const all = [...drafts];
             all[step] = draft;
             setDrafts(all);
@@ -502,10 +523,13 @@ function Wizard(props: { task: Task; planned: Schemas["PlannedDocuments"] }): JS
           <p class="hint">{edited.size ? `${edited.size} line${edited.size === 1 ? "" : "s"} edited.` : "No line edited: the order’s lines as planned."}</p>
         </section>
       ) : null}
-      <ErrorNotice
-        error={sync.error}
-        shown={sync.error?.fields.filter((f) => /^(body\.)?(edits\.|invoice_id)/.test(f.field)).map((f) => f.field) ?? []}
-      />
+      {sync.error && sync.error.fields.length > 0 && sync.error.fields.every((f) => besideField(f.field)) ? (
+        <Notice kind="error">
+          <p>Nothing was synced: correct the value marked beside its field, then sync again.</p>
+        </Notice>
+      ) : (
+        <ErrorNotice error={sync.error} shown={sync.error?.fields.filter((f) => besideField(f.field)).map((f) => f.field) ?? []} />
+      )}
       <div class="wizard-actions">
         <button type="button" class="button" disabled={step === 0} onClick={() => setStep(step - 1)}>
           Back
