@@ -130,8 +130,9 @@ DESCRIPTIONS: dict[str, str] = {
     "POST /tasks/{taskId}/retry": "Retries a failed or waiting task now.",
     "POST /tasks/bulk": (
         "Ignores (with a reason), un-ignores, retries or syncs every task a filter selects (the "
-        "filters of GET /tasks), `limit` a call: answers how many changed and which were "
-        "skipped and why, and `next_cursor` to continue. Each change is logged."
+        "filters of GET /tasks), `limit` a call, or the tasks `filter.task_ids` names (the rows "
+        "selected): answers how many changed and which were skipped and why, and `next_cursor` "
+        "to continue. Each change is logged."
     ),
     # reconcile
     "GET /reconcile": (

@@ -2,7 +2,7 @@
 // (each with the link that opens it in Xero), its history; Sync by hand, Retry, Ignore, Un-ignore.
 
 import type { JSX } from "preact";
-import { useState } from "preact/hooks";
+import { useCallback, useState } from "preact/hooks";
 import { api, call } from "../../api";
 import { useAction, useLoad } from "../../load";
 import { href } from "../../router";
@@ -18,6 +18,7 @@ import {
   useCustomers,
 } from "./common";
 import { PlannedLines } from "./lines";
+import { Outcome } from "./wizard";
 
 const TARGET_WORDS: Record<string, string> = {
   new: "onto a new invoice",
@@ -92,7 +93,14 @@ export function TaskView(props: { taskId: string }): JSX.Element {
   const [ignoring, setIgnoring] = useState(false);
   const [said, setSaid] = useState<string | undefined>();
   const path = { params: { path: { taskId: props.taskId } } };
-  const act = useAction(async (what: "retry" | "unignore") => {
+  const [syncing, setSyncing] = useState<Task | undefined>();
+  const act = useAction(async (what: "retry" | "unignore" | "sync") => {
+    setSaid(undefined);
+    if (what === "sync") {
+      const task = await call(api.POST("/tasks/{taskId}/sync", path)); // the lines as planned
+      setSyncing(task);
+      return task;
+    }
     const task =
       what === "retry"
         ? await call(api.POST("/tasks/{taskId}/retry", path))
@@ -101,6 +109,8 @@ export function TaskView(props: { taskId: string }): JSX.Element {
     await loaded.reload();
     return task;
   });
+  const reload = loaded.reload;
+  const synced = useCallback(() => void reload(), [reload]);
 
   if (!loaded.data) {
     return (
@@ -116,7 +126,12 @@ export function TaskView(props: { taskId: string }): JSX.Element {
   const side = task.xero_side;
   const actions = (
     <>
-      {canSyncByHand(task) ? (
+      {canSyncByHand(task) && !syncing ? (
+        <button type="button" class="button" disabled={act.busy} onClick={() => void act.run("sync")}>
+          Sync now
+        </button>
+      ) : null}
+      {canSyncByHand(task) && !syncing ? (
         <a class="button button-primary" href={href(`/tasks/${encodeURIComponent(task.order_id)}/sync`)}>
           Sync by hand…
         </a>
@@ -146,6 +161,7 @@ export function TaskView(props: { taskId: string }): JSX.Element {
       </p>
       {said ? <Notice kind="success">{said}</Notice> : null}
       <ErrorNotice error={act.error} />
+      {syncing ? <Outcome taskId={task.order_id} requested={syncing} onDone={synced} onTaskPage /> : null}
       <div class="task-grid">
         <section class="panel" aria-labelledby="task-order">
           <h2 id="task-order">Order</h2>

@@ -262,11 +262,21 @@ function TargetStep(props: {
   );
 }
 
-function Outcome(props: { taskId: string; requested: Task }): JSX.Element {
+/** What became of a sync asked for: "Sending to Xero…" until the worker is done, then the link. */
+export function Outcome(props: {
+  taskId: string;
+  requested: Task;
+  onDone?: () => void;
+  onTaskPage?: boolean;
+}): JSX.Element {
   const [task, setTask] = useState<Task>(props.requested);
   const [error, setError] = useState<ApiError | undefined>();
   const [gaveUp, setGaveUp] = useState(false);
   const waiting = task.status === "new" || task.status === "processing";
+  const { onDone } = props;
+  useEffect(() => {
+    if (!waiting) onDone?.();
+  }, [waiting, onDone]);
   useEffect(() => {
     if (!waiting) return;
     let tries = 0;
@@ -286,7 +296,7 @@ function Outcome(props: { taskId: string; requested: Task }): JSX.Element {
   const back = href(`/tasks/${encodeURIComponent(props.taskId)}`);
   return (
     <section class="panel outcome" aria-labelledby="outcome-title" aria-live="polite">
-      <h2 id="outcome-title">Outcome</h2>
+      <h2 id="outcome-title">{props.onTaskPage ? "Sync" : "Outcome"}</h2>
       <ErrorNotice error={error} />
       {waiting ? (
         <p role="status">
@@ -316,9 +326,11 @@ function Outcome(props: { taskId: string; requested: Task }): JSX.Element {
           {task.reason ? <p>{task.reason}</p> : null}
         </Notice>
       )}
-      <p>
-        <a href={back}>Back to the task</a> · <a href={href("/tasks")}>All tasks</a>
-      </p>
+      {props.onTaskPage ? null : (
+        <p>
+          <a href={back}>Back to the task</a> · <a href={href("/tasks")}>All tasks</a>
+        </p>
+      )}
     </section>
   );
 }
