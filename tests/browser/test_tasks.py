@@ -70,6 +70,11 @@ def test_filter_open_and_sync_a_task_by_hand_with_an_edited_line(store: Store) -
     app.get_by_label("Unit price (USD)").fill("3.50")
     app.get_by_label("Quantity").fill("2000000000")  # a number, but more than the API takes
     store.click(app.get_by_role("button", name="Next"))
+    store.click(app.get_by_label("A chosen invoice"))
+    store.click(app.get_by_role("button", name="Next"))  # none chosen: said beside the field
+    app.get_by_text("Choose the invoice the lines go onto.").wait_for()
+    store.check("sync-wizard-target")
+    store.picture("sync-wizard-target")
     store.click(app.get_by_label("A new invoice"))
     store.click(app.get_by_role("button", name="Next"))
     store.click(app.get_by_role("button", name="Sync to Xero"))
@@ -89,6 +94,7 @@ def test_filter_open_and_sync_a_task_by_hand_with_an_edited_line(store: Store) -
     review.get_by_text("Edited").wait_for()
     assert "3.5" in review.inner_text()
     store.check("sync-wizard-review")
+    store.picture("sync-wizard-review")
     store.click(app.get_by_role("button", name="Sync to Xero"))
     app.get_by_text("Sending to Xero…").wait_for()
     assert task(stack, first)["target"] == "new"
