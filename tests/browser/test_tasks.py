@@ -135,6 +135,10 @@ def test_ignore_with_a_reason_unignore_and_bulk_actions_on_selected_rows(store: 
     )
     store.click(app.get_by_role("button", name="Un-ignore"))
     app.get_by_role("button", name="Ignore…").wait_for()
+    history = app.get_by_role("region", name="History")  # the task's Action Log entries
+    history.get_by_text("Task ignored: Credited by hand in Xero").wait_for()
+    history.get_by_text("Task returned to new").wait_for()
+    store.check("task-history")
     assert task(stack, first)["status"] == "new"
 
     store.go("/tasks")

@@ -84,6 +84,38 @@ function IgnoreDialog(props: { task: Task; open: boolean; onClose: () => void; o
   );
 }
 
+/** The Action Log's entries about this order (read from the customer's entries since the task
+ * was made; the Action Log has no filter by order). */
+function TaskHistory(props: { task: Task }): JSX.Element | null {
+  const { task } = props;
+  const entries = useLoad(
+    () =>
+      call(
+        api.GET("/action-log", {
+          params: { query: { customer_id: task.customer_id, from: task.created_at, limit: 200 } },
+        }),
+      ),
+    [task.customer_id, task.created_at, task.updated_at],
+  );
+  const mine = (entries.data?.items ?? [])
+    .filter((e) => e.order_id === task.order_id)
+    .sort((a, b) => a.at.localeCompare(b.at));
+  if (entries.error) return <ErrorNotice error={entries.error} />;
+  if (!mine.length) return null;
+  return (
+    <>
+      <h3>In the Action Log</h3>
+      <ol class="history">
+        {mine.map((e) => (
+          <li key={e.entry_id}>
+            <When value={e.at} />: <Status value={e.status} /> {e.message} <span class="muted">({e.actor})</span>
+          </li>
+        ))}
+      </ol>
+    </>
+  );
+}
+
 export function TaskView(props: { taskId: string }): JSX.Element {
   const loaded = useLoad(
     () => call(api.GET("/tasks/{taskId}", { params: { path: { taskId: props.taskId } } })),
@@ -263,6 +295,8 @@ export function TaskView(props: { taskId: string }): JSX.Element {
 
       <section class="panel" aria-labelledby="task-history">
         <h2 id="task-history">History</h2>
+        <TaskHistory task={task} />
+        <h3>Task</h3>
         <ol class="history">
           {task.ordered_at ? (
             <li>
