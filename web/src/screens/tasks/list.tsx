@@ -25,13 +25,14 @@ const PAGE_SIZE = 25;
 export function TaskList(props: { query: URLSearchParams }): JSX.Element {
   const filters = filtersOf(props.query);
   const key = JSON.stringify(filters);
-  const [cursors, setCursors] = useState<string[]>([]); // the cursors of the pages shown after the first
+  // The cursors of the pages after the first, for these filters only (a cursor is the list's
+  // own, sealed to its filters: another filter's would be refused).
+  const [pages, setPages] = useState<{ key: string; cursors: string[] }>({ key, cursors: [] });
+  const cursors = pages.key === key ? pages.cursors : [];
+  const setCursors = (next: string[]): void => setPages({ key, cursors: next });
   const cursor = cursors[cursors.length - 1];
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  useEffect(() => {
-    setCursors([]);
-    setSelected(new Set());
-  }, [key]);
+  useEffect(() => setSelected(new Set()), [key]);
   const names = useCustomers();
   const customers = [...names.entries()].sort((a, b) => a[1].localeCompare(b[1]));
   const page = useLoad(
