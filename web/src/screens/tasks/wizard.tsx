@@ -3,7 +3,7 @@
 // latest, or a chosen one), review, sync, and see the outcome with the link to Xero.
 
 import type { JSX } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { type ApiError, api, call, type Schemas } from "../../api";
 import { asApiError, useAction, useLoad } from "../../load";
 import { href } from "../../router";
@@ -382,6 +382,16 @@ function Wizard(props: { task: Task; planned: Schemas["PlannedDocuments"] }): JS
   const [requested, setRequested] = useState<Task | undefined>();
   const [sentOrder, setSentOrder] = useState<number[]>([]); // item of each edit sent, by position
   const names = [...items.map((_, n) => `Line ${n + 1}`), "Where it goes", "Review"];
+  // A new step takes the focus to its first control (or the review's heading), for keyboards.
+  const form = useRef<HTMLFormElement>(null);
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    form.current?.querySelector<HTMLElement>("fieldset input, #review-title")?.focus();
+  }, [step]);
   const targetStep = items.length;
   const reviewStep = items.length + 1;
 
@@ -467,6 +477,7 @@ function Wizard(props: { task: Task; planned: Schemas["PlannedDocuments"] }): JS
 
   return (
     <form
+      ref={form}
       class="wizard"
       noValidate
       onSubmit={(e) => {
@@ -514,7 +525,9 @@ function Wizard(props: { task: Task; planned: Schemas["PlannedDocuments"] }): JS
       ) : null}
       {step === reviewStep ? (
         <section class="panel" aria-labelledby="review-title">
-          <h2 id="review-title">Review</h2>
+          <h2 id="review-title" tabIndex={-1}>
+            Review
+          </h2>
           {(["invoice", "credit note"] as const).map((kind) => {
             const chosen = items.map((item, n) => ({ item, n })).filter(({ item }) => item.kind === kind);
             if (!chosen.length) return null;
