@@ -63,6 +63,29 @@ def test_bulk_ignore_unignore_and_sync_page_by_page(stack: LocalStack) -> None:
     assert len([e for e in log if e["action"].startswith("task_bulk_")]) == 5 * 3
 
 
+def test_bulk_on_the_rows_selected(stack: LocalStack) -> None:
+    """The Tasks screen's selected rows: only the named tasks change; one the reseller does not
+    have is skipped, saying so (another reseller's task is not looked at)."""
+    _, placed = a_reseller_with_tasks(stack, 3)
+    first, second, third = (order["id"] for order in placed)
+    named = {"task_ids": [first, second, "424242"], "status": "ignored"}  # the ids rule
+    answer = bulk(stack, action="ignore", filter=named, reason="credited by hand")
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert sorted(result["changed_ids"]) == sorted([first, second])
+    assert result["skipped"] == [{"task_id": "424242", "reason": "no such task"}]
+    assert statuses(stack) == {first: "ignored", second: "ignored", third: "new"}
+    theirs = stack.api(
+        "POST",
+        "/tasks/bulk",
+        "reseller-intruder",
+        json={"action": "unignore", "filter": {"task_ids": [first]}},
+    ).json()
+    assert theirs["changed"] == 0 and theirs["skipped"][0]["reason"] == "no such task"
+    too_many = bulk(stack, action="retry", filter={"task_ids": [str(n) for n in range(201)]})
+    assert too_many.status_code == 422
+
+
 def test_bad_bulk_input_is_refused(stack: LocalStack) -> None:
     a_reseller_with_tasks(stack, 2)
     bad: list[tuple[dict[str, Any], int]] = [

@@ -74,6 +74,7 @@ def test_a_task_shows_the_lines_it_would_send(stack: LocalStack) -> None:
         "MS-TEAMS-ESS",
     )
     assert detail["planned"]["expected_total"] == "4.00"
+    assert detail["planned"]["invoice_line_indexes"] == [0]  # the index an edit names
     missing = stack.api("GET", "/tasks/999999")
     assert (missing.status_code, missing.json()["message"]) == (404, "no task 999999")
     # A person reaches for the order number first (Xero and the Action Log show it): the 404

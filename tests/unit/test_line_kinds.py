@@ -153,3 +153,17 @@ def test_an_order_time_is_read_however_simpleapi_writes_it(written: str, instant
     # synced. The emulator already read a time without an offset as UTC.
     order = order_from_api({**_order(NEW_TYPE), "creationDate": written})
     assert order.created_at == instant
+
+
+def test_each_planned_line_names_its_order_line_for_edits_by_hand() -> None:
+    """A sync by hand's LineEdit.index is the order line's: the plan says which it is for each
+    planned line, since payments are left out and refunds go onto the credit note."""
+    payment = {**NEW_TYPE, "type": "payment"}
+    charge = {**NEW_TYPE, "type": "recurring", "unitPrice": {"amount": "5.00", "currency": "EUR"}}
+    charge["extendedPrice"] = charge["unitPrice"]
+    order = order_from_api(
+        {**_order(payment), "details": [payment, charge, NEW_TYPE | {"type": "refund"}]}
+    )
+    plan = DocumentPlan.build(order, Settings(downgrades=DowngradeMode.REFUND), {"E3": E3}, {})
+    assert [s.order_line for s in plan.charge_sources] == [1]
+    assert [s.order_line for s in plan.refund_sources] == [2]

@@ -114,7 +114,10 @@ DESCRIPTIONS: dict[str, str] = {
         "Sync tasks, newest first, filtered by status, type, customer and time; paged with an "
         "opaque cursor."
     ),
-    "GET /tasks/{taskId}": "One task and the lines syncing it would send now.",
+    "GET /tasks/{taskId}": (
+        "One task and the lines syncing it would send now; each planned line's order line "
+        "(`invoice_line_indexes`) is the `index` a sync by hand's edit names."
+    ),
     "POST /tasks/check-changes": (
         "Queues a look for new orders, for one customer or all: tasks are created, not processed."
     ),
@@ -127,8 +130,9 @@ DESCRIPTIONS: dict[str, str] = {
     "POST /tasks/{taskId}/retry": "Retries a failed or waiting task now.",
     "POST /tasks/bulk": (
         "Ignores (with a reason), un-ignores, retries or syncs every task a filter selects (the "
-        "filters of GET /tasks), `limit` a call: answers how many changed and which were "
-        "skipped and why, and `next_cursor` to continue. Each change is logged."
+        "filters of GET /tasks), `limit` a call, or the tasks `filter.task_ids` names (the rows "
+        "selected): answers how many changed and which were skipped and why, and `next_cursor` "
+        "to continue. Each change is logged."
     ),
     # reconcile
     "GET /reconcile": (

@@ -168,6 +168,7 @@ class LineSource:
     amount: Decimal
     tax: Decimal
     unit_price: Decimal | None = None  # as the marketplace gave it (any number of places)
+    order_line: int | None = None  # the order line's index (a LineEdit's index names it)
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,9 @@ class DocumentPlan:
             if is_refund(line):  # a credit note's lines are positive, as planned above
                 amount, tax = abs(amount), abs(tax)
             unit = abs(line.unit_price.amount) if is_refund(line) else line.unit_price.amount
-            sources[is_refund(line)].append(LineSource(mapping.product_name, amount, tax, unit))
+            sources[is_refund(line)].append(
+                LineSource(mapping.product_name, amount, tax, unit, order_line=index)
+            )
         if charges:  # its invoice must be datable: refused here, for this order alone
             try:
                 due_date(order.created_at.date(), settings.due_date_terms)

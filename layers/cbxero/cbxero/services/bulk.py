@@ -13,7 +13,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from cbxero.domain.errors import InvalidInput
-from cbxero.domain.listing import TaskFilter
+from cbxero.domain.listing import TaskFilter, TaskPage
 from cbxero.domain.model import SyncTask, TaskStatus
 from cbxero.ports import ActionLog, Clock, JobQueue, SyncJob, TaskRepository
 from cbxero.services.recording import Recorder
@@ -62,15 +62,25 @@ class TaskBulk:
         wanted: TaskFilter,
         actor: str,
         reason: str | None = None,
+        *,
+        task_ids: Sequence[str] | None = None,
     ) -> BulkResult:
+        """The action on one page of the tasks the filter selects, or on the tasks named."""
         if action is BulkAction.IGNORE and not reason:
             raise InvalidInput("say why the tasks are ignored", field="reason")
         if not 1 <= wanted.limit <= MOST_PER_CALL:
             raise InvalidInput(f"1 to {MOST_PER_CALL} tasks a call", field="limit")
-        page = self._tasks.page(reseller_id, wanted)
+        if task_ids is None:
+            page = self._tasks.page(reseller_id, wanted)
+        else:
+            page = self._named(reseller_id, task_ids)
         now = self._clock.now()
         changes: list[tuple[SyncTask, SyncTask]] = []
-        skipped: list[Skipped] = []
+        skipped: list[Skipped] = [
+            Skipped(task_id=task_id, reason="no such task")
+            for task_id in dict.fromkeys(task_ids or ())
+            if task_id not in {task.task_id for task in page.items}
+        ]
         for task in page.items:
             changed_or_why = self._change(task, action, reason)
             if isinstance(changed_or_why, str):
@@ -104,6 +114,12 @@ class TaskBulk:
             skipped=skipped,
             next_cursor=page.next_cursor,
         )
+
+    def _named(self, reseller_id: str, task_ids: Sequence[str]) -> TaskPage:
+        if len(task_ids) > MOST_PER_CALL:
+            raise InvalidInput(f"1 to {MOST_PER_CALL} tasks a call", field="filter.task_ids")
+        found = (self._tasks.get(reseller_id, task_id) for task_id in dict.fromkeys(task_ids))
+        return TaskPage(items=[task for task in found if task is not None])
 
     def _change(self, task: SyncTask, action: BulkAction, reason: str | None) -> SyncTask | str:
         """The task after the action, or why it is skipped."""

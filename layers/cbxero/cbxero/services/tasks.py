@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cbxero.domain.documents import (
     DocumentPlan,
+    LineSource,
     PlanRefused,
     mapping_key,
 )
@@ -49,6 +50,9 @@ class PlannedDocuments(BaseModel):
 
     invoice_lines: tuple[LineItem, ...] = ()
     credit_note_lines: tuple[LineItem, ...] = ()
+    # Each planned line's order line (the index a LineEdit names), in the same order.
+    invoice_line_indexes: tuple[int, ...] = ()
+    credit_note_line_indexes: tuple[int, ...] = ()
     quantity_changes: tuple[str, ...] = ()
     expected_total: Decimal | None = None
     problem: str | None = None  # why nothing can be planned yet (a missing mapping, say)
@@ -122,6 +126,8 @@ class TaskDesk:
         return PlannedDocuments(
             invoice_lines=plan.charges,
             credit_note_lines=plan.refunds,
+            invoice_line_indexes=_order_lines(plan.charge_sources),
+            credit_note_line_indexes=_order_lines(plan.refund_sources),
             quantity_changes=plan.quantity_changes,
             expected_total=plan.expected,
             note=note,
@@ -271,3 +277,7 @@ class TaskDesk:
             customer_id=task.customer_id,
             order_id=task.order_id,
         )
+
+
+def _order_lines(sources: Sequence[LineSource]) -> tuple[int, ...]:
+    return tuple(source.order_line for source in sources if source.order_line is not None)

@@ -27,6 +27,13 @@ class BulkFilter(BaseModel):
     customer_id: MarketplaceId | None = None
     created_from: Moment | None = Field(None, alias="from")
     created_to: Moment | None = Field(None, alias="to")
+    task_ids: list[MarketplaceId] | None = Field(
+        None,
+        min_length=1,
+        max_length=MOST_PER_CALL,
+        description="Only these tasks (the rows a user selected), in one call; the other "
+        "filters, limit and cursor are then not used.",
+    )
 
 
 class BulkBody(BaseModel):
@@ -56,6 +63,13 @@ def routes(bulk: TaskBulk, caller: Caller) -> Router:
             limit=body.limit,
             cursor=body.cursor,
         )
-        return bulk.apply(caller.reseller(), body.action, wanted, caller.actor(), body.reason)
+        return bulk.apply(
+            caller.reseller(),
+            body.action,
+            wanted,
+            caller.actor(),
+            body.reason,
+            task_ids=body.filter.task_ids,
+        )
 
     return router
