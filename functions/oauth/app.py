@@ -40,8 +40,9 @@ class ConnectionView(BaseModel):
     organisations_to_choose: list[XeroTenant] = []
     switch_from: XeroTenant | None = Field(
         default=None,
-        description="Set while a consent for another organisation than the one the links and "
-        "mappings belong to waits for confirm_switch",
+        description="The organisation the links and mappings belong to, while a consent waits "
+        "for a choice: another organisation granted (choosing it needs confirm_switch), or "
+        "several granted",
     )
     scopes: list[str] = []
     connected_since: datetime | None = None

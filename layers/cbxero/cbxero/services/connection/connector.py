@@ -269,7 +269,8 @@ class XeroConnector:
             tokens=tokens,
             connected_since=self._clock.now(),
             version=previous.version + 1 if previous else 0,
-            switch_from=bound if switching else None,
+            # Whoever chooses among several organisations is told which one the links belong to.
+            switch_from=bound if switching or (single is None and bound is not None) else None,
         )
         if not self._connections.save(
             connection, expected_version=previous.version if previous else None
