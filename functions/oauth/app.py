@@ -142,8 +142,13 @@ def complete(body: CompleteFlow) -> ConnectionView:
 
 
 @app.get("/xero/connection")
-def connection() -> ConnectionView:
-    return _view(CONNECTOR.status(reseller_of(app, CONFIG.reseller_claim)))
+def connection(
+    live: Annotated[
+        bool,
+        Query(description="Ask Xero first whether the organisation is still connected"),
+    ] = False,
+) -> ConnectionView:
+    return _view(CONNECTOR.status(reseller_of(app, CONFIG.reseller_claim), live=live))
 
 
 @app.put("/xero/connection/tenant")

@@ -7,7 +7,7 @@ dashboard's counts after an order synced, "Check changes" and the gear's Setting
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from local.stack import LocalStack
 from tests.browser.conftest import Store, open_store
 
 FIRST, SECOND = ORGANISATIONS
+expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def page(two_orgs: LocalStack, chromium: Any) -> Iterator[Store]:
         opened.page.context.close()
 
 
-def consent(store: Store, *, decision: str = "Allow access", untick: tuple[str, ...] = ()) -> None:
+def consent(store: Store, *, decision: str = "Allow access", untick: Sequence[str] = ()) -> None:
     """Clicks Connect to Xero and answers Xero's consent page in the pop-up it opens."""
     with store.page.expect_popup() as opened:
         store.click(store.app.get_by_role("button", name="Connect to Xero"))
@@ -61,7 +62,7 @@ def test_connecting_in_a_popup_cancelled_none_granted_then_chosen(
     store.check("dashboard-not-connected")
     store.click(app.get_by_role("link", name="Connect Xero"))
     app.get_by_role("heading", name="Xero connection", level=1).wait_for()
-    assert app.locator("[data-status]").inner_text() == "Not connected"
+    expect(app.locator("[data-status]")).to_have_text("Not connected")
     store.check("connection-not-connected")
 
     consent(store, decision="Cancel")
@@ -75,11 +76,12 @@ def test_connecting_in_a_popup_cancelled_none_granted_then_chosen(
     app.get_by_role("heading", name="Choose the Xero organisation to sync").wait_for()
     assert connection(two_orgs)["status"] == "choose_tenant"
     store.check("connection-picker")
+    store.picture("connection-picker")
     store.click(app.get_by_role("radio", name=FIRST))
     store.click(app.get_by_role("button", name="Sync to this organisation"))
     app.get_by_text(f"Connected to {FIRST}.").wait_for()
-    assert app.locator("[data-status]").inner_text() == "Connected"
-    assert app.locator(".connection-org").inner_text() == FIRST
+    expect(app.locator("[data-status]")).to_have_text("Connected")
+    expect(app.locator(".connection-org")).to_have_text(FIRST)
     now = connection(two_orgs)
     assert (now["status"], now["organisation_name"]) == ("connected", FIRST)
     # The organisation not chosen was disconnected at Xero.
@@ -87,6 +89,7 @@ def test_connecting_in_a_popup_cancelled_none_granted_then_chosen(
         granted = {t for r in two_orgs.xero.refresh_tokens.values() for t in r.grant.tenant_ids}
     assert granted == {two_orgs.xero.organisation(FIRST).tenant_id}
     store.check("connection-connected")
+    store.picture("connection-connected")
 
 
 def test_reconnect_needed_disconnect_and_the_switch_confirmation(
@@ -94,16 +97,26 @@ def test_reconnect_needed_disconnect_and_the_switch_confirmation(
 ) -> None:
     store, app, stack = page, page.app, two_orgs
     stack.connect_xero()  # the first organisation
+    store.go("/connection")
+    expect(app.locator("[data-status]")).to_have_text("Connected")
+    # The user removes the app in Xero (Connected Apps): the screen's live check finds out.
     stack.xero.disconnect_in_xero(stack.xero.organisation(FIRST).tenant_id)
-    assert stack.api("GET", "/xero/accounts").status_code >= 400  # a call to Xero finds out
-    store.click(app.get_by_role("button", name="Refresh"))
-    app.get_by_text("Reconnect needed.").wait_for()
-    assert "Xero no longer accepts this connection" in app.locator(".notice").first.inner_text()
+    store.click(app.get_by_role("button", name="Check again"))
+    expect(app.locator("[data-status]")).to_have_text("Reconnect needed")
+    reason = app.get_by_role("alert").filter(has_text="Reconnect needed.")
+    expect(reason).to_contain_text(f"Xero no longer lists {FIRST}")
+    expect(reason).to_contain_text("disconnected in Xero")
+    assert connection(stack)["status"] == "reconnect_needed"
+    store.check("connection-reconnect-needed")
+    store.picture("connection-reconnect-needed")
+    # The dashboard leads back to the connection screen with the reason.
+    store.go("/")
+    expect(app.get_by_role("alert").filter(has_text="Reconnect needed.")).to_contain_text(
+        "disconnected in Xero"
+    )
     store.check("dashboard-reconnect-needed")
     store.click(app.get_by_role("link", name="Reconnect Xero"))
-    assert app.locator("[data-status]").inner_text() == "Reconnect needed"
-    app.get_by_text("Connected Apps").wait_for()
-    store.check("connection-reconnect-needed")
+    expect(app.locator("[data-status]")).to_have_text("Reconnect needed")
 
     store.click(app.get_by_role("button", name="Disconnect"))
     dialog = app.get_by_role("dialog", name="Disconnect from Xero?")
@@ -119,6 +132,7 @@ def test_reconnect_needed_disconnect_and_the_switch_confirmation(
     confirm = app.get_by_role("dialog", name=f"Switch to {SECOND}?")
     confirm.get_by_text("sets them aside").wait_for()
     store.check("connection-switch")
+    store.picture("connection-switch")
     store.click(confirm.get_by_role("button", name="Switch and set them aside"))
     app.get_by_text(f"Connected to {SECOND}.").wait_for()
     assert connection(stack)["organisation_name"] == SECOND

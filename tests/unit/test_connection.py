@@ -380,7 +380,7 @@ def test_xero_refusing_the_organisation_means_reconnect_and_is_reported(
         access_token="a",
         http=wire,
         sleep=lambda _s: None,
-        on_refused=lambda: told.append("refused"),
+        on_refused=lambda reason: told.append("refused"),
     )
     with pytest.raises(ReconnectNeeded):
         client.all_items()

@@ -196,7 +196,8 @@ function Summary(props: { connection: Connection }): JSX.Element {
 
 export function ConnectScreen(props: { route: Route }): JSX.Element {
   void props.route;
-  const loaded = useLoad(() => call(api.GET("/xero/connection")), []);
+  // Live: Xero itself is asked whether the organisation is still connected (Connected Apps).
+  const loaded = useLoad(() => call(api.GET("/xero/connection", { params: { query: { live: true } } })), []);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [pending, setPending] = useState<PendingConsent | null>(null);
   const [historyFrom, setHistoryFrom] = useState("");
@@ -243,9 +244,9 @@ export function ConnectScreen(props: { route: Route }): JSX.Element {
         void loaded.reload();
         return;
       }
-      void complete.run(result.flow, pending.verifier).then((view) => {
+      void complete.run(result.flow, pending.verifier).then(async (view) => {
+        await loaded.reload(); // the status shown and the outcome told agree
         if (view) setOutcome(afterConsent(view));
-        void loaded.reload();
       });
     });
   }, [pending]);
@@ -276,7 +277,7 @@ export function ConnectScreen(props: { route: Route }): JSX.Element {
             <h2 id="connection-title">Connection</h2>
             <Summary connection={connection} />
             <p class="muted connection-checked" aria-live="polite">
-              Status read <When value={checkedAt} />.{" "}
+              Checked with Xero <When value={checkedAt} />.{" "}
               <button type="button" class="button button-quiet link-button" onClick={() => void loaded.reload()}>
                 Check again
               </button>
@@ -317,14 +318,7 @@ export function ConnectScreen(props: { route: Route }): JSX.Element {
           {connection.status === "choose_tenant" ? (
             <Picker
               connection={connection}
-              onChosen={(view) => {
-                setOutcome({
-                  kind: "success",
-                  title: `Connected to ${view.organisation_name ?? "Xero"}`,
-                  detail: "Orders now sync to this organisation.",
-                });
-                void loaded.reload();
-              }}
+              onChosen={(view) => void loaded.reload().then(() => setOutcome(afterConsent(view)))}
             />
           ) : null}
         </>

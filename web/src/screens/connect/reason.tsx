@@ -25,9 +25,10 @@ export function ReconnectReason(props: { children?: ComponentChildren }): JSX.El
     <Notice kind="warning">
       <p>
         <strong>Reconnect needed.</strong>{" "}
-        {entry ? entry.message : "Xero no longer accepts this connection."} This happens when the
-        app is disconnected inside Xero (Settings › Connected Apps) or Xero's access expires.
-        Syncing is paused and no order is lost: connect again to resume.
+        {entry
+          ? entry.message
+          : "Xero no longer accepts this connection: the app was disconnected inside Xero (Settings › Connected Apps), or Xero's access was revoked or expired. Syncing is paused; no order is lost."}{" "}
+        Connect to Xero again to resume.
       </p>
       {entry ? (
         <p class="muted-inline">

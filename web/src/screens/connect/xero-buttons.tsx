@@ -5,14 +5,11 @@ import type { JSX } from "preact";
 
 function XeroMark(props: { inverse?: boolean }): JSX.Element {
   return (
-    <svg class="xero-mark" viewBox="0 0 24 24" width="24" height="24" aria-hidden="true" focusable="false">
-      <circle cx="12" cy="12" r="12" class={props.inverse ? "xero-mark-disc-inverse" : "xero-mark-disc"} />
-      <path
-        d="M8 8l8 8M16 8l-8 8"
-        class={props.inverse ? "xero-mark-x-inverse" : "xero-mark-x"}
-        stroke-width="2.4"
-        stroke-linecap="round"
-      />
+    <svg class="xero-mark" viewBox="0 0 28 28" width="28" height="28" aria-hidden="true" focusable="false">
+      <circle cx="14" cy="14" r="14" class={props.inverse ? "xero-mark-disc-inverse" : "xero-mark-disc"} />
+      <text x="14" y="17.4" text-anchor="middle" class={props.inverse ? "xero-mark-word-inverse" : "xero-mark-word"}>
+        xero
+      </text>
     </svg>
   );
 }
