@@ -67,8 +67,18 @@ def test_connecting_in_a_popup_cancelled_none_granted_then_chosen(
 
     consent(store, decision="Cancel")
     app.get_by_text("Connecting was cancelled.").wait_for()
-    consent(store, untick=ORGANISATIONS)
+    # A browser that blocks the pop-up: the screen says so and offers Xero's page as a link.
+    blocker = "() => { window.allowed = window.open; window.open = () => null; }"
+    store.frame.evaluate(blocker)
+    store.click(app.get_by_role("button", name="Connect to Xero"))
+    with store.page.context.expect_page() as opened:  # a named window, opened by a link
+        store.click(app.get_by_role("link", name="open Xero's consent page"))
+    popup = opened.value
+    for name in ORGANISATIONS:  # granting none
+        popup.get_by_label(name).uncheck()
+    popup.get_by_role("button", name="Allow access").click()
     app.get_by_text("No organisation was chosen.").wait_for()
+    store.frame.evaluate("() => { window.open = window.allowed; }")
     assert connection(two_orgs)["status"] == "not_connected"
     store.check("connection-cancelled")
 
@@ -147,12 +157,20 @@ def test_the_dashboard_counts_check_changes_and_the_gear(page: Store, two_orgs: 
     stack.marketplace.add_order(customer["id"], [("MS-O365-E3-M", 2, "36.00")])
     stack.fire_schedule("every_5_minutes")
     stack.drain_queue()
+    # Someone deletes one of the (draft) invoices in Xero; the drift run finds it.
+    stack.xero.by_hand.delete(next(iter(stack.xero.organisation(FIRST).invoices)))
+    stack.run_drift()
     store.click(app.get_by_role("button", name="Refresh"))
     synced = app.get_by_role("link", name="2 synced")
     synced.wait_for()
     assert synced.get_attribute("href") == "#/tasks?status=synced"
     assert app.locator(".org-name").inner_text() == FIRST
     assert app.get_by_text("Every five minutes").is_visible()
+    drift = stack.api("GET", "/dashboard").json()["drift"]
+    assert drift["total"] >= 1
+    expect(app.locator("#drift-title").locator("xpath=../..")).to_contain_text(
+        f"{drift['total']} difference"
+    )
     budget = stack.api("GET", "/dashboard").json()["budget_today"]
     assert budget["used"] > 0
     assert app.get_by_text(f"{budget['left']:,} of {budget['limit']:,} calls left").is_visible()

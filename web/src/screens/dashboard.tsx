@@ -187,7 +187,7 @@ function Overview(props: { dashboard: Dashboard }): JSX.Element {
               {connection.organisation ? <strong class="org-name">{connection.organisation}</strong> : <span class="muted">None</span>}
             </Fact>
             <Fact term="Status">
-              <Status value={connection.status} />
+              <Status value={connection.status === "choose_tenant" ? "choose_the_organisation" : connection.status} />
             </Fact>
             {connection.connected_since ? (
               <Fact term="Connected since">
