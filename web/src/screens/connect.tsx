@@ -208,7 +208,9 @@ export function ConnectScreen(props: { route: Route }): JSX.Element {
     if (loaded.data) setCheckedAt(new Date().toISOString());
   }, [loaded.data]);
   useEffect(() => {
-    const every = window.setInterval(() => void loaded.reload(), LIVE_EVERY_MS);
+    const every = window.setInterval(() => {
+      if (!document.hidden) void loaded.reload(); // no calls to Xero for a tab nobody sees
+    }, LIVE_EVERY_MS);
     return () => window.clearInterval(every);
   }, [loaded.reload]);
 

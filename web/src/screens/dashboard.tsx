@@ -82,7 +82,9 @@ function TaskCounts(props: { dashboard: Dashboard }): JSX.Element {
     <section class="panel" aria-labelledby="tasks-title">
       <div class="panel-head">
         <h2 id="tasks-title">Tasks</h2>
-        <a href={href("/tasks")}>All {dashboard.tasks_total} tasks</a>
+        <a href={href("/tasks")}>
+          {dashboard.tasks_total === 1 ? "The 1 task" : `All ${dashboard.tasks_total} tasks`}
+        </a>
       </div>
       <ul class="task-counts">
         {TASK_STATUSES.map((status) => {
