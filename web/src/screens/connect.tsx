@@ -259,7 +259,16 @@ export function ConnectScreen(props: { route: Route }): JSX.Element {
   return (
     <Page title="Xero connection">
       <OutcomeNotice outcome={outcome} />
-      <ErrorNotice error={complete.error} />
+      {complete.error ? (
+        <Notice kind="error">
+          <p>
+            <strong>Connecting did not finish.</strong> Xero answered, but the connection could not
+            be completed ({complete.error.message}). Nothing was connected
+            {complete.error.problem("flow") ? ", and the consent was revoked at Xero" : ""}: start
+            again with Connect to Xero.
+          </p>
+        </Notice>
+      ) : null}
       {pending && !pending.popup ? (
         <Notice kind="warning">
           <p>
