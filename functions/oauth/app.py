@@ -40,8 +40,9 @@ class ConnectionView(BaseModel):
     organisations_to_choose: list[XeroTenant] = []
     switch_from: XeroTenant | None = Field(
         default=None,
-        description="Set while a consent for another organisation than the one the links and "
-        "mappings belong to waits for confirm_switch",
+        description="The organisation the links and mappings belong to, while a consent waits "
+        "for a choice: another organisation granted (choosing it needs confirm_switch), or "
+        "several granted",
     )
     scopes: list[str] = []
     connected_since: datetime | None = None
@@ -141,8 +142,13 @@ def complete(body: CompleteFlow) -> ConnectionView:
 
 
 @app.get("/xero/connection")
-def connection() -> ConnectionView:
-    return _view(CONNECTOR.status(reseller_of(app, CONFIG.reseller_claim)))
+def connection(
+    live: Annotated[
+        bool,
+        Query(description="Ask Xero first whether the organisation is still connected"),
+    ] = False,
+) -> ConnectionView:
+    return _view(CONNECTOR.status(reseller_of(app, CONFIG.reseller_claim), live=live))
 
 
 @app.put("/xero/connection/tenant")

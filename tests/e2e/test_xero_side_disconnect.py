@@ -26,6 +26,7 @@ def test_a_disconnect_in_xero_reads_reconnect_needed(stack: LocalStack) -> None:
     notes = stack.api("GET", "/notifications").json()["items"]
     assert [n["status"] for n in notes if n["action"] == "xero_connection"] == ["action_required"]
     assert any("reconnect Xero" in n["message"] for n in notes)
+    assert any("disconnected in Xero" in n["message"] for n in notes)  # the reason, told
     task = stack.api("GET", f"/tasks/{order['id']}").json()["task"]
     assert task["status"] in {"new", "action_required", "failed"}  # waiting, not lost
     assert stack.xero.organisation().invoices == {}
@@ -35,6 +36,22 @@ def test_a_disconnect_in_xero_reads_reconnect_needed(stack: LocalStack) -> None:
     stack.drain_queue()
     assert len(stack.xero.calls) == calls
     assert stack.xero.refreshes == refreshes  # the token itself was never the problem
+
+
+def test_the_live_status_notices_a_disconnect_in_xero_at_once(stack: LocalStack) -> None:
+    stack.connect_xero()
+    org = stack.xero.organisation()
+    live = {"live": "true"}
+    assert stack.api("GET", "/xero/connection", params=live).json()["status"] == "connected"
+    stack.xero.disconnect_in_xero(org.tenant_id)
+    assert stack.api("GET", "/xero/connection").json()["status"] == "connected"  # not asked
+    assert stack.api("GET", "/xero/connection", params=live).json()["status"] == (
+        "reconnect_needed"
+    )
+    notes = stack.api("GET", "/notifications").json()["items"]
+    told = [n for n in notes if n["action"] == "xero_connection"]
+    assert [n["status"] for n in told] == ["action_required"]
+    assert "disconnected in Xero" in told[0]["message"] and org.name in told[0]["message"]
 
 
 @pytest.fixture

@@ -294,6 +294,19 @@ class TestChoosingAndSwitching:
         assert any("set aside" in e.message for e in flow.log.entries)
         assert flow.organisations.bound(RESELLER) == other
 
+    def test_choosing_among_several_names_the_organisation_the_links_belong_to(
+        self, flow: Flow
+    ) -> None:
+        flow.connect()
+        other = XeroTenant(tenant_id="t-2", name="Other Org", connection_id="c-2")
+        flow.identity.tenant_list = [*flow.identity.tenant_list, other]
+
+        held = flow.connect()
+        assert held.status is ConnectionStatus.CHOOSE_TENANT
+        assert held.switch_from is not None and held.switch_from.tenant_id == "tenant-1"
+        kept = flow.connector.choose_tenant(RESELLER, "tenant-1", "ann")  # no switch: no confirm
+        assert kept.usable and kept.switch_from is None
+
     def test_disconnecting_before_choosing_revokes_the_consent(self, flow: Flow) -> None:
         flow.identity.tenant_list.append(
             XeroTenant(tenant_id="t-2", name="Other", connection_id="c-2")
@@ -367,7 +380,7 @@ def test_xero_refusing_the_organisation_means_reconnect_and_is_reported(
         access_token="a",
         http=wire,
         sleep=lambda _s: None,
-        on_refused=lambda: told.append("refused"),
+        on_refused=lambda reason: told.append("refused"),
     )
     with pytest.raises(ReconnectNeeded):
         client.all_items()

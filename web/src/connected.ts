@@ -23,6 +23,11 @@ if (window.opener && window.opener !== window) {
   (window.opener as Window).postMessage(outcome, window.location.origin);
   if (heading) heading.textContent = "Back to the Xero integration…";
   window.setTimeout(() => window.close(), 300);
+  // A window the app opened by a link (its pop-up was blocked) may not close itself.
+  window.setTimeout(() => {
+    if (heading) heading.textContent = "Done: you can close this window";
+    if (detail) detail.textContent = "The Xero integration has the outcome of your consent.";
+  }, 1200);
 } else {
   if (heading) heading.textContent = "Xero consent finished";
   if (detail) {

@@ -31,7 +31,10 @@ DESCRIPTIONS: dict[str, str] = {
     ),
     "GET /xero/connection": (
         "The caller's Xero connection: status, organisation, scopes, the organisations "
-        "to choose from and a pending organisation switch; never a token."
+        "to choose from and a pending organisation switch; never a token. `live=true` first "
+        "asks Xero whether the organisation is still connected to the app: one disconnected "
+        "inside Xero (Connected Apps) then reads `reconnect_needed`, with an action-required "
+        "Action Log entry saying so."
     ),
     "PUT /xero/connection/tenant": (
         "Chooses which of the consented Xero organisations the connection uses (the others are "

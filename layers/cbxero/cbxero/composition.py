@@ -316,7 +316,7 @@ class Container:
                 access_token=connection.tokens.access_token.get_secret_value(),
                 http=http_session(),
                 governor=self.governor,
-                on_refused=lambda: vault.refused(reseller_id),
+                on_refused=lambda reason: vault.refused(reseller_id, reason),
                 organisation_name=connection.tenant.name,
             )
 

@@ -67,7 +67,7 @@ class XeroClient(XeroAccounting):
         http: requests.Session,
         governor: RateGovernor | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        on_refused: Callable[[], None] | None = None,
+        on_refused: Callable[[str], None] | None = None,
         attempts: int = 4,
         longest_sleep: float = 5.0,
         timeout: tuple[float, float] = TIMEOUT,
@@ -81,7 +81,8 @@ class XeroClient(XeroAccounting):
         self._tenant_id = self.tenant_id = tenant_id
         self._governor = governor
         self._sleep = sleep
-        # Told when Xero refuses the organisation (401, or 403: disconnected inside Xero).
+        # Told, with the reason, when Xero refuses the organisation (401, or 403: disconnected
+        # inside Xero).
         self._on_refused = on_refused
         self._attempts = attempts
         self._longest_sleep = longest_sleep
@@ -130,9 +131,10 @@ class XeroClient(XeroAccounting):
                 if self._governor is not None:
                     self._governor.observe(self._tenant_id, response.headers)
                 if response.status_code in REFUSED:
+                    reason = _refusal(response)
                     if self._on_refused is not None:
-                        self._on_refused()
-                    raise ReconnectNeeded(_refusal(response))
+                        self._on_refused(reason)
+                    raise ReconnectNeeded(reason)
                 if response.status_code < 500:
                     return _result(response)
                 problem = f"{what} answered {response.status_code}"

@@ -25,6 +25,7 @@ from cbxero.domain.errors import (
     Conflict,
     InvalidInput,
     NotConnected,
+    ReconnectNeeded,
     UpstreamUnavailable,
 )
 from cbxero.domain.history import HistoryStart, parsed_start
@@ -59,6 +60,12 @@ if TYPE_CHECKING:
     from cbxero.services.connection.vault import TokenVault
 
 logger = Logger(child=True)
+
+# What the live check logs when Xero no longer lists the organisation among the app's connections.
+DISCONNECTED_IN_XERO = (
+    "Xero no longer lists {name} among this app's connections (disconnected in Xero under "
+    "Settings > Connected Apps?); reconnect Xero"
+)
 
 
 class XeroConnector:
@@ -269,7 +276,8 @@ class XeroConnector:
             tokens=tokens,
             connected_since=self._clock.now(),
             version=previous.version + 1 if previous else 0,
-            switch_from=bound if switching else None,
+            # Whoever chooses among several organisations is told which one the links belong to.
+            switch_from=bound if switching or (single is None and bound is not None) else None,
         )
         if not self._connections.save(
             connection, expected_version=previous.version if previous else None
@@ -398,11 +406,28 @@ class XeroConnector:
         self._connections.delete(reseller_id)
         self._record(reseller_id, LogStatus.INFO, "Disconnected from Xero", actor)
 
-    def status(self, reseller_id: str) -> XeroConnection:
-        connection = self._connections.get(reseller_id)
-        return connection or XeroConnection(
+    def status(self, reseller_id: str, *, live: bool = False) -> XeroConnection:
+        """The stored connection; live: first asks Xero whether the organisation is still
+        connected to the app (a disconnect made inside Xero then reads "reconnect needed" at
+        once, not at the next sync). Xero out of reach leaves the stored status as it is."""
+        connection = self._connections.get(reseller_id) or XeroConnection(
             reseller_id=reseller_id, status=ConnectionStatus.NOT_CONNECTED
         )
+        if not live or not connection.usable:
+            return connection
+        try:
+            usable = self._vault.connection(reseller_id)  # refreshed; a refusal marks it
+            granted = self._identity.tenants(usable.tokens) if usable.tokens else []
+        except ReconnectNeeded:
+            return self._connections.get(reseller_id) or connection
+        except Exception:  # Xero out of reach: the stored status stands
+            logger.warning("the live check of the Xero connection could not reach Xero")
+            return connection
+        tenant = usable.tenant
+        if tenant is not None and all(t.tenant_id != tenant.tenant_id for t in granted):
+            self._vault.refused(reseller_id, DISCONNECTED_IN_XERO.format(name=tenant.name))
+            return self._connections.get(reseller_id) or connection
+        return usable
 
     def _record(self, reseller_id: str, status: LogStatus, message: str, actor: str) -> None:
         self._log.add(

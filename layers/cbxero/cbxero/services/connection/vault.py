@@ -82,17 +82,18 @@ class TokenVault:
                 return updated
         raise UpstreamUnavailable("could not settle the Xero token refresh")
 
-    def refused(self, reseller_id: str) -> None:
+    def refused(self, reseller_id: str, reason: str | None = None) -> None:
         """Xero refused the organisation's calls (401, or 403 after a disconnect made inside
-        Xero while refresh still works): the same as a refused refresh token."""
+        Xero while refresh still works): the same as a refused refresh token. The reason (a
+        sentence ending "reconnect Xero") goes into the Action Log entry the reseller reads."""
         for _ in range(3):  # a refresh may move the version on meanwhile
             current = self._connections.get(reseller_id)
             if current is None or current.status is not ConnectionStatus.CONNECTED:
                 return
-            if self._mark_refused(current):
+            if self._mark_refused(current, reason):
                 return
 
-    def _mark_refused(self, current: XeroConnection) -> bool:
+    def _mark_refused(self, current: XeroConnection, reason: str | None = None) -> bool:
         marked = self._connections.save(
             current.model_copy(
                 update={
@@ -109,8 +110,8 @@ class TokenVault:
                     at=self._clock.now(),
                     action="xero_connection",
                     status=LogStatus.ACTION_REQUIRED,
-                    message="Xero no longer accepts this connection: reconnect Xero. "
-                    "Syncing is paused; no order is lost.",
+                    message=f"{reason or 'Xero no longer accepts this connection: reconnect Xero'}"
+                    ". Syncing is paused; no order is lost.",
                 )
             )
         return marked
