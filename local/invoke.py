@@ -164,6 +164,10 @@ def _log_level_of_this_container(module: ModuleType) -> None:
                     handler.stream = sys.stdout  # not setStream: it flushes the old, maybe closed
 
 
+class InvokerClosed(RuntimeError):
+    """An invocation asked of a stack that has stopped."""
+
+
 class Invoker:
     """One warm 'container' per function; invocations are serialised, as in one Lambda instance."""
 
@@ -178,6 +182,7 @@ class Invoker:
         self._refs = {**self._template.parameter_defaults(), **refs}
         self._handlers: dict[str, Handler] = {}
         self._lock = threading.RLock()
+        self._closed = False
         self.calls: list[AwsCall] = []  # every AWS call the functions made, for IAM checks
         import boto3
 
@@ -217,9 +222,23 @@ class Invoker:
         handler: Handler = getattr(module, attribute)
         return handler
 
+    def close(self) -> None:
+        """Waits for the invocation in flight, then refuses any other. A request thread the
+        stack's stop did not wait for would otherwise put back, after the stop, the environment
+        (endpoints included) it saw when it began: the next stack in this process would then
+        talk to this one's stopped servers."""
+        with self._lock:
+            self._closed = True
+
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         function = self._template.function(logical_id)
-        with self._lock, _environment(self.environment(logical_id)):
+        with self._lock:
+            if self._closed:
+                raise InvokerClosed(f"{logical_id} not invoked: the local stack has stopped")
+            return self._invoke(function, logical_id, event)
+
+    def _invoke(self, function: cfn.Function, logical_id: str, event: dict[str, Any]) -> Any:
+        with _environment(self.environment(logical_id)):
             if logical_id not in self._handlers:
                 self._handlers[logical_id] = self._load(function)
             context = LambdaContext(function_name=logical_id)

@@ -280,6 +280,9 @@ class LocalStack:
         side (a failure stays in its own thread): a teardown costs one wait, not four.
         """
         try:
+            invoker = getattr(self, "invoker", None)
+            if invoker is not None:  # the invocation in flight ends first, and no other starts
+                invoker.close()
             stopping = [threading.Thread(target=server.stop) for server in self._servers]
             for thread in stopping:
                 thread.start()

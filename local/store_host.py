@@ -28,25 +28,27 @@ async function freshToken() {
   return (await answer.json()).token;
 }
 let first = document.querySelector('meta[name="store-session"]').content;
-window.addEventListener("message", async (event) => {
+// ?listen_after_ms= : a store that starts listening late (after the app said it was ready).
+const listenAfter = Number(document.body.dataset.listenAfter || 0);
+window.setTimeout(() => window.addEventListener("message", async (event) => {
   if (event.source !== frame.contentWindow || event.origin !== appOrigin) return;
   const kind = event.data && event.data.type;
   if (kind !== "cbxero:ready" && kind !== "cbxero:token-request") return;
   const token = kind === "cbxero:ready" && first ? first : await freshToken();
   first = "";
   frame.contentWindow.postMessage({type: "cbxero:token", token}, appOrigin);
-});
+}), listenAfter);
 """
 
 
-def _page(app_url: str, reseller_id: str, token: str) -> str:
+def _page(app_url: str, reseller_id: str, token: str, listen_after_ms: int = 0) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="store-session" content="{escape(token)}">
 <title>Store: Xero integration</title>
 <link rel="stylesheet" href="/store/host.css"></head>
-<body data-reseller="{escape(reseller_id)}">
+<body data-reseller="{escape(reseller_id)}" data-listen-after="{listen_after_ms}">
 <header class="store-bar">CloudBlue Reseller Marketplace <span>(local stand-in)</span></header>
 <iframe id="integration" title="Xero integration" src="{escape(app_url)}"></iframe>
 <script src="/store/host.js"></script>
@@ -74,7 +76,11 @@ def store_app(app_url: str, default_reseller: str) -> Flask:
         chosen = reseller()
         if chosen is None:
             return Response("reseller: letters, digits and _.:- only", status=400)
-        return Response(_page(app_url, chosen, tokens.mint(chosen)), mimetype="text/html")
+        late = request.args.get("listen_after_ms", "0")
+        if not late.isdigit() or int(late) > 10_000:
+            return Response("listen_after_ms: a whole number of milliseconds, at most 10000", 400)
+        page = _page(app_url, chosen, tokens.mint(chosen), int(late))
+        return Response(page, mimetype="text/html")
 
     @app.post("/store/session")
     def session() -> Response:

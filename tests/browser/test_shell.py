@@ -40,3 +40,18 @@ def test_the_page_is_served_with_a_strict_policy(stack: LocalStack) -> None:
     assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy
     assert f"frame-ancestors {stack.store_origin}" in policy
     assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_store_that_listens_late_still_hands_over_the_session(
+    stack: LocalStack, chromium: Any
+) -> None:
+    # The store page's script may start listening after the app said it was ready (once in
+    # five runs it did): the app says so again until the session comes.
+    context = chromium.new_context()
+    page = context.new_page()
+    try:
+        page.goto(f"{stack.store_url}?listen_after_ms=1500")
+        app = page.frame_locator("iframe#integration")
+        app.locator("main#main[data-session]").wait_for(timeout=8_000)
+    finally:
+        context.close()

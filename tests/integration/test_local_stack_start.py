@@ -3,7 +3,9 @@ and a start that fails stops every process it started: no Java left running with
 
 from __future__ import annotations
 
+import os
 import subprocess
+import threading
 import time
 from typing import Any
 
@@ -11,6 +13,7 @@ import pytest
 import requests
 
 from local import stack as stack_module
+from local.invoke import InvokerClosed
 from local.stack import DynamoDBLocal, LocalStack
 
 
@@ -130,3 +133,30 @@ def test_a_local_stack_stops_in_well_under_a_second(dynamodb_local: str) -> None
     started = time.monotonic()
     running.stop()
     assert time.monotonic() - started < 0.75  # now some 0.05 s; 1.5 s every time before
+
+
+def test_an_invocation_in_flight_at_the_stop_leaves_no_endpoint_of_the_stopped_stack(
+    dynamodb_local: str,
+) -> None:
+    # A browser test's last poll was still being answered when its stack stopped: the
+    # invocation then put back the environment it began with, and the next stack in that
+    # process sent its KMS calls to the stopped stack's moto (connection refused).
+    before = os.environ.get("AWS_ENDPOINT_URL_KMS")
+    running = LocalStack(dynamodb_endpoint=dynamodb_local, quiet=True).__enter__()
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_handler(_event: object, _context: object) -> dict[str, object]:
+        entered.set()
+        release.wait(5)
+        return {"statusCode": 200}
+
+    running.invoker._handlers["SettingsFunction"] = slow_handler
+    in_flight = threading.Thread(target=running.invoker.invoke, args=("SettingsFunction", {}))
+    in_flight.start()
+    assert entered.wait(5)
+    threading.Timer(0.3, release.set).start()
+    running.stop()
+    in_flight.join(5)
+    assert os.environ.get("AWS_ENDPOINT_URL_KMS") == before
+    with pytest.raises(InvokerClosed):
+        running.invoker.invoke("SettingsFunction", {})

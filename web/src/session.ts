@@ -12,6 +12,9 @@ export interface StoreMessage {
 
 type Listener = (token: string | null) => void;
 
+const READY_EVERY_MS = 250;
+const READY_TRIES = 40; // ten seconds
+
 let token: string | null = null;
 let allowed: readonly string[] = [];
 const listeners = new Set<Listener>();
@@ -56,7 +59,15 @@ function receive(event: MessageEvent): void {
 export function startSession(storeOrigins: readonly string[]): void {
   allowed = storeOrigins;
   window.addEventListener("message", receive);
-  if (framed()) tell({ type: "cbxero:ready" });
+  if (!framed()) return;
+  // The store may start listening after this frame is ready: say so again until it answers.
+  let tries = 0;
+  const ready = (): void => {
+    if (token !== null || tries++ >= READY_TRIES) return;
+    tell({ type: "cbxero:ready" });
+    window.setTimeout(ready, READY_EVERY_MS);
+  };
+  ready();
 }
 
 /** Asks the store for a fresh token (the one held was refused) and waits for it. */
