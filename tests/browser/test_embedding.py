@@ -140,7 +140,7 @@ def test_the_header_works_by_keyboard(stack: LocalStack, chromium: Any) -> None:
         assert menu.is_hidden()
         page.keyboard.press("Enter")
         menu.wait_for(state="visible")
-        assert store.app.get_by_role("link", name="Settings").is_visible()
+        assert store.app.locator("#gear-menu").get_by_role("link", name="Settings").is_visible()
         assert store.app.locator("button.gear-button").get_attribute("aria-expanded") == "true"
         page.keyboard.press("Escape")
         menu.wait_for(state="hidden")

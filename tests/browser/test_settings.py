@@ -48,7 +48,7 @@ def _radio(store: Store, group: str, choice: str) -> Any:
 
 def _open_settings(store: Store) -> None:
     store.click(store.app.get_by_role("button", name="Settings and mapping"))
-    store.click(store.app.get_by_role("link", name="Settings"))
+    store.click(store.app.locator("#gear-menu").get_by_role("link", name="Settings"))
     store.app.get_by_role("heading", name="Settings", level=1).wait_for()
     store.app.get_by_role("group", name=NINE[0][0], exact=True).wait_for()
 
