@@ -7,9 +7,8 @@ types, missing fields, strings out of bounds). Whatever comes, the API must answ
 
 from __future__ import annotations
 
-import os
-
 import contextlib
+import os
 from collections import Counter
 from typing import Any
 
