@@ -151,13 +151,9 @@ def test_the_seed_walked_through_in_the_browser(walk_stack: LocalStack, chromium
         popup = notes.locator(".note").filter(has_text=f"Order {first['orderNumber']} synced")
         popup.wait_for()
         store.check("walk-notification")
+        entry_id = popup.get_attribute("data-entry")
         store.click(popup.get_by_role("button", name="Dismiss notification"))
-
-        def still_unread() -> bool:
-            entries = stack.api("GET", "/notifications").json()["items"]
-            return any(e.get("order_id") == first["id"] for e in entries)
-
-        _until(lambda: not still_unread())
+        _until(lambda: stack.api("GET", f"/action-log/{entry_id}").json()["read"])
 
         # 7. The Action Log, filtered to this customer and to what succeeded
         store.click(nav.get_by_role("link", name="Action Log"))
