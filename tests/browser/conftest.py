@@ -10,7 +10,9 @@ test-output/axe/<screen>.json; `store.picture(name)` writes the README's screens
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,15 @@ SCREENS = ROOT / "docs" / "screens"  # the README's pictures
 SHOTS = ROOT / "test-output" / "screens"  # every other screenshot
 STORE_WIDTH = 1280
 BLOCKING = {"serious", "critical"}
+CLICKS: Counter[str] = Counter()  # clicks per test, in this (xdist) worker
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if CLICKS:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        out = ROOT / "test-output" / f"browser-clicks-{worker}.json"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(json.dumps(dict(sorted(CLICKS.items())), indent=1) + "\n")
 
 
 def _chromium() -> str:
@@ -79,8 +90,9 @@ class Store:
         self.frame.evaluate("(path) => { window.location.hash = path; }", path)
 
     def click(self, locator: Any) -> None:
-        """Clicks and counts the click (the closing note reports steps clicked)."""
+        """Clicks and counts the click (test-output/browser-clicks-*.json: steps clicked)."""
         self.clicks.append(str(locator))
+        CLICKS[os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0]] += 1
         locator.click()
 
     def check(self, screen: str) -> dict[str, int]:
