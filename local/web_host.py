@@ -49,6 +49,7 @@ class WebHost:
         # How often the app looks for pop-up notifications (None: the app's own default); a
         # browser test shortens it rather than wait.
         self.notification_poll_seconds: float | None = None
+        self.notification_linger_seconds: float | None = None
 
     def install(self, app: Flask) -> None:
         app.add_url_rule("/", "web-index", self.index, methods=["GET"])
@@ -82,5 +83,7 @@ class WebHost:
         config: dict[str, object] = {"storeOrigins": self.store_origins}
         if self.notification_poll_seconds is not None:
             config["notificationPollSeconds"] = self.notification_poll_seconds
+        if self.notification_linger_seconds is not None:
+            config["notificationLingerSeconds"] = self.notification_linger_seconds
         body = json.dumps(config)
         return self._headers(Response(body, mimetype="application/json"), CONFIG_CACHE)

@@ -215,3 +215,24 @@ def test_new_entries_pop_up_a_few_at_a_time_and_dismissing_one_marks_it_read(
         store.picture("notifications-phone")
     finally:
         store.page.context.close()
+
+
+def test_pop_ups_tuck_away_after_a_while_and_open_again(stack: LocalStack, chromium: Any) -> None:
+    # Pop-ups that stayed until dismissed covered the manual sync wizard's Next button (the seed
+    # walk found it): they now tuck into one button after a while, still unread.
+    stack.web_host.notification_poll_seconds = 0.5
+    stack.web_host.notification_linger_seconds = 1
+    stack.seed_demo_reseller(settings={"auto_sync": "off", "notifications": "all_tasks"})
+    store = open_store(stack, chromium)
+    try:
+        notes = store.app.get_by_role("complementary", name="Notifications")
+        pill = notes.get_by_role("button", name=re.compile(r"^\d+ unread notifications?$"))
+        expect(notes.locator(".note").first).to_be_visible()
+        expect(pill).to_be_visible(timeout=5_000)  # tucked after a second, nothing read
+        expect(notes.locator(".note")).to_have_count(0)
+        assert stack.api("GET", "/notifications").json()["items"]
+        store.check("notifications-tucked")
+        store.click(pill)
+        expect(notes.locator(".note").first).to_be_visible()
+    finally:
+        store.page.context.close()

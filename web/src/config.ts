@@ -4,6 +4,7 @@
 export interface AppConfig {
   storeOrigins: string[];
   notificationPollSeconds?: number; // how often pop-up notifications are looked for (default 10)
+  notificationLingerSeconds?: number; // how long pop-ups stay open before tucking away (default 30)
 }
 
 export const API_BASE = "/api"; // the API, on the app's own origin (CloudFront's /api/* path)
@@ -15,7 +16,9 @@ function isConfig(value: unknown): value is AppConfig {
     Array.isArray(config.storeOrigins) &&
     config.storeOrigins.every((o) => typeof o === "string") &&
     (config.notificationPollSeconds === undefined ||
-      (typeof config.notificationPollSeconds === "number" && config.notificationPollSeconds > 0))
+      (typeof config.notificationPollSeconds === "number" && config.notificationPollSeconds > 0)) &&
+    (config.notificationLingerSeconds === undefined ||
+      (typeof config.notificationLingerSeconds === "number" && config.notificationLingerSeconds > 0))
   );
 }
 

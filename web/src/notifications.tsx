@@ -22,6 +22,10 @@ function atOnce(): number {
   return window.matchMedia("(max-width: 640px)").matches ? AT_ONCE_NARROW : AT_ONCE;
 }
 const DEFAULT_POLL_SECONDS = 10;
+// Pop-ups open this long, unless the pointer or the keyboard is in them, then tuck away into a
+// small "N notifications" button (still unread) so that they do not keep covering the screen's
+// own buttons; a new entry opens them again.
+const DEFAULT_LINGER_SECONDS = 30;
 const PAGE = 50;
 
 interface Shown {
@@ -102,11 +106,31 @@ export function Notifications(): JSX.Element {
   const dismissed = useRef(new Set<string>());
   const latest = useRef<Entry[]>([]); // the last unread entries the API gave
   const box = useRef<HTMLElement>(null);
+  const [tucked, setTucked] = useState(false);
+  const [holding, setHolding] = useState(false); // pointer or focus inside: stay open
 
+  const tuckedNow = useRef(false);
+  tuckedNow.current = tucked;
   const take = (unread: Entry[], more: boolean): void => {
+    const known = new Set(latest.current.map(entryId));
+    const news = latest.current.length > 0 && unread.some((e) => !known.has(entryId(e)));
     latest.current = unread;
-    setShown((now) => ({ ...arrange(now.showing, unread, dismissed.current), more }));
+    // News opens tucked pop-ups again, the newest first (those put aside still wait, unread).
+    const reopen = news && tuckedNow.current;
+    setShown((now) => ({
+      ...arrange(reopen ? [] : now.showing, unread, dismissed.current),
+      more,
+    }));
+    if (reopen) setTucked(false);
   };
+
+  const newest = shown.showing.map(entryId).join(" ");
+  useEffect(() => {
+    if (tucked || holding || !newest) return undefined;
+    const linger = (config().notificationLingerSeconds ?? DEFAULT_LINGER_SECONDS) * 1000;
+    const timer = window.setTimeout(() => setTucked(true), linger);
+    return () => window.clearTimeout(timer);
+  }, [tucked, holding, newest]);
 
   useEffect(() => {
     let stopped = false;
@@ -181,11 +205,37 @@ export function Notifications(): JSX.Element {
     }
   };
 
+  const unreadCount = shown.showing.length + shown.waiting;
+  if (tucked && unreadCount > 0 && !problem) {
+    return (
+      <aside class="notes" aria-label="Notifications" ref={box}>
+        <button
+          type="button"
+          class="button notes-pill"
+          aria-expanded="false"
+          onClick={() => setTucked(false)}
+        >
+          {unreadCount}
+          {shown.more ? "+" : ""} unread {unreadCount === 1 ? "notification" : "notifications"}
+        </button>
+      </aside>
+    );
+  }
   const calm = shown.showing.filter((e) => !isProblem(e.status));
   const urgent = shown.showing.filter((e) => isProblem(e.status));
   const any = shown.showing.length > 0 || shown.waiting > 0;
   return (
-    <aside class={`notes ${any || problem ? "" : "notes-empty"}`} aria-label="Notifications" ref={box}>
+    <aside
+      class={`notes ${any || problem ? "" : "notes-empty"}`}
+      aria-label="Notifications"
+      ref={box}
+      onPointerEnter={() => setHolding(true)}
+      onPointerLeave={() => setHolding(false)}
+      onFocusIn={() => setHolding(true)}
+      onFocusOut={(event) => {
+        if (!box.current?.contains(event.relatedTarget as Node | null)) setHolding(false);
+      }}
+    >
       <div role="alert" class="notes-list">
         {problem ? (
           <div class="note note-error note-problem">
@@ -219,6 +269,9 @@ export function Notifications(): JSX.Element {
               {shown.more ? " or more" : ""} more<span class="note-sr"> unread</span> in the Action Log
             </a>
           ) : null}
+          <button type="button" class="button notes-hide" onClick={() => setTucked(true)}>
+            Hide
+          </button>
           <button type="button" class="button notes-read-all" onClick={() => void readAll()}>
             Mark all as read
           </button>
