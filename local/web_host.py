@@ -5,7 +5,7 @@ a session, and the same security headers (template.yaml's response headers polic
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from flask import Flask, Response, send_from_directory
 
@@ -52,11 +52,17 @@ class WebHost:
         self.notification_linger_seconds: float | None = None
 
     def install(self, app: Flask) -> None:
-        app.add_url_rule("/", "web-index", self.index, methods=["GET"])
-        app.add_url_rule("/index.html", "web-index-file", self.index, methods=["GET"])
-        app.add_url_rule("/connected.html", "web-connected", self.connected, methods=["GET"])
-        app.add_url_rule("/assets/<path:name>", "web-assets", self.asset, methods=["GET"])
-        app.add_url_rule("/config.json", "web-config", self.config, methods=["GET"])
+        # GET (and HEAD) only, as CloudFront's behaviour for the app: no automatic OPTIONS
+        # answer, which Flask would give without the security headers.
+        routes: list[tuple[str, str, Callable[..., Response]]] = [
+            ("/", "web-index", self.index),
+            ("/index.html", "web-index-file", self.index),
+            ("/connected.html", "web-connected", self.connected),
+            ("/assets/<path:name>", "web-assets", self.asset),
+            ("/config.json", "web-config", self.config),
+        ]
+        for rule, endpoint, view in routes:
+            app.add_url_rule(rule, endpoint, view, methods=["GET"], provide_automatic_options=False)
 
     def _headers(self, response: Response, cache: str) -> Response:
         response.headers.update(security_headers(self.store_origins))
