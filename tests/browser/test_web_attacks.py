@@ -160,3 +160,28 @@ def test_html_in_names_and_messages_is_shown_as_text(stack: LocalStack, chromium
             ), links
     finally:
         store.page.context.close()
+
+
+def test_with_the_pop_up_blocked_only_the_consent_window_may_answer(
+    stack: LocalStack, chromium: Any
+) -> None:
+    # The pop-up blocked, the screen waits for the window its link opens (named for the
+    # consent). Another window of the app's origin that posts an outcome is not listened to.
+    store = open_store(stack, chromium)
+    app = store.app
+    try:
+        store.go("/connection")
+        store.frame.evaluate("() => { window.allowed = window.open; window.open = () => null; }")
+        store.click(app.get_by_role("button", name="Connect to Xero"))
+        app.get_by_role("link", name="open Xero's consent page").wait_for()
+        with store.page.context.expect_page() as opened:
+            store.frame.evaluate(
+                "() => window.allowed.call(window,"
+                " '/connected.html?xero=error&reason=forged_elsewhere', 'someone-else')"
+            )
+        opened.value.wait_for_load_state()
+        store.page.wait_for_timeout(1000)
+        assert app.get_by_role("link", name="open Xero's consent page").is_visible()
+        assert "forged" not in app.get_by_role("main").inner_text()
+    finally:
+        store.page.context.close()

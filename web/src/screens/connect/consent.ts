@@ -22,6 +22,15 @@ export function isConsentOutcome(value: unknown): value is ConsentOutcome {
   return v.type === "cbxero:xero-consent" && typeof v.xero === "string" && text(v.flow) && text(v.reason);
 }
 
+/** The window the blocked pop-up's link opened (it carries the pop-up's name), and no other. */
+function isConsentWindow(source: MessageEventSource | null): boolean {
+  try {
+    return source !== null && "name" in source && source.name === POPUP_NAME;
+  } catch {
+    return false; // a window of another origin: its name cannot be read
+  }
+}
+
 /** A consent on its way: the verifier only this page holds, and the pop-up (null if blocked). */
 export interface PendingConsent {
   verifier: string;
@@ -68,6 +77,7 @@ export function awaitConsent(
   const heard = (event: MessageEvent): void => {
     if (event.origin !== window.location.origin) return; // connected.html is served by this app
     if (pending.popup && event.source !== pending.popup) return;
+    if (!pending.popup && !isConsentWindow(event.source)) return; // blocked: the link's window
     if (isConsentOutcome(event.data)) finish(event.data);
   };
   // A closed pop-up posts nothing: give a message on its way a moment before calling it closed.
