@@ -188,6 +188,18 @@ def test_the_dashboard_counts_check_changes_and_the_gear(page: Store, two_orgs: 
     assert stack.api("GET", "/dashboard").json()["tasks_by_status"].get("new") == 1
     store.picture("dashboard", readme=True)
 
+    # The back-fill's waiting task: done by no earlier than the next run; with automatic sync
+    # off, no time at all (nothing takes it up until it is synced from Tasks).
+    backfill = app.locator("#history-title").locator("xpath=..")
+    expect(backfill).to_contain_text("done by")
+    next_run = app.locator("dt", has_text="Next run").locator("xpath=following-sibling::dd[1]")
+    assert backfill.inner_text().rstrip().endswith(f"done by {next_run.inner_text().strip()}")
+    stack.api("PATCH", "/settings", json={"auto_sync": "off"})
+    store.click(app.get_by_role("button", name="Refresh"))
+    expect(backfill).to_contain_text("automatic sync is off: they wait until synced from Tasks")
+    expect(backfill).not_to_contain_text("done by")
+    stack.api("PATCH", "/settings", json={"auto_sync": "every_5_minutes"})
+
     # "clicking the gear icon on the dashboard and selecting Settings"
     store.click(app.get_by_role("button", name="Settings and mapping"))
     store.click(app.locator("#gear-menu").get_by_role("link", name="Settings"))
