@@ -94,6 +94,9 @@ def test_connecting_in_a_popup_cancelled_none_granted_then_chosen(
     app.get_by_text(f"Connected to {FIRST}.").wait_for()
     expect(app.locator("[data-status]")).to_have_text("Connected")
     expect(app.locator(".connection-org")).to_have_text(FIRST)
+    # The access granted in words, not OAuth scopes
+    expect(app.locator(".connection-scopes")).to_contain_text("Invoices and credit notes")
+    expect(app.locator(".connection-scopes")).not_to_contain_text("accounting.")
     now = connection(two_orgs)
     assert (now["status"], now["organisation_name"]) == ("connected", FIRST)
     # The organisation not chosen was disconnected at Xero.
