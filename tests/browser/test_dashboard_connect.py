@@ -190,6 +190,12 @@ def test_the_dashboard_counts_check_changes_and_the_gear(page: Store, two_orgs: 
     app.get_by_role("link", name="1 new").wait_for()
     assert stack.api("GET", "/dashboard").json()["tasks_by_status"].get("new") == 1
     store.picture("dashboard", readme=True)
+    # By keyboard: Refresh keeps the focus while it reloads (a disabled button dropped it)
+    app.get_by_role("button", name="Refresh").focus()
+    store.page.keyboard.press("Enter")
+    app.get_by_role("link", name="1 new").wait_for()
+    store.page.wait_for_timeout(300)
+    assert store.frame.evaluate("() => document.activeElement.textContent") == "Refresh"
 
     # The back-fill's waiting task: done by no earlier than the next run; with automatic sync
     # off, no time at all (nothing takes it up until it is synced from Tasks).

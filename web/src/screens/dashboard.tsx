@@ -310,10 +310,21 @@ export function DashboardScreen(props: { route: Route }): JSX.Element {
       title="Dashboard"
       actions={
         <>
-          <button type="button" class="button" onClick={() => void loaded.reload()} disabled={loaded.loading}>
+          {/* aria-disabled, not disabled: a disabled button loses the keyboard's focus */}
+          <button
+            type="button"
+            class="button"
+            aria-disabled={loaded.loading ? "true" : undefined}
+            onClick={() => void (loaded.loading ? undefined : loaded.reload())}
+          >
             Refresh
           </button>
-          <button type="button" class="button button-primary" onClick={() => void check.run()} disabled={check.busy}>
+          <button
+            type="button"
+            class="button button-primary"
+            aria-disabled={check.busy ? "true" : undefined}
+            onClick={() => void (check.busy ? undefined : check.run())}
+          >
             {check.busy ? "Checking…" : "Check changes"}
           </button>
         </>
