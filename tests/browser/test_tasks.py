@@ -208,3 +208,13 @@ def test_a_task_that_needs_action_after_sync_now_can_still_be_synced_by_hand(
     stack.drain_queue()
     app.get_by_text("Not synced:").wait_for()
     app.get_by_role("link", name="Sync by hand…").wait_for()
+
+
+def test_a_task_opened_by_its_order_number_says_so_once(store: Store) -> None:
+    (order,) = a_reseller_with_tasks(store.stack, 1)
+    store.go(f"/tasks/{order['orderNumber']}")  # a number typed where the id goes
+    notice = store.app.locator(".notice-error").filter(has_text="no task")
+    notice.first.wait_for()
+    said = store.app.locator("main").inner_text()
+    assert said.count("not its number") == 1, said
+    assert "taskId" not in said
