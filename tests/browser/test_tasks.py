@@ -202,6 +202,8 @@ def test_a_task_that_needs_action_after_sync_now_can_still_be_synced_by_hand(
     app.get_by_role("button", name="Sync now").wait_for()
     status = app.get_by_role("region", name="Status")
     status.get_by_text("Next try").wait_for()
+    planned = app.get_by_role("region", name="Planned lines")  # the way to the fix, as the wizard
+    assert planned.get_by_role("link", name="Open Mapping").get_attribute("href") == "#/mapping"
     assert status.get_by_text("Tried again").count() == 0
     store.check("task-action-required")
     store.click(app.get_by_role("button", name="Sync now"))  # again: the same way back

@@ -274,7 +274,12 @@ export function TaskView(props: { taskId: string }): JSX.Element {
         {task.status === "ignored" ? (
           <p class="muted">An ignored task sends nothing to Xero.</p>
         ) : planned.problem ? (
-          <Notice kind="warning">{planned.problem}</Notice>
+          <Notice kind="warning">
+            <p>{planned.problem}</p>
+            <p>
+              <a href={href("/mapping")}>Open Mapping</a> to fix it, then sync again.
+            </p>
+          </Notice>
         ) : null}
         {planned.note ? <p class="hint">{planned.note.charAt(0).toUpperCase() + planned.note.slice(1)}.</p> : null}
         {planned.invoice_lines?.length ? (
