@@ -94,6 +94,9 @@ def test_connecting_in_a_popup_cancelled_none_granted_then_chosen(
     app.get_by_text(f"Connected to {FIRST}.").wait_for()
     expect(app.locator("[data-status]")).to_have_text("Connected")
     expect(app.locator(".connection-org")).to_have_text(FIRST)
+    # The access granted in words, not OAuth scopes
+    expect(app.locator(".connection-scopes")).to_contain_text("Invoices and credit notes")
+    expect(app.locator(".connection-scopes")).not_to_contain_text("accounting.")
     now = connection(two_orgs)
     assert (now["status"], now["organisation_name"]) == ("connected", FIRST)
     # The organisation not chosen was disconnected at Xero.
@@ -187,6 +190,24 @@ def test_the_dashboard_counts_check_changes_and_the_gear(page: Store, two_orgs: 
     app.get_by_role("link", name="1 new").wait_for()
     assert stack.api("GET", "/dashboard").json()["tasks_by_status"].get("new") == 1
     store.picture("dashboard", readme=True)
+    # By keyboard: Refresh keeps the focus while it reloads (a disabled button dropped it)
+    app.get_by_role("button", name="Refresh").focus()
+    store.page.keyboard.press("Enter")
+    app.get_by_role("link", name="1 new").wait_for()
+    store.page.wait_for_timeout(300)
+    assert store.frame.evaluate("() => document.activeElement.textContent") == "Refresh"
+
+    # The back-fill's waiting task: done by no earlier than the next run; with automatic sync
+    # off, no time at all (nothing takes it up until it is synced from Tasks).
+    backfill = app.locator("#history-title").locator("xpath=..")
+    expect(backfill).to_contain_text("done by")
+    next_run = app.locator("dt", has_text="Next run").locator("xpath=following-sibling::dd[1]")
+    assert backfill.inner_text().rstrip().endswith(f"done by {next_run.inner_text().strip()}")
+    stack.api("PATCH", "/settings", json={"auto_sync": "off"})
+    store.click(app.get_by_role("button", name="Refresh"))
+    expect(backfill).to_contain_text("automatic sync is off: they wait until synced from Tasks")
+    expect(backfill).not_to_contain_text("done by")
+    stack.api("PATCH", "/settings", json={"auto_sync": "every_5_minutes"})
 
     # "clicking the gear icon on the dashboard and selecting Settings"
     store.click(app.get_by_role("button", name="Settings and mapping"))

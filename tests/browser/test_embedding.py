@@ -150,6 +150,12 @@ def test_the_header_works_by_keyboard(stack: LocalStack, chromium: Any) -> None:
         page.keyboard.press("Enter")
         page.keyboard.press("Tab")
         assert frame.evaluate("() => document.activeElement.textContent") == "Settings"
+        page.keyboard.press("Escape")  # from inside the menu: back on the gear, not lost
+        menu.wait_for(state="hidden")
+        assert frame.evaluate("() => document.activeElement.classList.contains('gear-button')")
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
+        assert frame.evaluate("() => document.activeElement.textContent") == "Settings"
         page.keyboard.press("Enter")
         store.app.get_by_role("heading", level=1).wait_for()
         assert frame.evaluate("() => location.hash") == "#/settings"

@@ -5,6 +5,7 @@ message; the cancellation fee's item. Each effect is checked in the API and the 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from local.stack import DEMO_RESELLER, LocalStack
@@ -150,6 +151,9 @@ def test_products_are_mapped_made_in_xero_and_the_fee_mapped(store: Store) -> No
     assert len(code) == 30 and code in said.inner_text()
     item = next(i for i in org.items.values() if i["Code"] == code)
     assert item["Name"] in said.inner_text()
+    # the new item is in the list at once, named, for this product and the others
+    for picker in app.get_by_role("combobox", name=re.compile(r"^Xero item for ")).all():
+        picker.locator("option", has_text=f"{code} — {item['Name']}").wait_for(state="attached")
     store.check("mapping-products")
     store.picture("mapping-products")
 

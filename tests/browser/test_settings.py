@@ -58,7 +58,7 @@ def test_each_of_the_nine_settings_and_the_accounting_defaults_are_saved_from_th
 ) -> None:
     stack.seed_demo_reseller(settings={"auto_sync": "off"})  # one customer's auto-sync on
     customers = stack.api("GET", "/customers").json()
-    store = open_store(stack, chromium, height=2250)
+    store = open_store(stack, chromium, height=2900)  # the whole window: the picture below
     try:
         _open_settings(store)
         app = store.app

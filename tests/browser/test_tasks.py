@@ -180,3 +180,43 @@ def test_ignore_with_a_reason_unignore_and_bulk_actions_on_selected_rows(store: 
     )
     assert not wide, "the page scrolls sideways at 390 px (the table alone should scroll)"
     store.picture("tasks-phone")
+
+
+def test_a_task_that_needs_action_after_sync_now_can_still_be_synced_by_hand(
+    store: Store,
+) -> None:
+    """Sync now on a task whose product lost its mapping: the task needs action, and its page
+    still offers Sync now and Sync by hand (they were hidden until a reload), with the time it
+    is tried again named as the next try, not as past."""
+    stack = store.stack
+    (order,) = a_reseller_with_tasks(stack, 1)
+    stack.api("DELETE", "/products/MS-TEAMS-ESS")
+    app = store.app
+    store.go(f"/tasks/{order['id']}")
+    store.click(app.get_by_role("button", name="Sync now"))
+    app.get_by_text("Sending to Xero…").wait_for()
+    stack.drain_queue()
+    app.get_by_text("Not synced:").wait_for()
+    assert task(stack, order)["status"] == "action_required"
+    app.get_by_role("link", name="Sync by hand…").wait_for()
+    app.get_by_role("button", name="Sync now").wait_for()
+    status = app.get_by_role("region", name="Status")
+    status.get_by_text("Next try").wait_for()
+    planned = app.get_by_role("region", name="Planned lines")  # the way to the fix, as the wizard
+    assert planned.get_by_role("link", name="Open Mapping").get_attribute("href") == "#/mapping"
+    assert status.get_by_text("Tried again").count() == 0
+    store.check("task-action-required")
+    store.click(app.get_by_role("button", name="Sync now"))  # again: the same way back
+    stack.drain_queue()
+    app.get_by_text("Not synced:").wait_for()
+    app.get_by_role("link", name="Sync by hand…").wait_for()
+
+
+def test_a_task_opened_by_its_order_number_says_so_once(store: Store) -> None:
+    (order,) = a_reseller_with_tasks(store.stack, 1)
+    store.go(f"/tasks/{order['orderNumber']}")  # a number typed where the id goes
+    notice = store.app.locator(".notice-error").filter(has_text="no task")
+    notice.first.wait_for()
+    said = store.app.locator("main").inner_text()
+    assert said.count("not its number") == 1, said
+    assert "taskId" not in said

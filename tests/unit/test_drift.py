@@ -28,6 +28,7 @@ from cbxero.domain.marketplace import (
 )
 from cbxero.domain.model import (
     CustomerLink,
+    LineEdit,
     ProductMapping,
     SyncTask,
     TaskStatus,
@@ -229,3 +230,18 @@ def test_resynced_forgets_the_document() -> None:
     again = resynced(task, NOW, "re-sync requested")
     assert again.status is TaskStatus.NEW and again.document is None and not again.sent
     assert again.is_processable(NOW)
+
+
+def test_a_line_edited_when_syncing_by_hand_is_not_drift() -> None:
+    """The wizard's edits are what Xero was meant to get: an invoice that carries them agrees,
+    and one that differs from the edited lines still does not."""
+    world = consistent(2)
+    edit = LineEdit(index=0, unit_amount=Decimal("4.00"), discount_amount=Decimal("1.00"))
+    tasks = list(world.tasks)
+    tasks[1] = tasks[1].model_copy(update={"edits": (edit,)})
+    o = world.orders[1]
+    edited = invoice_for(o).model_copy(update={"sub_total": Decimal("7.00")})  # 2 x 4 - 1
+    invoices = [i for i in world.invoices if i.invoice_id != f"inv-{o.id}"]
+    assert find_drift(replace(world, tasks=tasks, invoices=[*invoices, edited])) == []
+    (found,) = find_drift(replace(world, tasks=tasks))  # Xero holds the order's 10.00
+    assert found.kind is DriftKind.TOTALS_DIFFER

@@ -12,6 +12,7 @@ import { Notice, Page } from "./ui";
 function GearMenu(props: { path: string }): JSX.Element {
   const [open, setOpen] = useState(false);
   const box = useRef<HTMLDivElement>(null);
+  const button = useRef<HTMLButtonElement>(null);
   useEffect(() => setOpen(false), [props.path]);
   useEffect(() => {
     if (!open) return;
@@ -19,7 +20,11 @@ function GearMenu(props: { path: string }): JSX.Element {
       if (box.current && !box.current.contains(event.target as Node)) setOpen(false);
     };
     const escape = (event: KeyboardEvent): void => {
-      if (event.key === "Escape") setOpen(false);
+      if (event.key !== "Escape") return;
+      // Escape from one of the menu's links: focus goes back to the gear, not to the page
+      // (the link it was on is hidden)
+      if (box.current?.contains(document.activeElement)) button.current?.focus();
+      setOpen(false);
     };
     document.addEventListener("click", away);
     document.addEventListener("keydown", escape);
@@ -33,6 +38,7 @@ function GearMenu(props: { path: string }): JSX.Element {
       <button
         type="button"
         class="gear-button"
+        ref={button}
         aria-label="Settings and mapping"
         aria-expanded={open}
         aria-controls="gear-menu"

@@ -187,11 +187,26 @@ function Summary(props: { connection: Connection }): JSX.Element {
       {connection.scopes.length ? (
         <div>
           <dt>Access granted</dt>
-          <dd class="connection-scopes">{connection.scopes.join(", ")}</dd>
+          <dd class="connection-scopes">{connection.scopes.map(scopeWords).join(" · ")}</dd>
         </div>
       ) : null}
     </dl>
   );
+}
+
+
+/** What each access Xero granted lets the integration do, in a finance person's words (the
+ * OAuth scope itself for one this list does not know). */
+const SCOPE_WORDS: Record<string, string> = {
+  offline_access: "Sync while you are away",
+  "accounting.invoices": "Invoices and credit notes",
+  "accounting.payments": "Payments",
+  "accounting.contacts": "Contacts",
+  "accounting.settings": "Accounts, tax rates and items",
+};
+
+function scopeWords(scope: string): string {
+  return SCOPE_WORDS[scope] ?? scope;
 }
 
 export function ConnectScreen(props: { route: Route }): JSX.Element {

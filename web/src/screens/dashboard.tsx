@@ -141,8 +141,19 @@ function Budget(props: { budget: Dashboard["budget_today"] }): JSX.Element {
   );
 }
 
-function Backfill(props: { history: NonNullable<Dashboard["history"]> }): JSX.Element {
+/** When the waiting tasks should be done: not before the next automatic run takes them up
+ * (the estimate counts only Xero's calls); undefined while automatic sync is off. */
+function doneBy(dashboard: Dashboard, estimate: { done_by: string; minutes: number }): string | undefined {
+  if (dashboard.auto_sync === "off") return undefined;
+  const next = dashboard.next_run ? Date.parse(dashboard.next_run) : NaN;
+  const alone = Date.parse(estimate.done_by);
+  if (Number.isNaN(next) || next + estimate.minutes * 60_000 <= alone) return estimate.done_by;
+  return new Date(next + estimate.minutes * 60_000).toISOString();
+}
+
+function Backfill(props: { history: NonNullable<Dashboard["history"]>; dashboard: Dashboard }): JSX.Element {
   const { history } = props;
+  const by = history.estimate ? doneBy(props.dashboard, history.estimate) : undefined;
   const total = history.done + history.waiting;
   return (
     <section class="panel" aria-labelledby="history-title">
@@ -160,8 +171,14 @@ function Backfill(props: { history: NonNullable<Dashboard["history"]> }): JSX.El
             {history.estimate && history.waiting ? (
               <>
                 {"; "}
-                {history.estimate.fits_today ? "today's Xero budget covers them" : "more than today's Xero budget"}, done by{" "}
-                <When value={history.estimate.done_by} />
+                {by ? (
+                  <>
+                    {history.estimate.fits_today ? "today's Xero budget covers them" : "more than today's Xero budget"}, done by{" "}
+                    <When value={by} />
+                  </>
+                ) : (
+                  <>automatic sync is off: they wait until synced from <a href={href("/tasks", { status: "new" })}>Tasks</a></>
+                )}
               </>
             ) : null}
           </p>
@@ -267,7 +284,7 @@ function Overview(props: { dashboard: Dashboard }): JSX.Element {
             <p class="muted">The daily drift report has not run yet.</p>
           )}
         </section>
-        {dashboard.history ? <Backfill history={dashboard.history} /> : null}
+        {dashboard.history ? <Backfill history={dashboard.history} dashboard={dashboard} /> : null}
       </div>
     </>
   );
@@ -293,10 +310,21 @@ export function DashboardScreen(props: { route: Route }): JSX.Element {
       title="Dashboard"
       actions={
         <>
-          <button type="button" class="button" onClick={() => void loaded.reload()} disabled={loaded.loading}>
+          {/* aria-disabled, not disabled: a disabled button loses the keyboard's focus */}
+          <button
+            type="button"
+            class="button"
+            aria-disabled={loaded.loading ? "true" : undefined}
+            onClick={() => void (loaded.loading ? undefined : loaded.reload())}
+          >
             Refresh
           </button>
-          <button type="button" class="button button-primary" onClick={() => void check.run()} disabled={check.busy}>
+          <button
+            type="button"
+            class="button button-primary"
+            aria-disabled={check.busy ? "true" : undefined}
+            onClick={() => void (check.busy ? undefined : check.run())}
+          >
             {check.busy ? "Checking…" : "Check changes"}
           </button>
         </>

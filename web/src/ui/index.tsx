@@ -38,7 +38,8 @@ export function ErrorNotice(props: { error: ApiError | undefined; shown?: string
   const { error } = props;
   if (!error) return null;
   const shown = new Set((props.shown ?? []).flatMap((f) => [f, `body.${f}`]));
-  const rest = error.fields.filter((f) => !shown.has(f.field));
+  // a field's problem that is the message itself is said once (no "taskId: " repeat of it)
+  const rest = error.fields.filter((f) => !shown.has(f.field) && f.problem !== error.message);
   return (
     <Notice kind="error">
       <p>{error.message}</p>

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cbxero.domain.documents import DocumentPlan, PlanRefused, mapping_key, reference_entries
 from cbxero.domain.marketplace import MarketplaceOrder
-from cbxero.domain.model import CustomerLink, ProductMapping, SyncTask, TaskStatus
+from cbxero.domain.model import CustomerLink, LineEdit, ProductMapping, SyncTask, TaskStatus
 from cbxero.domain.reconcile import totals_verdict
 from cbxero.domain.settings import Settings
 from cbxero.domain.xero import Contact, CreditNote, Invoice, Item
@@ -124,7 +124,7 @@ def _orders_and_tasks(world: DriftWorld) -> list[Difference]:
             continue
         if task.status is not TaskStatus.SYNCED:
             continue
-        plan = _plan(order, world.settings, mappings, world.items)
+        plan = _plan(order, world.settings, mappings, world.items, task.edits)
         refs = [r for r in (task.document, task.credit_note) if r is not None]
         if not refs:
             if plan is not None and plan.moves_money:
@@ -162,11 +162,18 @@ def _plan(
     settings: Settings,
     mappings: Mapping[str, ProductMapping],
     items: Mapping[str, Item],
+    edits: Sequence[LineEdit] = (),
 ) -> DocumentPlan | None:
+    """The documents the order should have made, with the lines the reseller edited when
+    syncing it by hand as edited (those are what Xero was meant to get)."""
     wanted = {mapping_key(line) for line in order.lines}
     try:
         return DocumentPlan.build(
-            order, settings, {k: m for k, m in mappings.items() if k in wanted}, dict(items)
+            order,
+            settings,
+            {k: m for k, m in mappings.items() if k in wanted},
+            dict(items),
+            tuple(edits),
         )
     except PlanRefused:
         return None  # nothing to hold Xero to: the task list shows why it cannot be planned

@@ -24,3 +24,7 @@ class Kept:
         fresh = read()
         self._kept[key] = (now, fresh)
         return fresh
+
+    def forget(self, key: Hashable) -> None:
+        """The value is read again on its next use (it was changed here)."""
+        self._kept.pop(key, None)

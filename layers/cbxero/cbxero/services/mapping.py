@@ -223,6 +223,7 @@ class MappingDesk:
             ),
             item_key(reseller_id, code),
         )
+        self._cache.forget((reseller_id, "items"))  # the screens' kept list may lack it
         mapping = self._save_mapping(reseller_id, mpn, product.name, made, actor)
         return ItemMade(
             mapping=mapping,

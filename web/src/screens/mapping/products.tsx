@@ -34,9 +34,10 @@ export function ProductsTab(props: { unmapped: boolean }): JSX.Element {
   );
   const items = useLoad(() => call(api.GET("/xero/items", {})), []);
   const [said, setSaid] = useState<string | null>(null);
-  const changed = async (message: string): Promise<void> => {
+  const changed = async (message: string, itemMade = false): Promise<void> => {
     setSaid(message);
-    await rows.reload();
+    // an item just made in Xero joins the list (its name shown, and other products may take it)
+    await Promise.all([rows.reload(), itemMade ? items.reload() : Promise.resolve()]);
   };
   const shown = rows.data ?? [];
   return (
@@ -81,7 +82,11 @@ export function ProductsTab(props: { unmapped: boolean }): JSX.Element {
   );
 }
 
-function ProductLine(props: { row: Row; items: Item[]; onChanged: (said: string) => Promise<void> }): JSX.Element {
+function ProductLine(props: {
+  row: Row;
+  items: Item[];
+  onChanged: (said: string, itemMade?: boolean) => Promise<void>;
+}): JSX.Element {
   const { row } = props;
   const id = useId();
   const [code, setCode] = useState(row.xero_item_code ?? "");
@@ -103,6 +108,7 @@ function ProductLine(props: { row: Row; items: Item[]; onChanged: (said: string)
     await props.onChanged(
       `Made Xero item ${code} and mapped ${row.name} to it.` +
         (fitted.length ? ` Shortened ${fitted.join(" and ")}.` : ""),
+      true,
     );
   });
   const unmap = useAction(async () => {

@@ -126,10 +126,16 @@ export function TaskView(props: { taskId: string }): JSX.Element {
   const [said, setSaid] = useState<string | undefined>();
   const path = { params: { path: { taskId: props.taskId } } };
   const [syncing, setSyncing] = useState<Task | undefined>();
+  // Only while a sync is on its way: once it ends (synced or not) the task's actions are back,
+  // so that a task that now needs action can still be synced by hand from here.
+  const [sending, setSending] = useState(false);
+  const [round, setRound] = useState(0); // a new Outcome for each Sync now
   const act = useAction(async (what: "retry" | "unignore" | "sync") => {
     setSaid(undefined);
     if (what === "sync") {
       const task = await call(api.POST("/tasks/{taskId}/sync", path)); // the lines as planned
+      setSending(true);
+      setRound((n) => n + 1);
       setSyncing(task);
       return task;
     }
@@ -142,7 +148,10 @@ export function TaskView(props: { taskId: string }): JSX.Element {
     return task;
   });
   const reload = loaded.reload;
-  const synced = useCallback(() => void reload(), [reload]);
+  const synced = useCallback(() => {
+    setSending(false);
+    void reload();
+  }, [reload]);
 
   if (!loaded.data) {
     return (
@@ -158,12 +167,12 @@ export function TaskView(props: { taskId: string }): JSX.Element {
   const side = task.xero_side;
   const actions = (
     <>
-      {canSyncByHand(task) && !syncing ? (
+      {canSyncByHand(task) && !sending ? (
         <button type="button" class="button" disabled={act.busy} onClick={() => void act.run("sync")}>
           Sync now
         </button>
       ) : null}
-      {canSyncByHand(task) && !syncing ? (
+      {canSyncByHand(task) && !sending ? (
         <a class="button button-primary" href={href(`/tasks/${encodeURIComponent(task.order_id)}/sync`)}>
           Sync by hand…
         </a>
@@ -193,7 +202,7 @@ export function TaskView(props: { taskId: string }): JSX.Element {
       </p>
       {said ? <Notice kind="success">{said}</Notice> : null}
       <ErrorNotice error={act.error} />
-      {syncing ? <Outcome taskId={task.order_id} requested={syncing} onDone={synced} onTaskPage /> : null}
+      {syncing ? <Outcome key={round} taskId={task.order_id} requested={syncing} onDone={synced} onTaskPage /> : null}
       <div class="task-grid">
         <section class="panel" aria-labelledby="task-order">
           <h2 id="task-order">Order</h2>
@@ -215,7 +224,8 @@ export function TaskView(props: { taskId: string }): JSX.Element {
               [task.status === "ignored" ? "Why ignored" : "Reason", task.reason],
               ["Note", task.note],
               ["Attempts", String(task.attempts ?? 0)],
-              ["Tried again", task.retry_at ? <When value={task.retry_at} /> : null],
+              // retry_at is when the task is next taken up (a processing task's is its lease)
+              ["Next try", task.retry_at && task.status !== "processing" ? <When value={task.retry_at} /> : null],
             ]}
           />
         </section>
@@ -264,7 +274,12 @@ export function TaskView(props: { taskId: string }): JSX.Element {
         {task.status === "ignored" ? (
           <p class="muted">An ignored task sends nothing to Xero.</p>
         ) : planned.problem ? (
-          <Notice kind="warning">{planned.problem}</Notice>
+          <Notice kind="warning">
+            <p>{planned.problem}</p>
+            <p>
+              <a href={href("/mapping")}>Open Mapping</a> to fix it, then sync again.
+            </p>
+          </Notice>
         ) : null}
         {planned.note ? <p class="hint">{planned.note.charAt(0).toUpperCase() + planned.note.slice(1)}.</p> : null}
         {planned.invoice_lines?.length ? (
