@@ -86,9 +86,12 @@ integration: setup
 e2e: setup web
 	$(PYTEST) tests/e2e $(PYTEST_ARGS)
 
+# The setup's parts (the venv, DynamoDB Local, Swagger UI, the browser, the web app's Node
+# dependencies) are fetched side by side first.
 # The four phases share nothing, so they run side by side (mypy and sam leave a core idle alone);
 # each phase's output is printed whole when it ends, and any failure fails `make test`.
-test: setup
+test:
+	$(MAKE) --no-print-directory --jobs=4 setup web/node_modules/.installed
 	$(MAKE) --no-print-directory --jobs=4 --output-sync=target lint validate build pytest
 
 # The inner loop: lint and types beside the unit tests that take seconds. It needs only the venv

@@ -113,9 +113,13 @@ export function Notifications(): JSX.Element {
   tuckedNow.current = tucked;
   const take = (unread: Entry[], more: boolean): void => {
     const known = new Set(latest.current.map(entryId));
-    const news = latest.current.length > 0 && unread.some((e) => !known.has(entryId(e)));
+    // What opens tucked pop-ups again: a new error or action required; news that all went well
+    // only counts on the tucked button.
+    const news =
+      latest.current.length > 0 &&
+      unread.some((e) => !known.has(entryId(e)) && isProblem(e.status));
     latest.current = unread;
-    // News opens tucked pop-ups again, the newest first (those put aside still wait, unread).
+    // It opens them with the newest first (those put aside still wait, unread).
     const reopen = news && tuckedNow.current;
     setShown((now) => ({
       ...arrange(reopen ? [] : now.showing, unread, dismissed.current),
@@ -213,7 +217,10 @@ export function Notifications(): JSX.Element {
           type="button"
           class="button notes-pill"
           aria-expanded="false"
-          onClick={() => setTucked(false)}
+          onClick={() => {
+            setShown((now) => ({ ...arrange([], latest.current, dismissed.current), more: now.more }));
+            setTucked(false); // open again with the newest first
+          }}
         >
           {unreadCount}
           {shown.more ? "+" : ""} unread {unreadCount === 1 ? "notification" : "notifications"}
