@@ -22,8 +22,8 @@ from schemathesis.core.result import Err
 from local.stack import LocalStack
 
 # Per operation, valid and invalid: enough for `make test` (a fixed seed); explore more with
-# CBXERO_FUZZ_EXAMPLES=200 (say), and turn what breaks into a fixed case.
-EXAMPLES_PER_MODE = int(os.environ.get("CBXERO_FUZZ_EXAMPLES", "16"))
+# CBXERO_API_FUZZ_EXAMPLES=200 (say), and turn what breaks into a fixed case.
+EXAMPLES_PER_MODE = int(os.environ.get("CBXERO_API_FUZZ_EXAMPLES", "16"))
 MINIMUM_CASES = 1400
 
 
