@@ -16,7 +16,7 @@ PYTEST_WORKERS ?= auto
 PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 CODE := layers/cbxero functions local tests benchmarks
 
-.PHONY: help setup browser web publish-web openapi lint validate build pytest unit integration e2e test check quick demo dev bench clean
+.PHONY: help setup browser web web-check web-dist publish-web openapi lint validate build pytest unit integration e2e test check quick demo dev bench clean
 
 help:
 	@echo "make demo   set up and run the product locally, end to end"
@@ -53,9 +53,16 @@ web/node_modules/.installed: web/package-lock.json
 # The web app: its typed client generated from the API's OpenAPI document, type-checked (an API
 # change that breaks a screen fails here), then bundled into web/dist, which the local stack
 # serves at / and `make publish-web` uploads.
-web: $(VENV)/.installed web/node_modules/.installed
+web: web-check web-dist
+
+# Its two halves, which `make test` runs apart: the typed client checked against the API (with
+# lint) and the bundle the browser tests load (before pytest: esbuild needs no types, a second).
+web-check: $(VENV)/.installed web/node_modules/.installed
 	$(PY) -m local.openapi_document
-	cd web && npm run --silent build
+	cd web && npm run --silent types && npm run --silent check
+
+web-dist: web/node_modules/.installed
+	cd web && npm run --silent bundle
 
 # After `sam deploy`: uploads web/dist to the stack's bucket and invalidates the pages
 # (scripts/publish-web; STACK=cbxero-prod for another stack). Needs the AWS CLI and credentials.
@@ -63,7 +70,7 @@ STACK ?= cbxero-dev
 publish-web: web
 	scripts/publish-web $(STACK)
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed web-check
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy $(CODE)
@@ -74,7 +81,7 @@ validate: setup
 build: setup
 	$(BIN)/sam build
 
-pytest: setup web
+pytest: setup web-dist
 	$(PYTEST) $(PYTEST_ARGS)
 
 unit: setup
@@ -83,7 +90,7 @@ unit: setup
 integration: setup
 	$(PYTEST) tests/integration tests/contract $(PYTEST_ARGS)
 
-e2e: setup web
+e2e: setup web-dist
 	$(PYTEST) tests/e2e $(PYTEST_ARGS)
 
 # The setup's parts (the venv, DynamoDB Local, Swagger UI, the browser, the web app's Node
@@ -94,8 +101,8 @@ test:
 	$(MAKE) --no-print-directory --jobs=4 setup web/node_modules/.installed
 	$(MAKE) --no-print-directory --jobs=4 --output-sync=target lint validate build pytest
 
-# The inner loop: lint and types beside the unit tests that take seconds. It needs only the venv
-# (no DynamoDB Local, browser or build); the unit tests marked slow (long generated runs through
+# The inner loop: lint and types (the web app's too) beside the unit tests that take seconds. It
+# needs the venv and web/node_modules (no DynamoDB Local, browser or build); the unit tests marked slow (long generated runs through
 # the whole sync) and every other suite stay in `make test`.
 check: $(VENV)/.installed
 	$(MAKE) --no-print-directory --jobs=2 --output-sync=target -o $(VENV)/.installed lint quick
