@@ -126,7 +126,7 @@ def test_the_action_log_filters_by_status_action_customer_and_period_and_opens_a
         (invoice,) = stack.xero.organisation().invoices.values()
         in_xero = app.get_by_role("link", name=re.compile(r"Invoice .* in Xero"))
         assert invoice["InvoiceID"] in (in_xero.get_attribute("href") or "")
-        assert app.get_by_text("Automatic sync (schedule)").is_visible()
+        expect(app.get_by_text("Automatic sync (schedule)")).to_be_visible()
         customer_link = app.get_by_role("link", name=re.compile(customer["name"]))
         assert customer_link.get_attribute("href") == f"#/action-log?customer={customer['id']}"
         store.check("action-log-entry")

@@ -170,7 +170,7 @@ def test_the_dashboard_counts_check_changes_and_the_gear(page: Store, two_orgs: 
     synced.wait_for()
     assert synced.get_attribute("href") == "#/tasks?status=synced"
     assert app.locator(".org-name").inner_text() == FIRST
-    assert app.get_by_text("Every five minutes").is_visible()
+    expect(app.get_by_text("Every five minutes")).to_be_visible()
     drift = stack.api("GET", "/dashboard").json()["drift"]
     assert drift["total"] >= 1
     expect(app.locator("#drift-title").locator("xpath=../..")).to_contain_text(
@@ -178,7 +178,7 @@ def test_the_dashboard_counts_check_changes_and_the_gear(page: Store, two_orgs: 
     )
     budget = stack.api("GET", "/dashboard").json()["budget_today"]
     assert budget["used"] > 0
-    assert app.get_by_text(f"{budget['left']:,} of {budget['limit']:,} calls left").is_visible()
+    expect(app.get_by_text(f"{budget['left']:,} of {budget['limit']:,} calls left")).to_be_visible()
     store.check("dashboard")
 
     # A new order, seen by "Check changes" (a task made, not yet processed).

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from playwright.sync_api import expect
 
 from local import tokens
 from local.servers import LoopbackServer
@@ -66,7 +67,7 @@ def test_a_page_of_another_origin_that_frames_the_app_gets_no_session(
         app.locator("main#main").wait_for()  # the app is up, its listener too
         page.wait_for_timeout(1500)  # some fifteen tokens posted meanwhile
         assert app.locator("main[data-session]").count() == 0
-        assert app.get_by_text("Waiting for the store to hand over your session").is_visible()
+        expect(app.get_by_text("Waiting for the store to hand over your session")).to_be_visible()
         # and the app told the foreign page nothing: "ready" goes to the store's origin only
         assert page.evaluate("() => window.told") == []
     finally:
@@ -140,7 +141,7 @@ def test_the_header_works_by_keyboard(stack: LocalStack, chromium: Any) -> None:
         assert menu.is_hidden()
         page.keyboard.press("Enter")
         menu.wait_for(state="visible")
-        assert store.app.locator("#gear-menu").get_by_role("link", name="Settings").is_visible()
+        expect(store.app.locator("#gear-menu").get_by_role("link", name="Settings")).to_be_visible()
         assert store.app.locator("button.gear-button").get_attribute("aria-expanded") == "true"
         page.keyboard.press("Escape")
         menu.wait_for(state="hidden")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from playwright.sync_api import expect
+
 from local.stack import DEMO_RESELLER, LocalStack
 from tests.browser.conftest import Store
 
@@ -64,7 +66,8 @@ def test_customers_are_mapped_made_imported_and_switched(store: Store) -> None:
     store.click(app.get_by_role("button", name="Import all"))
     report = app.get_by_role("region", name="Import report")
     report.get_by_text("1 made, 1 matched, 1 skipped.").wait_for()
-    assert report.get_by_text("Incomplete Profile Inc: lacks email address, country").is_visible()
+    lacks = report.get_by_text("Incomplete Profile Inc: lacks email address, country")
+    expect(lacks).to_be_visible()
     rows = _customers(stack)
     assert rows["Tax Match Ltd"]["xero_contact_id"] == "c-tax"
     assert org.contacts[rows["Baltic Traders"]["xero_contact_id"]]["Name"] == "Baltic Traders"
@@ -96,8 +99,8 @@ def test_customers_are_mapped_made_imported_and_switched(store: Store) -> None:
     # the unmapped filter
     store.click(app.get_by_label("Unmapped only"))
     app.get_by_role("row", name="Baltic Traders").wait_for(state="detached")
-    assert app.get_by_role("row", name="Incomplete Profile Inc").is_visible()
-    assert report.get_by_role("listitem").filter(has_text="Baltic Traders").is_visible()
+    expect(app.get_by_role("row", name="Incomplete Profile Inc")).to_be_visible()
+    expect(report.get_by_role("listitem").filter(has_text="Baltic Traders")).to_be_visible()
     store.page.set_viewport_size({"width": 390, "height": 844})  # a phone
     store.picture("mapping-customers-phone")
 

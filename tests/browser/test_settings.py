@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from playwright.sync_api import expect
+
 from local.stack import LocalStack
 from tests.browser.conftest import Store, open_store
 
@@ -72,7 +74,7 @@ def test_each_of_the_nine_settings_and_the_accounting_defaults_are_saved_from_th
             in app.get_by_role("group", name="Trim product description details").inner_text()
         )
         reminder = app.get_by_text("Auto-sync is also switched on per customer")
-        assert reminder.is_visible()
+        expect(reminder).to_be_visible()
         app.get_by_text(f"1 of {len(customers)} customers have auto-sync switched on.").wait_for()
         assert (
             app.get_by_role("link", name="Mapping", exact=True).get_attribute("href") == "#/mapping"
@@ -91,7 +93,7 @@ def test_each_of_the_nine_settings_and_the_accounting_defaults_are_saved_from_th
         app.get_by_label("Counted").select_option("DAYSAFTERBILLMONTH")
         store.click(app.get_by_label("Record marketplace payments in Xero"))
         app.get_by_label("Bank account for payments").select_option("091")
-        assert app.get_by_text("Unsaved changes: 16.").is_visible()
+        expect(app.get_by_text("Unsaved changes: 16.")).to_be_visible()
         store.click(app.get_by_role("button", name="Save"))
         app.get_by_text(re.compile(r"^Saved at ")).wait_for()
 
@@ -138,7 +140,7 @@ def test_the_api_refusals_appear_beside_their_fields_without_xero_on_a_phone(
         assert "365" in days.locator(".field-error").inner_text()
         assert app.get_by_label("Days").get_attribute("aria-invalid") == "true"
         assert store.frame.evaluate("() => document.activeElement.closest('.due-days') !== null")
-        assert app.get_by_text("Not saved.").is_visible()
+        expect(app.get_by_text("Not saved.")).to_be_visible()
         assert stack.api("GET", "/settings").json()["due_date_terms"]["days"] == 14
         store.check("settings-errors")
         store.picture("settings-phone-errors")
@@ -169,7 +171,7 @@ def test_a_save_over_someone_elses_newer_save_shows_the_conflict_and_reloads(sto
     store.click(_radio(store, "Trim product description details", "Yes"))
     store.click(app.get_by_role("button", name="Save"))
     app.get_by_text("someone else saved the settings").wait_for()
-    assert app.get_by_text("The other save changed: Load prices from (now Xero).").is_visible()
+    expect(app.get_by_text("The other save changed: Load prices from (now Xero).")).to_be_visible()
     assert _radio(store, "Trim product description details", "Yes").is_checked()  # kept
     assert app.get_by_role("button", name="Save").is_disabled()
     stored = store.stack.api("GET", "/settings").json()

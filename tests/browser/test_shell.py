@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+from playwright.sync_api import expect
 
 from local.stack import LocalStack
 from tests.browser.conftest import Store
@@ -12,7 +13,7 @@ from tests.browser.conftest import Store
 
 def test_the_store_frames_the_app_and_hands_it_a_session(store: Store) -> None:
     store.app.get_by_role("heading", level=1).wait_for()
-    assert store.app.get_by_role("navigation", name="Main").is_visible()
+    expect(store.app.get_by_role("navigation", name="Main")).to_be_visible()
     # the session came by message: no token in any URL the page loaded
     assert "eyJ" not in store.frame.url
     store.check("shell")

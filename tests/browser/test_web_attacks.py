@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from playwright.sync_api import expect
 
 from local import tokens
 from local.servers import LoopbackServer
@@ -59,7 +60,7 @@ def test_a_foreign_opener_cannot_hand_a_top_level_app_a_session(
         app.locator("main#main").wait_for()
         app.wait_for_timeout(1500)  # some fifteen tokens posted meanwhile
         assert app.locator("main[data-session]").count() == 0
-        assert app.get_by_text("Open the Xero integration from the store").is_visible()
+        expect(app.get_by_text("Open the Xero integration from the store")).to_be_visible()
         assert page.evaluate("() => window.told") == []  # "ready" goes to no one
     finally:
         context.close()
@@ -181,7 +182,7 @@ def test_with_the_pop_up_blocked_only_the_consent_window_may_answer(
             )
         opened.value.wait_for_load_state()
         store.page.wait_for_timeout(1000)
-        assert app.get_by_role("link", name="open Xero's consent page").is_visible()
+        expect(app.get_by_role("link", name="open Xero's consent page")).to_be_visible()
         assert "forged" not in app.get_by_role("main").inner_text()
     finally:
         store.page.context.close()

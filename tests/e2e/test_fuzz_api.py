@@ -23,8 +23,8 @@ from local.stack import LocalStack
 
 # Per operation, valid and invalid: enough for `make test` (a fixed seed); explore more with
 # CBXERO_API_FUZZ_EXAMPLES=200 (say), and turn what breaks into a fixed case.
-EXAMPLES_PER_MODE = int(os.environ.get("CBXERO_API_FUZZ_EXAMPLES", "16"))
-MINIMUM_CASES = 1400
+EXAMPLES_PER_MODE = int(os.environ.get("CBXERO_API_FUZZ_EXAMPLES", "12"))
+MINIMUM_CASES = 1000
 
 
 def test_no_input_makes_a_5xx_and_every_error_has_the_shape(stack: LocalStack) -> None:
