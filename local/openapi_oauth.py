@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from types import ModuleType
 from typing import Any
 
 from local import template as cfn
@@ -18,15 +19,26 @@ from local.invoke import Invoker, _environment
 TARGET = cfn.ROOT / "functions" / "settings" / "oauth_openapi.json"
 
 
-def oauth_part() -> dict[str, Any]:
+# Resources whose reference a function's configuration checks as a URL.
+URL_REFS = ("SyncQueue", "XeroEventsQueue")
+
+
+def imported(logical_id: str) -> ModuleType:
+    """The function's module, imported as a cold start would (its environment from
+    template.yaml, placeholder names and URLs for the resources): nothing is called."""
     template = cfn.load()
     refs: dict[str, Any] = {name: f"local-{name}" for name in template.resources}
     refs["AllowedReturnHosts"] = ["localhost"]
+    refs.update({name: f"https://placeholder.invalid/{name}" for name in URL_REFS})
     invoker = Invoker(refs, template)
-    environment = {**invoker.environment("OAuthFunction"), "AWS_DEFAULT_REGION": "us-east-1"}
+    environment = {**invoker.environment(logical_id), "AWS_DEFAULT_REGION": "us-east-1"}
     with _environment(environment):
-        invoker._load(template.function("OAuthFunction"))  # the import a cold start makes
-    app = sys.modules["lambda_OAuthFunction"].app
+        invoker._load(template.function(logical_id))
+    return sys.modules[f"lambda_{logical_id}"]
+
+
+def oauth_part() -> dict[str, Any]:
+    app = imported("OAuthFunction").app
     document: dict[str, Any] = app.get_openapi_schema(title="cbxero OAuth", version="1").model_dump(
         mode="json", by_alias=True, exclude_none=True
     )
