@@ -62,8 +62,13 @@ class Flow:
             identity=self.identity,
             action_log=self.log,
             clock=self.clock,
-            allowed_return_hosts=["store.example.com", "shop.example.com:8443"],
+            allowed_return_hosts=self.return_hosts,
         )
+        self.host_reads = 0
+
+    def return_hosts(self) -> list[str]:
+        self.host_reads += 1
+        return ["store.example.com", "shop.example.com:8443"]
 
     def start(self, user: str = ANN) -> tuple[str, str]:
         link = self.connector.start(RESELLER, user, f"{user}@example.com", PAGE)
@@ -385,3 +390,12 @@ def test_xero_refusing_the_organisation_means_reconnect_and_is_reported(
     with pytest.raises(ReconnectNeeded):
         client.all_items()
     assert told == ["refused"] and wire.sent == 1  # not retried: retrying cannot help
+
+
+def test_the_return_hosts_are_read_when_a_connect_starts_not_when_the_connector_is_built() -> None:
+    # The app's host lives in a parameter store: reading it while the OAuth function was imported
+    # put a network call (and, where it is unreachable, its timeout) into every cold start.
+    flow = Flow()
+    assert flow.host_reads == 0
+    flow.start()
+    assert flow.host_reads == 1

@@ -425,9 +425,9 @@ class Container:
             identity=self.identity,
             action_log=self.action_log,
             clock=self.clock,
-            allowed_return_hosts=[
+            allowed_return_hosts=lambda: [
                 *config.allowed_return_hosts,
-                *_app_hosts(config.app_host_parameter),
+                *_app_hosts(config.app_host_parameter),  # cached by Powertools for 5 minutes
             ],
             history=self.history,
         )

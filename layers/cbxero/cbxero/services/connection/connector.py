@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from contextlib import suppress
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -90,7 +90,7 @@ class XeroConnector:
         identity: XeroAuthorizer,
         action_log: ActionLog,
         clock: Clock,
-        allowed_return_hosts: Collection[str],
+        allowed_return_hosts: Callable[[], Collection[str]],
         history: HistoryRecord | None = None,
     ) -> None:
         self._states = states
@@ -102,7 +102,9 @@ class XeroConnector:
         self._identity = identity
         self._log = action_log
         self._clock = clock
-        self._allowed_hosts = frozenset(allowed_return_hosts)
+        # Read when a connect starts, not at construction (a cold start): one host may live in
+        # a parameter store.
+        self._allowed_hosts = allowed_return_hosts
         self._history = history  # where a start chosen on the consent page is kept
 
     def start(
@@ -115,7 +117,7 @@ class XeroConnector:
     ) -> ConnectLink:
         """Xero's authorization URL for this user; the user comes back to return_url. A history
         start chosen on the consent page is checked now and kept once connected."""
-        return_url = checked_return_url(return_url, self._allowed_hosts)
+        return_url = checked_return_url(return_url, frozenset(self._allowed_hosts()))
         start_at = (
             None
             if history_from is None
