@@ -162,3 +162,21 @@ def test_the_header_works_by_keyboard(stack: LocalStack, chromium: Any) -> None:
         assert frame.evaluate("() => location.hash") == "#/settings"
     finally:
         store.page.context.close()
+
+
+def test_escape_closes_the_gear_menu_at_once(stack: LocalStack, chromium: Any) -> None:
+    # Escape was heard by a listener that an effect added after the next paint: pressed sooner
+    # (a loaded fresh-clone run did), the menu stayed open. Frames without animation frames run
+    # effects only after 100 ms, which makes the window wide enough to hit every time.
+    store = open_store(stack, chromium)
+    try:
+        store.frame.evaluate("() => { window.requestAnimationFrame = () => 0; }")
+        store.app.locator("button.gear-button").focus()
+        store.page.keyboard.press("Enter")
+        menu = store.app.locator("#gear-menu")
+        menu.wait_for(state="visible")
+        store.page.keyboard.press("Escape")
+        store.page.wait_for_timeout(300)
+        assert menu.is_hidden()
+    finally:
+        store.page.context.close()

@@ -14,18 +14,20 @@ function GearMenu(props: { path: string }): JSX.Element {
   const box = useRef<HTMLDivElement>(null);
   const button = useRef<HTMLButtonElement>(null);
   useEffect(() => setOpen(false), [props.path]);
+  const escape = (event: KeyboardEvent): void => {
+    if (event.key !== "Escape") return;
+    // Escape from one of the menu's links: focus goes back to the gear, not to the page
+    // (the link it was on is hidden)
+    if (box.current?.contains(document.activeElement)) button.current?.focus();
+    setOpen(false);
+  };
   useEffect(() => {
     if (!open) return;
     const away = (event: Event): void => {
       if (box.current && !box.current.contains(event.target as Node)) setOpen(false);
     };
-    const escape = (event: KeyboardEvent): void => {
-      if (event.key !== "Escape") return;
-      // Escape from one of the menu's links: focus goes back to the gear, not to the page
-      // (the link it was on is hidden)
-      if (box.current?.contains(document.activeElement)) button.current?.focus();
-      setOpen(false);
-    };
+    // Focus elsewhere (opened by mouse): Escape anywhere closes it. Focus in the gear is handled
+    // by its own keydown at once, before this effect (run after paint) may be listening.
     document.addEventListener("click", away);
     document.addEventListener("keydown", escape);
     return () => {
@@ -34,7 +36,16 @@ function GearMenu(props: { path: string }): JSX.Element {
     };
   }, [open]);
   return (
-    <div class="gear" ref={box}>
+    <div
+      class="gear"
+      ref={box}
+      onKeyDown={(event) => {
+        if (open && event.key === "Escape") {
+          event.stopPropagation();
+          escape(event);
+        }
+      }}
+    >
       <button
         type="button"
         class="gear-button"
