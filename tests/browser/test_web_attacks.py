@@ -143,9 +143,10 @@ def test_html_in_names_and_messages_is_shown_as_text(stack: LocalStack, chromium
         ]:
             store.go(screen)
             store.app.locator("main#main h1").first.wait_for()
-            store.page.wait_for_load_state("networkidle")
-            store.page.wait_for_timeout(300)
             frame = store.frame
+            # the screen's data shown (nothing still "Loading…"), then time for a script to run
+            frame.wait_for_function("() => !document.querySelector('main .loading')")
+            store.page.wait_for_timeout(300)
             assert frame.evaluate("() => document.querySelectorAll('main img').length") == 0
             assert frame.evaluate("() => document.querySelectorAll('main script').length") == 0, (
                 screen
